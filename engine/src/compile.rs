@@ -1,0 +1,1324 @@
+//! Stage 2: [`RuleFile`]s -> [`RuleSet`]. All fallible work happens here, and every problem
+//! is collected before compilation fails.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use regex::Regex;
+use serde_json::Value;
+
+use crate::compiled::{
+    Check, Compare, Cond, CondKind, Join, NumCmp, Op, Quant, Ref, Requirement, Rule, RuleSet,
+    Scope, Source, Test,
+};
+use crate::error::{Problem, RuleErrors};
+use crate::load::{self, ParsedFile, closest};
+use crate::path::CompiledPath;
+use crate::spec::{CompareOp, ConditionSpec, Quantifier, RuleSpec};
+use crate::template::{Name, Template};
+use crate::time::{format_duration, parse_duration};
+
+/// The text of one rules file and the name to report it under.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleText<'a> {
+    /// A path, or a label such as `<default>` for an embedded pack.
+    pub name: &'a str,
+    /// The YAML text.
+    pub text: &'a str,
+}
+
+/// Names that address something other than a document.
+const RESERVED: [&str; 3] = ["context", "left", "right"];
+
+/// Parses, validates and compiles rules files into one [`RuleSet`].
+///
+/// Sources and named conditions are shared by all files; parameters apply to the rules of the
+/// file that declares them. Every problem in every file is reported at once.
+pub fn compile(files: &[RuleText<'_>]) -> Result<RuleSet, RuleErrors> {
+    let mut problems = Vec::new();
+    let mut parsed = Vec::new();
+    for file in files {
+        match load::parse(file.name, file.text) {
+            Ok(file) => parsed.push(file),
+            Err(found) => problems.extend(found),
+        }
+    }
+    let mut compiler = Compiler::new(&parsed);
+    let set = compiler.run();
+    problems.append(&mut compiler.problems);
+    if problems.is_empty() {
+        Ok(set)
+    } else {
+        let mut seen = HashSet::new();
+        problems.retain(|p| seen.insert((p.file.clone(), p.field.clone(), p.message.clone())));
+        let order: HashMap<&str, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(index, file)| (file.name, index))
+            .collect();
+        problems.sort_by_key(|p| (order.get(p.file.as_str()).copied(), p.location));
+        Err(RuleErrors { problems })
+    }
+}
+
+struct Compiler<'f> {
+    files: &'f [ParsedFile],
+    problems: Vec<Problem>,
+    /// Source name -> (id, file index).
+    sources: HashMap<&'f str, (usize, usize)>,
+    /// Condition name -> (file index, spec).
+    conditions: HashMap<&'f str, (usize, &'f ConditionSpec)>,
+    /// Rule id -> index into the rule list.
+    rule_ids: HashMap<&'f str, usize>,
+    /// Document name -> what to capture.
+    documents: BTreeMap<&'f str, &'f str>,
+}
+
+/// Where a condition is being compiled.
+struct Scoped<'s> {
+    file: usize,
+    rule: Option<&'s str>,
+    params: &'s BTreeMap<String, Value>,
+    in_join: bool,
+    named_stack: Vec<String>,
+    fired: HashSet<usize>,
+}
+
+impl<'f> Compiler<'f> {
+    fn new(files: &'f [ParsedFile]) -> Self {
+        Compiler {
+            files,
+            problems: Vec::new(),
+            sources: HashMap::new(),
+            conditions: HashMap::new(),
+            rule_ids: HashMap::new(),
+            documents: BTreeMap::new(),
+        }
+    }
+
+    fn problem(&mut self, file: usize, rule: Option<&str>, field: &str, message: String) {
+        let rule = if field.starts_with("conditions.") || field.starts_with("sources.") {
+            None
+        } else {
+            rule
+        };
+        let problem = self.files[file].problem(rule, field, message);
+        self.problems.push(problem);
+    }
+
+    fn run(&mut self) -> RuleSet {
+        self.collect_names();
+        let sources = self.compile_sources();
+        let mut rules = Vec::new();
+        let mut dependencies = Vec::new();
+        for (file_index, file) in self.files.iter().enumerate() {
+            for (rule_index, spec) in file.spec.rules.iter().enumerate() {
+                let field = format!("rules[{rule_index}]");
+                if let Some((rule, fired)) = self.compile_rule(file_index, &field, spec) {
+                    rules.push((rule, spec.enabled));
+                    dependencies.push(fired);
+                }
+            }
+        }
+        self.check_unused_conditions();
+        let evaluation_order = self.order_rules(&rules, &dependencies);
+        let rules = rules.into_iter().map(|(rule, _)| rule).collect();
+        RuleSet {
+            rules,
+            evaluation_order,
+            sources,
+        }
+    }
+
+    /// Registers every source, condition, rule id and document name, reporting duplicates.
+    fn collect_names(&mut self) {
+        let files = self.files;
+        let mut rule_count = 0;
+        let mut first_rule_at: HashMap<&str, String> = HashMap::new();
+        for (file_index, file) in files.iter().enumerate() {
+            for (name, capture) in &file.spec.documents {
+                if RESERVED.contains(&name.as_str()) {
+                    self.problem(
+                        file_index,
+                        None,
+                        &format!("documents.{name}"),
+                        format!("`{name}` is reserved and cannot name a document: rename it"),
+                    );
+                }
+                self.documents.insert(name, capture);
+            }
+            for name in file.spec.sources.keys() {
+                let field = format!("sources.{name}");
+                if let Some(message) = bad_name(name) {
+                    self.problem(file_index, None, &field, message);
+                } else if RESERVED.contains(&name.as_str()) {
+                    self.problem(
+                        file_index,
+                        None,
+                        &field,
+                        format!("`{name}` is reserved and cannot name a source: rename it"),
+                    );
+                } else if self.sources.contains_key(name.as_str()) {
+                    self.problem(
+                        file_index,
+                        None,
+                        &field,
+                        format!("source `{name}` is defined in two files: keep one"),
+                    );
+                } else {
+                    let id = self.sources.len();
+                    self.sources.insert(name, (id, file_index));
+                }
+            }
+            for (name, spec) in &file.spec.conditions {
+                if let Some(message) = bad_name(name) {
+                    self.problem(file_index, None, &format!("conditions.{name}"), message);
+                } else if self.conditions.insert(name, (file_index, spec)).is_some() {
+                    self.problem(
+                        file_index,
+                        None,
+                        &format!("conditions.{name}"),
+                        format!("condition `{name}` is defined in two files: keep one"),
+                    );
+                }
+            }
+            for (rule_index, rule) in file.spec.rules.iter().enumerate() {
+                let field = format!("rules[{rule_index}].id");
+                if let Some(message) = bad_rule_id(&rule.id) {
+                    self.problem(file_index, Some(&rule.id), &field, message);
+                }
+                match first_rule_at.get(rule.id.as_str()) {
+                    Some(first) => {
+                        let message = format!(
+                            "duplicate rule id `{}` (first defined at {first}): rename one",
+                            rule.id
+                        );
+                        self.problem(file_index, Some(&rule.id), &field, message);
+                    }
+                    None => {
+                        let at = match file.problem(None, &field, String::new()).location {
+                            Some(location) => format!("{}:{}", file.name, location.line),
+                            None => file.name.clone(),
+                        };
+                        first_rule_at.insert(&rule.id, at);
+                        self.rule_ids.insert(&rule.id, rule_count);
+                    }
+                }
+                rule_count += 1;
+            }
+        }
+    }
+
+    fn compile_sources(&mut self) -> Vec<Source> {
+        let mut named: Vec<(&str, usize, usize)> = self
+            .sources
+            .iter()
+            .map(|(name, (id, file))| (*name, *id, *file))
+            .collect();
+        named.sort_by_key(|(_, id, _)| *id);
+        let no_params = BTreeMap::new();
+        let mut compiled = Vec::new();
+        let mut edges: Vec<Vec<usize>> = Vec::new();
+        for (name, _, file_index) in named {
+            let spec = &self.files[file_index].spec.sources[name];
+            let field = format!("sources.{name}");
+            let (first_only, candidates, key) = match (&spec.first_of, &spec.all_of) {
+                (Some(list), None) => (true, list.as_slice(), "first_of"),
+                (None, Some(list)) => (false, list.as_slice(), "all_of"),
+                _ => {
+                    self.problem(
+                        file_index,
+                        None,
+                        &field,
+                        "a source needs exactly one of `first_of` or `all_of`".to_owned(),
+                    );
+                    (true, &[][..], "first_of")
+                }
+            };
+            if candidates.is_empty() && (spec.first_of.is_some() != spec.all_of.is_some()) {
+                self.problem(
+                    file_index,
+                    None,
+                    &format!("{field}.{key}"),
+                    format!("`{key}` needs at least one reference such as `item_get:$.item`"),
+                );
+            }
+            let mut scope = Scoped {
+                file: file_index,
+                rule: None,
+                params: &no_params,
+                in_join: false,
+                named_stack: Vec::new(),
+                fired: HashSet::new(),
+            };
+            let refs: Vec<Ref> = candidates
+                .iter()
+                .enumerate()
+                .filter_map(|(index, text)| {
+                    self.compile_ref(&mut scope, text, &format!("{field}.{key}[{index}]"))
+                })
+                .collect();
+            edges.push(
+                refs.iter()
+                    .filter_map(|r| match r.scope {
+                        Scope::Source(id) => Some(id),
+                        _ => None,
+                    })
+                    .collect(),
+            );
+            compiled.push(Source {
+                first_only,
+                candidates: refs,
+            });
+        }
+        if let Some(cycle) = find_cycle(&edges) {
+            let names = self.source_names();
+            let text: Vec<&str> = cycle.iter().map(|id| names[*id]).collect();
+            let (_, file) = self.sources[names[cycle[0]]];
+            self.problem(
+                file,
+                None,
+                &format!("sources.{}", names[cycle[0]]),
+                format!(
+                    "sources refer to each other in a cycle: {}: break the cycle",
+                    text.join(" -> ")
+                ),
+            );
+        }
+        compiled
+    }
+
+    fn source_names(&self) -> Vec<&'f str> {
+        let mut names = vec![""; self.sources.len()];
+        for (name, (id, _)) in &self.sources {
+            names[*id] = name;
+        }
+        names
+    }
+
+    fn compile_rule(
+        &mut self,
+        file_index: usize,
+        field: &str,
+        spec: &'f RuleSpec,
+    ) -> Option<(Rule, HashSet<usize>)> {
+        let file = &self.files[file_index];
+        let rule_id = spec.id.as_str();
+        if spec.title.trim().is_empty() {
+            self.problem(
+                file_index,
+                Some(rule_id),
+                &format!("{field}.title"),
+                "the title is empty: say in a few words what the cause is".to_owned(),
+            );
+        }
+        let mut params = file.spec.params.clone();
+        for (name, value) in &spec.params {
+            if let Some(message) = bad_name(name) {
+                self.problem(
+                    file_index,
+                    Some(rule_id),
+                    &format!("{field}.params.{name}"),
+                    message,
+                );
+            }
+            params.insert(name.clone(), value.clone());
+        }
+        let mut scope = Scoped {
+            file: file_index,
+            rule: Some(rule_id),
+            params: &params,
+            in_join: false,
+            named_stack: Vec::new(),
+            fired: HashSet::new(),
+        };
+        let requires = self.compile_requires(&mut scope, field, &spec.requires);
+        let mut values = Vec::new();
+        for (name, text) in &spec.values {
+            let value_field = format!("{field}.values.{name}");
+            if let Some(message) = bad_name(name) {
+                self.problem(file_index, Some(rule_id), &value_field, message);
+            }
+            if let Some(reference) = self.compile_ref(&mut scope, text, &value_field) {
+                values.push((name.clone(), reference));
+            }
+        }
+        let when = self.compile_cond(&mut scope, &spec.when, &format!("{field}.when"));
+        let message = Template::parse(&spec.message, |name| {
+            if let Some(index) = values.iter().position(|(n, _)| n == name) {
+                return Some(Name::Value(index));
+            }
+            params.get(name).map(|value| {
+                Name::Param(match value.as_str().map(parse_duration) {
+                    Some(Ok(duration)) => Value::String(format_duration(duration)),
+                    _ => value.clone(),
+                })
+            })
+        });
+        let message = match message {
+            Ok(message) => Some(message),
+            Err(errors) => {
+                for error in errors {
+                    self.problem(
+                        file_index,
+                        Some(rule_id),
+                        &format!("{field}.message"),
+                        error,
+                    );
+                }
+                None
+            }
+        };
+        let fired = std::mem::take(&mut scope.fired);
+        Some((
+            Rule {
+                id: spec.id.clone(),
+                file: file.name.clone(),
+                title: spec.title.clone(),
+                severity: spec.severity,
+                confidence: spec.confidence,
+                enabled: spec.enabled,
+                remediation: spec.remediation.clone(),
+                references: spec.references.clone(),
+                requires,
+                values,
+                when: when?,
+                message: message?,
+            },
+            fired,
+        ))
+    }
+
+    fn compile_requires(
+        &mut self,
+        scope: &mut Scoped,
+        field: &str,
+        names: &[String],
+    ) -> Vec<Requirement> {
+        let mut out = Vec::new();
+        for (index, name) in names.iter().enumerate() {
+            let item_field = format!("{field}.requires[{index}]");
+            if let Some(message) = bad_name(name) {
+                self.problem(scope.file, scope.rule, &item_field, message);
+                continue;
+            }
+            let (scope_of, capture) = if name == "context" {
+                (Scope::Context, "the bundle's `context`".to_owned())
+            } else if name == "left" || name == "right" {
+                self.problem(
+                    scope.file,
+                    scope.rule,
+                    &item_field,
+                    format!(
+                        "`{name}` only exists inside a join's `where`: require a document or source"
+                    ),
+                );
+                continue;
+            } else if let Some((id, file)) = self.sources.get(name.as_str()).copied() {
+                (Scope::Source(id), self.describe_source(name, file))
+            } else {
+                let capture = match self.documents.get(name.as_str()) {
+                    Some(capture) => format!("`{name}`: {capture}"),
+                    None => format!("the `{name}` document"),
+                };
+                (Scope::Document(name.clone()), capture)
+            };
+            out.push(Requirement {
+                name: name.clone(),
+                scope: scope_of,
+                capture,
+            });
+        }
+        out
+    }
+
+    /// What to capture so that a source has a value.
+    fn describe_source(&self, name: &str, file: usize) -> String {
+        let spec = &self.files[file].spec.sources[name];
+        let candidates = spec.first_of.iter().chain(spec.all_of.iter()).flatten();
+        let documents: Vec<&str> = candidates
+            .filter_map(|text| text.split_once(':').map(|(doc, _)| doc))
+            .collect();
+        let mut unique: Vec<&str> = Vec::new();
+        for document in documents {
+            if !unique.contains(&document) {
+                unique.push(document);
+            }
+        }
+        let list = unique.join(", ");
+        match &spec.description {
+            Some(description) => format!("{description} (from one of: {list})"),
+            None => format!("one of: {list}"),
+        }
+    }
+
+    fn compile_ref(&mut self, scope: &mut Scoped, text: &str, field: &str) -> Option<Ref> {
+        let Some((name, path)) = text.split_once(':') else {
+            self.problem(
+                scope.file,
+                scope.rule,
+                field,
+                format!(
+                    "`{text}` is not a reference: write `<document or source>:<JSONPath>`, such as `item_get:$.item.error`"
+                ),
+            );
+            return None;
+        };
+        if let Some(message) = bad_name(name) {
+            self.problem(
+                scope.file,
+                scope.rule,
+                field,
+                format!("in `{text}`: {message}"),
+            );
+            return None;
+        }
+        let path_text = path.trim_start();
+        if !path_text.starts_with('$') {
+            self.problem(
+                scope.file,
+                scope.rule,
+                field,
+                format!("in `{text}`: the JSONPath must start with `$`, such as `{name}:$.item`"),
+            );
+            return None;
+        }
+        let reference_scope = match name {
+            "context" => Scope::Context,
+            "left" | "right" if !scope.in_join => {
+                self.problem(
+                    scope.file,
+                    scope.rule,
+                    field,
+                    format!("`{name}:` only exists inside a join's `where`"),
+                );
+                return None;
+            }
+            "left" => Scope::Left,
+            "right" => Scope::Right,
+            other => match self.sources.get(other) {
+                Some((id, _)) => Scope::Source(*id),
+                None => Scope::Document(other.to_owned()),
+            },
+        };
+        let path = match CompiledPath::compile(path_text) {
+            Ok(path) => path,
+            Err(error) => {
+                let at = error
+                    .column
+                    .map(|column| format!(" at column {column}"))
+                    .unwrap_or_default();
+                self.problem(
+                    scope.file,
+                    scope.rule,
+                    field,
+                    format!(
+                        "invalid JSONPath `{path_text}`{at}: {}: see RFC 9535, for example `$.accounts[*].balances.current`",
+                        error.message
+                    ),
+                );
+                return None;
+            }
+        };
+        Some(Ref {
+            scope: reference_scope,
+            path,
+            text: text.to_owned(),
+        })
+    }
+
+    fn compile_cond(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &'f ConditionSpec,
+        field: &str,
+    ) -> Option<Cond> {
+        let kinds: Vec<&str> = [
+            ("all", spec.all.is_some()),
+            ("any", spec.any.is_some()),
+            ("not", spec.not.is_some()),
+            ("condition", spec.condition.is_some()),
+            ("fired", spec.fired.is_some()),
+            ("path", spec.path.is_some()),
+            ("compare", spec.compare.is_some()),
+            ("join", spec.join.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect();
+        let operators = operator_names(spec);
+        let kind = match kinds.as_slice() {
+            [] => {
+                let message = if operators.is_empty() {
+                    "empty condition: give one of `all`, `any`, `not`, `condition`, `fired`, `path`, `compare` or `join`".to_owned()
+                } else {
+                    format!(
+                        "`{}` tests a value: add `path: <document>:<JSONPath>` beside it",
+                        operators[0]
+                    )
+                };
+                self.problem(scope.file, scope.rule, field, message);
+                return None;
+            }
+            [kind] => *kind,
+            [first, second, ..] => {
+                self.problem(
+                    scope.file,
+                    scope.rule,
+                    field,
+                    format!("a condition has one kind but this one has `{first}` and `{second}`: put them in `all: [...]` or `any: [...]`"),
+                );
+                return None;
+            }
+        };
+        if kind != "path" {
+            if let Some(operator) = operators.first() {
+                self.problem(
+                    scope.file,
+                    scope.rule,
+                    &format!("{field}.{operator}"),
+                    format!("`{operator}` only goes with `path`, not with `{kind}`"),
+                );
+                return None;
+            }
+        }
+        let list =
+            |compiler: &mut Self, scope: &mut Scoped, items: &'f [ConditionSpec], key: &str| {
+                if items.is_empty() {
+                    compiler.problem(
+                        scope.file,
+                        scope.rule,
+                        &format!("{field}.{key}"),
+                        format!("`{key}` needs at least one condition"),
+                    );
+                    return None;
+                }
+                let compiled: Vec<Option<Cond>> = items
+                    .iter()
+                    .enumerate()
+                    .map(|(index, item)| {
+                        compiler.compile_cond(scope, item, &format!("{field}.{key}[{index}]"))
+                    })
+                    .collect();
+                compiled.into_iter().collect::<Option<Vec<Cond>>>()
+            };
+        let kind = match kind {
+            "all" => CondKind::All(list(
+                self,
+                scope,
+                spec.all.as_deref().unwrap_or_default(),
+                "all",
+            )?),
+            "any" => CondKind::Any(list(
+                self,
+                scope,
+                spec.any.as_deref().unwrap_or_default(),
+                "any",
+            )?),
+            "not" => {
+                let inner = spec.not.as_deref()?;
+                CondKind::Not(Box::new(self.compile_cond(
+                    scope,
+                    inner,
+                    &format!("{field}.not"),
+                )?))
+            }
+            "condition" => {
+                let name = spec.condition.as_deref()?;
+                let Some((file, named)) = self.conditions.get(name).copied() else {
+                    let known: Vec<&str> = self.conditions.keys().copied().collect();
+                    let hint = closest(name, &known)
+                        .map(|best| format!("did you mean `{best}`?"))
+                        .unwrap_or_else(|| "define it under `conditions:`".to_owned());
+                    self.problem(
+                        scope.file,
+                        scope.rule,
+                        &format!("{field}.condition"),
+                        format!("unknown condition `{name}`: {hint}"),
+                    );
+                    return None;
+                };
+                if scope.named_stack.iter().any(|n| n == name) {
+                    let mut chain = scope.named_stack.clone();
+                    chain.push(name.to_owned());
+                    self.problem(
+                        scope.file,
+                        scope.rule,
+                        &format!("{field}.condition"),
+                        format!(
+                            "named conditions refer to each other in a cycle: {}: break the cycle",
+                            chain.join(" -> ")
+                        ),
+                    );
+                    return None;
+                }
+                scope.named_stack.push(name.to_owned());
+                let outer_file = scope.file;
+                scope.file = file;
+                let inner = self.compile_cond(scope, named, &format!("conditions.{name}"));
+                scope.file = outer_file;
+                scope.named_stack.pop();
+                CondKind::Named(name.to_owned(), Box::new(inner?))
+            }
+            "fired" => {
+                let id = spec.fired.as_deref()?;
+                let Some(index) = self.rule_ids.get(id).copied() else {
+                    let known: Vec<&str> = self.rule_ids.keys().copied().collect();
+                    let hint = closest(id, &known)
+                        .map(|best| format!("did you mean `{best}`?"))
+                        .unwrap_or_else(|| "use the id of a rule in the loaded files".to_owned());
+                    self.problem(
+                        scope.file,
+                        scope.rule,
+                        &format!("{field}.fired"),
+                        format!("unknown rule `{id}`: {hint}"),
+                    );
+                    return None;
+                };
+                scope.fired.insert(index);
+                CondKind::Fired(index)
+            }
+            "path" => CondKind::Test(Box::new(self.compile_test(scope, spec, field)?)),
+            "compare" => CondKind::Compare(Box::new(self.compile_compare(scope, spec, field)?)),
+            _ => {
+                let join = spec.join.as_deref()?;
+                if scope.in_join {
+                    self.problem(
+                        scope.file,
+                        scope.rule,
+                        &format!("{field}.join"),
+                        "joins cannot be nested: join once and test the pair in `where`".to_owned(),
+                    );
+                    return None;
+                }
+                let join_field = format!("{field}.join");
+                let left = self.compile_ref(scope, &join.left, &format!("{join_field}.left"));
+                let right = self.compile_ref(scope, &join.right, &format!("{join_field}.right"));
+                let on = match CompiledPath::compile(&join.on) {
+                    Ok(path) => Some(path),
+                    Err(error) => {
+                        self.problem(
+                            scope.file,
+                            scope.rule,
+                            &format!("{join_field}.on"),
+                            format!(
+                                "invalid JSONPath `{}`: {}: write the key's path relative to each element, such as `$.account_id`",
+                                join.on, error.message
+                            ),
+                        );
+                        None
+                    }
+                };
+                scope.in_join = true;
+                let where_ = self.compile_cond(scope, &join.where_, &format!("{join_field}.where"));
+                scope.in_join = false;
+                CondKind::Join(Box::new(Join {
+                    left: left?,
+                    right: right?,
+                    on: on?,
+                    on_text: join.on.clone(),
+                    where_: where_?,
+                    quantifier: join.quantifier.unwrap_or_default(),
+                }))
+            }
+        };
+        Some(Cond {
+            field: field.to_owned(),
+            kind,
+        })
+    }
+
+    fn compile_test(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<Test> {
+        let target = self.compile_ref(scope, spec.path.as_deref()?, &format!("{field}.path"));
+        let operators = operator_names(spec);
+        let mut ok = true;
+        let (file, rule) = (scope.file, scope.rule);
+        let mut fail = |compiler: &mut Self, key: &str, message: String| {
+            compiler.problem(file, rule, &format!("{field}.{key}"), message);
+            ok = false;
+        };
+        if operators.is_empty() {
+            fail(
+                self,
+                "path",
+                "a `path` test needs an operator, such as `exists: true`, `equals`, `one_of` or `older_than`".to_owned(),
+            );
+            return None;
+        }
+        let existence = match (spec.exists, spec.missing) {
+            (Some(exists), None) => Some(exists),
+            (None, Some(missing)) => Some(!missing),
+            (Some(_), Some(_)) => {
+                fail(
+                    self,
+                    "missing",
+                    "`exists` and `missing` say the same thing: keep one".to_owned(),
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        let check = if let Some(exists) = existence {
+            if let Some(other) = operators
+                .iter()
+                .find(|o| **o != "exists" && **o != "missing")
+            {
+                fail(
+                    self,
+                    other,
+                    format!(
+                        "`{other}` cannot be combined with `exists`/`missing`: use `all: [...]`"
+                    ),
+                );
+            }
+            if spec.quantifier.is_some() || spec.count.is_some() {
+                let key = if spec.quantifier.is_some() {
+                    "quantifier"
+                } else {
+                    "count"
+                };
+                fail(
+                    self,
+                    key,
+                    format!("`{key}` has no effect with `exists`/`missing`: remove it"),
+                );
+            }
+            if spec.if_missing.is_some() {
+                fail(
+                    self,
+                    "if_missing",
+                    "`if_missing` has no effect with `exists`/`missing`: remove it".to_owned(),
+                );
+            }
+            Check::Exists(exists)
+        } else {
+            let ops = self.compile_ops(scope, spec, field);
+            let quant = match (&spec.quantifier, &spec.count) {
+                (Some(_), Some(_)) => {
+                    fail(
+                        self,
+                        "count",
+                        "give either `quantifier` or `count`, not both".to_owned(),
+                    );
+                    Quant::Any
+                }
+                (Some(Quantifier::Any) | None, None) => Quant::Any,
+                (Some(Quantifier::All), None) => Quant::All,
+                (Some(Quantifier::None), None) => Quant::None,
+                (None, Some(count)) => {
+                    let bounds = [
+                        ("equals", &count.equals, NumCmp::Eq),
+                        ("gt", &count.gt, NumCmp::Gt),
+                        ("gte", &count.gte, NumCmp::Gte),
+                        ("lt", &count.lt, NumCmp::Lt),
+                        ("lte", &count.lte, NumCmp::Lte),
+                    ];
+                    let mut compiled = Vec::new();
+                    for (key, value, cmp) in bounds {
+                        if let Some(value) = value {
+                            let bound_field = format!("{field}.count.{key}");
+                            if let Some(number) = self.number(scope, value, &bound_field) {
+                                compiled.push((cmp, number));
+                            }
+                        }
+                    }
+                    if compiled.is_empty() && count.equals.is_none() {
+                        fail(
+                            self,
+                            "count",
+                            "`count` needs a bound such as `gte: 2`".to_owned(),
+                        );
+                    }
+                    Quant::Count(compiled)
+                }
+            };
+            Check::Values(ops?, quant)
+        };
+        if !ok {
+            return None;
+        }
+        Some(Test {
+            target: target?,
+            check,
+            pick: spec.pick,
+            if_absent: spec.if_absent.unwrap_or(false),
+            if_missing: spec.if_missing,
+            expected: describe_expectation(spec),
+        })
+    }
+
+    fn compile_ops(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<Vec<Op>> {
+        let mut ops = Vec::new();
+        let mut ok = true;
+        let at = |key: &str| format!("{field}.{key}");
+        if let Some(value) = &spec.equals {
+            match self.param(scope, value, &at("equals")) {
+                Some(value) => ops.push(Op::Equals(value)),
+                None => ok = false,
+            }
+        }
+        type ListOp = fn(Vec<Value>) -> Op;
+        let lists: [(&str, &Option<Value>, ListOp); 4] = [
+            ("one_of", &spec.one_of, Op::OneOf),
+            ("none_of", &spec.none_of, Op::NoneOf),
+            ("contains_any", &spec.contains_any, Op::ContainsAny),
+            ("contains_none", &spec.contains_none, Op::ContainsNone),
+        ];
+        for (key, value, make) in lists {
+            if let Some(value) = value {
+                match self.list(scope, value, &at(key)) {
+                    Some(items) => ops.push(make(items)),
+                    None => ok = false,
+                }
+            }
+        }
+        if let Some(value) = &spec.contains {
+            match self.param(scope, value, &at("contains")) {
+                Some(value) => ops.push(Op::Contains(value)),
+                None => ok = false,
+            }
+        }
+        let numbers = [
+            ("gt", &spec.gt, NumCmp::Gt),
+            ("gte", &spec.gte, NumCmp::Gte),
+            ("lt", &spec.lt, NumCmp::Lt),
+            ("lte", &spec.lte, NumCmp::Lte),
+        ];
+        for (key, value, cmp) in numbers {
+            if let Some(value) = value {
+                match self.number(scope, value, &at(key)) {
+                    Some(number) => ops.push(Op::Number(cmp, number)),
+                    None => ok = false,
+                }
+            }
+        }
+        if let Some(pattern) = &spec.regex {
+            match self.param(scope, &Value::String(pattern.clone()), &at("regex")) {
+                Some(Value::String(pattern)) => match Regex::new(&pattern) {
+                    Ok(regex) => ops.push(Op::Regex(regex)),
+                    Err(error) => {
+                        let detail = error.to_string();
+                        let detail = detail.lines().last().unwrap_or_default().trim().to_owned();
+                        self.problem(
+                            scope.file,
+                            scope.rule,
+                            &at("regex"),
+                            format!("invalid regular expression `{pattern}`: {detail}"),
+                        );
+                        ok = false;
+                    }
+                },
+                Some(other) => {
+                    self.problem(
+                        scope.file,
+                        scope.rule,
+                        &at("regex"),
+                        format!("expected a regular expression (a string), found {other}"),
+                    );
+                    ok = false;
+                }
+                None => ok = false,
+            }
+        }
+        type TimeOp = fn(jiff::SignedDuration) -> Op;
+        let times: [(&str, &Option<String>, TimeOp); 3] = [
+            ("older_than", &spec.older_than, Op::OlderThan),
+            ("newer_than", &spec.newer_than, Op::NewerThan),
+            ("within_after", &spec.within_after, Op::WithinAfter),
+        ];
+        for (key, value, make) in times {
+            if let Some(text) = value {
+                match self.duration(scope, text, &at(key)) {
+                    Some(duration) => ops.push(make(duration)),
+                    None => ok = false,
+                }
+            }
+        }
+        ok.then_some(ops)
+    }
+
+    fn compile_compare(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<Compare> {
+        let compare = spec.compare.as_ref()?;
+        let field = format!("{field}.compare");
+        let left = self.compile_ref(scope, &compare.left, &format!("{field}.left"));
+        let right = self.compile_ref(scope, &compare.right, &format!("{field}.right"));
+        let mut tolerance = Some(0.0);
+        if let Some(value) = &compare.tolerance {
+            let tolerance_field = format!("{field}.tolerance");
+            if !matches!(compare.op, CompareOp::Equals | CompareOp::Differs) {
+                self.problem(
+                    scope.file,
+                    scope.rule,
+                    &tolerance_field,
+                    "`tolerance` only applies to `op: equals` and `op: differs`: remove it"
+                        .to_owned(),
+                );
+                tolerance = None;
+            } else {
+                tolerance = self.number(scope, value, &tolerance_field);
+                if tolerance.is_some_and(|t| t < 0.0) {
+                    self.problem(
+                        scope.file,
+                        scope.rule,
+                        &tolerance_field,
+                        "`tolerance` cannot be negative".to_owned(),
+                    );
+                    tolerance = None;
+                }
+            }
+        }
+        Some(Compare {
+            left: left?,
+            right: right?,
+            op: compare.op,
+            tolerance: tolerance?,
+            quantifier: compare.quantifier.unwrap_or_default(),
+            if_missing: compare.if_missing.unwrap_or(false),
+        })
+    }
+
+    /// The operand, with a `$name` parameter reference replaced by the parameter's value.
+    fn param(&mut self, scope: &Scoped, value: &Value, field: &str) -> Option<Value> {
+        let Some(name) = value.as_str().and_then(|s| s.strip_prefix('$')) else {
+            return Some(value.clone());
+        };
+        if bad_name(name).is_some() {
+            return Some(value.clone());
+        }
+        match scope.params.get(name) {
+            Some(value) => Some(value.clone()),
+            None => {
+                let known: Vec<&str> = scope.params.keys().map(String::as_str).collect();
+                let hint = closest(name, &known)
+                    .map(|best| format!("did you mean `${best}`?"))
+                    .unwrap_or_else(|| {
+                        "declare it under the rule's `params:` or the file's `params:`".to_owned()
+                    });
+                self.problem(
+                    scope.file,
+                    scope.rule,
+                    field,
+                    format!("unknown parameter `${name}`: {hint}"),
+                );
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, scope: &Scoped, value: &Value, field: &str) -> Option<f64> {
+        let resolved = self.param(scope, value, field)?;
+        match resolved.as_f64() {
+            Some(number) => Some(number),
+            None => {
+                self.problem(
+                    scope.file,
+                    scope.rule,
+                    field,
+                    format!("expected a number, found {}", describe(value, &resolved)),
+                );
+                None
+            }
+        }
+    }
+
+    fn list(&mut self, scope: &Scoped, value: &Value, field: &str) -> Option<Vec<Value>> {
+        match self.param(scope, value, field)? {
+            Value::Array(items) => Some(items),
+            other => {
+                self.problem(
+                    scope.file,
+                    scope.rule,
+                    field,
+                    format!(
+                        "expected a list such as `[A, B]`, found {}",
+                        describe(value, &other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn duration(
+        &mut self,
+        scope: &Scoped,
+        text: &str,
+        field: &str,
+    ) -> Option<jiff::SignedDuration> {
+        let original = Value::String(text.to_owned());
+        let resolved = self.param(scope, &original, field)?;
+        let parsed = match resolved.as_str() {
+            Some(text) => parse_duration(text),
+            None => Err(format!(
+                "expected a duration such as `36h` or `7d`, found {}",
+                describe(&original, &resolved)
+            )),
+        };
+        match parsed {
+            Ok(duration) => Some(duration),
+            Err(message) => {
+                let message = if original != resolved {
+                    format!(
+                        "parameter {}: {message}",
+                        original.as_str().unwrap_or_default()
+                    )
+                } else {
+                    message
+                };
+                self.problem(scope.file, scope.rule, field, message);
+                None
+            }
+        }
+    }
+
+    /// Named conditions no rule uses are still checked, with their file's parameters.
+    fn check_unused_conditions(&mut self) {
+        let mut names: Vec<(&'f str, usize, &'f ConditionSpec)> = self
+            .conditions
+            .iter()
+            .map(|(name, (file, spec))| (*name, *file, *spec))
+            .collect();
+        names.sort_by_key(|(name, _, _)| *name);
+        for (name, file, spec) in names {
+            let params = &self.files[file].spec.params;
+            let mut scope = Scoped {
+                file,
+                rule: None,
+                params,
+                in_join: false,
+                named_stack: vec![name.to_owned()],
+                fired: HashSet::new(),
+            };
+            let before = self.problems.len();
+            self.compile_cond(&mut scope, spec, &format!("conditions.{name}"));
+            // Parameters may be supplied by the rules that use the condition.
+            let mut index = before;
+            while index < self.problems.len() {
+                if self.problems[index]
+                    .message
+                    .starts_with("unknown parameter")
+                {
+                    self.problems.remove(index);
+                } else {
+                    index += 1;
+                }
+            }
+        }
+    }
+
+    /// Evaluation order: a rule after every rule it tests with `fired`; file order otherwise.
+    fn order_rules(
+        &mut self,
+        rules: &[(Rule, bool)],
+        dependencies: &[HashSet<usize>],
+    ) -> Vec<usize> {
+        if rules.len() != self.rule_ids.len() || !self.problems.is_empty() {
+            return (0..rules.len()).collect();
+        }
+        let edges: Vec<Vec<usize>> = dependencies
+            .iter()
+            .map(|deps| {
+                let mut deps: Vec<usize> = deps.iter().copied().collect();
+                deps.sort_unstable();
+                deps
+            })
+            .collect();
+        if let Some(cycle) = find_cycle(&edges) {
+            let ids: Vec<&str> = cycle
+                .iter()
+                .map(|index| rules[*index].0.id.as_str())
+                .collect();
+            let (file, field) = self.rule_field(cycle[0]);
+            self.problem(
+                file,
+                Some(ids[0]),
+                &format!("{field}.when"),
+                format!("rules depend on each other through `fired` in a cycle: {}: remove one of these `fired` tests", ids.join(" -> ")),
+            );
+            return (0..rules.len()).collect();
+        }
+        let mut order = Vec::new();
+        let mut placed = vec![false; rules.len()];
+        fn visit(index: usize, edges: &[Vec<usize>], placed: &mut [bool], order: &mut Vec<usize>) {
+            if placed[index] {
+                return;
+            }
+            placed[index] = true;
+            for dep in &edges[index] {
+                visit(*dep, edges, placed, order);
+            }
+            order.push(index);
+        }
+        for index in 0..rules.len() {
+            visit(index, &edges, &mut placed, &mut order);
+        }
+        order
+    }
+
+    fn rule_field(&self, global_index: usize) -> (usize, String) {
+        let mut remaining = global_index;
+        for (file_index, file) in self.files.iter().enumerate() {
+            if remaining < file.spec.rules.len() {
+                return (file_index, format!("rules[{remaining}]"));
+            }
+            remaining -= file.spec.rules.len();
+        }
+        (0, String::new())
+    }
+}
+
+/// A cycle in a directed graph given as adjacency lists, as the list of nodes along it.
+fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit(
+        node: usize,
+        edges: &[Vec<usize>],
+        marks: &mut [Mark],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        marks[node] = Mark::Active;
+        stack.push(node);
+        for next in &edges[node] {
+            match marks[*next] {
+                Mark::Active => {
+                    let start = stack.iter().position(|n| n == next).unwrap_or(0);
+                    let mut cycle = stack[start..].to_vec();
+                    cycle.push(*next);
+                    return Some(cycle);
+                }
+                Mark::New => {
+                    if let Some(cycle) = visit(*next, edges, marks, stack) {
+                        return Some(cycle);
+                    }
+                }
+                Mark::Done => {}
+            }
+        }
+        stack.pop();
+        marks[node] = Mark::Done;
+        None
+    }
+    let mut marks = vec![Mark::New; edges.len()];
+    for node in 0..edges.len() {
+        if marks[node] == Mark::New {
+            if let Some(cycle) = visit(node, edges, &mut marks, &mut Vec::new()) {
+                return Some(cycle);
+            }
+        }
+    }
+    None
+}
+
+fn operator_names(spec: &ConditionSpec) -> Vec<&'static str> {
+    [
+        ("exists", spec.exists.is_some()),
+        ("missing", spec.missing.is_some()),
+        ("equals", spec.equals.is_some()),
+        ("one_of", spec.one_of.is_some()),
+        ("none_of", spec.none_of.is_some()),
+        ("contains", spec.contains.is_some()),
+        ("contains_any", spec.contains_any.is_some()),
+        ("contains_none", spec.contains_none.is_some()),
+        ("gt", spec.gt.is_some()),
+        ("gte", spec.gte.is_some()),
+        ("lt", spec.lt.is_some()),
+        ("lte", spec.lte.is_some()),
+        ("regex", spec.regex.is_some()),
+        ("older_than", spec.older_than.is_some()),
+        ("newer_than", spec.newer_than.is_some()),
+        ("within_after", spec.within_after.is_some()),
+        ("pick", spec.pick.is_some()),
+        ("quantifier", spec.quantifier.is_some()),
+        ("count", spec.count.is_some()),
+        ("if_absent", spec.if_absent.is_some()),
+        ("if_missing", spec.if_missing.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect()
+}
+
+/// The expectation of a test in compact text, for traces: `one_of ["A","B"] and older_than 2d`.
+fn describe_expectation(spec: &ConditionSpec) -> String {
+    let mut parts = Vec::new();
+    let mut push = |key: &str, value: Option<String>| {
+        if let Some(value) = value {
+            parts.push(format!("{key} {value}"));
+        }
+    };
+    let json = |value: &Option<Value>| value.as_ref().map(Value::to_string);
+    push("exists", spec.exists.map(|b| b.to_string()));
+    push("missing", spec.missing.map(|b| b.to_string()));
+    push("equals", json(&spec.equals));
+    push("one_of", json(&spec.one_of));
+    push("none_of", json(&spec.none_of));
+    push("contains", json(&spec.contains));
+    push("contains_any", json(&spec.contains_any));
+    push("contains_none", json(&spec.contains_none));
+    push("gt", json(&spec.gt));
+    push("gte", json(&spec.gte));
+    push("lt", json(&spec.lt));
+    push("lte", json(&spec.lte));
+    push("regex", spec.regex.clone());
+    push("older_than", spec.older_than.clone());
+    push("newer_than", spec.newer_than.clone());
+    push("within_after", spec.within_after.clone());
+    let mut text = parts.join(" and ");
+    if let Some(pick) = spec.pick {
+        text = format!("{} value: {text}", format!("{pick:?}").to_lowercase());
+    }
+    match spec.quantifier {
+        Some(Quantifier::All) => format!("every value: {text}"),
+        Some(Quantifier::None) => format!("no value: {text}"),
+        _ => text,
+    }
+}
+
+fn describe(original: &Value, resolved: &Value) -> String {
+    if original == resolved {
+        format!("`{resolved}`")
+    } else {
+        format!(
+            "`{resolved}` (parameter {})",
+            original.as_str().unwrap_or_default()
+        )
+    }
+}
+
+/// Names of documents, sources, conditions, values and parameters: letters, digits, `_`, `-`.
+fn bad_name(name: &str) -> Option<String> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    (!valid).then(|| format!("`{name}` is not a valid name: use letters, digits, `_` and `-` only"))
+}
+
+fn bad_rule_id(id: &str) -> Option<String> {
+    let valid = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    (!valid).then(|| {
+        format!("`{id}` is not a valid rule id: start with a letter or digit, then use letters, digits, `-`, `_` or `.`")
+    })
+}

@@ -1,0 +1,203 @@
+//! Stage 2 types: validated rules with every JSONPath, regex, duration and template built.
+//!
+//! Nothing here is deserialized; [`compile`](crate::compile) is the only way to make them.
+
+use jiff::SignedDuration;
+use regex::Regex;
+use serde_json::Value;
+
+use crate::path::CompiledPath;
+use crate::spec::{CompareOp, Confidence, Severity};
+use crate::template::Template;
+
+/// A compiled, immutable rule set: build it once, evaluate it on any number of bundles, from
+/// any number of threads (`Send + Sync`).
+#[derive(Debug)]
+pub struct RuleSet {
+    pub(crate) rules: Vec<Rule>,
+    /// Indexes into `rules`, in an order where every rule comes after the rules it tests with
+    /// `fired`.
+    pub(crate) evaluation_order: Vec<usize>,
+    pub(crate) sources: Vec<Source>,
+}
+
+/// Public facts about one compiled rule.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RuleInfo {
+    /// The rule's id.
+    pub id: String,
+    /// Its title.
+    pub title: String,
+    /// Its severity.
+    pub severity: Severity,
+    /// The file it was loaded from.
+    pub file: String,
+}
+
+impl RuleSet {
+    /// The rules, in report order (file order).
+    pub fn rules(&self) -> impl ExactSizeIterator<Item = RuleInfo> + '_ {
+        self.rules.iter().map(|rule| RuleInfo {
+            id: rule.id.clone(),
+            title: rule.title.clone(),
+            severity: rule.severity,
+            file: rule.file.clone(),
+        })
+    }
+}
+
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub(crate) id: String,
+    pub(crate) file: String,
+    pub(crate) title: String,
+    pub(crate) severity: Severity,
+    pub(crate) confidence: Confidence,
+    /// A disabled rule never fires and is not reported.
+    pub(crate) enabled: bool,
+    pub(crate) remediation: Vec<String>,
+    pub(crate) references: Vec<String>,
+    pub(crate) requires: Vec<Requirement>,
+    /// Named values for the message and the evidence.
+    pub(crate) values: Vec<(String, Ref)>,
+    pub(crate) when: Cond,
+    pub(crate) message: Template,
+}
+
+/// Something a rule needs before it can be evaluated.
+#[derive(Debug)]
+pub(crate) struct Requirement {
+    pub(crate) name: String,
+    pub(crate) scope: Scope,
+    /// What to capture when it is missing.
+    pub(crate) capture: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Source {
+    pub(crate) first_only: bool,
+    pub(crate) candidates: Vec<Ref>,
+}
+
+/// Where a reference starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Scope {
+    Document(String),
+    Context,
+    Source(usize),
+    /// The left element of the pair a join is testing.
+    Left,
+    /// The right element of the pair a join is testing.
+    Right,
+}
+
+/// `name:$.json.path`, compiled.
+#[derive(Debug)]
+pub(crate) struct Ref {
+    pub(crate) scope: Scope,
+    pub(crate) path: CompiledPath,
+    /// The text as written, for traces.
+    pub(crate) text: String,
+}
+
+#[derive(Debug)]
+pub(crate) struct Cond {
+    /// Field path in the rules file, for traces.
+    pub(crate) field: String,
+    pub(crate) kind: CondKind,
+}
+
+#[derive(Debug)]
+pub(crate) enum CondKind {
+    All(Vec<Cond>),
+    Any(Vec<Cond>),
+    Not(Box<Cond>),
+    Named(String, Box<Cond>),
+    Fired(usize),
+    Test(Box<Test>),
+    Compare(Box<Compare>),
+    Join(Box<Join>),
+}
+
+#[derive(Debug)]
+pub(crate) struct Test {
+    pub(crate) target: Ref,
+    pub(crate) check: Check,
+    pub(crate) pick: Option<crate::spec::Pick>,
+    pub(crate) if_absent: bool,
+    pub(crate) if_missing: Option<bool>,
+    /// Compact text of the expectation, for traces: `one_of ["A","B"]`.
+    pub(crate) expected: String,
+}
+
+#[derive(Debug)]
+pub(crate) enum Check {
+    /// `exists: true` (at least one non-null value) or `exists: false` / `missing: true`.
+    Exists(bool),
+    /// Per-value operators (all must hold for a value to pass), then a quantifier.
+    Values(Vec<Op>, Quant),
+}
+
+#[derive(Debug)]
+pub(crate) enum Quant {
+    Any,
+    All,
+    None,
+    Count(Vec<(NumCmp, f64)>),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum NumCmp {
+    Eq,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl NumCmp {
+    pub(crate) fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            NumCmp::Eq => left == right,
+            NumCmp::Gt => left > right,
+            NumCmp::Gte => left >= right,
+            NumCmp::Lt => left < right,
+            NumCmp::Lte => left <= right,
+        }
+    }
+}
+
+#[derive(Debug)]
+pub(crate) enum Op {
+    Equals(Value),
+    OneOf(Vec<Value>),
+    NoneOf(Vec<Value>),
+    Contains(Value),
+    ContainsAny(Vec<Value>),
+    ContainsNone(Vec<Value>),
+    Number(NumCmp, f64),
+    Regex(Regex),
+    OlderThan(SignedDuration),
+    NewerThan(SignedDuration),
+    WithinAfter(SignedDuration),
+}
+
+#[derive(Debug)]
+pub(crate) struct Compare {
+    pub(crate) left: Ref,
+    pub(crate) right: Ref,
+    pub(crate) op: CompareOp,
+    pub(crate) tolerance: f64,
+    pub(crate) quantifier: crate::spec::Quantifier,
+    pub(crate) if_missing: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Join {
+    pub(crate) left: Ref,
+    pub(crate) right: Ref,
+    pub(crate) on: CompiledPath,
+    pub(crate) on_text: String,
+    pub(crate) where_: Cond,
+    pub(crate) quantifier: crate::spec::Quantifier,
+}

@@ -1,0 +1,148 @@
+//! Stage 3 output: plain data describing what was found, in a deterministic order.
+//!
+//! The JSON form of [`Diagnosis`] is a versioned contract (see `schemas/diagnosis.schema.json`):
+//!
+//! ```json
+//! {
+//!   "version": 1,
+//!   "as_of": "2026-11-20T12:00:00Z",
+//!   "findings": [{
+//!     "rule": "no-webhook", "severity": "info", "confidence": "high",
+//!     "title": "No webhook is registered",
+//!     "message": "Item eVBn... has no webhook URL",
+//!     "evidence": [{"document": "item_get", "path": "$['item']['webhook']", "value": null}],
+//!     "remediation": ["..."], "references": ["https://..."]
+//!   }],
+//!   "not_evaluated": [{"rule": "cached-balance-read", "missing": [{"name": "balance_source", "capture": "..."}]}]
+//! }
+//! ```
+
+use jiff::Timestamp;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::spec::{Confidence, Severity};
+
+/// Version of the diagnosis format.
+pub const DIAGNOSIS_VERSION: u32 = 1;
+
+/// The result of evaluating a rule set over one bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Diagnosis {
+    /// Format version, currently 1.
+    pub version: u32,
+    /// The evaluation time every age and deadline was measured against.
+    #[schemars(with = "String")]
+    pub as_of: Timestamp,
+    /// Rules that fired: by severity (error, warning, info), then in rule order.
+    pub findings: Vec<Finding>,
+    /// Rules that could not be evaluated, with what to capture so that they can be.
+    pub not_evaluated: Vec<NotEvaluated>,
+    /// Per-rule explanation, present when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explain: Option<Vec<RuleTrace>>,
+}
+
+/// One cause found.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Finding {
+    /// The rule's id.
+    pub rule: String,
+    /// `error`, `warning` or `info`.
+    pub severity: Severity,
+    /// How sure the rule is of its cause.
+    pub confidence: Confidence,
+    /// The rule's title.
+    pub title: String,
+    /// The rule's message, filled with captured values.
+    pub message: String,
+    /// The values that made the rule fire, and the rule's named values.
+    pub evidence: Vec<Evidence>,
+    /// What to do.
+    pub remediation: Vec<String>,
+    /// Where to read more.
+    pub references: Vec<String>,
+}
+
+/// A value found in a document.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Evidence {
+    /// The document name (or `context`).
+    pub document: String,
+    /// RFC 9535 normalized path of the value in the document.
+    pub path: String,
+    /// The value itself.
+    pub value: Value,
+}
+
+/// A rule that needs something the bundle does not have.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct NotEvaluated {
+    /// The rule's id.
+    pub rule: String,
+    /// Its severity, had it fired.
+    pub severity: Severity,
+    /// Its title.
+    pub title: String,
+    /// What is missing.
+    pub missing: Vec<MissingInput>,
+}
+
+/// A required document or source that the bundle lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct MissingInput {
+    /// The document or source name the rule requires.
+    pub name: String,
+    /// What to capture to provide it.
+    pub capture: String,
+}
+
+/// How one rule came out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct RuleTrace {
+    /// The rule's id.
+    pub rule: String,
+    /// `fired`, `silent`, `not_evaluated` or `disabled`.
+    pub outcome: RuleOutcome,
+    /// What was missing, for rules not evaluated.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<MissingInput>,
+    /// The condition tree with each node's result, for evaluated rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<ConditionTrace>,
+}
+
+/// The outcome of one rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleOutcome {
+    /// The rule's condition held.
+    Fired,
+    /// The rule's condition did not hold.
+    Silent,
+    /// A required document or source was missing.
+    NotEvaluated,
+    /// The rule is switched off (`enabled: false`).
+    Disabled,
+}
+
+/// One condition's result in an explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct ConditionTrace {
+    /// Field path of the condition in its rules file.
+    pub field: String,
+    /// What the condition tests, in short: `all`, `item:$.webhook missing true`, `fired x`.
+    pub test: String,
+    /// Whether it held.
+    pub result: bool,
+    /// Why, when the values alone do not say (a document absent, nothing matched).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The values the condition looked at.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub seen: Vec<Evidence>,
+    /// Sub-conditions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<ConditionTrace>,
+}

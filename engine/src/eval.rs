@@ -1,0 +1,635 @@
+//! Stage 3: evaluation of a [`RuleSet`] over a [`Bundle`].
+//!
+//! Evaluation cannot fail: a missing document, a path that matches nothing or a value of the
+//! wrong type is a documented non-match, visible in the explanation.
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::bundle::Bundle;
+use crate::compiled::{
+    Check, Compare, Cond, CondKind, Join, Op, Quant, Ref, Requirement, RuleSet, Scope, Test,
+};
+use crate::diagnosis::{
+    ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
+    RuleOutcome, RuleTrace,
+};
+use crate::path::Node;
+use crate::spec::{CompareOp, Pick, Quantifier};
+use crate::time::timestamp_of;
+
+/// Options for [`RuleSet::evaluate_with`].
+#[derive(Debug, Clone, Default)]
+pub struct EvaluateOptions {
+    /// Also return, per rule, each condition's result and the values it saw.
+    pub explain: bool,
+}
+
+/// How many values an explanation lists per condition before it stops.
+const MAX_SEEN: usize = 20;
+
+impl RuleSet {
+    /// Evaluates every rule over `bundle` at the time `as_of`.
+    pub fn evaluate(&self, bundle: &Bundle, as_of: Timestamp) -> Diagnosis {
+        self.evaluate_with(bundle, as_of, &EvaluateOptions::default())
+    }
+
+    /// Evaluates every rule, with options (such as an explanation of every rule).
+    pub fn evaluate_with(
+        &self,
+        bundle: &Bundle,
+        as_of: Timestamp,
+        options: &EvaluateOptions,
+    ) -> Diagnosis {
+        let mut evaluator = Evaluator {
+            set: self,
+            bundle,
+            as_of,
+            explain: options.explain,
+            sources: vec![None; self.sources.len()],
+            fired: vec![false; self.rules.len()],
+            not_evaluated: vec![false; self.rules.len()],
+            bindings: None,
+        };
+        let mut findings: Vec<(usize, Finding)> = Vec::new();
+        let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
+        let mut traces: Vec<(usize, RuleTrace)> = Vec::new();
+        for &index in &self.evaluation_order {
+            let rule = &self.rules[index];
+            if !rule.enabled {
+                if options.explain {
+                    traces.push((
+                        index,
+                        trace(&rule.id, RuleOutcome::Disabled, Vec::new(), None),
+                    ));
+                }
+                continue;
+            }
+            let missing: Vec<MissingInput> = rule
+                .requires
+                .iter()
+                .filter(|requirement| !evaluator.has(requirement))
+                .map(|requirement| MissingInput {
+                    name: requirement.name.clone(),
+                    capture: requirement.capture.clone(),
+                })
+                .collect();
+            if !missing.is_empty() {
+                evaluator.not_evaluated[index] = true;
+                if options.explain {
+                    traces.push((
+                        index,
+                        trace(&rule.id, RuleOutcome::NotEvaluated, missing.clone(), None),
+                    ));
+                }
+                not_evaluated.push((
+                    index,
+                    NotEvaluated {
+                        rule: rule.id.clone(),
+                        severity: rule.severity,
+                        title: rule.title.clone(),
+                        missing,
+                    },
+                ));
+                continue;
+            }
+            let outcome = evaluator.condition(&rule.when);
+            if options.explain {
+                let result = if outcome.pass {
+                    RuleOutcome::Fired
+                } else {
+                    RuleOutcome::Silent
+                };
+                traces.push((index, trace(&rule.id, result, Vec::new(), outcome.trace)));
+            }
+            if !outcome.pass {
+                continue;
+            }
+            evaluator.fired[index] = true;
+            let mut evidence = outcome.evidence;
+            let mut values = Vec::with_capacity(rule.values.len());
+            for (_, reference) in &rule.values {
+                let found = evaluator.non_null(reference);
+                values.push(found.iter().map(|node| node.value).collect::<Vec<_>>());
+                evidence.extend(found);
+            }
+            findings.push((
+                index,
+                Finding {
+                    rule: rule.id.clone(),
+                    severity: rule.severity,
+                    confidence: rule.confidence,
+                    title: rule.title.clone(),
+                    message: rule.message.render(&values, as_of),
+                    evidence: to_evidence(&evidence),
+                    remediation: rule.remediation.clone(),
+                    references: rule.references.clone(),
+                },
+            ));
+        }
+        findings.sort_by_key(|(index, finding)| (finding.severity, *index));
+        not_evaluated.sort_by_key(|(index, _)| *index);
+        traces.sort_by_key(|(index, _)| *index);
+        Diagnosis {
+            version: DIAGNOSIS_VERSION,
+            as_of,
+            findings: findings.into_iter().map(|(_, f)| f).collect(),
+            not_evaluated: not_evaluated.into_iter().map(|(_, n)| n).collect(),
+            explain: options
+                .explain
+                .then(|| traces.into_iter().map(|(_, t)| t).collect()),
+        }
+    }
+}
+
+fn trace(
+    rule: &str,
+    outcome: RuleOutcome,
+    missing: Vec<MissingInput>,
+    condition: Option<ConditionTrace>,
+) -> RuleTrace {
+    RuleTrace {
+        rule: rule.to_owned(),
+        outcome,
+        missing,
+        condition,
+    }
+}
+
+/// Evidence without repeats, paths rendered.
+fn to_evidence(nodes: &[Node<'_>]) -> Vec<Evidence> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let path = node.normalized_path();
+        if seen.insert((node.doc, path.clone())) {
+            out.push(Evidence {
+                document: node.doc.to_owned(),
+                path,
+                value: node.value.clone(),
+            });
+        }
+    }
+    out
+}
+
+struct Evaluator<'a> {
+    set: &'a RuleSet,
+    bundle: &'a Bundle,
+    as_of: Timestamp,
+    explain: bool,
+    /// Per source: not resolved yet (`None`), absent (`Some(None)`), or its values.
+    sources: Vec<Option<Option<Vec<Node<'a>>>>>,
+    fired: Vec<bool>,
+    not_evaluated: Vec<bool>,
+    /// The pair a join is testing.
+    bindings: Option<(Node<'a>, Node<'a>)>,
+}
+
+struct Outcome<'a> {
+    pass: bool,
+    evidence: Vec<Node<'a>>,
+    trace: Option<ConditionTrace>,
+}
+
+impl<'a> Evaluator<'a> {
+    fn has(&mut self, requirement: &'a Requirement) -> bool {
+        match &requirement.scope {
+            Scope::Document(name) => self.bundle.documents.contains_key(name),
+            Scope::Context => self
+                .bundle
+                .context
+                .as_object()
+                .is_some_and(|context| !context.is_empty()),
+            Scope::Source(id) => self
+                .source(*id)
+                .is_some_and(|nodes| nodes.iter().any(|n| !n.value.is_null())),
+            Scope::Left | Scope::Right => false,
+        }
+    }
+
+    /// The values a source stands for, or `None` when none of its documents is present.
+    fn source(&mut self, id: usize) -> Option<Vec<Node<'a>>> {
+        if let Some(resolved) = &self.sources[id] {
+            return resolved.clone();
+        }
+        let source = &self.set.sources[id];
+        let mut present = false;
+        let mut out = Vec::new();
+        for candidate in &source.candidates {
+            let Some(nodes) = self.resolve(candidate) else {
+                continue;
+            };
+            present = true;
+            let before = out.len();
+            out.extend(nodes.into_iter().filter(|n| !n.value.is_null()));
+            if source.first_only && out.len() > before {
+                break;
+            }
+        }
+        let resolved = present.then_some(out);
+        self.sources[id] = Some(resolved.clone());
+        resolved
+    }
+
+    /// Every value `reference` selects, or `None` when its document or source is absent.
+    fn resolve(&mut self, reference: &'a Ref) -> Option<Vec<Node<'a>>> {
+        let bases = match &reference.scope {
+            Scope::Document(name) => {
+                let (name, value) = self.bundle.documents.get_key_value(name)?;
+                vec![Node {
+                    doc: name,
+                    value,
+                    route: Vec::new(),
+                }]
+            }
+            Scope::Context => vec![Node {
+                doc: "context",
+                value: &self.bundle.context,
+                route: Vec::new(),
+            }],
+            Scope::Source(id) => self.source(*id)?,
+            Scope::Left => vec![self.bindings.as_ref()?.0.clone()],
+            Scope::Right => vec![self.bindings.as_ref()?.1.clone()],
+        };
+        let mut out = Vec::new();
+        for base in &bases {
+            reference.path.select(base, &mut out);
+        }
+        Some(out)
+    }
+
+    fn non_null(&mut self, reference: &'a Ref) -> Vec<Node<'a>> {
+        let mut nodes = self.resolve(reference).unwrap_or_default();
+        nodes.retain(|node| !node.value.is_null());
+        nodes
+    }
+
+    fn condition(&mut self, cond: &'a Cond) -> Outcome<'a> {
+        match &cond.kind {
+            CondKind::All(items) => {
+                let mut evidence = Vec::new();
+                let mut children = Vec::new();
+                let mut pass = true;
+                for item in items {
+                    let outcome = self.condition(item);
+                    children.extend(outcome.trace);
+                    if outcome.pass {
+                        evidence.extend(outcome.evidence);
+                    } else {
+                        pass = false;
+                        if !self.explain {
+                            break;
+                        }
+                    }
+                }
+                if !pass {
+                    evidence.clear();
+                }
+                self.finish(cond, "all".to_owned(), pass, evidence, children, None)
+            }
+            CondKind::Any(items) => {
+                let mut evidence = Vec::new();
+                let mut children = Vec::new();
+                let mut pass = false;
+                for item in items {
+                    let outcome = self.condition(item);
+                    children.extend(outcome.trace);
+                    if outcome.pass {
+                        pass = true;
+                        evidence.extend(outcome.evidence);
+                    }
+                }
+                self.finish(cond, "any".to_owned(), pass, evidence, children, None)
+            }
+            CondKind::Not(inner) => {
+                let outcome = self.condition(inner);
+                let children = outcome.trace.into_iter().collect();
+                self.finish(
+                    cond,
+                    "not".to_owned(),
+                    !outcome.pass,
+                    Vec::new(),
+                    children,
+                    None,
+                )
+            }
+            CondKind::Named(name, inner) => {
+                let outcome = self.condition(inner);
+                let children = outcome.trace.into_iter().collect();
+                let test = format!("condition {name}");
+                self.finish(cond, test, outcome.pass, outcome.evidence, children, None)
+            }
+            CondKind::Fired(index) => {
+                let pass = self.fired[*index];
+                let id = &self.set.rules[*index].id;
+                let note = if self.not_evaluated[*index] {
+                    Some(format!("rule {id} was not evaluated"))
+                } else if !self.set.rules[*index].enabled {
+                    Some(format!("rule {id} is disabled"))
+                } else {
+                    None
+                };
+                self.finish(
+                    cond,
+                    format!("fired {id}"),
+                    pass,
+                    Vec::new(),
+                    Vec::new(),
+                    note,
+                )
+            }
+            CondKind::Test(test) => self.test(cond, test),
+            CondKind::Compare(compare) => self.compare(cond, compare),
+            CondKind::Join(join) => self.join(cond, join),
+        }
+    }
+
+    fn finish(
+        &self,
+        cond: &Cond,
+        test: String,
+        pass: bool,
+        evidence: Vec<Node<'a>>,
+        children: Vec<ConditionTrace>,
+        note: Option<String>,
+    ) -> Outcome<'a> {
+        self.finish_seen(cond, test, pass, evidence, children, note, &[])
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn finish_seen(
+        &self,
+        cond: &Cond,
+        test: String,
+        pass: bool,
+        evidence: Vec<Node<'a>>,
+        children: Vec<ConditionTrace>,
+        note: Option<String>,
+        seen: &[Node<'a>],
+    ) -> Outcome<'a> {
+        let trace = self.explain.then(|| ConditionTrace {
+            field: cond.field.clone(),
+            test,
+            result: pass,
+            note,
+            seen: to_evidence(&seen[..seen.len().min(MAX_SEEN)]),
+            children,
+        });
+        Outcome {
+            pass,
+            evidence,
+            trace,
+        }
+    }
+
+    fn test(&mut self, cond: &Cond, test: &'a Test) -> Outcome<'a> {
+        let description = format!("{} {}", test.target.text, test.expected);
+        let Some(mut values) = self.resolve(&test.target) else {
+            let note = Some(format!("{} is absent", absent_name(&test.target)));
+            return self.finish(
+                cond,
+                description,
+                test.if_absent,
+                Vec::new(),
+                Vec::new(),
+                note,
+            );
+        };
+        values.retain(|node| !node.value.is_null());
+        match test.pick {
+            Some(Pick::First) => values.truncate(1),
+            Some(Pick::Last) => {
+                let last = values.pop();
+                values = last.into_iter().collect();
+            }
+            None => {}
+        }
+        let (pass, evidence, note) = match &test.check {
+            Check::Exists(wanted) => {
+                let pass = !values.is_empty() == *wanted;
+                let evidence = if pass { values.clone() } else { Vec::new() };
+                let note = values.is_empty().then(|| "nothing matched".to_owned());
+                (pass, evidence, note)
+            }
+            Check::Values(ops, quant) => {
+                let counting = matches!(quant, Quant::Count(_));
+                if values.is_empty() && !(counting && test.if_missing.is_none()) {
+                    let pass = test.if_missing.unwrap_or(matches!(quant, Quant::None));
+                    (pass, Vec::new(), Some("nothing matched".to_owned()))
+                } else {
+                    let passing: Vec<Node<'a>> = values
+                        .iter()
+                        .filter(|node| ops.iter().all(|op| self.holds(op, node.value)))
+                        .cloned()
+                        .collect();
+                    let pass = match quant {
+                        Quant::Any => !passing.is_empty(),
+                        Quant::All => passing.len() == values.len(),
+                        Quant::None => passing.is_empty(),
+                        Quant::Count(bounds) => bounds
+                            .iter()
+                            .all(|(cmp, bound)| cmp.holds(passing.len() as f64, *bound)),
+                    };
+                    let evidence = match (pass, quant) {
+                        (false, _) => Vec::new(),
+                        (true, Quant::None) => values.clone(),
+                        (true, _) => passing,
+                    };
+                    (pass, evidence, None)
+                }
+            }
+        };
+        self.finish_seen(cond, description, pass, evidence, Vec::new(), note, &values)
+    }
+
+    fn holds(&self, op: &Op, value: &Value) -> bool {
+        match op {
+            Op::Equals(expected) => json_eq(value, expected),
+            Op::OneOf(list) => list.iter().any(|item| json_eq(value, item)),
+            Op::NoneOf(list) => !list.iter().any(|item| json_eq(value, item)),
+            Op::Contains(item) => value
+                .as_array()
+                .is_some_and(|items| items.iter().any(|v| json_eq(v, item))),
+            Op::ContainsAny(list) => value.as_array().is_some_and(|items| {
+                items
+                    .iter()
+                    .any(|v| list.iter().any(|item| json_eq(v, item)))
+            }),
+            Op::ContainsNone(list) => value.as_array().is_some_and(|items| {
+                !items
+                    .iter()
+                    .any(|v| list.iter().any(|item| json_eq(v, item)))
+            }),
+            Op::Number(cmp, bound) => value.as_f64().is_some_and(|n| cmp.holds(n, *bound)),
+            Op::Regex(regex) => value.as_str().is_some_and(|text| regex.is_match(text)),
+            Op::OlderThan(limit) => {
+                timestamp_of(value).is_some_and(|at| self.as_of.duration_since(at) > *limit)
+            }
+            Op::NewerThan(limit) => {
+                timestamp_of(value).is_some_and(|at| self.as_of.duration_since(at) < *limit)
+            }
+            Op::WithinAfter(limit) => timestamp_of(value).is_some_and(|at| {
+                let ahead = at.duration_since(self.as_of);
+                !ahead.is_negative() && ahead <= *limit
+            }),
+        }
+    }
+
+    fn compare(&mut self, cond: &Cond, compare: &'a Compare) -> Outcome<'a> {
+        let description = format!(
+            "{} {} {}",
+            compare.left.text,
+            compare_name(compare.op),
+            compare.right.text
+        );
+        let left = self.non_null(&compare.left);
+        let right = self.non_null(&compare.right);
+        let mut seen = left.clone();
+        seen.extend(right.iter().cloned());
+        if left.is_empty() || right.is_empty() {
+            let note = Some("one side matched nothing".to_owned());
+            return self.finish_seen(
+                cond,
+                description,
+                compare.if_missing,
+                Vec::new(),
+                Vec::new(),
+                note,
+                &seen,
+            );
+        }
+        let mut passing = Vec::new();
+        let mut total = 0;
+        let mut passed = 0;
+        for l in &left {
+            for r in &right {
+                total += 1;
+                if compare_values(compare.op, l.value, r.value, compare.tolerance) {
+                    passed += 1;
+                    passing.push(l.clone());
+                    passing.push(r.clone());
+                }
+            }
+        }
+        let pass = quantified(compare.quantifier, passed, total);
+        let evidence = match (pass, compare.quantifier) {
+            (false, _) => Vec::new(),
+            (true, Quantifier::None) => seen.clone(),
+            (true, _) => passing,
+        };
+        self.finish_seen(cond, description, pass, evidence, Vec::new(), None, &seen)
+    }
+
+    fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome<'a> {
+        let description = format!(
+            "join {} with {} on {}",
+            join.left.text, join.right.text, join.on_text
+        );
+        let left = self.non_null(&join.left);
+        let right = self.non_null(&join.right);
+        let key_of = |node: &Node<'a>| {
+            let mut keys = Vec::new();
+            join.on.select(node, &mut keys);
+            keys.into_iter().find(|key| !key.value.is_null())
+        };
+        let right_keys: Vec<Option<Node<'a>>> = right.iter().map(key_of).collect();
+        let mut evidence = Vec::new();
+        let mut children = Vec::new();
+        let mut total = 0;
+        let mut passed = 0;
+        for l in &left {
+            let Some(left_key) = key_of(l) else { continue };
+            for (r, right_key) in right.iter().zip(&right_keys) {
+                let Some(right_key) = right_key else { continue };
+                if !json_eq(left_key.value, right_key.value) {
+                    continue;
+                }
+                total += 1;
+                let outer = self.bindings.replace((l.clone(), r.clone()));
+                let outcome = self.condition(&join.where_);
+                self.bindings = outer;
+                if children.len() < MAX_SEEN {
+                    children.extend(outcome.trace);
+                }
+                if outcome.pass {
+                    passed += 1;
+                    evidence.push(left_key.clone());
+                    evidence.push(right_key.clone());
+                    evidence.extend(outcome.evidence);
+                }
+            }
+        }
+        let pass = quantified(join.quantifier, passed, total);
+        if !pass || join.quantifier == Quantifier::None {
+            evidence.clear();
+        }
+        let note = (total == 0).then(|| "no pair of elements had equal keys".to_owned());
+        self.finish(cond, description, pass, evidence, children, note)
+    }
+}
+
+fn quantified(quantifier: Quantifier, passed: usize, total: usize) -> bool {
+    match quantifier {
+        Quantifier::Any => passed > 0,
+        Quantifier::All => total > 0 && passed == total,
+        Quantifier::None => passed == 0,
+    }
+}
+
+fn absent_name(reference: &Ref) -> String {
+    let name = reference.text.split(':').next().unwrap_or_default();
+    match reference.scope {
+        Scope::Source(_) => format!("source {name} (none of its documents was captured)"),
+        _ => format!("document {name}"),
+    }
+}
+
+fn compare_name(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Equals => "equals",
+        CompareOp::Differs => "differs from",
+        CompareOp::Gt => ">",
+        CompareOp::Gte => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Lte => "<=",
+        CompareOp::Before => "before",
+        CompareOp::After => "after",
+    }
+}
+
+fn compare_values(op: CompareOp, left: &Value, right: &Value, tolerance: f64) -> bool {
+    let numbers = left.as_f64().zip(right.as_f64());
+    match op {
+        CompareOp::Equals => match numbers {
+            Some((l, r)) => (l - r).abs() <= tolerance,
+            None => left == right,
+        },
+        CompareOp::Differs => match numbers {
+            Some((l, r)) => (l - r).abs() > tolerance,
+            None => left != right,
+        },
+        CompareOp::Gt => numbers.is_some_and(|(l, r)| l > r),
+        CompareOp::Gte => numbers.is_some_and(|(l, r)| l >= r),
+        CompareOp::Lt => numbers.is_some_and(|(l, r)| l < r),
+        CompareOp::Lte => numbers.is_some_and(|(l, r)| l <= r),
+        CompareOp::Before | CompareOp::After => match (timestamp_of(left), timestamp_of(right)) {
+            (Some(l), Some(r)) if op == CompareOp::Before => l < r,
+            (Some(l), Some(r)) => l > r,
+            _ => false,
+        },
+    }
+}
+
+/// JSON equality where numbers compare by value (`1` equals `1.0`).
+fn json_eq(left: &Value, right: &Value) -> bool {
+    match (left, right) {
+        (Value::Number(l), Value::Number(r)) => match (l.as_f64(), r.as_f64()) {
+            (Some(l), Some(r)) => l == r,
+            _ => l == r,
+        },
+        _ => left == right,
+    }
+}

@@ -1,0 +1,86 @@
+//! balance-doctor's engine: declarative YAML rules over captured API responses.
+//!
+//! The pipeline has three stages, each with its own types:
+//!
+//! 1. **rule text -> [`RuleFile`]** ([`parse_rule_file`]): the serde mirror of the YAML;
+//! 2. **[`RuleFile`]s -> [`RuleSet`]** ([`compile`]): validated, every JSONPath, regex,
+//!    duration and message template built once; all problems are reported together;
+//! 3. **[`RuleSet`] x [`Bundle`] x `as_of` -> [`Diagnosis`]** ([`RuleSet::evaluate`]): pure,
+//!    infallible, deterministic; the rule set is `Send + Sync` and reusable.
+//!
+//! The engine does no I/O and never reads the clock: the caller passes text, JSON values and the
+//! evaluation time. Domain knowledge lives in the rules, not here.
+//!
+//! ```
+//! use balance_doctor_engine::{compile, Bundle, RuleText, Severity};
+//!
+//! let rules = r#"
+//! sources:
+//!   item:
+//!     first_of: [item_get:$.item, accounts_get:$.item]
+//! rules:
+//!   - id: no-webhook
+//!     title: No webhook is registered
+//!     severity: info
+//!     requires: [item]
+//!     values: { item_id: "item:$.item_id" }
+//!     when: { path: "item:$.webhook", missing: true }
+//!     message: "Item {item_id} has no webhook, so the app is never told about new data"
+//! "#;
+//! let rule_set = compile(&[RuleText { name: "example.yaml", text: rules }]).unwrap();
+//!
+//! let bundle = Bundle::from_json(r#"{
+//!   "documents": {
+//!     "accounts_get": {"item": {"item_id": "item-1", "webhook": null}, "accounts": []}
+//!   }
+//! }"#).unwrap();
+//! let as_of = "2026-11-20T12:00:00Z".parse().unwrap();
+//! let diagnosis = rule_set.evaluate(&bundle, as_of);
+//!
+//! let finding = &diagnosis.findings[0];
+//! assert_eq!(finding.rule, "no-webhook");
+//! assert_eq!(finding.severity, Severity::Info);
+//! assert_eq!(finding.message, "Item item-1 has no webhook, so the app is never told about new data");
+//! assert_eq!(finding.evidence[0].path, "$['item']['item_id']");
+//! ```
+//!
+//! The rule language is documented in `rules/README.md` of the repository.
+
+mod bundle;
+mod compile;
+mod compiled;
+mod diagnosis;
+mod error;
+mod eval;
+mod load;
+mod path;
+mod positions;
+mod spec;
+mod template;
+mod time;
+
+pub use bundle::{Bundle, BundleSpec, RESERVED_NAMES, check_document_name, parse_as_of};
+pub use compile::{RuleText, compile};
+pub use compiled::{RuleInfo, RuleSet};
+pub use diagnosis::{
+    ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
+    RuleOutcome, RuleTrace,
+};
+pub use error::{BundleError, Location, Problem, RuleErrors};
+pub use eval::EvaluateOptions;
+pub use load::parse_rule_file;
+pub use spec::{
+    CompareOp, CompareSpec, ConditionSpec, Confidence, CountSpec, JoinSpec, Pick, Quantifier,
+    RuleFile, RuleSpec, Severity, SourceSpec,
+};
+
+#[cfg(test)]
+mod send_sync {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn rule_set_is_send_and_sync() {
+        assert_send_sync::<super::RuleSet>();
+        assert_send_sync::<super::Diagnosis>();
+    }
+}

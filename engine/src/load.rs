@@ -1,0 +1,352 @@
+//! Rule text -> [`RuleFile`]: YAML parsing with every problem located.
+//!
+//! The text is parsed once into a YAML value, then each rule, source and named condition is
+//! deserialized on its own, so one bad rule does not hide the problems of the next.
+
+use serde::de::DeserializeOwned;
+use serde_yaml::{Mapping, Value};
+
+use crate::error::{Problem, RuleErrors};
+use crate::positions::{self, Positions};
+use crate::spec::RuleFile;
+
+/// A rules file parsed, with what is needed to locate later problems in it.
+#[derive(Debug)]
+pub(crate) struct ParsedFile {
+    pub(crate) name: String,
+    pub(crate) spec: RuleFile,
+    positions: Positions,
+}
+
+impl ParsedFile {
+    /// A problem at `field`, located in this file, attributed to `rule` when given.
+    pub(crate) fn problem(&self, rule: Option<&str>, field: &str, message: String) -> Problem {
+        Problem {
+            file: self.name.clone(),
+            location: self.positions.find(field),
+            rule: rule.map(str::to_owned),
+            field: field.to_owned(),
+            message,
+        }
+    }
+}
+
+/// Parses the text of one rules file into its serde mirror, reporting every problem found.
+///
+/// `name` is how the file is named in messages (a path, or `<default>` for the embedded pack).
+pub fn parse_rule_file(name: &str, text: &str) -> Result<RuleFile, RuleErrors> {
+    parse(name, text)
+        .map(|parsed| parsed.spec)
+        .map_err(|problems| RuleErrors { problems })
+}
+
+pub(crate) fn parse(name: &str, text: &str) -> Result<ParsedFile, Vec<Problem>> {
+    let at = |field: &str, location, message: String| Problem {
+        file: name.to_owned(),
+        location,
+        rule: None,
+        field: field.to_owned(),
+        message,
+    };
+    let value: Value = match serde_yaml::from_str(text) {
+        Ok(value) => value,
+        Err(error) => {
+            let location = error.location().map(|l| positions::Location {
+                line: l.line(),
+                column: l.column(),
+            });
+            return Err(vec![at(
+                "",
+                location,
+                format!("not valid YAML: {}", strip_location(&error.to_string())),
+            )]);
+        }
+    };
+    let positions = positions::index(text);
+    let mut problems: Vec<Problem> = positions
+        .duplicates
+        .iter()
+        .map(|(field, location)| Problem {
+            rule: rule_id_for(&value, field),
+            ..at(
+                field,
+                Some(*location),
+                "this key appears twice in the same map: remove one".to_owned(),
+            )
+        })
+        .collect();
+
+    let Value::Mapping(mut top) = value.clone() else {
+        let message = if value.is_null() {
+            "the file is empty: a rules file is a map with at least `rules:`"
+        } else {
+            "a rules file must be a map with keys such as `rules:`, `sources:`, `conditions:`"
+        };
+        problems.push(at(
+            "",
+            Some(positions::Location { line: 1, column: 1 }),
+            message.into(),
+        ));
+        return Err(problems);
+    };
+    let mut context = Context {
+        file: name,
+        value: &value,
+        positions: &positions,
+        problems: &mut problems,
+    };
+
+    // Sections deserialized entry by entry, so that every bad entry is reported.
+    let rules = take_sequence(&mut top, "rules", &mut context);
+    let sources = take_map(&mut top, "sources", &mut context);
+    let conditions = take_map(&mut top, "conditions", &mut context);
+    let spec: Option<RuleFile> = context.deserialize(Value::Mapping(top), "");
+    let Some(mut spec) = spec else {
+        return Err(problems);
+    };
+    spec.rules = rules;
+    spec.sources = sources;
+    spec.conditions = conditions;
+    if spec.version != 1 {
+        context.problems.push(Problem {
+            location: positions.find("version"),
+            ..at(
+                "version",
+                None,
+                format!(
+                    "unsupported version {}: this balance-doctor reads version 1",
+                    spec.version
+                ),
+            )
+        });
+    }
+    if problems.is_empty() {
+        Ok(ParsedFile {
+            name: name.to_owned(),
+            spec,
+            positions,
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+struct Context<'a> {
+    file: &'a str,
+    value: &'a Value,
+    positions: &'a Positions,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Context<'_> {
+    fn deserialize<T: DeserializeOwned>(&mut self, value: Value, prefix: &str) -> Option<T> {
+        match serde_path_to_error::deserialize::<_, T>(value) {
+            Ok(parsed) => Some(parsed),
+            Err(error) => {
+                let inner = error.path().to_string();
+                let field = join_path(prefix, if inner == "." { "" } else { &inner });
+                let raw = strip_location(&error.inner().to_string());
+                let (field, message, is_key) = explain_serde_error(&field, &raw);
+                let location = if is_key {
+                    self.positions.find_key(&field)
+                } else {
+                    self.positions.find(&field)
+                };
+                self.problems.push(Problem {
+                    file: self.file.to_owned(),
+                    location,
+                    rule: rule_id_for(self.value, &field),
+                    field,
+                    message,
+                });
+                None
+            }
+        }
+    }
+}
+
+fn take_sequence<T: DeserializeOwned>(
+    top: &mut Mapping,
+    key: &str,
+    context: &mut Context,
+) -> Vec<T> {
+    match top.remove(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Sequence(items)) => items
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, item)| context.deserialize(item, &format!("{key}[{index}]")))
+            .collect(),
+        Some(_) => {
+            context.problems.push(Problem {
+                file: context.file.to_owned(),
+                location: context.positions.find(key),
+                rule: None,
+                field: key.to_owned(),
+                message: format!("`{key}` must be a list (`- id: ...` entries)"),
+            });
+            Vec::new()
+        }
+    }
+}
+
+fn take_map<T: DeserializeOwned>(
+    top: &mut Mapping,
+    key: &str,
+    context: &mut Context,
+) -> std::collections::BTreeMap<String, T> {
+    let mut out = std::collections::BTreeMap::new();
+    match top.remove(key) {
+        None | Some(Value::Null) => {}
+        Some(Value::Mapping(entries)) => {
+            for (name, entry) in entries {
+                let Some(name) = name.as_str().map(str::to_owned) else {
+                    context.problems.push(Problem {
+                        file: context.file.to_owned(),
+                        location: context.positions.find(key),
+                        rule: None,
+                        field: key.to_owned(),
+                        message: format!("the names under `{key}` must be strings"),
+                    });
+                    continue;
+                };
+                if let Some(parsed) = context.deserialize(entry, &format!("{key}.{name}")) {
+                    out.insert(name, parsed);
+                }
+            }
+        }
+        Some(_) => context.problems.push(Problem {
+            file: context.file.to_owned(),
+            location: context.positions.find(key),
+            rule: None,
+            field: key.to_owned(),
+            message: format!("`{key}` must be a map of names to definitions"),
+        }),
+    }
+    out
+}
+
+pub(crate) fn join_path(prefix: &str, inner: &str) -> String {
+    match (prefix.is_empty(), inner.is_empty()) {
+        (_, true) => prefix.to_owned(),
+        (true, false) => inner.to_owned(),
+        (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
+        (false, false) => format!("{prefix}.{inner}"),
+    }
+}
+
+/// The id of the rule a field path points into (`rules[3]...`), read from the raw YAML.
+fn rule_id_for(value: &Value, field: &str) -> Option<String> {
+    let rest = field.strip_prefix("rules[")?;
+    let index: usize = rest[..rest.find(']')?].parse().ok()?;
+    value
+        .get("rules")?
+        .get(index)?
+        .get("id")?
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// serde_yaml appends " at line N column M"; the location is reported separately.
+fn strip_location(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(cut) => message[..cut].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Rewrites serde's messages into ones that say what to do. Returns the field path (extended
+/// with the offending key for unknown keys), the message, and whether it points at a key.
+fn explain_serde_error(field: &str, raw: &str) -> (String, String, bool) {
+    if let Some(rest) = raw.strip_prefix("unknown field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).map(str::trim).collect();
+        let expected: Vec<&str> = expected.into_iter().filter(|s| !s.is_empty()).collect();
+        let key_field = join_path(field, name);
+        let message = match closest(name, &expected) {
+            Some(best) => format!("unknown key `{name}`: did you mean `{best}`?"),
+            None if expected.is_empty() => format!("unknown key `{name}`: remove it"),
+            None => format!(
+                "unknown key `{name}`: expected one of {}",
+                expected
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        return (key_field, message, true);
+    }
+    if let Some(rest) = raw.strip_prefix("unknown variant `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+        let hint = closest(name, &expected)
+            .map(|best| format!("did you mean `{best}`?"))
+            .unwrap_or_else(|| {
+                format!(
+                    "use one of {}",
+                    expected
+                        .iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            });
+        return (
+            field.to_owned(),
+            format!("unknown value `{name}`: {hint}"),
+            false,
+        );
+    }
+    if let Some(rest) = raw.strip_prefix("missing field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        return (
+            field.to_owned(),
+            format!("missing key `{name}`: add it"),
+            false,
+        );
+    }
+    (field.to_owned(), raw.to_owned(), false)
+}
+
+/// The candidate closest to `name` by edit distance, when it is close enough to be a typo.
+pub(crate) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|candidate| (edit_distance(name, candidate), *candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min()
+        .map(|(_, candidate)| candidate)
+}
+
+/// Levenshtein distance over chars.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("older_than", "older_then"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(
+            closest("qantifier", &["quantifier", "count"]),
+            Some("quantifier")
+        );
+        assert_eq!(closest("zzz", &["quantifier", "count"]), None);
+    }
+}

@@ -1,0 +1,256 @@
+//! Compiled JSONPaths and the located values they select.
+//!
+//! A path is parsed once, at compile time, by jsonpath-rust. A path made only of names,
+//! indexes and wildcards (nearly every path a rule uses) is lowered to a list of steps and
+//! walked directly over `serde_json::Value`, recording the route as borrowed segments; the
+//! RFC 9535 normalized path string is built only for values that end up in the output. Other
+//! paths (filters, slices, descendants) are evaluated by jsonpath-rust.
+
+use std::fmt::Write as _;
+
+use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
+use serde_json::Value;
+
+/// A JSONPath compiled once.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledPath {
+    kind: PathKind,
+}
+
+#[derive(Debug, Clone)]
+enum PathKind {
+    Steps(Vec<Step>),
+    General(JpQuery),
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(i64),
+    Wildcard,
+}
+
+/// One segment of a normalized path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+    /// An already-normalized suffix such as `['a'][0]`, from jsonpath-rust.
+    Raw(String),
+}
+
+/// A value found in a document, with the route to it.
+#[derive(Debug, Clone)]
+pub(crate) struct Node<'a> {
+    /// The document (or `context`) the value is in.
+    pub(crate) doc: &'a str,
+    pub(crate) value: &'a Value,
+    pub(crate) route: Vec<Seg<'a>>,
+}
+
+impl Node<'_> {
+    /// The RFC 9535 normalized path, such as `$['accounts'][0]['balances']`.
+    pub(crate) fn normalized_path(&self) -> String {
+        let mut out = String::from("$");
+        for segment in &self.route {
+            match segment {
+                Seg::Key(key) => {
+                    out.push_str("['");
+                    for c in key.chars() {
+                        match c {
+                            '\'' => out.push_str("\\'"),
+                            '\\' => out.push_str("\\\\"),
+                            c if (c as u32) < 0x20 => {
+                                let _ = write!(out, "\\u{:04x}", c as u32);
+                            }
+                            c => out.push(c),
+                        }
+                    }
+                    out.push_str("']");
+                }
+                Seg::Index(index) => {
+                    let _ = write!(out, "[{index}]");
+                }
+                Seg::Raw(raw) => out.push_str(raw),
+            }
+        }
+        out
+    }
+}
+
+/// Why a JSONPath was refused, with the 1-based column in the path text when known.
+#[derive(Debug, Clone)]
+pub(crate) struct PathError {
+    pub(crate) column: Option<usize>,
+    pub(crate) message: String,
+}
+
+impl CompiledPath {
+    /// Parses `text` (which must start with `$`).
+    pub(crate) fn compile(text: &str) -> Result<CompiledPath, PathError> {
+        let query = jsonpath_rust::parser::parse_json_path(text).map_err(|error| match error {
+            jsonpath_rust::parser::errors::JsonPathError::PestError(pest) => {
+                let column = match pest.line_col {
+                    pest::error::LineColLocation::Pos((_, column)) => column,
+                    pest::error::LineColLocation::Span((_, column), _) => column,
+                };
+                PathError {
+                    column: Some(column),
+                    message: pest.variant.message().to_string(),
+                }
+            }
+            other => PathError {
+                column: None,
+                message: other.to_string(),
+            },
+        })?;
+        let steps: Option<Vec<Step>> = query
+            .segments
+            .iter()
+            .map(|segment| match segment {
+                Segment::Selector(Selector::Name(name)) => Some(Step::Key(name.clone())),
+                Segment::Selector(Selector::Index(index)) => Some(Step::Index(*index)),
+                Segment::Selector(Selector::Wildcard) => Some(Step::Wildcard),
+                _ => None,
+            })
+            .collect();
+        let kind = match steps {
+            Some(steps) => PathKind::Steps(steps),
+            None => PathKind::General(query),
+        };
+        Ok(CompiledPath { kind })
+    }
+
+    /// Appends to `out` every value this path selects below `base`.
+    pub(crate) fn select<'a>(&self, base: &Node<'a>, out: &mut Vec<Node<'a>>) {
+        match &self.kind {
+            PathKind::Steps(steps) => {
+                let mut route = base.route.clone();
+                walk(steps, base.doc, base.value, &mut route, out);
+            }
+            PathKind::General(query) => {
+                let Ok(found) = jsonpath_rust::query::js_path_process(query, base.value) else {
+                    return;
+                };
+                for found in found {
+                    let mut route = base.route.clone();
+                    let suffix = found.path.strip_prefix('$').unwrap_or(&found.path);
+                    if !suffix.is_empty() {
+                        route.push(Seg::Raw(suffix.to_owned()));
+                    }
+                    out.push(Node {
+                        doc: base.doc,
+                        value: found.val,
+                        route,
+                    });
+                }
+            }
+        }
+    }
+}
+
+fn walk<'a>(
+    steps: &[Step],
+    doc: &'a str,
+    value: &'a Value,
+    route: &mut Vec<Seg<'a>>,
+    out: &mut Vec<Node<'a>>,
+) {
+    let Some((step, rest)) = steps.split_first() else {
+        out.push(Node {
+            doc,
+            value,
+            route: route.clone(),
+        });
+        return;
+    };
+    match step {
+        Step::Key(key) => {
+            if let Some((key, child)) = value.as_object().and_then(|o| o.get_key_value(key)) {
+                route.push(Seg::Key(key));
+                walk(rest, doc, child, route, out);
+                route.pop();
+            }
+        }
+        Step::Index(index) => {
+            if let Some(items) = value.as_array() {
+                let resolved = if *index < 0 {
+                    items.len().checked_sub(index.unsigned_abs() as usize)
+                } else {
+                    usize::try_from(*index).ok().filter(|i| *i < items.len())
+                };
+                if let Some(i) = resolved {
+                    route.push(Seg::Index(i));
+                    walk(rest, doc, &items[i], route, out);
+                    route.pop();
+                }
+            }
+        }
+        Step::Wildcard => match value {
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    route.push(Seg::Index(i));
+                    walk(rest, doc, child, route, out);
+                    route.pop();
+                }
+            }
+            Value::Object(map) => {
+                for (key, child) in map {
+                    route.push(Seg::Key(key));
+                    walk(rest, doc, child, route, out);
+                    route.pop();
+                }
+            }
+            _ => {}
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn paths(path: &str, value: &Value) -> Vec<(String, Value)> {
+        let compiled = CompiledPath::compile(path).unwrap();
+        let base = Node {
+            doc: "d",
+            value,
+            route: Vec::new(),
+        };
+        let mut out = Vec::new();
+        compiled.select(&base, &mut out);
+        out.iter()
+            .map(|n| (n.normalized_path(), n.value.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn direct_and_general_paths_agree_with_jsonpath_rust() {
+        let doc =
+            json!({"accounts": [{"id": "a", "b": {"c": 1}}, {"id": "b", "b": {"c": 2}}], "o'k": 3});
+        for path in [
+            "$.accounts[*].b.c",
+            "$.accounts[-1].id",
+            "$.accounts[5].id",
+            "$['o\\'k']",
+            "$.accounts[?@.id == 'b'].b.c",
+            "$..c",
+            "$.*",
+        ] {
+            let ours = paths(path, &doc);
+            let theirs: Vec<(String, Value)> = jsonpath_rust::query::js_path(path, &doc)
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.path, r.val.clone()))
+                .collect();
+            assert_eq!(ours, theirs, "{path}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_have_a_column() {
+        let error = CompiledPath::compile("$.accounts[").unwrap_err();
+        assert!(error.column.is_some(), "{error:?}");
+    }
+}

@@ -1,0 +1,362 @@
+//! Stage 1: the serde mirror of a rules file.
+//!
+//! These types are exactly what the YAML says, with public fields and no invariants. They are
+//! produced by [`parse_rule_file`](crate::parse_rule_file) and consumed by
+//! [`compile`](crate::compile); evaluation never sees them. The JSON Schema published under
+//! `schemas/rules.schema.json` is generated from them.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A whole rules file: shared definitions plus the rules.
+///
+/// ```yaml
+/// version: 1
+/// params:
+///   overdue_after: 48h
+/// sources:
+///   item:
+///     description: the Item object, from whichever response carried it
+///     first_of: [item_get:$.item, accounts_get:$.item]
+/// rules:
+///   - id: no-webhook
+///     title: No webhook is registered
+///     severity: info
+///     requires: [item]
+///     when: { path: item:$.webhook, missing: true }
+///     message: Item has no webhook
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// Version of the rule language; only `1` exists.
+    #[serde(default = "default_version")]
+    pub version: u32,
+    /// Known document names, each with a note saying what to capture (shown when a rule cannot
+    /// be evaluated for lack of it).
+    #[serde(default)]
+    pub documents: BTreeMap<String, String>,
+    /// Parameters shared by every rule of the file; a rule's own `params` override them.
+    #[serde(default)]
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// Named sources: a value found in whichever of several places was captured.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceSpec>,
+    /// Named conditions that rules reuse with `{condition: <name>}`.
+    #[serde(default)]
+    pub conditions: BTreeMap<String, ConditionSpec>,
+    /// The rules, in the order findings of equal severity are reported.
+    #[serde(default)]
+    pub rules: Vec<RuleSpec>,
+}
+
+fn default_version() -> u32 {
+    1
+}
+
+/// A named source. Exactly one of `first_of` and `all_of` is given.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SourceSpec {
+    /// What the source stands for; shown when a rule needs it and it is missing.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// References tried in order; the first that matches at least one non-null value wins.
+    #[serde(default)]
+    pub first_of: Option<Vec<String>>,
+    /// References whose matches are all taken, in order (a union).
+    #[serde(default)]
+    pub all_of: Option<Vec<String>>,
+}
+
+/// How bad a finding is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The Item is broken or the data cannot be trusted until something is done.
+    Error,
+    /// The balance is, or will soon be, stale; action is advised.
+    Warning,
+    /// Context that helps explain the balance's age; no action strictly needed.
+    Info,
+}
+
+impl Severity {
+    /// The lowercase name used in rules and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// How sure a rule is that its cause is the real one when it fires.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// The captured data states the cause outright (an error code, a product list).
+    High,
+    /// The cause is inferred from timing or missing data.
+    #[default]
+    Medium,
+    /// A plausible contributor, not proof.
+    Low,
+}
+
+/// One rule: metadata, what it needs, when it fires and what it says.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Stable public id (`kebab-case`); users override and test against it.
+    pub id: String,
+    /// One-line title of the cause.
+    pub title: String,
+    /// `error`, `warning` or `info`.
+    pub severity: Severity,
+    /// `high`, `medium` (default) or `low`.
+    #[serde(default)]
+    pub confidence: Confidence,
+    /// Set to `false` to switch the rule off.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// What the rule detects.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Why it matters for a stale balance.
+    #[serde(default)]
+    pub rationale: Option<String>,
+    /// What to do, one step per entry.
+    #[serde(default)]
+    pub remediation: Vec<String>,
+    /// Articles and documentation pages that back the rule.
+    #[serde(default)]
+    pub references: Vec<String>,
+    /// Documents or sources that must be present for the rule to be evaluated at all.
+    #[serde(default)]
+    pub requires: Vec<String>,
+    /// Parameters with their defaults, usable as `$name` in conditions and `{name}` in the message.
+    #[serde(default)]
+    pub params: BTreeMap<String, serde_json::Value>,
+    /// Named values (references) shown in the message and added to the evidence.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    /// The condition under which the rule fires.
+    pub when: ConditionSpec,
+    /// Message template: `{value}`, `{value|age}`, `{value|relative}`, `{value|or:text}`.
+    pub message: String,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A condition. Exactly one kind is given: `all`, `any`, `not`, `condition`, `fired`, `path`
+/// (with operators), `compare` or `join`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionSpec {
+    /// True when every listed condition is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all: Option<Vec<ConditionSpec>>,
+    /// True when at least one listed condition is true.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub any: Option<Vec<ConditionSpec>>,
+    /// True when the inner condition is false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not: Option<Box<ConditionSpec>>,
+    /// The name of a condition under `conditions:`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub condition: Option<String>,
+    /// True when the rule with this id fired in the same evaluation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fired: Option<String>,
+    /// A test on the values a reference matches (`document:$.json.path`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Compares the values of two references.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compare: Option<CompareSpec>,
+    /// Pairs the elements of two references on a key and tests each pair.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join: Option<Box<JoinSpec>>,
+
+    /// With `path`: how many matched values must pass: `any` (default), `all` or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantifier: Option<Quantifier>,
+    /// With `path`: test only the first or the last non-null value matched (for example the
+    /// most recent of a list of webhooks, oldest first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pick: Option<Pick>,
+    /// With `path`: bounds on the number of matched values that pass (instead of a quantifier).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<CountSpec>,
+    /// With `path`: the result when the document or source is absent (default `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_absent: Option<bool>,
+    /// With `path`: the result when the path matches no non-null value in a present document
+    /// (default: `false` for `any`/`all`, `true` for `none`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_missing: Option<bool>,
+
+    /// Operator: at least one non-null value matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exists: Option<bool>,
+    /// Operator: nothing matched, or only nulls (same as `exists: false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<bool>,
+    /// Operator: the value equals this JSON value (numbers compare numerically).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<serde_json::Value>,
+    /// Operator: the value equals one of these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<serde_json::Value>,
+    /// Operator: the value equals none of these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub none_of: Option<serde_json::Value>,
+    /// Operator: the value is an array containing this element.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<serde_json::Value>,
+    /// Operator: the value is an array containing at least one of these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains_any: Option<serde_json::Value>,
+    /// Operator: the value is an array containing none of these.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains_none: Option<serde_json::Value>,
+    /// Operator: the value is a number greater than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gt: Option<serde_json::Value>,
+    /// Operator: the value is a number greater than or equal to this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gte: Option<serde_json::Value>,
+    /// Operator: the value is a number less than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lt: Option<serde_json::Value>,
+    /// Operator: the value is a number less than or equal to this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lte: Option<serde_json::Value>,
+    /// Operator: the value is a string matching this regular expression (Rust `regex` syntax).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regex: Option<String>,
+    /// Operator: the value is a timestamp more than this duration before `as_of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub older_than: Option<String>,
+    /// Operator: the value is a timestamp less than this duration before `as_of` (or after it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newer_than: Option<String>,
+    /// Operator: the value is a timestamp between `as_of` and `as_of` plus this duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_after: Option<String>,
+}
+
+/// How the matched values of a `path` test combine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Quantifier {
+    /// At least one value passes.
+    #[default]
+    Any,
+    /// Every value passes (and there is at least one).
+    All,
+    /// No value passes.
+    None,
+}
+
+/// Which single value a `path` test keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Pick {
+    /// The first value matched, in document order.
+    First,
+    /// The last value matched, in document order.
+    Last,
+}
+
+/// Bounds on a count; every given bound must hold.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CountSpec {
+    /// Exactly this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<serde_json::Value>,
+    /// More than this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gt: Option<serde_json::Value>,
+    /// At least this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gte: Option<serde_json::Value>,
+    /// Fewer than this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lt: Option<serde_json::Value>,
+    /// At most this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lte: Option<serde_json::Value>,
+}
+
+/// Compares every non-null value of `left` with every non-null value of `right`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CompareSpec {
+    /// Reference to the left-hand values.
+    pub left: String,
+    /// The comparison.
+    pub op: CompareOp,
+    /// Reference to the right-hand values.
+    pub right: String,
+    /// For `equals`/`differs` on numbers: differences up to this much count as equal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<serde_json::Value>,
+    /// How many (left, right) pairs must pass: `any` (default), `all` or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantifier: Option<Quantifier>,
+    /// The result when either side matches no non-null value (default `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub if_missing: Option<bool>,
+}
+
+/// A comparison between two values.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CompareOp {
+    /// Equal JSON values (numbers within `tolerance`).
+    #[default]
+    Equals,
+    /// Not equal (numbers: differ by more than `tolerance`).
+    Differs,
+    /// Numbers: left > right.
+    Gt,
+    /// Numbers: left >= right.
+    Gte,
+    /// Numbers: left < right.
+    Lt,
+    /// Numbers: left <= right.
+    Lte,
+    /// Timestamps: left is earlier than right.
+    Before,
+    /// Timestamps: left is later than right.
+    After,
+}
+
+/// Pairs elements of `left` and `right` whose keys are equal and tests each pair with `where`,
+/// in which `left:$...` and `right:$...` address the two elements of the pair.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct JoinSpec {
+    /// Reference to the left elements (for example `accounts_get:$.accounts[*]`).
+    pub left: String,
+    /// Reference to the right elements.
+    pub right: String,
+    /// JSONPath, relative to each element, of the key both sides are paired on.
+    pub on: String,
+    /// The test applied to each pair.
+    #[serde(rename = "where")]
+    pub where_: ConditionSpec,
+    /// How many pairs must pass: `any` (default), `all` or `none`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantifier: Option<Quantifier>,
+}

@@ -1,0 +1,221 @@
+//! Message templates: literal text with `{name}` placeholders, parsed at compile time.
+//!
+//! A placeholder names a rule value or parameter and may apply filters, left to right:
+//! - `age`: a timestamp as its distance before `as_of` (`3 days`);
+//! - `relative`: a timestamp relative to `as_of` (`in 3 days`, `2 hours ago`);
+//! - `or:<text>`: the text to show when the value is missing (default `unknown`).
+//!
+//! `{{` and `}}` stand for literal braces.
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::time::{humanize, timestamp_of};
+
+/// A parsed message template.
+#[derive(Debug, Clone)]
+pub(crate) struct Template {
+    parts: Vec<Part>,
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    /// Index into the rule's values, then the filters.
+    Value(usize, Filters),
+    /// A parameter, rendered at compile time.
+    Constant(String),
+}
+
+#[derive(Debug, Clone, Default)]
+struct Filters {
+    time: Option<TimeFilter>,
+    fallback: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TimeFilter {
+    Age,
+    Relative,
+}
+
+/// How a placeholder name resolves.
+pub(crate) enum Name {
+    Value(usize),
+    Param(Value),
+}
+
+impl Template {
+    /// Parses `text`, resolving names with `lookup`. Errors say what is wrong and what to do.
+    pub(crate) fn parse(
+        text: &str,
+        lookup: impl Fn(&str) -> Option<Name>,
+    ) -> Result<Template, Vec<String>> {
+        let mut parts = Vec::new();
+        let mut errors = Vec::new();
+        let mut literal = String::new();
+        let mut chars = text.char_indices().peekable();
+        while let Some((start, c)) = chars.next() {
+            match c {
+                '{' if chars.peek().map(|(_, c)| *c) == Some('{') => {
+                    chars.next();
+                    literal.push('{');
+                }
+                '}' if chars.peek().map(|(_, c)| *c) == Some('}') => {
+                    chars.next();
+                    literal.push('}');
+                }
+                '}' => errors.push(format!(
+                    "unmatched `}}` at character {}: write `}}}}` for a literal brace",
+                    start + 1
+                )),
+                '{' => {
+                    let rest = &text[start + 1..];
+                    let Some(end) = rest.find('}') else {
+                        errors.push(format!(
+                            "unclosed `{{` at character {}: close it with `}}` or write `{{{{`",
+                            start + 1
+                        ));
+                        break;
+                    };
+                    let inner = &rest[..end];
+                    for _ in 0..inner.chars().count() + 1 {
+                        chars.next();
+                    }
+                    if !literal.is_empty() {
+                        parts.push(Part::Text(std::mem::take(&mut literal)));
+                    }
+                    match parse_placeholder(inner, &lookup) {
+                        Ok(part) => parts.push(part),
+                        Err(error) => errors.push(error),
+                    }
+                }
+                c => literal.push(c),
+            }
+        }
+        if !literal.is_empty() {
+            parts.push(Part::Text(literal));
+        }
+        if errors.is_empty() {
+            Ok(Template { parts })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Fills the template; `values[i]` holds the matches of the rule's i-th value.
+    pub(crate) fn render(&self, values: &[Vec<&Value>], as_of: Timestamp) -> String {
+        let mut out = String::new();
+        for part in &self.parts {
+            match part {
+                Part::Text(text) | Part::Constant(text) => out.push_str(text),
+                Part::Value(index, filters) => {
+                    let found = values.get(*index).map(Vec::as_slice).unwrap_or_default();
+                    if found.is_empty() {
+                        out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
+                        continue;
+                    }
+                    let rendered: Vec<String> = found
+                        .iter()
+                        .map(|value| render_one(value, filters.time, as_of))
+                        .collect();
+                    out.push_str(&rendered.join(", "));
+                }
+            }
+        }
+        out
+    }
+}
+
+fn parse_placeholder(inner: &str, lookup: &impl Fn(&str) -> Option<Name>) -> Result<Part, String> {
+    let mut pieces = inner.split('|');
+    let name = pieces.next().unwrap_or_default().trim();
+    let mut filters = Filters::default();
+    for filter in pieces {
+        let filter = filter.trim();
+        match filter {
+            "age" => filters.time = Some(TimeFilter::Age),
+            "relative" => filters.time = Some(TimeFilter::Relative),
+            other => match other.strip_prefix("or:") {
+                Some(text) => filters.fallback = Some(text.to_owned()),
+                None => {
+                    return Err(format!(
+                        "unknown filter `{other}` in `{{{inner}}}`: use `age`, `relative` or `or:<text>`"
+                    ));
+                }
+            },
+        }
+    }
+    match lookup(name) {
+        Some(Name::Value(index)) => Ok(Part::Value(index, filters)),
+        Some(Name::Param(value)) => Ok(Part::Constant(render_plain(&value))),
+        None => Err(format!(
+            "`{{{inner}}}` names `{name}`, which is neither a value nor a parameter of this rule: declare it under `values:` or `params:`"
+        )),
+    }
+}
+
+fn render_one(value: &Value, time: Option<TimeFilter>, as_of: Timestamp) -> String {
+    let Some(filter) = time else {
+        return render_plain(value);
+    };
+    let Some(at) = timestamp_of(value) else {
+        return render_plain(value);
+    };
+    let elapsed = as_of.duration_since(at);
+    match filter {
+        TimeFilter::Age => humanize(elapsed),
+        TimeFilter::Relative if elapsed.is_negative() => format!("in {}", humanize(elapsed)),
+        TimeFilter::Relative => format!("{} ago", humanize(elapsed)),
+    }
+}
+
+/// Strings as they are, arrays of scalars as a comma-separated list, anything else as JSON.
+pub(crate) fn render_plain(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => items
+            .iter()
+            .map(render_plain)
+            .collect::<Vec<_>>()
+            .join(", "),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn lookup(name: &str) -> Option<Name> {
+        match name {
+            "when" => Some(Name::Value(0)),
+            "codes" => Some(Name::Value(1)),
+            "limit" => Some(Name::Param(json!("48h"))),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn renders_values_filters_and_braces() {
+        let template = Template::parse(
+            "{{x}} updated {when|age} ago ({when|relative}), codes {codes|or:none}, limit {limit}",
+            lookup,
+        )
+        .unwrap();
+        let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        let when = json!("2026-11-17T11:00:00Z");
+        let text = template.render(&[vec![&when], vec![]], as_of);
+        assert_eq!(
+            text,
+            "{x} updated 3 days ago (3 days ago), codes none, limit 48h"
+        );
+    }
+
+    #[test]
+    fn reports_unknown_names_and_filters() {
+        let errors = Template::parse("{nope} {when|weird} {open", lookup).unwrap_err();
+        assert_eq!(errors.len(), 3, "{errors:?}");
+    }
+}

@@ -1,0 +1,134 @@
+//! Durations as rules write them (`36h`, `7d`, `1d12h`) and timestamps as Plaid sends them.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::Value;
+
+/// Parses a duration written as one or more `<whole number><unit>` parts, units `s`, `m`, `h`,
+/// `d` (24 hours) and `w` (7 days): `90m`, `36h`, `7d`, `1d12h`. `0` alone is zero.
+pub(crate) fn parse_duration(text: &str) -> Result<SignedDuration, String> {
+    let help = "write a duration as a number and a unit (s, m, h, d, w), such as `36h` or `7d`";
+    if text == "0" {
+        return Ok(SignedDuration::ZERO);
+    }
+    if text.is_empty() {
+        return Err(format!("empty duration: {help}"));
+    }
+    let mut total: i64 = 0;
+    let mut digits = String::new();
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit: i64 = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3_600,
+            'd' => 86_400,
+            'w' => 604_800,
+            _ => return Err(format!("`{text}` is not a duration: {help}")),
+        };
+        if digits.is_empty() {
+            return Err(format!("`{text}` is not a duration: {help}"));
+        }
+        let amount: i64 = digits
+            .parse()
+            .map_err(|_| format!("`{text}` is too large a duration"))?;
+        total = amount
+            .checked_mul(unit)
+            .and_then(|seconds| total.checked_add(seconds))
+            .filter(|seconds| *seconds <= MAX_SECONDS)
+            .ok_or_else(|| format!("`{text}` is too large a duration (at most 100 years)"))?;
+        digits.clear();
+    }
+    if !digits.is_empty() {
+        return Err(format!("`{text}` has no unit after `{digits}`: {help}"));
+    }
+    Ok(SignedDuration::from_secs(total))
+}
+
+const MAX_SECONDS: i64 = 100 * 365 * 86_400;
+
+/// The timestamp a JSON value holds, if it is an RFC 3339 string with an offset.
+pub(crate) fn timestamp_of(value: &Value) -> Option<Timestamp> {
+    value.as_str()?.parse().ok()
+}
+
+/// A duration in words, rounded down to its largest sensible unit: `3 days`, `5 hours`.
+pub(crate) fn humanize(duration: SignedDuration) -> String {
+    let seconds = duration.as_secs().unsigned_abs();
+    let (amount, unit) = if seconds >= 2 * 86_400 {
+        (seconds / 86_400, "day")
+    } else if seconds >= 2 * 3_600 {
+        (seconds / 3_600, "hour")
+    } else if seconds >= 2 * 60 {
+        (seconds / 60, "minute")
+    } else {
+        (seconds, "second")
+    };
+    if amount == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{amount} {unit}s")
+    }
+}
+
+/// The duration as a rule would write it (`48h`, `7d`, `90m`).
+pub(crate) fn format_duration(duration: SignedDuration) -> String {
+    let seconds = duration.as_secs();
+    for (unit, size) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)] {
+        if seconds != 0 && seconds % size == 0 {
+            return format!("{}{unit}", seconds / size);
+        }
+    }
+    format!("{seconds}s")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_and_print() {
+        assert_eq!(
+            parse_duration("36h").unwrap(),
+            SignedDuration::from_hours(36)
+        );
+        assert_eq!(
+            parse_duration("1d12h").unwrap(),
+            SignedDuration::from_hours(36)
+        );
+        assert_eq!(
+            parse_duration("2w").unwrap(),
+            SignedDuration::from_hours(336)
+        );
+        assert_eq!(parse_duration("0").unwrap(), SignedDuration::ZERO);
+        for bad in [
+            "",
+            "h",
+            "36",
+            "3x",
+            "-1h",
+            "1.5h",
+            "999999999999999999999d",
+            "99999999w",
+        ] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_duration(SignedDuration::from_hours(48)), "2d");
+        assert_eq!(format_duration(SignedDuration::from_hours(36)), "36h");
+        assert_eq!(humanize(SignedDuration::from_hours(73)), "3 days");
+        assert_eq!(humanize(SignedDuration::from_hours(30)), "30 hours");
+        assert_eq!(humanize(SignedDuration::from_secs(60)), "60 seconds");
+        assert_eq!(humanize(SignedDuration::from_hours(-50)), "2 days");
+    }
+
+    #[test]
+    fn timestamps_with_and_without_fractions() {
+        assert!(timestamp_of(&Value::from("2019-02-15T15:52:39Z")).is_some());
+        assert!(timestamp_of(&Value::from("2020-01-15T13:25:17.766Z")).is_some());
+        assert!(timestamp_of(&Value::from("2020-01-15T13:25:17+02:00")).is_some());
+        assert!(timestamp_of(&Value::from("2020-01-15")).is_none());
+        assert!(timestamp_of(&Value::from(5)).is_none());
+    }
+}
