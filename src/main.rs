@@ -1,1 +1,24 @@
-fn main() {}
+//! `balance-doctor`: explains why a Plaid Item's balance is out of date.
+//!
+//! The binary is a thin shell over `balance-doctor-engine`: it reads files, picks the
+//! evaluation time, renders the diagnosis and maps the outcome to an exit code
+//! (0: done, 1: a finding at or above `--fail-on`, 2: an error in the input or the rules).
+
+mod cli;
+mod input;
+mod render;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -398,6 +398,11 @@ impl<'a> Evaluator<'a> {
                 note,
             );
         };
+        let nulls: Vec<Node<'a>> = values
+            .iter()
+            .filter(|n| n.value.is_null())
+            .cloned()
+            .collect();
         values.retain(|node| !node.value.is_null());
         match test.pick {
             Some(Pick::First) => values.truncate(1),
@@ -410,7 +415,12 @@ impl<'a> Evaluator<'a> {
         let (pass, evidence, note) = match &test.check {
             Check::Exists(wanted) => {
                 let pass = !values.is_empty() == *wanted;
-                let evidence = if pass { values.clone() } else { Vec::new() };
+                let evidence = match (pass, *wanted) {
+                    (false, _) => Vec::new(),
+                    (true, true) => values.clone(),
+                    // A null that was found is evidence of absence.
+                    (true, false) => nulls,
+                };
                 let note = values.is_empty().then(|| "nothing matched".to_owned());
                 (pass, evidence, note)
             }

@@ -1,0 +1,206 @@
+//! Command-line arguments and the commands they run.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use balance_doctor_engine::{EvaluateOptions, RuleSet, Severity};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::input::{self, AsOfSource};
+use crate::render;
+
+/// Explains why a Plaid Item's balance is out of date, from captured API responses.
+#[derive(Debug, Parser)]
+#[command(name = "balance-doctor", version, about)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Diagnose one captured bundle (a directory of `<document>.json` files or a bundle JSON file).
+    Diagnose(DiagnoseArgs),
+    /// Work with rule files.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DiagnoseArgs {
+    /// The bundle: a directory of `<document>.json` files (plus an optional `bundle.json` or
+    /// `bundle.yaml` with `as_of` and `context`), or a single bundle JSON file.
+    pub bundle: PathBuf,
+    /// Rule files to use instead of the embedded default pack (repeatable).
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Evaluation time (RFC 3339), overriding the bundle's `as_of`. Without either, the
+    /// current time is used and the output says so.
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Show, for every rule, the deciding conditions and the values they saw.
+    #[arg(long)]
+    pub explain: bool,
+    /// Exit with 1 when a finding has this severity or a worse one.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// Validate rule files and report every problem (exit 0 when clean, 2 otherwise).
+    Check {
+        /// The rule files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// List the active rules: id, severity, title and source file.
+    List {
+        /// Rule files to list instead of the embedded default pack.
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
+    },
+    /// Print the embedded default rule pack.
+    Show,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A readable report.
+    Human,
+    /// One JSON object (the diagnosis format, plus `as_of_source`).
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+impl FailOn {
+    fn severity(self) -> Severity {
+        match self {
+            FailOn::Error => Severity::Error,
+            FailOn::Warning => Severity::Warning,
+            FailOn::Info => Severity::Info,
+        }
+    }
+}
+
+/// The embedded default rule pack.
+pub const DEFAULT_RULES: &str = include_str!("../rules/default.yaml");
+/// The name the embedded pack is reported under.
+pub const DEFAULT_RULES_NAME: &str = "<default>/rules/default.yaml";
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    match args.command {
+        Command::Diagnose(args) => diagnose(args),
+        Command::Rules(RulesCommand::Check { files }) => check(&files),
+        Command::Rules(RulesCommand::List { rules }) => {
+            let rule_set = load_rules(&rules)?;
+            let mut out = std::io::stdout().lock();
+            for rule in rule_set.rules() {
+                writeln!(
+                    out,
+                    "{:<30} {:<8} {}  ({})",
+                    rule.id,
+                    rule.severity.as_str(),
+                    rule.title,
+                    rule.file
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules(RulesCommand::Show) => {
+            print!("{DEFAULT_RULES}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
+    let rule_set = load_rules(&args.rules)?;
+    let bundle = input::read_bundle(&args.bundle)?;
+    let (as_of, as_of_source) = match &args.as_of {
+        Some(text) => (
+            balance_doctor_engine::parse_as_of(text).context("--as-of")?,
+            AsOfSource::Flag,
+        ),
+        None => match bundle.as_of {
+            Some(as_of) => (as_of, AsOfSource::Bundle),
+            None => (jiff::Timestamp::now(), AsOfSource::Clock),
+        },
+    };
+    let options = EvaluateOptions {
+        explain: args.explain,
+    };
+    let diagnosis = rule_set.evaluate_with(&bundle, as_of, &options);
+    let mut out = std::io::stdout().lock();
+    let label = args.bundle.display().to_string();
+    match args.format {
+        Format::Json => render::json(&mut out, &diagnosis, as_of_source)?,
+        Format::Human => render::human(&mut out, &label, &diagnosis, as_of_source)?,
+    }
+    out.flush()?;
+    let failed = args.fail_on.is_some_and(|limit| {
+        diagnosis
+            .findings
+            .iter()
+            .any(|finding| finding.severity <= limit.severity())
+    });
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn check(files: &[PathBuf]) -> Result<ExitCode> {
+    let texts = input::read_rule_files(files)?;
+    let sources: Vec<_> = texts
+        .iter()
+        .map(|(name, text)| input::rule_text(name, text))
+        .collect();
+    match balance_doctor_engine::compile(&sources) {
+        Ok(rule_set) => {
+            println!(
+                "{} rule(s) in {} file(s): no problems found",
+                rule_set.rules().len(),
+                files.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            eprintln!("{errors}");
+            eprintln!("{} problem(s) found", errors.problems.len());
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// Compiles the given rule files, or the embedded pack when none is given.
+fn load_rules(files: &[PathBuf]) -> Result<RuleSet> {
+    let texts = if files.is_empty() {
+        vec![(DEFAULT_RULES_NAME.to_owned(), DEFAULT_RULES.to_owned())]
+    } else {
+        input::read_rule_files(files)?
+    };
+    let sources: Vec<_> = texts
+        .iter()
+        .map(|(name, text)| input::rule_text(name, text))
+        .collect();
+    match balance_doctor_engine::compile(&sources) {
+        Ok(rule_set) => Ok(rule_set),
+        Err(errors) => bail!(
+            "the rules have {} problem(s):\n{errors}\nrun `balance-doctor rules check <FILE>` after fixing them",
+            errors.problems.len()
+        ),
+    }
+}

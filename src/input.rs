@@ -1,0 +1,139 @@
+//! Reading bundles and rule files from disk.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use balance_doctor_engine::{Bundle, BundleSpec, RuleText, check_document_name};
+use serde_json::Value;
+
+/// Where the evaluation time came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AsOfSource {
+    /// `--as-of`.
+    Flag,
+    /// The bundle's `as_of`.
+    Bundle,
+    /// Neither was given: the current time.
+    Clock,
+}
+
+pub fn rule_text<'a>(name: &'a str, text: &'a str) -> RuleText<'a> {
+    RuleText { name, text }
+}
+
+/// Reads rule files, keeping each path as its display name.
+pub fn read_rule_files(files: &[PathBuf]) -> Result<Vec<(String, String)>> {
+    files
+        .iter()
+        .map(|path| {
+            let text = fs::read_to_string(path)
+                .with_context(|| format!("cannot read rules file {}", path.display()))?;
+            Ok((path.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// Reads a bundle from a directory (one `<document>.json` per document) or a bundle JSON file.
+pub fn read_bundle(path: &Path) -> Result<Bundle> {
+    let metadata =
+        fs::metadata(path).with_context(|| format!("cannot read bundle {}", path.display()))?;
+    if metadata.is_dir() {
+        read_bundle_dir(path)
+    } else {
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("cannot read bundle {}", path.display()))?;
+        // Report JSON syntax errors with their line and column.
+        serde_json::from_str::<Value>(&text).map_err(|error| json_error(path, &error))?;
+        Bundle::from_json(&text).with_context(|| format!("invalid bundle {}", path.display()))
+    }
+}
+
+fn json_error(path: &Path, error: &serde_json::Error) -> anyhow::Error {
+    anyhow::anyhow!(
+        "{}:{}:{}: not valid JSON: {}",
+        path.display(),
+        error.line(),
+        error.column(),
+        strip_position(&error.to_string())
+    )
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(cut) => message[..cut].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn read_bundle_dir(dir: &Path) -> Result<Bundle> {
+    let mut spec = BundleSpec::default();
+    let mut documents = BTreeMap::new();
+    let mut metadata_file: Option<PathBuf> = None;
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("cannot list bundle directory {}", dir.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("cannot list bundle directory {}", dir.display()))?;
+    entries.sort();
+    for path in entries {
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let is_metadata = matches!(file_name, "bundle.json" | "bundle.yaml" | "bundle.yml");
+        if is_metadata {
+            if let Some(first) = &metadata_file {
+                bail!(
+                    "{} and {} both describe the bundle: keep one",
+                    first.display(),
+                    path.display()
+                );
+            }
+            let text = fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            spec = if file_name == "bundle.json" {
+                serde_json::from_str::<Value>(&text).map_err(|e| json_error(&path, &e))?;
+                serde_json::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("{}: {}", path.display(), strip_position(&e.to_string()))
+                })?
+            } else {
+                serde_yaml::from_str(&text).map_err(|e| {
+                    let at = e
+                        .location()
+                        .map(|l| format!(":{}:{}", l.line(), l.column()))
+                        .unwrap_or_default();
+                    anyhow::anyhow!("{}{at}: {}", path.display(), strip_position(&e.to_string()))
+                })?
+            };
+            if !spec.documents.is_empty() {
+                bail!(
+                    "{}: `documents` does not belong in a bundle directory's metadata: put each document in its own `<name>.json` file",
+                    path.display()
+                );
+            }
+            metadata_file = Some(path);
+            continue;
+        }
+        if path.extension().and_then(|e| e.to_str()) != Some("json") || !path.is_file() {
+            continue;
+        }
+        let name = file_name.trim_end_matches(".json");
+        check_document_name(name)
+            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message))?;
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let value: Value = serde_json::from_str(&text).map_err(|e| json_error(&path, &e))?;
+        documents.insert(name.to_owned(), value);
+    }
+    if documents.is_empty() {
+        bail!(
+            "{} holds no `<document>.json` file: capture at least one response, such as item_get.json",
+            dir.display()
+        );
+    }
+    spec.documents = documents;
+    let label = metadata_file.unwrap_or_else(|| dir.to_path_buf());
+    Bundle::from_spec(spec).with_context(|| format!("invalid bundle {}", label.display()))
+}
