@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::input::{self, AsOfSource};
 use crate::render;
+use crate::{DEFAULT_RULES, DEFAULT_RULES_NAME};
 
 /// Explains why a Plaid Item's balance is out of date, from captured API responses.
 #[derive(Debug, Parser)]
@@ -93,11 +94,6 @@ impl FailOn {
         }
     }
 }
-
-/// The embedded default rule pack.
-pub const DEFAULT_RULES: &str = include_str!("../rules/default.yaml");
-/// The name the embedded pack is reported under.
-pub const DEFAULT_RULES_NAME: &str = "<default>/rules/default.yaml";
 
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.command {

@@ -4,12 +4,9 @@
 //! evaluation time, renders the diagnosis and maps the outcome to an exit code
 //! (0: done, 1: a finding at or above `--fail-on`, 2: an error in the input or the rules).
 
-mod cli;
-mod input;
-mod render;
-
 use std::process::ExitCode;
 
+use balance_doctor::cli;
 use clap::Parser;
 
 fn main() -> ExitCode {

@@ -37,10 +37,9 @@ pub fn compile(files: &[RuleText<'_>]) -> Result<RuleSet, RuleErrors> {
     let mut problems = Vec::new();
     let mut parsed = Vec::new();
     for file in files {
-        match load::parse(file.name, file.text) {
-            Ok(file) => parsed.push(file),
-            Err(found) => problems.extend(found),
-        }
+        let (file, found) = load::parse(file.name, file.text);
+        parsed.extend(file);
+        problems.extend(found);
     }
     let mut compiler = Compiler::new(&parsed);
     let set = compiler.run();
@@ -111,7 +110,7 @@ impl<'f> Compiler<'f> {
         let mut rules = Vec::new();
         let mut dependencies = Vec::new();
         for (file_index, file) in self.files.iter().enumerate() {
-            for (rule_index, spec) in file.spec.rules.iter().enumerate() {
+            for (spec, rule_index) in file.spec.rules.iter().zip(&file.rule_indexes) {
                 let field = format!("rules[{rule_index}]");
                 if let Some((rule, fired)) = self.compile_rule(file_index, &field, spec) {
                     rules.push((rule, spec.enabled));
@@ -181,7 +180,7 @@ impl<'f> Compiler<'f> {
                     );
                 }
             }
-            for (rule_index, rule) in file.spec.rules.iter().enumerate() {
+            for (rule, rule_index) in file.spec.rules.iter().zip(&file.rule_indexes) {
                 let field = format!("rules[{rule_index}].id");
                 if let Some(message) = bad_rule_id(&rule.id) {
                     self.problem(file_index, Some(&rule.id), &field, message);
@@ -545,7 +544,8 @@ impl<'f> Compiler<'f> {
         .into_iter()
         .filter_map(|(name, present)| present.then_some(name))
         .collect();
-        let operators = operator_names(spec);
+        let mut operators = operator_names(spec);
+        operators.extend(modifier_names(spec));
         let kind = match kinds.as_slice() {
             [] => {
                 let message = if operators.is_empty() {
@@ -625,6 +625,9 @@ impl<'f> Compiler<'f> {
             "condition" => {
                 let name = spec.condition.as_deref()?;
                 let Some((file, named)) = self.conditions.get(name).copied() else {
+                    if self.left_out(name) {
+                        return None;
+                    }
                     let known: Vec<&str> = self.conditions.keys().copied().collect();
                     let hint = closest(name, &known)
                         .map(|best| format!("did you mean `{best}`?"))
@@ -662,6 +665,9 @@ impl<'f> Compiler<'f> {
             "fired" => {
                 let id = spec.fired.as_deref()?;
                 let Some(index) = self.rule_ids.get(id).copied() else {
+                    if self.left_out(id) {
+                        return None;
+                    }
                     let known: Vec<&str> = self.rule_ids.keys().copied().collect();
                     let hint = closest(id, &known)
                         .map(|best| format!("did you mean `{best}`?"))
@@ -787,11 +793,14 @@ impl<'f> Compiler<'f> {
                     format!("`{key}` has no effect with `exists`/`missing`: remove it"),
                 );
             }
-            if spec.if_missing.is_some() {
+            if let Some(key) = ["if_missing", "pick"]
+                .into_iter()
+                .find(|key| modifier_names(spec).contains(key))
+            {
                 fail(
                     self,
-                    "if_missing",
-                    "`if_missing` has no effect with `exists`/`missing`: remove it".to_owned(),
+                    key,
+                    format!("`{key}` has no effect with `exists`/`missing`: remove it"),
                 );
             }
             Check::Exists(exists)
@@ -907,7 +916,8 @@ impl<'f> Compiler<'f> {
                     Ok(regex) => ops.push(Op::Regex(regex)),
                     Err(error) => {
                         let detail = error.to_string();
-                        let detail = detail.lines().last().unwrap_or_default().trim().to_owned();
+                        let detail = detail.lines().last().unwrap_or_default().trim();
+                        let detail = detail.strip_prefix("error: ").unwrap_or(detail).to_owned();
                         self.problem(
                             scope.file,
                             scope.rule,
@@ -930,7 +940,7 @@ impl<'f> Compiler<'f> {
             }
         }
         type TimeOp = fn(jiff::SignedDuration) -> Op;
-        let times: [(&str, &Option<String>, TimeOp); 3] = [
+        let times: [(&str, &Option<Value>, TimeOp); 3] = [
             ("older_than", &spec.older_than, Op::OlderThan),
             ("newer_than", &spec.newer_than, Op::NewerThan),
             ("within_after", &spec.within_after, Op::WithinAfter),
@@ -1056,22 +1066,24 @@ impl<'f> Compiler<'f> {
     fn duration(
         &mut self,
         scope: &Scoped,
-        text: &str,
+        original: &Value,
         field: &str,
     ) -> Option<jiff::SignedDuration> {
-        let original = Value::String(text.to_owned());
-        let resolved = self.param(scope, &original, field)?;
-        let parsed = match resolved.as_str() {
-            Some(text) => parse_duration(text),
-            None => Err(format!(
+        let resolved = self.param(scope, original, field)?;
+        let parsed = match &resolved {
+            Value::String(text) => parse_duration(text),
+            Value::Number(number) => Err(format!(
+                "`{number}` has no unit: write a duration such as `{number}h` or `{number}d`"
+            )),
+            _ => Err(format!(
                 "expected a duration such as `36h` or `7d`, found {}",
-                describe(&original, &resolved)
+                describe(original, &resolved)
             )),
         };
         match parsed {
             Ok(duration) => Some(duration),
             Err(message) => {
-                let message = if original != resolved {
+                let message = if *original != resolved {
                     format!(
                         "parameter {}: {message}",
                         original.as_str().unwrap_or_default()
@@ -1169,11 +1181,19 @@ impl<'f> Compiler<'f> {
         order
     }
 
+    /// Whether `name` is a rule or condition that failed to parse (and was reported already).
+    fn left_out(&self, name: &str) -> bool {
+        self.files.iter().any(|file| file.left_out.contains(name))
+    }
+
     fn rule_field(&self, global_index: usize) -> (usize, String) {
         let mut remaining = global_index;
         for (file_index, file) in self.files.iter().enumerate() {
             if remaining < file.spec.rules.len() {
-                return (file_index, format!("rules[{remaining}]"));
+                return (
+                    file_index,
+                    format!("rules[{}]", file.rule_indexes[remaining]),
+                );
             }
             remaining -= file.spec.rules.len();
         }
@@ -1246,6 +1266,15 @@ fn operator_names(spec: &ConditionSpec) -> Vec<&'static str> {
         ("older_than", spec.older_than.is_some()),
         ("newer_than", spec.newer_than.is_some()),
         ("within_after", spec.within_after.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, present)| present.then_some(name))
+    .collect()
+}
+
+/// Keys that modify a `path` test rather than test a value.
+fn modifier_names(spec: &ConditionSpec) -> Vec<&'static str> {
+    [
         ("pick", spec.pick.is_some()),
         ("quantifier", spec.quantifier.is_some()),
         ("count", spec.count.is_some()),
@@ -1279,9 +1308,9 @@ fn describe_expectation(spec: &ConditionSpec) -> String {
     push("lt", json(&spec.lt));
     push("lte", json(&spec.lte));
     push("regex", spec.regex.clone());
-    push("older_than", spec.older_than.clone());
-    push("newer_than", spec.newer_than.clone());
-    push("within_after", spec.within_after.clone());
+    push("older_than", spec.older_than.as_ref().map(plain));
+    push("newer_than", spec.newer_than.as_ref().map(plain));
+    push("within_after", spec.within_after.as_ref().map(plain));
     let mut text = parts.join(" and ");
     if let Some(pick) = spec.pick {
         text = format!("{} value: {text}", format!("{pick:?}").to_lowercase());
@@ -1291,6 +1320,12 @@ fn describe_expectation(spec: &ConditionSpec) -> String {
         Some(Quantifier::None) => format!("no value: {text}"),
         _ => text,
     }
+}
+
+fn plain(value: &Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 fn describe(original: &Value, resolved: &Value) -> String {

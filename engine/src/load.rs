@@ -14,7 +14,13 @@ use crate::spec::RuleFile;
 #[derive(Debug)]
 pub(crate) struct ParsedFile {
     pub(crate) name: String,
+    /// The entries that deserialized; entries that did not were reported and left out.
     pub(crate) spec: RuleFile,
+    /// For each rule kept in `spec.rules`, its index in the file.
+    pub(crate) rule_indexes: Vec<usize>,
+    /// Ids of rules and names of conditions that were left out, so that references to them
+    /// are not reported a second time as unknown.
+    pub(crate) left_out: std::collections::HashSet<String>,
     positions: Positions,
 }
 
@@ -35,12 +41,15 @@ impl ParsedFile {
 ///
 /// `name` is how the file is named in messages (a path, or `<default>` for the embedded pack).
 pub fn parse_rule_file(name: &str, text: &str) -> Result<RuleFile, RuleErrors> {
-    parse(name, text)
-        .map(|parsed| parsed.spec)
-        .map_err(|problems| RuleErrors { problems })
+    match parse(name, text) {
+        (Some(parsed), problems) if problems.is_empty() => Ok(parsed.spec),
+        (_, problems) => Err(RuleErrors { problems }),
+    }
 }
 
-pub(crate) fn parse(name: &str, text: &str) -> Result<ParsedFile, Vec<Problem>> {
+/// Parses what can be parsed. The file is `None` when nothing usable is left (not YAML, not a
+/// map); otherwise it holds the entries that deserialized, and the problems list the others.
+pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>) {
     let at = |field: &str, location, message: String| Problem {
         file: name.to_owned(),
         location,
@@ -55,26 +64,18 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<ParsedFile, Vec<Problem>> 
                 line: l.line(),
                 column: l.column(),
             });
-            return Err(vec![at(
-                "",
-                location,
-                format!("not valid YAML: {}", strip_location(&error.to_string())),
-            )]);
+            let raw = strip_location(&error.to_string());
+            let message = match raw.split_once(": duplicate entry with key ") {
+                Some((field, key)) => {
+                    format!("{field}: the key {key} appears twice in the same map: remove one")
+                }
+                None => format!("not valid YAML: {raw}"),
+            };
+            return (None, vec![at("", location, message)]);
         }
     };
     let positions = positions::index(text);
-    let mut problems: Vec<Problem> = positions
-        .duplicates
-        .iter()
-        .map(|(field, location)| Problem {
-            rule: rule_id_for(&value, field),
-            ..at(
-                field,
-                Some(*location),
-                "this key appears twice in the same map: remove one".to_owned(),
-            )
-        })
-        .collect();
+    let mut problems: Vec<Problem> = Vec::new();
 
     let Value::Mapping(mut top) = value.clone() else {
         let message = if value.is_null() {
@@ -87,7 +88,7 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<ParsedFile, Vec<Problem>> 
             Some(positions::Location { line: 1, column: 1 }),
             message.into(),
         ));
-        return Err(problems);
+        return (None, problems);
     };
     let mut context = Context {
         file: name,
@@ -97,12 +98,26 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<ParsedFile, Vec<Problem>> 
     };
 
     // Sections deserialized entry by entry, so that every bad entry is reported.
+    let mut left_out = std::collections::HashSet::new();
     let rules = take_sequence(&mut top, "rules", &mut context);
-    let sources = take_map(&mut top, "sources", &mut context);
-    let conditions = take_map(&mut top, "conditions", &mut context);
+    for (index, rule) in rules.iter().enumerate() {
+        if rule.is_none() {
+            if let Some(id) = value
+                .get("rules")
+                .and_then(|r| r.get(index))
+                .and_then(|r| r.get("id"))
+            {
+                left_out.extend(id.as_str().map(str::to_owned));
+            }
+        }
+    }
+    let rule_indexes = (0..rules.len()).filter(|i| rules[*i].is_some()).collect();
+    let rules = rules.into_iter().flatten().collect();
+    let sources = take_map(&mut top, "sources", &mut context, &mut left_out);
+    let conditions = take_map(&mut top, "conditions", &mut context, &mut left_out);
     let spec: Option<RuleFile> = context.deserialize(Value::Mapping(top), "");
     let Some(mut spec) = spec else {
-        return Err(problems);
+        return (None, problems);
     };
     spec.rules = rules;
     spec.sources = sources;
@@ -120,15 +135,14 @@ pub(crate) fn parse(name: &str, text: &str) -> Result<ParsedFile, Vec<Problem>> 
             )
         });
     }
-    if problems.is_empty() {
-        Ok(ParsedFile {
-            name: name.to_owned(),
-            spec,
-            positions,
-        })
-    } else {
-        Err(problems)
-    }
+    let parsed = ParsedFile {
+        name: name.to_owned(),
+        spec,
+        rule_indexes,
+        left_out,
+        positions,
+    };
+    (Some(parsed), problems)
 }
 
 struct Context<'a> {
@@ -169,13 +183,13 @@ fn take_sequence<T: DeserializeOwned>(
     top: &mut Mapping,
     key: &str,
     context: &mut Context,
-) -> Vec<T> {
+) -> Vec<Option<T>> {
     match top.remove(key) {
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Sequence(items)) => items
             .into_iter()
             .enumerate()
-            .filter_map(|(index, item)| context.deserialize(item, &format!("{key}[{index}]")))
+            .map(|(index, item)| context.deserialize(item, &format!("{key}[{index}]")))
             .collect(),
         Some(_) => {
             context.problems.push(Problem {
@@ -194,6 +208,7 @@ fn take_map<T: DeserializeOwned>(
     top: &mut Mapping,
     key: &str,
     context: &mut Context,
+    left_out: &mut std::collections::HashSet<String>,
 ) -> std::collections::BTreeMap<String, T> {
     let mut out = std::collections::BTreeMap::new();
     match top.remove(key) {
@@ -210,8 +225,13 @@ fn take_map<T: DeserializeOwned>(
                     });
                     continue;
                 };
-                if let Some(parsed) = context.deserialize(entry, &format!("{key}.{name}")) {
-                    out.insert(name, parsed);
+                match context.deserialize(entry, &format!("{key}.{name}")) {
+                    Some(parsed) => {
+                        out.insert(name, parsed);
+                    }
+                    None => {
+                        left_out.insert(name);
+                    }
                 }
             }
         }
@@ -260,9 +280,12 @@ fn strip_location(message: &str) -> String {
 fn explain_serde_error(field: &str, raw: &str) -> (String, String, bool) {
     if let Some(rest) = raw.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).map(str::trim).collect();
-        let expected: Vec<&str> = expected.into_iter().filter(|s| !s.is_empty()).collect();
-        let key_field = join_path(field, name);
+        let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
+        let key_field = if field.ends_with(name) {
+            field.to_owned()
+        } else {
+            join_path(field, name)
+        };
         let message = match closest(name, &expected) {
             Some(best) => format!("unknown key `{name}`: did you mean `{best}`?"),
             None if expected.is_empty() => format!("unknown key `{name}`: remove it"),
@@ -279,7 +302,7 @@ fn explain_serde_error(field: &str, raw: &str) -> (String, String, bool) {
     }
     if let Some(rest) = raw.strip_prefix("unknown variant `") {
         let name = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+        let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
         let hint = closest(name, &expected)
             .map(|best| format!("did you mean `{best}`?"))
             .unwrap_or_else(|| {

@@ -1,10 +1,9 @@
 //! Where each field of a YAML text starts, by field path (`rules[3].when.all[1].path`).
 //!
 //! serde gives the YAML's values but not their positions, so compile errors found after
-//! deserialization look their line and column up here. The same pass finds duplicate keys,
-//! which YAML deserializers silently resolve by keeping the last value.
+//! deserialization look their line and column up here.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use yaml_rust2::parser::{Event, Parser};
 
@@ -17,13 +16,11 @@ pub struct Location {
     pub column: usize,
 }
 
-/// Field path -> position of the value at that path, plus the duplicate keys found.
+/// Field path -> position of the value at that path, and of the key that names it.
 #[derive(Debug, Default)]
 pub(crate) struct Positions {
     values: HashMap<String, Location>,
     keys: HashMap<String, Location>,
-    /// (field path of the repeated key, its second position)
-    pub(crate) duplicates: Vec<(String, Location)>,
 }
 
 impl Positions {
@@ -53,7 +50,6 @@ enum Frame {
     Map {
         path: String,
         pending_key: Option<String>,
-        seen: HashSet<String>,
     },
     Seq {
         path: String,
@@ -99,11 +95,7 @@ pub(crate) fn index(text: &str) -> Positions {
                     node_path = Some(format!("{path}[{next}]"));
                     *next += 1;
                 }
-                Some(Frame::Map {
-                    path,
-                    pending_key,
-                    seen,
-                }) => match pending_key.take() {
+                Some(Frame::Map { path, pending_key }) => match pending_key.take() {
                     Some(key) => node_path = Some(child_path(path, &key)),
                     None => {
                         // This node is a key.
@@ -111,11 +103,10 @@ pub(crate) fn index(text: &str) -> Positions {
                             Event::Scalar(value, ..) => value.clone(),
                             _ => String::from("<complex key>"),
                         };
-                        let key_path = child_path(path, &key);
-                        if !seen.insert(key.clone()) {
-                            positions.duplicates.push((key_path.clone(), location));
-                        }
-                        positions.keys.entry(key_path).or_insert(location);
+                        positions
+                            .keys
+                            .entry(child_path(path, &key))
+                            .or_insert(location);
                         *pending_key = Some(key);
                         if !matches!(event, Event::Scalar(..) | Event::Alias(_)) {
                             // A complex key: skip its contents by treating it as a value.
@@ -134,7 +125,6 @@ pub(crate) fn index(text: &str) -> Positions {
             Event::MappingStart(..) => stack.push(Frame::Map {
                 path: node_path.unwrap_or_default(),
                 pending_key: None,
-                seen: HashSet::new(),
             }),
             Event::SequenceStart(..) => stack.push(Frame::Seq {
                 path: node_path.unwrap_or_default(),
@@ -154,7 +144,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_nested_values_and_duplicates() {
+    fn finds_nested_values_and_keys() {
         let text = "rules:\n  - id: a\n    when:\n      all:\n        - path: x:$.a\n    id: b\n";
         let positions = index(text);
         assert_eq!(
@@ -175,7 +165,5 @@ mod tests {
             positions.find_key("rules[0].when"),
             Some(Location { line: 3, column: 5 })
         );
-        assert_eq!(positions.duplicates.len(), 1);
-        assert_eq!(positions.duplicates[0].0, "rules[0].id");
     }
 }

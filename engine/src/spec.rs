@@ -245,13 +245,13 @@ pub struct ConditionSpec {
     pub regex: Option<String>,
     /// Operator: the value is a timestamp more than this duration before `as_of`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub older_than: Option<String>,
+    pub older_than: Option<serde_json::Value>,
     /// Operator: the value is a timestamp less than this duration before `as_of` (or after it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub newer_than: Option<String>,
+    pub newer_than: Option<serde_json::Value>,
     /// Operator: the value is a timestamp between `as_of` and `as_of` plus this duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub within_after: Option<String>,
+    pub within_after: Option<serde_json::Value>,
 }
 
 /// How the matched values of a `path` test combine.

@@ -1,0 +1,21 @@
+//! The `balance-doctor` command line, as a library so that tests and tools reuse its file
+//! handling. Everything that touches files, the clock or the terminal lives here; the rules
+//! engine itself is the pure `balance-doctor-engine` crate.
+
+pub mod cli;
+pub mod input;
+pub mod render;
+
+/// The embedded default rule pack.
+pub const DEFAULT_RULES: &str = include_str!("../rules/default.yaml");
+/// The name the embedded pack is reported under.
+pub const DEFAULT_RULES_NAME: &str = "<default>/rules/default.yaml";
+
+/// Compiles the embedded default rule pack.
+pub fn default_rule_set()
+-> Result<balance_doctor_engine::RuleSet, balance_doctor_engine::RuleErrors> {
+    balance_doctor_engine::compile(&[balance_doctor_engine::RuleText {
+        name: DEFAULT_RULES_NAME,
+        text: DEFAULT_RULES,
+    }])
+}
