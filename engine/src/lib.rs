@@ -41,7 +41,10 @@
 //! assert_eq!(finding.rule, "no-webhook");
 //! assert_eq!(finding.severity, Severity::Info);
 //! assert_eq!(finding.message, "Item item-1 has no webhook, so the app is never told about new data");
-//! assert_eq!(finding.evidence[0].path, "$['item']['item_id']");
+//! // The evidence names the document, the normalized path and the value seen.
+//! assert_eq!(finding.evidence[0].document, "accounts_get");
+//! assert_eq!(finding.evidence[0].path, "$['item']['webhook']");
+//! assert_eq!(finding.evidence[0].value, serde_json::Value::Null);
 //! ```
 //!
 //! The rule language is documented in `rules/README.md` of the repository.
