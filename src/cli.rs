@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use balance_doctor_engine::{EvaluateOptions, RuleSet, Severity};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -60,7 +60,7 @@ pub enum RulesCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// List the active rules: id, severity, title and source file.
+    /// List the rules: id, severity, title and source file (disabled ones marked).
     List {
         /// Rule files to list instead of the embedded default pack.
         #[arg(long = "rules", value_name = "FILE")]
@@ -103,9 +103,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let rule_set = load_rules(&rules)?;
             let mut out = std::io::stdout().lock();
             for rule in rule_set.rules() {
+                let state = if rule.enabled { "" } else { " [disabled]" };
                 writeln!(
                     out,
-                    "{:<30} {:<8} {}  ({})",
+                    "{:<30} {:<8} {}  ({}){state}",
                     rule.id,
                     rule.severity.as_str(),
                     rule.title,
@@ -126,7 +127,8 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
     let bundle = input::read_bundle(&args.bundle)?;
     let (as_of, as_of_source) = match &args.as_of {
         Some(text) => (
-            balance_doctor_engine::parse_as_of(text).context("--as-of")?,
+            balance_doctor_engine::parse_as_of(text)
+                .map_err(|error| anyhow::anyhow!("--as-of: {}", error.message))?,
             AsOfSource::Flag,
         ),
         None => match bundle.as_of {

@@ -15,7 +15,7 @@ use crate::load::{self, ParsedFile, closest};
 use crate::path::CompiledPath;
 use crate::spec::{CompareOp, ConditionSpec, Quantifier, RuleSpec};
 use crate::template::{Name, Template};
-use crate::time::{format_duration, parse_duration};
+use crate::time::parse_duration;
 
 /// The text of one rules file and the name to report it under.
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +70,8 @@ struct Compiler<'f> {
     rule_ids: HashMap<&'f str, usize>,
     /// Document name -> what to capture.
     documents: BTreeMap<&'f str, &'f str>,
+    /// Named conditions some rule uses.
+    used_conditions: HashSet<String>,
 }
 
 /// Where a condition is being compiled.
@@ -91,6 +93,7 @@ impl<'f> Compiler<'f> {
             conditions: HashMap::new(),
             rule_ids: HashMap::new(),
             documents: BTreeMap::new(),
+            used_conditions: HashSet::new(),
         }
     }
 
@@ -135,7 +138,9 @@ impl<'f> Compiler<'f> {
         let mut first_rule_at: HashMap<&str, String> = HashMap::new();
         for (file_index, file) in files.iter().enumerate() {
             for (name, capture) in &file.spec.documents {
-                if RESERVED.contains(&name.as_str()) {
+                if let Some(message) = bad_name(name) {
+                    self.problem(file_index, None, &format!("documents.{name}"), message);
+                } else if RESERVED.contains(&name.as_str()) {
                     self.problem(
                         file_index,
                         None,
@@ -346,12 +351,7 @@ impl<'f> Compiler<'f> {
             if let Some(index) = values.iter().position(|(n, _)| n == name) {
                 return Some(Name::Value(index));
             }
-            params.get(name).map(|value| {
-                Name::Param(match value.as_str().map(parse_duration) {
-                    Some(Ok(duration)) => Value::String(format_duration(duration)),
-                    _ => value.clone(),
-                })
-            })
+            params.get(name).map(|value| Name::Param(value.clone()))
         });
         let message = match message {
             Ok(message) => Some(message),
@@ -430,23 +430,48 @@ impl<'f> Compiler<'f> {
         out
     }
 
-    /// What to capture so that a source has a value.
+    /// What to capture so that a source has a value: its description and the documents its
+    /// references (and those of the sources it builds on) read.
     fn describe_source(&self, name: &str, file: usize) -> String {
-        let spec = &self.files[file].spec.sources[name];
-        let candidates = spec.first_of.iter().chain(spec.all_of.iter()).flatten();
-        let documents: Vec<&str> = candidates
-            .filter_map(|text| text.split_once(':').map(|(doc, _)| doc))
-            .collect();
-        let mut unique: Vec<&str> = Vec::new();
-        for document in documents {
-            if !unique.contains(&document) {
-                unique.push(document);
-            }
-        }
-        let list = unique.join(", ");
-        match &spec.description {
+        let mut documents = Vec::new();
+        self.source_documents(name, file, &mut vec![name.to_owned()], &mut documents);
+        let list = documents.join(", ");
+        match &self.files[file].spec.sources[name].description {
             Some(description) => format!("{description} (from one of: {list})"),
             None => format!("one of: {list}"),
+        }
+    }
+
+    fn source_documents(
+        &self,
+        name: &str,
+        file: usize,
+        visiting: &mut Vec<String>,
+        out: &mut Vec<String>,
+    ) {
+        let spec = &self.files[file].spec.sources[name];
+        for text in spec.first_of.iter().chain(spec.all_of.iter()).flatten() {
+            let Some((reference, path)) = text.split_once(':') else {
+                continue;
+            };
+            match self.sources.get(reference) {
+                Some((_, source_file)) if !visiting.iter().any(|v| v == reference) => {
+                    visiting.push(reference.to_owned());
+                    self.source_documents(reference, *source_file, visiting, out);
+                    visiting.pop();
+                }
+                Some(_) => {}
+                None => {
+                    let shown = if reference == "context" {
+                        format!("context:{}", path.trim())
+                    } else {
+                        reference.to_owned()
+                    };
+                    if !out.contains(&shown) {
+                        out.push(shown);
+                    }
+                }
+            }
         }
     }
 
@@ -654,6 +679,7 @@ impl<'f> Compiler<'f> {
                     );
                     return None;
                 }
+                self.used_conditions.insert(name.to_owned());
                 scope.named_stack.push(name.to_owned());
                 let outer_file = scope.file;
                 scope.file = file;
@@ -747,11 +773,11 @@ impl<'f> Compiler<'f> {
             compiler.problem(file, rule, &format!("{field}.{key}"), message);
             ok = false;
         };
-        if operators.is_empty() {
+        if operators.is_empty() && spec.count.is_none() {
             fail(
                 self,
                 "path",
-                "a `path` test needs an operator, such as `exists: true`, `equals`, `one_of` or `older_than`".to_owned(),
+                "a `path` test needs an operator, such as `exists: true`, `equals`, `one_of` or `older_than`, or a `count`".to_owned(),
             );
             return None;
         }
@@ -856,7 +882,7 @@ impl<'f> Compiler<'f> {
             pick: spec.pick,
             if_absent: spec.if_absent.unwrap_or(false),
             if_missing: spec.if_missing,
-            expected: describe_expectation(spec),
+            expected: describe_expectation(spec, scope.params),
         })
     }
 
@@ -1047,7 +1073,10 @@ impl<'f> Compiler<'f> {
 
     fn list(&mut self, scope: &Scoped, value: &Value, field: &str) -> Option<Vec<Value>> {
         match self.param(scope, value, field)? {
-            Value::Array(items) => Some(items),
+            Value::Array(items) => items
+                .iter()
+                .map(|item| self.param(scope, item, field))
+                .collect(),
             other => {
                 self.problem(
                     scope.file,
@@ -1072,6 +1101,7 @@ impl<'f> Compiler<'f> {
         let resolved = self.param(scope, original, field)?;
         let parsed = match &resolved {
             Value::String(text) => parse_duration(text),
+            Value::Number(number) if number.as_f64() == Some(0.0) => Ok(jiff::SignedDuration::ZERO),
             Value::Number(number) => Err(format!(
                 "`{number}` has no unit: write a duration such as `{number}h` or `{number}d`"
             )),
@@ -1106,12 +1136,16 @@ impl<'f> Compiler<'f> {
             .collect();
         names.sort_by_key(|(name, _, _)| *name);
         for (name, file, spec) in names {
+            if self.used_conditions.contains(name) {
+                continue;
+            }
             let params = &self.files[file].spec.params;
             let mut scope = Scoped {
                 file,
                 rule: None,
                 params,
-                in_join: false,
+                // `left:`/`right:` can only be judged where the condition is used.
+                in_join: true,
                 named_stack: vec![name.to_owned()],
                 fired: HashSet::new(),
             };
@@ -1287,30 +1321,64 @@ fn modifier_names(spec: &ConditionSpec) -> Vec<&'static str> {
 }
 
 /// The expectation of a test in compact text, for traces: `one_of ["A","B"] and older_than 2d`.
-fn describe_expectation(spec: &ConditionSpec) -> String {
+fn describe_expectation(spec: &ConditionSpec, params: &BTreeMap<String, Value>) -> String {
+    // A parameter shows its name and the value it had in this rule.
+    let show = |value: &Value| {
+        let text = plain(value);
+        match value
+            .as_str()
+            .and_then(|v| v.strip_prefix('$'))
+            .and_then(|n| params.get(n))
+        {
+            Some(resolved) => format!("{text} (= {})", plain(resolved)),
+            None if value.is_string() && !value.as_str().is_some_and(|v| v.starts_with('$')) => {
+                value.to_string()
+            }
+            None => text,
+        }
+    };
+    let time = |value: &Value| match value.as_str() {
+        Some(text) if !text.starts_with('$') => text.to_owned(),
+        _ => show(value),
+    };
     let mut parts = Vec::new();
     let mut push = |key: &str, value: Option<String>| {
         if let Some(value) = value {
             parts.push(format!("{key} {value}"));
         }
     };
-    let json = |value: &Option<Value>| value.as_ref().map(Value::to_string);
     push("exists", spec.exists.map(|b| b.to_string()));
     push("missing", spec.missing.map(|b| b.to_string()));
-    push("equals", json(&spec.equals));
-    push("one_of", json(&spec.one_of));
-    push("none_of", json(&spec.none_of));
-    push("contains", json(&spec.contains));
-    push("contains_any", json(&spec.contains_any));
-    push("contains_none", json(&spec.contains_none));
-    push("gt", json(&spec.gt));
-    push("gte", json(&spec.gte));
-    push("lt", json(&spec.lt));
-    push("lte", json(&spec.lte));
+    push("equals", spec.equals.as_ref().map(show));
+    push("one_of", spec.one_of.as_ref().map(show));
+    push("none_of", spec.none_of.as_ref().map(show));
+    push("contains", spec.contains.as_ref().map(show));
+    push("contains_any", spec.contains_any.as_ref().map(show));
+    push("contains_none", spec.contains_none.as_ref().map(show));
+    push("gt", spec.gt.as_ref().map(show));
+    push("gte", spec.gte.as_ref().map(show));
+    push("lt", spec.lt.as_ref().map(show));
+    push("lte", spec.lte.as_ref().map(show));
     push("regex", spec.regex.clone());
-    push("older_than", spec.older_than.as_ref().map(plain));
-    push("newer_than", spec.newer_than.as_ref().map(plain));
-    push("within_after", spec.within_after.as_ref().map(plain));
+    push("older_than", spec.older_than.as_ref().map(time));
+    push("newer_than", spec.newer_than.as_ref().map(time));
+    push("within_after", spec.within_after.as_ref().map(time));
+    if let Some(count) = &spec.count {
+        let bounds = [
+            ("=", &count.equals),
+            (">", &count.gt),
+            (">=", &count.gte),
+            ("<", &count.lt),
+            ("<=", &count.lte),
+        ];
+        let bounds: Vec<String> = bounds
+            .iter()
+            .filter_map(|(op, value)| value.as_ref().map(|v| format!("{op} {}", show(v))))
+            .collect();
+        push("count", Some(bounds.join(" and ")));
+    }
+    push("if_absent", spec.if_absent.map(|b| b.to_string()));
+    push("if_missing", spec.if_missing.map(|b| b.to_string()));
     let mut text = parts.join(" and ");
     if let Some(pick) = spec.pick {
         text = format!("{} value: {text}", format!("{pick:?}").to_lowercase());

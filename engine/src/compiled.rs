@@ -32,6 +32,8 @@ pub struct RuleInfo {
     pub severity: Severity,
     /// The file it was loaded from.
     pub file: String,
+    /// False when the rule is switched off with `enabled: false`.
+    pub enabled: bool,
 }
 
 impl RuleSet {
@@ -42,6 +44,7 @@ impl RuleSet {
             title: rule.title.clone(),
             severity: rule.severity,
             file: rule.file.clone(),
+            enabled: rule.enabled,
         })
     }
 }

@@ -414,7 +414,7 @@ impl<'a> Evaluator<'a> {
         }
         let (pass, evidence, note) = match &test.check {
             Check::Exists(wanted) => {
-                let pass = !values.is_empty() == *wanted;
+                let pass = values.is_empty() != *wanted;
                 let evidence = match (pass, *wanted) {
                     (false, _) => Vec::new(),
                     (true, true) => values.clone(),

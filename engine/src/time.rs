@@ -73,17 +73,6 @@ pub(crate) fn humanize(duration: SignedDuration) -> String {
     }
 }
 
-/// The duration as a rule would write it (`48h`, `7d`, `90m`).
-pub(crate) fn format_duration(duration: SignedDuration) -> String {
-    let seconds = duration.as_secs();
-    for (unit, size) in [("w", 604_800), ("d", 86_400), ("h", 3_600), ("m", 60)] {
-        if seconds != 0 && seconds % size == 0 {
-            return format!("{}{unit}", seconds / size);
-        }
-    }
-    format!("{seconds}s")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,8 +104,6 @@ mod tests {
         ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
-        assert_eq!(format_duration(SignedDuration::from_hours(48)), "2d");
-        assert_eq!(format_duration(SignedDuration::from_hours(36)), "36h");
         assert_eq!(humanize(SignedDuration::from_hours(73)), "3 days");
         assert_eq!(humanize(SignedDuration::from_hours(30)), "30 hours");
         assert_eq!(humanize(SignedDuration::from_secs(60)), "60 seconds");

@@ -1,0 +1,264 @@
+//! The release binary as a user runs it: stdout, stderr and exit code, snapshotted for good and
+//! broken inputs.
+
+mod support;
+
+use std::path::Path;
+use std::process::Command;
+
+/// Runs the binary from the repository root and renders what a user sees.
+fn run(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
+        .args(args)
+        .current_dir(support::root())
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the binary runs");
+    format!(
+        "exit: {}\n--- stdout\n{}--- stderr\n{}",
+        output
+            .status
+            .code()
+            .map_or("signal".to_owned(), |c| c.to_string()),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn exit_code(args: &[&str]) -> i32 {
+    Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
+        .args(args)
+        .current_dir(support::root())
+        .output()
+        .expect("the binary runs")
+        .status
+        .code()
+        .expect("an exit code")
+}
+
+#[test]
+fn diagnose_prints_a_readable_report() {
+    insta::assert_snapshot!(run(&["diagnose", "fixtures/several-causes"]));
+}
+
+#[test]
+fn diagnose_explains_every_rule() {
+    insta::assert_snapshot!(run(&[
+        "diagnose",
+        "--explain",
+        "fixtures/login-repaired-webhook"
+    ]));
+}
+
+#[test]
+fn diagnose_json_is_the_diagnosis_plus_the_source_of_as_of() {
+    let output = Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
+        .args([
+            "diagnose",
+            "--format",
+            "json",
+            "--as-of",
+            "2026-12-01T00:00:00Z",
+        ])
+        .arg("fixtures/consent-expiring-soon")
+        .current_dir(support::root())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["as_of"], "2026-12-01T00:00:00Z");
+    assert_eq!(report["as_of_source"], "flag");
+    assert_eq!(report["version"], 1);
+    // Eleven days later the consent has expired: the rule still fires, now for the past date.
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"consent-expiring"), "{rules:?}");
+}
+
+#[test]
+fn without_any_as_of_the_current_time_is_used_and_said() {
+    let dir = std::env::temp_dir().join(format!("bd-no-as-of-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("item_get.json"),
+        r#"{"item": {"item_id": "i-1", "webhook": null, "error": null, "products": ["transactions"], "billed_products": ["transactions"], "available_products": [], "consent_expiration_time": null, "update_type": "background"}, "status": null, "request_id": "r"}"#,
+    )
+    .unwrap();
+    let output = run(&["diagnose", "--format", "json", dir.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(output.starts_with("exit: 0"), "{output}");
+    assert!(output.contains(r#""as_of_source": "clock""#), "{output}");
+}
+
+#[test]
+fn fail_on_sets_the_exit_code() {
+    // several-causes has warnings and an info finding, no error.
+    assert_eq!(exit_code(&["diagnose", "fixtures/several-causes"]), 0);
+    assert_eq!(
+        exit_code(&["diagnose", "--fail-on", "error", "fixtures/several-causes"]),
+        0
+    );
+    assert_eq!(
+        exit_code(&[
+            "diagnose",
+            "--fail-on",
+            "warning",
+            "fixtures/several-causes"
+        ]),
+        1
+    );
+    assert_eq!(
+        exit_code(&["diagnose", "--fail-on", "info", "fixtures/several-causes"]),
+        1
+    );
+    assert_eq!(
+        exit_code(&[
+            "diagnose",
+            "--fail-on",
+            "info",
+            "fixtures/healthy-transactions-item"
+        ]),
+        0
+    );
+}
+
+#[test]
+fn broken_bundles_exit_2_with_a_message_that_says_where() {
+    let mut report = String::new();
+    for case in [
+        "tests/bad-bundles/not-json",
+        "tests/bad-bundles/reserved-name",
+        "tests/bad-bundles/empty-dir",
+        "tests/bad-bundles/bad-as-of",
+        "tests/bad-bundles/two-metadata",
+        "tests/bad-bundles/documents-in-metadata",
+        "tests/bad-bundles/unknown-key.json",
+        "tests/bad-bundles/does-not-exist",
+    ] {
+        report.push_str(&format!("=== {case}\n{}", run(&["diagnose", case])));
+    }
+    report.push_str(&format!(
+        "=== bad --as-of\n{}",
+        run(&["diagnose", "--as-of", "last tuesday", "fixtures/no-webhook"])
+    ));
+    insta::assert_snapshot!(report);
+}
+
+#[test]
+fn an_edited_copy_of_the_rules_changes_the_diagnosis_without_a_rebuild() {
+    let dir = std::env::temp_dir().join(format!("bd-edited-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let default = std::fs::read_to_string(support::root().join("rules/default.yaml")).unwrap();
+    let fires = |rules: &Path, fixture: &str, rule: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
+            .args(["diagnose", "--format", "json", "--rules"])
+            .arg(rules)
+            .arg(fixture)
+            .current_dir(support::root())
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .cloned()
+    };
+    let unchanged = dir.join("unchanged.yaml");
+    std::fs::write(&unchanged, &default).unwrap();
+    assert!(
+        fires(
+            &unchanged,
+            "fixtures/overdue-refresh",
+            "integration-problem"
+        )
+        .is_some()
+    );
+
+    // A threshold: five days is no longer overdue when the limit is ten.
+    let threshold = dir.join("threshold.yaml");
+    std::fs::write(
+        &threshold,
+        default.replace("overdue_after: 48h", "overdue_after: 10d"),
+    )
+    .unwrap();
+    assert!(
+        fires(
+            &threshold,
+            "fixtures/overdue-refresh",
+            "integration-problem"
+        )
+        .is_none()
+    );
+
+    // A severity.
+    let severity = dir.join("severity.yaml");
+    let edited = default.replacen(
+        "  - id: no-webhook\n    title: No webhook URL is registered for the Item\n    severity: info",
+        "  - id: no-webhook\n    title: No webhook URL is registered for the Item\n    severity: error",
+        1,
+    );
+    assert_ne!(
+        edited, default,
+        "the no-webhook rule's header moved: update this test"
+    );
+    std::fs::write(&severity, edited).unwrap();
+    let finding = fires(&severity, "fixtures/no-webhook", "no-webhook").unwrap();
+    assert_eq!(finding["severity"], "error");
+
+    // A new rule, written in YAML alone.
+    let added = dir.join("added.yaml");
+    std::fs::write(
+        &added,
+        format!(
+            "{default}\n  - id: chase-item\n    title: The Item is at Chase\n    severity: info\n    requires: [item]\n    values: {{ bank: \"item:$.institution_id\" }}\n    when: {{ path: \"item:$.institution_id\", equals: ins_56 }}\n    message: \"Institution {{bank}}\"\n"
+        ),
+    )
+    .unwrap();
+    let chase = std::fs::read_dir(support::root().join("fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            std::fs::read_to_string(p.join("item_get.json")).is_ok_and(|t| t.contains("\"ins_56\""))
+        })
+        .expect("a fixture at Chase");
+    let finding = fires(&added, chase.to_str().unwrap(), "chase-item").unwrap();
+    assert_eq!(finding["message"], "Institution ins_56");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_broken_rules_file_exits_2_and_lists_every_problem() {
+    insta::assert_snapshot!(run(&[
+        "rules",
+        "check",
+        "tests/rule-errors/wrong-value-types.yaml"
+    ]));
+    insta::assert_snapshot!(
+        "diagnose_with_broken_rules",
+        run(&[
+            "diagnose",
+            "--rules",
+            "tests/rule-errors/unknown-key-typo.yaml",
+            "fixtures/no-webhook"
+        ])
+    );
+}
+
+#[test]
+fn rules_check_and_list_work_on_the_default_pack() {
+    insta::assert_snapshot!(run(&["rules", "check", "rules/default.yaml"]));
+    insta::assert_snapshot!(run(&["rules", "list"]));
+    assert_eq!(exit_code(&["rules", "show"]), 0);
+}
