@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Result, bail};
-use balance_doctor_engine::{EvaluateOptions, RuleSet, Severity};
+use balance_doctor_engine::{EvaluateOptions, RuleSet, SchemaKind, Severity, json_schema};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::input::{self, AsOfSource};
@@ -27,6 +27,22 @@ pub enum Command {
     /// Work with rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Print the JSON Schema of a file format (also committed under `schemas/`).
+    Schema {
+        /// Which format.
+        #[arg(value_enum)]
+        kind: SchemaArg,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaArg {
+    /// Rules files.
+    Rules,
+    /// Bundles (single-file JSON form).
+    Bundle,
+    /// The diagnosis JSON.
+    Diagnosis,
 }
 
 #[derive(Debug, clap::Args)]
@@ -113,6 +129,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     rule.file
                 )?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema { kind } => {
+            let kind = match kind {
+                SchemaArg::Rules => SchemaKind::Rules,
+                SchemaArg::Bundle => SchemaKind::Bundle,
+                SchemaArg::Diagnosis => SchemaKind::Diagnosis,
+            };
+            print!("{}", json_schema(kind));
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules(RulesCommand::Show) => {

@@ -58,6 +58,7 @@ mod eval;
 mod load;
 mod path;
 mod positions;
+mod schema;
 mod spec;
 mod template;
 mod time;
@@ -72,6 +73,7 @@ pub use diagnosis::{
 pub use error::{BundleError, Location, Problem, RuleErrors};
 pub use eval::EvaluateOptions;
 pub use load::parse_rule_file;
+pub use schema::{SchemaKind, json_schema};
 pub use spec::{
     CompareOp, CompareSpec, ConditionSpec, Confidence, CountSpec, JoinSpec, Pick, Quantifier,
     RuleFile, RuleSpec, Severity, SourceSpec,

@@ -1,0 +1,30 @@
+//! JSON Schemas (draft-07) of the three serialized contracts, generated from the same types
+//! the loader reads and the evaluator writes.
+
+use schemars::generate::SchemaSettings;
+
+use crate::{BundleSpec, Diagnosis, RuleFile};
+
+/// Which contract a schema describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// A rules file (YAML).
+    Rules,
+    /// A bundle in its single-file JSON form.
+    Bundle,
+    /// The diagnosis JSON.
+    Diagnosis,
+}
+
+/// The pretty-printed JSON Schema of `kind`, ending with a newline.
+pub fn json_schema(kind: SchemaKind) -> String {
+    let generator = SchemaSettings::draft07().into_generator();
+    let schema = match kind {
+        SchemaKind::Rules => generator.into_root_schema_for::<RuleFile>(),
+        SchemaKind::Bundle => generator.into_root_schema_for::<BundleSpec>(),
+        SchemaKind::Diagnosis => generator.into_root_schema_for::<Diagnosis>(),
+    };
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
