@@ -25,7 +25,17 @@ fn committed_schemas_match_the_code() {
 
 #[test]
 fn default_rule_file_names_its_schema() {
-    let first_line = balance_doctor::DEFAULT_RULES.lines().next().unwrap_or_default();
-    assert_eq!(first_line, "# yaml-language-server: $schema=../schemas/rules.schema.json");
-    assert!(support::root().join("rules/../schemas/rules.schema.json").is_file());
+    let first_line = balance_doctor::DEFAULT_RULES
+        .lines()
+        .next()
+        .unwrap_or_default();
+    assert_eq!(
+        first_line,
+        "# yaml-language-server: $schema=../schemas/rules.schema.json"
+    );
+    assert!(
+        support::root()
+            .join("rules/../schemas/rules.schema.json")
+            .is_file()
+    );
 }
