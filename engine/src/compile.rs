@@ -80,6 +80,8 @@ struct Scoped<'s> {
     rule: Option<&'s str>,
     params: &'s BTreeMap<String, Value>,
     in_join: bool,
+    /// `left:`/`right:` may be used (inside a join, or in a named condition checked alone).
+    bindings: bool,
     named_stack: Vec<String>,
     fired: HashSet<usize>,
 }
@@ -149,6 +151,11 @@ impl<'f> Compiler<'f> {
                     );
                 }
                 self.documents.insert(name, capture);
+            }
+            for name in file.spec.params.keys() {
+                if let Some(message) = bad_name(name) {
+                    self.problem(file_index, None, &format!("params.{name}"), message);
+                }
             }
             for name in file.spec.sources.keys() {
                 let field = format!("sources.{name}");
@@ -251,6 +258,7 @@ impl<'f> Compiler<'f> {
                 rule: None,
                 params: &no_params,
                 in_join: false,
+                bindings: false,
                 named_stack: Vec::new(),
                 fired: HashSet::new(),
             };
@@ -332,6 +340,7 @@ impl<'f> Compiler<'f> {
             rule: Some(rule_id),
             params: &params,
             in_join: false,
+            bindings: false,
             named_stack: Vec::new(),
             fired: HashSet::new(),
         };
@@ -508,7 +517,7 @@ impl<'f> Compiler<'f> {
         }
         let reference_scope = match name {
             "context" => Scope::Context,
-            "left" | "right" if !scope.in_join => {
+            "left" | "right" if !scope.bindings => {
                 self.problem(
                     scope.file,
                     scope.rule,
@@ -740,9 +749,12 @@ impl<'f> Compiler<'f> {
                         None
                     }
                 };
+                let outer_bindings = scope.bindings;
                 scope.in_join = true;
+                scope.bindings = true;
                 let where_ = self.compile_cond(scope, &join.where_, &format!("{join_field}.where"));
                 scope.in_join = false;
+                scope.bindings = outer_bindings;
                 CondKind::Join(Box::new(Join {
                     left: left?,
                     right: right?,
@@ -861,7 +873,10 @@ impl<'f> Compiler<'f> {
                             }
                         }
                     }
-                    if compiled.is_empty() && count.equals.is_none() {
+                    let any_bound = [&count.equals, &count.gt, &count.gte, &count.lt, &count.lte]
+                        .iter()
+                        .any(|bound| bound.is_some());
+                    if !any_bound {
                         fail(
                             self,
                             "count",
@@ -1029,6 +1044,13 @@ impl<'f> Compiler<'f> {
 
     /// The operand, with a `$name` parameter reference replaced by the parameter's value.
     fn param(&mut self, scope: &Scoped, value: &Value, field: &str) -> Option<Value> {
+        if let Value::Array(items) = value {
+            return items
+                .iter()
+                .map(|item| self.param(scope, item, field))
+                .collect::<Option<Vec<Value>>>()
+                .map(Value::Array);
+        }
         let Some(name) = value.as_str().and_then(|s| s.strip_prefix('$')) else {
             return Some(value.clone());
         };
@@ -1073,10 +1095,7 @@ impl<'f> Compiler<'f> {
 
     fn list(&mut self, scope: &Scoped, value: &Value, field: &str) -> Option<Vec<Value>> {
         match self.param(scope, value, field)? {
-            Value::Array(items) => items
-                .iter()
-                .map(|item| self.param(scope, item, field))
-                .collect(),
+            Value::Array(items) => Some(items),
             other => {
                 self.problem(
                     scope.file,
@@ -1102,6 +1121,9 @@ impl<'f> Compiler<'f> {
         let parsed = match &resolved {
             Value::String(text) => parse_duration(text),
             Value::Number(number) if number.as_f64() == Some(0.0) => Ok(jiff::SignedDuration::ZERO),
+            Value::Number(number) if number.as_f64().is_some_and(|n| n < 0.0) => Err(format!(
+                "`{number}` is negative: durations count back from `as_of`, so write a positive one such as `36h`"
+            )),
             Value::Number(number) => Err(format!(
                 "`{number}` has no unit: write a duration such as `{number}h` or `{number}d`"
             )),
@@ -1145,7 +1167,8 @@ impl<'f> Compiler<'f> {
                 rule: None,
                 params,
                 // `left:`/`right:` can only be judged where the condition is used.
-                in_join: true,
+                in_join: false,
+                bindings: true,
                 named_stack: vec![name.to_owned()],
                 fired: HashSet::new(),
             };
@@ -1323,7 +1346,7 @@ fn modifier_names(spec: &ConditionSpec) -> Vec<&'static str> {
 /// The expectation of a test in compact text, for traces: `one_of ["A","B"] and older_than 2d`.
 fn describe_expectation(spec: &ConditionSpec, params: &BTreeMap<String, Value>) -> String {
     // A parameter shows its name and the value it had in this rule.
-    let show = |value: &Value| {
+    let show_one = |value: &Value| {
         let text = plain(value);
         match value
             .as_str()
@@ -1336,6 +1359,13 @@ fn describe_expectation(spec: &ConditionSpec, params: &BTreeMap<String, Value>) 
             }
             None => text,
         }
+    };
+    let show = |value: &Value| match value {
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(show_one).collect();
+            format!("[{}]", items.join(", "))
+        }
+        other => show_one(other),
     };
     let time = |value: &Value| match value.as_str() {
         Some(text) if !text.starts_with('$') => text.to_owned(),
@@ -1359,7 +1389,10 @@ fn describe_expectation(spec: &ConditionSpec, params: &BTreeMap<String, Value>) 
     push("gte", spec.gte.as_ref().map(show));
     push("lt", spec.lt.as_ref().map(show));
     push("lte", spec.lte.as_ref().map(show));
-    push("regex", spec.regex.clone());
+    push(
+        "regex",
+        spec.regex.as_ref().map(|r| show(&Value::String(r.clone()))),
+    );
     push("older_than", spec.older_than.as_ref().map(time));
     push("newer_than", spec.newer_than.as_ref().map(time));
     push("within_after", spec.within_after.as_ref().map(time));
