@@ -8,9 +8,9 @@ use anyhow::{Result, bail};
 use balance_doctor_engine::{EvaluateOptions, RuleSet, SchemaKind, Severity, json_schema};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use crate::DEFAULT_RULES;
 use crate::input::{self, AsOfSource};
 use crate::render;
-use crate::{DEFAULT_RULES, DEFAULT_RULES_NAME};
 
 /// Explains why a Plaid Item's balance is out of date, from captured API responses.
 #[derive(Debug, Parser)]
@@ -120,9 +120,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let mut out = std::io::stdout().lock();
             for rule in rule_set.rules() {
                 let state = if rule.enabled { "" } else { " [disabled]" };
+                let overridden = if rule.overridden_by.is_empty() {
+                    String::new()
+                } else {
+                    format!(", overridden in {}", rule.overridden_by.join(", "))
+                };
                 writeln!(
                     out,
-                    "{:<30} {:<8} {}  ({}){state}",
+                    "{:<30} {:<8} {}  ({}{overridden}){state}",
                     rule.id,
                     rule.severity.as_str(),
                     rule.title,
@@ -186,23 +191,37 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
 }
 
 fn check(files: &[PathBuf]) -> Result<ExitCode> {
-    let texts = input::read_rule_files(files)?;
+    let texts = input::resolve_rule_files(files)?;
     let sources: Vec<_> = texts
         .iter()
         .map(|(name, text)| input::rule_text(name, text))
         .collect();
     match balance_doctor_engine::compile(&sources) {
         Ok(rule_set) => {
+            for warning in rule_set.warnings() {
+                eprintln!("warning: {warning}");
+            }
+            let warnings = match rule_set.warnings().len() {
+                0 => String::new(),
+                count => format!(", {count} warning(s)"),
+            };
             println!(
-                "{} rule(s) in {} file(s): no problems found",
+                "{} rule(s) in {} file(s): no problems found{warnings}",
                 rule_set.rules().len(),
-                files.len()
+                texts.len()
             );
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {
             eprintln!("{errors}");
-            eprintln!("{} problem(s) found", errors.problems.len());
+            for warning in &errors.warnings {
+                eprintln!("warning: {warning}");
+            }
+            eprintln!(
+                "{} problem(s) found, {} warning(s)",
+                errors.problems.len(),
+                errors.warnings.len()
+            );
             Ok(ExitCode::from(2))
         }
     }
@@ -210,11 +229,7 @@ fn check(files: &[PathBuf]) -> Result<ExitCode> {
 
 /// Compiles the given rule files, or the embedded pack when none is given.
 fn load_rules(files: &[PathBuf]) -> Result<RuleSet> {
-    let texts = if files.is_empty() {
-        vec![(DEFAULT_RULES_NAME.to_owned(), DEFAULT_RULES.to_owned())]
-    } else {
-        input::read_rule_files(files)?
-    };
+    let texts = input::resolve_rule_files(files)?;
     let sources: Vec<_> = texts
         .iter()
         .map(|(name, text)| input::rule_text(name, text))

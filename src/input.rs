@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use balance_doctor_engine::{Bundle, BundleSpec, RuleText, check_document_name};
+
+use crate::{DEFAULT_RULES, DEFAULT_RULES_NAME};
 use serde_json::Value;
 
 /// Where the evaluation time came from.
@@ -24,7 +26,7 @@ pub fn rule_text<'a>(name: &'a str, text: &'a str) -> RuleText<'a> {
     RuleText { name, text }
 }
 
-/// Reads rule files, keeping each path as its display name.
+/// Reads rule files, keeping each path as its display name. No `extends` is followed.
 pub fn read_rule_files(files: &[PathBuf]) -> Result<Vec<(String, String)>> {
     files
         .iter()
@@ -34,6 +36,103 @@ pub fn read_rule_files(files: &[PathBuf]) -> Result<Vec<(String, String)>> {
             Ok((path.display().to_string(), text))
         })
         .collect()
+}
+
+/// The rule files to compile, in layering order: with no path, the embedded default pack;
+/// otherwise each path after the files it `extends` (depth first, each file once). `default`
+/// in `extends` names the embedded pack; other entries are paths relative to the file.
+pub fn resolve_rule_files(paths: &[PathBuf]) -> Result<Vec<(String, String)>> {
+    if paths.is_empty() {
+        return Ok(vec![(
+            DEFAULT_RULES_NAME.to_owned(),
+            DEFAULT_RULES.to_owned(),
+        )]);
+    }
+    let mut resolver = Resolver::default();
+    for path in paths {
+        resolver.visit(RuleOrigin::Path(path.clone()), None)?;
+    }
+    Ok(resolver.ordered)
+}
+
+#[derive(Debug, Clone)]
+enum RuleOrigin {
+    Default,
+    Path(PathBuf),
+}
+
+#[derive(Default)]
+struct Resolver {
+    ordered: Vec<(String, String)>,
+    loaded: std::collections::HashSet<PathBuf>,
+    /// Files being resolved, to report `extends` cycles.
+    stack: Vec<(PathBuf, String)>,
+}
+
+impl Resolver {
+    fn visit(&mut self, origin: RuleOrigin, extended_by: Option<&str>) -> Result<()> {
+        let (key, name, text) = match &origin {
+            RuleOrigin::Default => (
+                PathBuf::from(DEFAULT_RULES_NAME),
+                DEFAULT_RULES_NAME.to_owned(),
+                DEFAULT_RULES.to_owned(),
+            ),
+            RuleOrigin::Path(path) => {
+                let text = fs::read_to_string(path).with_context(|| match extended_by {
+                    Some(by) => format!("{by}: extends {}, which cannot be read", path.display()),
+                    None => format!("cannot read rules file {}", path.display()),
+                })?;
+                let key = fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+                (key, path.display().to_string(), text)
+            }
+        };
+        if self.loaded.contains(&key) {
+            return Ok(());
+        }
+        if let Some(start) = self.stack.iter().position(|(k, _)| *k == key) {
+            let mut chain: Vec<&str> = self.stack[start..]
+                .iter()
+                .map(|(_, n)| n.as_str())
+                .collect();
+            chain.push(&name);
+            bail!(
+                "rules files extend each other in a cycle: {}: remove one `extends`",
+                chain.join(" -> ")
+            );
+        }
+        self.stack.push((key.clone(), name.clone()));
+        let base = match &origin {
+            RuleOrigin::Path(path) => path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            RuleOrigin::Default => PathBuf::new(),
+        };
+        for extended in extends_of(&text) {
+            let origin = if extended == "default" {
+                RuleOrigin::Default
+            } else {
+                RuleOrigin::Path(base.join(&extended))
+            };
+            self.visit(origin, Some(&name))?;
+        }
+        self.stack.pop();
+        self.loaded.insert(key);
+        self.ordered.push((name, text));
+        Ok(())
+    }
+}
+
+/// The `extends` list of a rules file's text. A file that is not valid YAML, or whose
+/// `extends` is malformed, yields none here: compiling it reports the problem with its line.
+fn extends_of(text: &str) -> Vec<String> {
+    let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
+        return Vec::new();
+    };
+    match value.get("extends") {
+        Some(serde_yaml::Value::Sequence(items)) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Reads a bundle from a directory (one `<document>.json` per document) or a bundle JSON file.

@@ -54,11 +54,16 @@ pub fn human(
         writeln!(out)?;
         writeln!(
             out,
-            "{:<7} {}  [{}, confidence {}]",
+            "{:<7} {}  [{}, confidence {}{}]",
             finding.severity.as_str(),
             finding.title,
             finding.rule,
-            format!("{:?}", finding.confidence).to_lowercase()
+            format!("{:?}", finding.confidence).to_lowercase(),
+            if finding.source == crate::DEFAULT_RULES_NAME {
+                String::new()
+            } else {
+                format!(", from {}", finding.source)
+            }
         )?;
         writeln!(out, "  {}", finding.message)?;
         if !finding.evidence.is_empty() {

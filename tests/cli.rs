@@ -262,3 +262,61 @@ fn rules_check_and_list_work_on_the_default_pack() {
     insta::assert_snapshot!(run(&["rules", "list"]));
     assert_eq!(exit_code(&["rules", "show"]), 0);
 }
+
+#[test]
+fn rule_files_extend_and_override_the_default_pack() {
+    insta::assert_snapshot!(
+        "compose_list",
+        run(&["rules", "list", "--rules", "tests/compose/personal.yaml"])
+    );
+    insta::assert_snapshot!(
+        "compose_broken",
+        run(&["rules", "check", "tests/compose/broken-overrides.yaml"])
+    );
+    insta::assert_snapshot!(
+        "compose_cycle",
+        run(&["rules", "check", "tests/compose/loop-a.yaml"])
+    );
+
+    let diagnose = |rules: &str, fixture: &str| -> serde_json::Value {
+        let output = Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
+            .args(["diagnose", "--format", "json", "--rules", rules, fixture])
+            .current_dir(support::root())
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let finding = |report: &serde_json::Value, rule: &str| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == rule)
+            .cloned()
+    };
+    // Five days without an update is overdue by default, not with the team's 10d.
+    let default = diagnose("rules/default.yaml", "fixtures/overdue-refresh");
+    assert!(finding(&default, "integration-problem").is_some());
+    let team = diagnose("tests/compose/team.yaml", "fixtures/overdue-refresh");
+    assert!(finding(&team, "integration-problem").is_none());
+    // The team's tolerance of 100 hides a 43.17 difference.
+    let team = diagnose(
+        "tests/compose/team.yaml",
+        "fixtures/cached-differs-from-realtime",
+    );
+    assert!(finding(&team, "cached-differs-from-realtime").is_none());
+    // Disabled by the team.
+    let cadence = diagnose("tests/compose/team.yaml", "fixtures/refresh-cadence-30h");
+    assert!(finding(&cadence, "refresh-cadence").is_none());
+    // The personal layer's severity wins over the team's; the rule still comes from the pack.
+    let personal = diagnose("tests/compose/personal.yaml", "fixtures/no-webhook");
+    let no_webhook = finding(&personal, "no-webhook").unwrap();
+    assert_eq!(no_webhook["severity"], "error");
+    assert_eq!(no_webhook["source"], "<default>/rules/default.yaml");
+}

@@ -13,7 +13,7 @@ use crate::compiled::{
 use crate::error::{Problem, RuleErrors};
 use crate::load::{self, ParsedFile, closest};
 use crate::path::CompiledPath;
-use crate::spec::{CompareOp, ConditionSpec, Quantifier, RuleSpec};
+use crate::spec::{CompareOp, ConditionSpec, Quantifier, RuleOverride, RuleSpec};
 use crate::template::{Name, Template};
 use crate::time::parse_duration;
 
@@ -55,7 +55,10 @@ pub fn compile(files: &[RuleText<'_>]) -> Result<RuleSet, RuleErrors> {
             .map(|(index, file)| (file.name, index))
             .collect();
         problems.sort_by_key(|p| (order.get(p.file.as_str()).copied(), p.location));
-        Err(RuleErrors { problems })
+        Err(RuleErrors {
+            problems,
+            warnings: set.warnings,
+        })
     }
 }
 
@@ -72,6 +75,12 @@ struct Compiler<'f> {
     documents: BTreeMap<&'f str, &'f str>,
     /// Named conditions some rule uses.
     used_conditions: HashSet<String>,
+    /// Parameters of all files, a later file's value replacing an earlier one.
+    params: BTreeMap<String, Value>,
+    /// Rule id -> the overrides for it, in file order.
+    overrides: HashMap<&'f str, Vec<(usize, &'f RuleOverride)>>,
+    /// Problems that do not stop compilation.
+    warnings: Vec<Problem>,
 }
 
 /// Where a condition is being compiled.
@@ -96,6 +105,9 @@ impl<'f> Compiler<'f> {
             rule_ids: HashMap::new(),
             documents: BTreeMap::new(),
             used_conditions: HashSet::new(),
+            params: BTreeMap::new(),
+            overrides: HashMap::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -111,6 +123,7 @@ impl<'f> Compiler<'f> {
 
     fn run(&mut self) -> RuleSet {
         self.collect_names();
+        self.collect_overrides();
         let sources = self.compile_sources();
         let mut rules = Vec::new();
         let mut dependencies = Vec::new();
@@ -126,10 +139,14 @@ impl<'f> Compiler<'f> {
         self.check_unused_conditions();
         let evaluation_order = self.order_rules(&rules, &dependencies);
         let rules = rules.into_iter().map(|(rule, _)| rule).collect();
+        let mut seen = HashSet::new();
+        let mut warnings = std::mem::take(&mut self.warnings);
+        warnings.retain(|p| seen.insert((p.file.clone(), p.field.clone(), p.message.clone())));
         RuleSet {
             rules,
             evaluation_order,
             sources,
+            warnings,
         }
     }
 
@@ -152,10 +169,11 @@ impl<'f> Compiler<'f> {
                 }
                 self.documents.insert(name, capture);
             }
-            for name in file.spec.params.keys() {
+            for (name, value) in &file.spec.params {
                 if let Some(message) = bad_name(name) {
                     self.problem(file_index, None, &format!("params.{name}"), message);
                 }
+                self.params.insert(name.clone(), value.clone());
             }
             for name in file.spec.sources.keys() {
                 let field = format!("sources.{name}");
@@ -200,7 +218,7 @@ impl<'f> Compiler<'f> {
                 match first_rule_at.get(rule.id.as_str()) {
                     Some(first) => {
                         let message = format!(
-                            "duplicate rule id `{}` (first defined at {first}): rename one",
+                            "duplicate rule id `{}` (first defined at {first}): rename this one, or change the first with `overrides:`",
                             rule.id
                         );
                         self.problem(file_index, Some(&rule.id), &field, message);
@@ -215,6 +233,35 @@ impl<'f> Compiler<'f> {
                     }
                 }
                 rule_count += 1;
+            }
+        }
+    }
+
+    /// Registers every file's `overrides`, reporting overrides of rules no file defines.
+    fn collect_overrides(&mut self) {
+        let files = self.files;
+        for (file_index, file) in files.iter().enumerate() {
+            for (id, change) in &file.spec.overrides {
+                if self.rule_ids.contains_key(id.as_str()) {
+                    self.overrides
+                        .entry(id)
+                        .or_default()
+                        .push((file_index, change));
+                } else if !self.left_out(id) {
+                    let known: Vec<&str> = self.rule_ids.keys().copied().collect();
+                    let hint = closest(id, &known)
+                        .map(|best| format!("did you mean `{best}`?"))
+                        .unwrap_or_else(|| {
+                            "overrides change rules of loaded files: check the id and `extends`"
+                                .to_owned()
+                        });
+                    self.problem(
+                        file_index,
+                        None,
+                        &format!("overrides.{id}"),
+                        format!("no loaded file defines rule `{id}`: {hint}"),
+                    );
+                }
             }
         }
     }
@@ -323,7 +370,7 @@ impl<'f> Compiler<'f> {
                 "the title is empty: say in a few words what the cause is".to_owned(),
             );
         }
-        let mut params = file.spec.params.clone();
+        let mut params = self.params.clone();
         for (name, value) in &spec.params {
             if let Some(message) = bad_name(name) {
                 self.problem(
@@ -334,6 +381,43 @@ impl<'f> Compiler<'f> {
                 );
             }
             params.insert(name.clone(), value.clone());
+        }
+        let (mut severity, mut confidence, mut enabled) =
+            (spec.severity, spec.confidence, spec.enabled);
+        let mut overridden_by = Vec::new();
+        for (override_file, change) in self.overrides.get(rule_id).cloned().unwrap_or_default() {
+            severity = change.severity.unwrap_or(severity);
+            confidence = change.confidence.unwrap_or(confidence);
+            enabled = change.enabled.unwrap_or(enabled);
+            for (name, value) in &change.params {
+                if params.contains_key(name) {
+                    params.insert(name.clone(), value.clone());
+                } else {
+                    let known: Vec<&str> = params.keys().map(String::as_str).collect();
+                    let hint = closest(name, &known)
+                        .map(|best| format!("did you mean `{best}`?"))
+                        .unwrap_or_else(|| {
+                            format!(
+                                "it has {}",
+                                if known.is_empty() {
+                                    "none".to_owned()
+                                } else {
+                                    known.join(", ")
+                                }
+                            )
+                        });
+                    self.problem(
+                        override_file,
+                        None,
+                        &format!("overrides.{rule_id}.params.{name}"),
+                        format!("rule `{rule_id}` has no parameter `{name}`: {hint}"),
+                    );
+                }
+            }
+            let name = self.files[override_file].name.clone();
+            if !overridden_by.contains(&name) {
+                overridden_by.push(name);
+            }
         }
         let mut scope = Scoped {
             file: file_index,
@@ -382,9 +466,10 @@ impl<'f> Compiler<'f> {
                 id: spec.id.clone(),
                 file: file.name.clone(),
                 title: spec.title.clone(),
-                severity: spec.severity,
-                confidence: spec.confidence,
-                enabled: spec.enabled,
+                severity,
+                confidence,
+                enabled,
+                overridden_by,
                 remediation: spec.remediation.clone(),
                 references: spec.references.clone(),
                 requires,
@@ -530,7 +615,10 @@ impl<'f> Compiler<'f> {
             "right" => Scope::Right,
             other => match self.sources.get(other) {
                 Some((id, _)) => Scope::Source(*id),
-                None => Scope::Document(other.to_owned()),
+                None => {
+                    self.warn_if_undeclared(scope, other, field);
+                    Scope::Document(other.to_owned())
+                }
             },
         };
         let path = match CompiledPath::compile(path_text) {
@@ -557,6 +645,31 @@ impl<'f> Compiler<'f> {
             path,
             text: text.to_owned(),
         })
+    }
+
+    /// When the loaded files declare their documents, a reference to any other name is most
+    /// likely a typo: the rule would never see a value there.
+    fn warn_if_undeclared(&mut self, scope: &Scoped, name: &str, field: &str) {
+        if self.documents.is_empty() || self.documents.contains_key(name) {
+            return;
+        }
+        let mut known: Vec<&str> = self.documents.keys().copied().collect();
+        known.extend(self.sources.keys().copied());
+        let hint = match closest(name, &known) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None => "declare it under `documents:` if bundles really carry it".to_owned(),
+        };
+        let rule = if field.starts_with("conditions.") || field.starts_with("sources.") {
+            None
+        } else {
+            scope.rule
+        };
+        let problem = self.files[scope.file].problem(
+            rule,
+            field,
+            format!("`{name}` is neither a declared document nor a source, so this can never match: {hint}"),
+        );
+        self.warnings.push(problem);
     }
 
     fn compile_cond(
@@ -1161,7 +1274,7 @@ impl<'f> Compiler<'f> {
             if self.used_conditions.contains(name) {
                 continue;
             }
-            let params = &self.files[file].spec.params;
+            let params = &self.params.clone();
             let mut scope = Scoped {
                 file,
                 rule: None,

@@ -19,6 +19,7 @@ pub struct RuleSet {
     /// `fired`.
     pub(crate) evaluation_order: Vec<usize>,
     pub(crate) sources: Vec<Source>,
+    pub(crate) warnings: Vec<crate::error::Problem>,
 }
 
 /// Public facts about one compiled rule.
@@ -34,6 +35,8 @@ pub struct RuleInfo {
     pub file: String,
     /// False when the rule is switched off with `enabled: false`.
     pub enabled: bool,
+    /// Files whose `overrides` changed the rule, in load order.
+    pub overridden_by: Vec<String>,
 }
 
 impl RuleSet {
@@ -45,7 +48,14 @@ impl RuleSet {
             severity: rule.severity,
             file: rule.file.clone(),
             enabled: rule.enabled,
+            overridden_by: rule.overridden_by.clone(),
         })
+    }
+
+    /// Problems that did not stop compilation, such as a reference to a document no loaded
+    /// file declares.
+    pub fn warnings(&self) -> &[crate::error::Problem] {
+        &self.warnings
     }
 }
 
@@ -58,6 +68,8 @@ pub(crate) struct Rule {
     pub(crate) confidence: Confidence,
     /// A disabled rule never fires and is not reported.
     pub(crate) enabled: bool,
+    /// Files whose `overrides` changed this rule.
+    pub(crate) overridden_by: Vec<String>,
     pub(crate) remediation: Vec<String>,
     pub(crate) references: Vec<String>,
     pub(crate) requires: Vec<Requirement>,

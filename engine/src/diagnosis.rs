@@ -49,6 +49,8 @@ pub struct Diagnosis {
 pub struct Finding {
     /// The rule's id.
     pub rule: String,
+    /// The rules file that defines the rule.
+    pub source: String,
     /// `error`, `warning` or `info`.
     pub severity: Severity,
     /// How sure the rule is of its cause.

@@ -46,6 +46,8 @@ impl fmt::Display for Problem {
 pub struct RuleErrors {
     /// The problems, in file order.
     pub problems: Vec<Problem>,
+    /// Problems that alone would not have stopped compilation (see `RuleSet::warnings`).
+    pub warnings: Vec<Problem>,
 }
 
 impl fmt::Display for RuleErrors {

@@ -119,6 +119,7 @@ impl RuleSet {
                 index,
                 Finding {
                     rule: rule.id.clone(),
+                    source: rule.file.clone(),
                     severity: rule.severity,
                     confidence: rule.confidence,
                     title: rule.title.clone(),

@@ -76,7 +76,7 @@ pub use load::parse_rule_file;
 pub use schema::{SchemaKind, json_schema};
 pub use spec::{
     CompareOp, CompareSpec, ConditionSpec, Confidence, CountSpec, JoinSpec, Pick, Quantifier,
-    RuleFile, RuleSpec, Severity, SourceSpec,
+    RuleFile, RuleOverride, RuleSpec, Severity, SourceSpec,
 };
 
 #[cfg(test)]

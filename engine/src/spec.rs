@@ -34,11 +34,20 @@ pub struct RuleFile {
     /// Version of the rule language; only `1` exists.
     #[serde(default = "default_version")]
     pub version: u32,
+    /// Rule files this one builds on, loaded before it: `default` (the embedded pack) or paths
+    /// relative to this file. Resolved by the caller that reads files (the CLI); the engine
+    /// only layers the files it is given, in order.
+    #[serde(default)]
+    pub extends: Vec<String>,
+    /// Changes to rules defined in this or another loaded file, by rule id.
+    #[serde(default)]
+    pub overrides: BTreeMap<String, RuleOverride>,
     /// Known document names, each with a note saying what to capture (shown when a rule cannot
     /// be evaluated for lack of it).
     #[serde(default)]
     pub documents: BTreeMap<String, String>,
-    /// Parameters shared by every rule of the file; a rule's own `params` override them.
+    /// Parameters shared by every rule of every loaded file; a later file's value replaces an
+    /// earlier one, and a rule's own `params` (then `overrides`) replace both.
     #[serde(default)]
     pub params: BTreeMap<String, serde_json::Value>,
     /// Named sources: a value found in whichever of several places was captured.
@@ -54,6 +63,24 @@ pub struct RuleFile {
 
 fn default_version() -> u32 {
     1
+}
+
+/// What a file may change in a rule it did not write.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleOverride {
+    /// A new severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// A new confidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<Confidence>,
+    /// Switch the rule off (`false`) or on (`true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// New values for parameters the rule uses (its own or the files').
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, serde_json::Value>,
 }
 
 /// A named source. Exactly one of `first_of` and `all_of` is given.
