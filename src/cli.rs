@@ -43,6 +43,8 @@ pub enum SchemaArg {
     Bundle,
     /// The diagnosis JSON.
     Diagnosis,
+    /// Rule test files (`*.test.yaml`).
+    Tests,
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +86,34 @@ pub enum RulesCommand {
     },
     /// Print the embedded default rule pack.
     Show,
+    /// Run declarative test cases (`*.test.yaml`) against the rules, with per-rule coverage.
+    ///
+    /// Exit 0 when every case passes (and coverage is at least --min-coverage), 1 otherwise,
+    /// 2 when a test file cannot be read.
+    Test {
+        /// Test files, or directories searched for `*.test.yaml`.
+        #[arg(default_value = "rules/tests")]
+        paths: Vec<PathBuf>,
+        /// Rule files to test instead of the embedded default pack.
+        #[arg(long = "rules", value_name = "FILE")]
+        rules: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
+        /// Fail unless at least this percentage of rules was seen both firing and silent.
+        #[arg(long, value_name = "PERCENT")]
+        min_coverage: Option<f64>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// A line per case, failures in detail, the coverage table.
+    Human,
+    /// The whole report as JSON.
+    Json,
+    /// JUnit XML, for CI systems.
+    Junit,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,14 +167,21 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { kind } => {
-            let kind = match kind {
-                SchemaArg::Rules => SchemaKind::Rules,
-                SchemaArg::Bundle => SchemaKind::Bundle,
-                SchemaArg::Diagnosis => SchemaKind::Diagnosis,
+            let text = match kind {
+                SchemaArg::Rules => json_schema(SchemaKind::Rules),
+                SchemaArg::Bundle => json_schema(SchemaKind::Bundle),
+                SchemaArg::Diagnosis => json_schema(SchemaKind::Diagnosis),
+                SchemaArg::Tests => crate::testing::json_schema(),
             };
-            print!("{}", json_schema(kind));
+            print!("{text}");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Rules(RulesCommand::Test {
+            paths,
+            rules,
+            format,
+            min_coverage,
+        }) => test(&paths, &rules, format, min_coverage),
         Command::Rules(RulesCommand::Show) => {
             print!("{DEFAULT_RULES}");
             Ok(ExitCode::SUCCESS)
@@ -184,6 +221,54 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
             .any(|finding| finding.severity <= limit.severity())
     });
     Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn test(
+    paths: &[PathBuf],
+    rules: &[PathBuf],
+    format: TestFormat,
+    min_coverage: Option<f64>,
+) -> Result<ExitCode> {
+    let rule_set = load_rules(rules)?;
+    let files = crate::testing::discover(paths)?;
+    let report = crate::testing::run(&rule_set, &files)?;
+    let mut text = String::new();
+    match format {
+        TestFormat::Human => crate::testing::human(&report, &mut text),
+        TestFormat::Json => {
+            text = serde_json::to_string_pretty(&report)?;
+            text.push('\n');
+        }
+        TestFormat::Junit => crate::testing::junit(&report, &mut text),
+    }
+    let below = min_coverage.filter(|min| report.coverage_percent < *min);
+    if let Some(min) = below {
+        let gaps: Vec<&str> = report
+            .coverage
+            .iter()
+            .filter(|c| c.fired == 0 || c.silent == 0)
+            .map(|c| c.rule.as_str())
+            .collect();
+        let message = format!(
+            "coverage {:.0}% is below --min-coverage {min}: add cases where these fire and where they stay silent: {}",
+            report.coverage_percent,
+            gaps.join(", ")
+        );
+        if format == TestFormat::Human {
+            text.push_str(&message);
+            text.push('\n');
+        } else {
+            eprintln!("{message}");
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()?;
+    Ok(if report.failed > 0 || below.is_some() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod input;
 pub mod render;
+pub mod testing;
 
 /// The embedded default rule pack.
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.yaml");

@@ -320,3 +320,39 @@ fn rule_files_extend_and_override_the_default_pack() {
     assert_eq!(no_webhook["severity"], "error");
     assert_eq!(no_webhook["source"], "<default>/rules/default.yaml");
 }
+
+#[test]
+fn rules_test_runs_the_default_cases_and_reports_failures_readably() {
+    let passing = run(&["rules", "test", "--min-coverage", "100"]);
+    assert!(passing.starts_with("exit: 0"), "{passing}");
+    assert!(passing.contains("coverage: 100%"), "{passing}");
+    insta::assert_snapshot!(
+        "rules_test_failures",
+        run(&["rules", "test", "tests/rule-tests"])
+    );
+    insta::assert_snapshot!(
+        "rules_test_junit",
+        run(&[
+            "rules",
+            "test",
+            "--format",
+            "junit",
+            "tests/rule-tests/wrong.test.yaml"
+        ])
+    );
+    let json = run(&["rules", "test", "--format", "json", "tests/rule-tests"]);
+    assert!(json.starts_with("exit: 1"), "{json}");
+    // Coverage below the minimum fails even when every case passes.
+    let low = run(&[
+        "rules",
+        "test",
+        "--min-coverage",
+        "100",
+        "--rules",
+        "tests/compose/team.yaml",
+        "rules/tests/default.test.yaml",
+    ]);
+    assert!(low.starts_with("exit: 1"), "{low}");
+    assert!(low.contains("chase-item"), "{low}");
+    assert_eq!(exit_code(&["rules", "test", "tests/no-such-dir"]), 2);
+}

@@ -1,38 +1,50 @@
-//! One snapshot of the full diagnosis per fixture folder, plus the folder's own expectations.
+//! One snapshot of the full diagnosis per fixture folder; the default pack's test cases.
 //! Kept in its own test binary: insta's glob! collects failures process-wide.
 
 mod support;
 
-use std::collections::BTreeSet;
-
 use balance_doctor_engine::EvaluateOptions;
 
 #[test]
-fn every_fixture_diagnosis_matches_its_snapshot_and_expectations() {
+fn every_fixture_diagnosis_matches_its_snapshot() {
     insta::glob!("../fixtures", "*", |dir| {
         // The pattern also yields the fixtures folder itself.
         if !dir.is_dir() || dir == support::root().join("fixtures") {
             return;
         }
         let diagnosis = support::check(dir, &EvaluateOptions::default());
-        let expected = support::expectation(dir);
-        let fired: BTreeSet<&str> = diagnosis.findings.iter().map(|f| f.rule.as_str()).collect();
-        for rule in &expected.fires {
-            assert!(
-                fired.contains(rule.as_str()),
-                "{}: `{rule}` should fire; fired: {fired:?}",
-                dir.display()
-            );
-        }
-        for rule in &expected.silent {
-            assert!(
-                !fired.contains(rule.as_str()),
-                "{}: `{rule}` must stay silent; fired: {fired:?}",
-                dir.display()
-            );
-        }
         insta::assert_json_snapshot!("diagnosis", diagnosis);
     });
+}
+
+#[test]
+fn the_default_pack_passes_its_own_test_cases_with_full_coverage() {
+    let files = [support::root().join("rules/tests/default.test.yaml")];
+    let report = balance_doctor::testing::run(support::default_rules(), &files).unwrap();
+    let failures: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|case| !case.passed)
+        .map(|case| format!("{}:\n  {}", case.name, case.failures.join("\n  ")))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert_eq!(report.coverage_percent, 100.0, "{:#?}", report.coverage);
+}
+
+#[test]
+fn every_fixture_has_a_test_case() {
+    let cases = support::default_cases();
+    for dir in support::fixture_dirs() {
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let wanted = format!("../../fixtures/{name}");
+        assert!(
+            cases
+                .cases
+                .iter()
+                .any(|case| case.bundle.as_deref() == Some(wanted.as_str())),
+            "fixtures/{name} has no case in rules/tests/default.test.yaml"
+        );
+    }
 }
 
 #[test]

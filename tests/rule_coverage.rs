@@ -11,21 +11,21 @@ use balance_doctor_engine::parse_rule_file;
 fn every_default_rule_has_a_firing_and_a_near_miss_fixture() {
     let mut firing: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut silent: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for dir in support::fixture_dirs() {
-        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let expected = support::expectation(&dir);
-        for rule in expected.fires {
-            firing.entry(rule).or_default().push(name.clone());
+    for case in support::default_cases().cases {
+        for rule in case.fires {
+            firing.entry(rule).or_default().push(case.name.clone());
         }
-        for rule in expected.silent {
-            silent.entry(rule).or_default().push(name.clone());
+        for rule in case.silent {
+            silent.entry(rule).or_default().push(case.name.clone());
         }
     }
     let rules: Vec<String> = support::default_rules().rules().map(|r| r.id).collect();
     let mut gaps = Vec::new();
     for id in &rules {
         if !firing.contains_key(id) {
-            gaps.push(format!("{id}: no fixture lists it under `fires`"));
+            gaps.push(format!(
+                "{id}: no case of rules/tests/default.test.yaml lists it under `fires`"
+            ));
         }
         if !silent.contains_key(id) {
             gaps.push(format!(
@@ -36,7 +36,7 @@ fn every_default_rule_has_a_firing_and_a_near_miss_fixture() {
     for id in firing.keys().chain(silent.keys()) {
         if !rules.contains(id) {
             gaps.push(format!(
-                "an expect.yaml names `{id}`, which is not a default rule"
+                "a test case names `{id}`, which is not a default rule"
             ));
         }
     }

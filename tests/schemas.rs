@@ -39,3 +39,14 @@ fn default_rule_file_names_its_schema() {
             .is_file()
     );
 }
+
+#[test]
+fn committed_test_file_schema_matches_the_code() {
+    let path = support::root().join("schemas/tests.schema.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == balance_doctor::testing::json_schema(),
+        "{} is out of date: run `cargo run -- schema tests > schemas/tests.schema.json`",
+        path.display()
+    );
+}

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use balance_doctor_engine::{Diagnosis, EvaluateOptions, RuleSet};
-use serde::Deserialize;
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -23,25 +22,11 @@ pub fn default_rules() -> &'static RuleSet {
     })
 }
 
-/// What a fixture folder says must and must not fire (`expect.yaml`).
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Expectation {
-    #[serde(default)]
-    pub fires: Vec<String>,
-    #[serde(default)]
-    pub silent: Vec<String>,
-}
-
-pub fn expectation(dir: &Path) -> Expectation {
-    let path = dir.join("expect.yaml");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e}: every fixture needs an expect.yaml",
-            path.display()
-        )
-    });
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+/// The default pack's test cases (`rules/tests/default.test.yaml`), which hold each
+/// fixture's expectations.
+pub fn default_cases() -> balance_doctor::testing::TestFile {
+    balance_doctor::testing::read_test_file(&root().join("rules/tests/default.test.yaml"))
+        .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// Diagnoses a fixture folder with the default pack at the bundle's own `as_of`.

@@ -1,0 +1,524 @@
+//! `balance-doctor rules test`: declarative test cases for rules, written in YAML next to them.
+//!
+//! ```yaml
+//! # my-rules.test.yaml
+//! cases:
+//!   - name: an Item without webhook is flagged
+//!     bundle: ../fixtures/no-webhook          # a bundle directory or JSON file, relative to this file
+//!     fires: [no-webhook]
+//!     silent: [auth-only-item]
+//!     evidence:
+//!       - { rule: no-webhook, document: item_get, path: "$['item']['webhook']", value: null }
+//!   - name: an inline bundle that must stay quiet
+//!     as_of: "2026-11-20T12:00:00Z"
+//!     inline:
+//!       documents:
+//!         item_get: { item: { item_id: i-1, webhook: "https://example.com/hook" } }
+//!     nothing: true
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use balance_doctor_engine::{
+    Bundle, BundleSpec, ConditionTrace, Diagnosis, EvaluateOptions, RuleOutcome, RuleSet,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A test file: a list of cases.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestFile {
+    /// The cases, run in order.
+    pub cases: Vec<TestCase>,
+}
+
+/// One bundle and what the rules must make of it.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TestCase {
+    /// Unique within the file; shown in reports.
+    pub name: String,
+    /// What the case is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A bundle directory or bundle JSON file, relative to the test file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
+    /// The bundle itself (`as_of`, `context`, `documents`), instead of `bundle`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inline: Option<BundleSpec>,
+    /// Evaluation time; overrides the bundle's own `as_of`. One of the two is required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// Rules that must fire.
+    #[serde(default)]
+    pub fires: Vec<String>,
+    /// Rules that must not fire (near misses).
+    #[serde(default)]
+    pub silent: Vec<String>,
+    /// Rules that must be reported as not evaluated.
+    #[serde(default)]
+    pub not_evaluated: Vec<String>,
+    /// No rule may fire at all.
+    #[serde(default)]
+    pub nothing: bool,
+    /// Evidence that must appear in the named rule's finding.
+    #[serde(default)]
+    pub evidence: Vec<ExpectedEvidence>,
+}
+
+/// One piece of evidence a finding must carry.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedEvidence {
+    /// The rule whose finding must carry it.
+    pub rule: String,
+    /// The document it is in.
+    pub document: String,
+    /// Its normalized path; any path when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Its value; any value when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Value>,
+}
+
+/// The outcome of a whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TestReport {
+    /// Every case, in file and case order.
+    pub cases: Vec<CaseReport>,
+    /// Per rule: how many cases saw it fire, and saw it evaluated but silent.
+    pub coverage: Vec<RuleCoverage>,
+    /// Share of enabled rules seen both firing and silent, in percent.
+    pub coverage_percent: f64,
+    /// Cases that passed.
+    pub passed: usize,
+    /// Cases that failed.
+    pub failed: usize,
+}
+
+/// One case's outcome.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    /// The test file.
+    pub file: String,
+    /// The case name.
+    pub name: String,
+    /// Whether every expectation held.
+    pub passed: bool,
+    /// Each expectation that did not hold, in words.
+    pub failures: Vec<String>,
+    /// Rules that fired.
+    pub fired: Vec<String>,
+}
+
+/// How often one rule was seen.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleCoverage {
+    /// The rule id.
+    pub rule: String,
+    /// Cases where it fired.
+    pub fired: usize,
+    /// Cases where it was evaluated and stayed silent.
+    pub silent: usize,
+}
+
+/// The JSON Schema (draft-07) of test files.
+pub fn json_schema() -> String {
+    let schema = schemars::generate::SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<TestFile>();
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Test files under `paths`: files as given, directories searched for `*.test.yaml`.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            collect(path, &mut files)?;
+        } else if path.is_file() {
+            files.push(path.clone());
+        } else {
+            bail!("{}: no such test file or directory", path.display());
+        }
+    }
+    if files.is_empty() {
+        bail!(
+            "no test files (`*.test.yaml`) under {}: write one, see `balance-doctor rules test --help`",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(files)
+}
+
+fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .with_context(|| format!("cannot list {}", dir.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    entries.sort();
+    for path in entries {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        if path.is_dir() {
+            collect(&path, files)?;
+        } else if name.ends_with(".test.yaml") || name.ends_with(".test.yml") {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads a test file.
+pub fn read_test_file(path: &Path) -> Result<TestFile> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let deserializer = serde_yaml::Deserializer::from_str(&text);
+    let file: TestFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
+        let at = error
+            .inner()
+            .location()
+            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .unwrap_or_default();
+        let message = error.inner().to_string();
+        let message = message.split(" at line ").next().unwrap_or_default();
+        anyhow::anyhow!("{}{at}: {}: {message}", path.display(), error.path())
+    })?;
+    let mut names = BTreeSet::new();
+    for case in &file.cases {
+        if !names.insert(case.name.as_str()) {
+            bail!(
+                "{}: two cases are named `{}`: rename one",
+                path.display(),
+                case.name
+            );
+        }
+    }
+    Ok(file)
+}
+
+/// Runs every case of every file against `rules`.
+pub fn run(rules: &RuleSet, files: &[PathBuf]) -> Result<TestReport> {
+    let enabled: Vec<String> = rules.rules().filter(|r| r.enabled).map(|r| r.id).collect();
+    let known: BTreeSet<&str> = enabled.iter().map(String::as_str).collect();
+    let mut coverage: BTreeMap<&str, (usize, usize)> =
+        enabled.iter().map(|id| (id.as_str(), (0, 0))).collect();
+    let mut cases = Vec::new();
+    for path in files {
+        let file = read_test_file(path)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for case in &file.cases {
+            let mut report = CaseReport {
+                file: path.display().to_string(),
+                name: case.name.clone(),
+                passed: true,
+                failures: Vec::new(),
+                fired: Vec::new(),
+            };
+            for id in case
+                .fires
+                .iter()
+                .chain(&case.silent)
+                .chain(&case.not_evaluated)
+            {
+                if !known.contains(id.as_str()) {
+                    report.failures.push(format!(
+                        "names rule `{id}`, which is not loaded (or is disabled)"
+                    ));
+                }
+            }
+            match load_case(case, base) {
+                Err(error) => report.failures.push(format!("{error:#}")),
+                Ok((bundle, as_of)) => {
+                    let diagnosis =
+                        rules.evaluate_with(&bundle, as_of, &EvaluateOptions { explain: true });
+                    for trace in diagnosis.explain.iter().flatten() {
+                        if let Some(counts) = coverage.get_mut(trace.rule.as_str()) {
+                            match trace.outcome {
+                                RuleOutcome::Fired => counts.0 += 1,
+                                RuleOutcome::Silent => counts.1 += 1,
+                                _ => {}
+                            }
+                        }
+                    }
+                    check(case, &diagnosis, &mut report);
+                }
+            }
+            report.passed = report.failures.is_empty();
+            cases.push(report);
+        }
+    }
+    let coverage: Vec<RuleCoverage> = enabled
+        .iter()
+        .map(|id| {
+            let (fired, silent) = coverage[id.as_str()];
+            RuleCoverage {
+                rule: id.clone(),
+                fired,
+                silent,
+            }
+        })
+        .collect();
+    let complete = coverage
+        .iter()
+        .filter(|c| c.fired > 0 && c.silent > 0)
+        .count();
+    let coverage_percent = if coverage.is_empty() {
+        100.0
+    } else {
+        100.0 * complete as f64 / coverage.len() as f64
+    };
+    let passed = cases.iter().filter(|c| c.passed).count();
+    Ok(TestReport {
+        failed: cases.len() - passed,
+        passed,
+        cases,
+        coverage,
+        coverage_percent,
+    })
+}
+
+fn load_case(case: &TestCase, base: &Path) -> Result<(Bundle, jiff::Timestamp)> {
+    let bundle = match (&case.bundle, &case.inline) {
+        (Some(path), None) => crate::input::read_bundle(&base.join(path))?,
+        (None, Some(spec)) => Bundle::from_spec(spec.clone()).context("inline bundle")?,
+        _ => bail!("give the case exactly one of `bundle: <path>` and `inline: <bundle>`"),
+    };
+    let as_of = match (&case.as_of, bundle.as_of) {
+        (Some(text), _) => balance_doctor_engine::parse_as_of(text)
+            .map_err(|e| anyhow::anyhow!("as_of: {}", e.message))?,
+        (None, Some(as_of)) => as_of,
+        (None, None) => bail!("no evaluation time: give the case an `as_of`, or the bundle one"),
+    };
+    Ok((bundle, as_of))
+}
+
+fn check(case: &TestCase, diagnosis: &Diagnosis, report: &mut CaseReport) {
+    let fired: BTreeSet<&str> = diagnosis.findings.iter().map(|f| f.rule.as_str()).collect();
+    report.fired = fired.iter().map(|s| (*s).to_owned()).collect();
+    let trace_of = |rule: &str| diagnosis.explain.iter().flatten().find(|t| t.rule == rule);
+    for id in &case.fires {
+        if fired.contains(id.as_str()) {
+            continue;
+        }
+        let mut text = format!("expected `{id}` to fire; it did not");
+        if let Some(trace) = trace_of(id) {
+            match trace.outcome {
+                RuleOutcome::NotEvaluated => {
+                    let missing: Vec<&str> =
+                        trace.missing.iter().map(|m| m.name.as_str()).collect();
+                    let _ = write!(text, " (not evaluated: missing {})", missing.join(", "));
+                }
+                _ => {
+                    if let Some(condition) = &trace.condition {
+                        text.push_str("; why:");
+                        explain_failure(condition, 2, &mut text);
+                    }
+                }
+            }
+        }
+        report.failures.push(text);
+    }
+    let forbidden: Vec<&String> = if case.nothing {
+        Vec::new()
+    } else {
+        case.silent.iter().collect()
+    };
+    for finding in &diagnosis.findings {
+        if case.nothing || forbidden.iter().any(|id| **id == finding.rule) {
+            let reason = if case.nothing {
+                "no rule may fire (`nothing: true`)"
+            } else {
+                "listed under `silent`"
+            };
+            report.failures.push(format!(
+                "`{}` fired but {reason}: {}",
+                finding.rule, finding.message
+            ));
+        }
+    }
+    for id in &case.not_evaluated {
+        if !diagnosis.not_evaluated.iter().any(|n| n.rule == *id) {
+            report.failures.push(format!(
+                "expected `{id}` to be not evaluated; it was evaluated"
+            ));
+        }
+    }
+    for expected in &case.evidence {
+        let Some(finding) = diagnosis.findings.iter().find(|f| f.rule == expected.rule) else {
+            report.failures.push(format!(
+                "expected evidence from `{}`, which did not fire",
+                expected.rule
+            ));
+            continue;
+        };
+        let found = finding.evidence.iter().any(|e| {
+            e.document == expected.document
+                && expected.path.as_ref().is_none_or(|p| *p == e.path)
+                && expected.value.as_ref().is_none_or(|v| *v == e.value)
+        });
+        if !found {
+            let seen: Vec<String> = finding
+                .evidence
+                .iter()
+                .map(|e| format!("{} {} = {}", e.document, e.path, e.value))
+                .collect();
+            report.failures.push(format!(
+                "`{}` lacks the evidence {} {} = {}; it has: {}",
+                expected.rule,
+                expected.document,
+                expected.path.as_deref().unwrap_or("(any path)"),
+                expected
+                    .value
+                    .as_ref()
+                    .map_or("(any value)".to_owned(), Value::to_string),
+                seen.join("; ")
+            ));
+        }
+    }
+}
+
+/// The failing branch of a condition tree, one line per level.
+fn explain_failure(trace: &ConditionTrace, depth: usize, out: &mut String) {
+    let _ = write!(out, "\n{}no  {}", "  ".repeat(depth), trace.test);
+    if let Some(note) = &trace.note {
+        let _ = write!(out, "  ({note})");
+    }
+    for seen in trace.seen.iter().take(3) {
+        let _ = write!(
+            out,
+            "\n{}    saw {} {} = {}",
+            "  ".repeat(depth),
+            seen.document,
+            seen.path,
+            seen.value
+        );
+    }
+    for child in trace.children.iter().filter(|c| !c.result) {
+        explain_failure(child, depth + 1, out);
+    }
+}
+
+/// Human report: one line per case, failures in detail, the coverage table, a closing count.
+pub fn human(report: &TestReport, out: &mut String) {
+    let mut file = "";
+    for case in &report.cases {
+        if case.file != file {
+            file = &case.file;
+            let _ = writeln!(out, "{file}");
+        }
+        let mark = if case.passed { "ok  " } else { "FAIL" };
+        let _ = writeln!(out, "  {mark} {}", case.name);
+        for failure in &case.failures {
+            for (index, line) in failure.lines().enumerate() {
+                let lead = if index == 0 { "- " } else { "  " };
+                let _ = writeln!(out, "         {lead}{line}");
+            }
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "coverage: {:.0}% of rules seen both firing and silent",
+        report.coverage_percent
+    );
+    let _ = writeln!(out, "  {:<32} {:>6} {:>6}", "rule", "fired", "silent");
+    for rule in &report.coverage {
+        let gap = if rule.fired == 0 || rule.silent == 0 {
+            "  <- not covered"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            out,
+            "  {:<32} {:>6} {:>6}{gap}",
+            rule.rule, rule.fired, rule.silent
+        );
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "{} passed, {} failed", report.passed, report.failed);
+}
+
+/// JUnit XML: one test suite per file, one test case per case.
+pub fn junit(report: &TestReport, out: &mut String) {
+    let mut by_file: BTreeMap<&str, Vec<&CaseReport>> = BTreeMap::new();
+    for case in &report.cases {
+        by_file.entry(case.file.as_str()).or_default().push(case);
+    }
+    let _ = writeln!(out, r#"<?xml version="1.0" encoding="UTF-8"?>"#);
+    let _ = writeln!(
+        out,
+        r#"<testsuites name="balance-doctor rules test" tests="{}" failures="{}">"#,
+        report.cases.len(),
+        report.failed
+    );
+    for (file, cases) in by_file {
+        let failures = cases.iter().filter(|c| !c.passed).count();
+        let _ = writeln!(
+            out,
+            r#"  <testsuite name="{}" tests="{}" failures="{failures}">"#,
+            xml(file),
+            cases.len()
+        );
+        for case in cases {
+            let _ = write!(
+                out,
+                r#"    <testcase classname="{}" name="{}""#,
+                xml(file),
+                xml(&case.name)
+            );
+            if case.passed {
+                let _ = writeln!(out, "/>");
+            } else {
+                let _ = writeln!(out, ">");
+                let message = case
+                    .failures
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                let first_line = message.lines().next().unwrap_or_default();
+                let _ = writeln!(
+                    out,
+                    r#"      <failure message="{}">{}</failure>"#,
+                    xml(first_line),
+                    xml(&case.failures.join("\n"))
+                );
+                let _ = writeln!(out, "    </testcase>");
+            }
+        }
+        let _ = writeln!(out, "  </testsuite>");
+    }
+    let _ = writeln!(out, "</testsuites>");
+}
+
+fn xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
