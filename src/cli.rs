@@ -68,6 +68,19 @@ pub struct DiagnoseArgs {
     /// Exit with 1 when a finding has this severity or a worse one.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
+    /// Colour in the human format: `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Color {
+    /// Colour when writing to a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +135,8 @@ pub enum Format {
     Human,
     /// One JSON object (the diagnosis format, plus `as_of_source`).
     Json,
+    /// A Markdown report to paste into a ticket.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -211,7 +226,23 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
     let label = args.bundle.display().to_string();
     match args.format {
         Format::Json => render::json(&mut out, &diagnosis, as_of_source)?,
-        Format::Human => render::human(&mut out, &label, &diagnosis, as_of_source)?,
+        Format::Markdown => render::markdown(&mut out, &label, &diagnosis, as_of_source)?,
+        Format::Human => {
+            let colored = match args.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => !matches!(
+                    anstream::AutoStream::choice(&std::io::stdout()),
+                    anstream::ColorChoice::Never
+                ),
+            };
+            let palette = if colored {
+                render::Palette::colored()
+            } else {
+                render::Palette::plain()
+            };
+            render::human(&mut out, &label, &diagnosis, as_of_source, palette)?
+        }
     }
     out.flush()?;
     let failed = args.fail_on.is_some_and(|limit| {

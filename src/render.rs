@@ -1,8 +1,9 @@
-//! Rendering a diagnosis for people (human) and programs (JSON).
+//! Rendering a diagnosis for people (human, Markdown) and programs (JSON).
 
 use std::io::{self, Write};
 
-use balance_doctor_engine::{ConditionTrace, Diagnosis, RuleOutcome, Severity};
+use anstyle::{AnsiColor, Style};
+use balance_doctor_engine::{ConditionTrace, Confidence, Diagnosis, RuleOutcome, Severity};
 use serde::Serialize;
 
 use crate::input::AsOfSource;
@@ -36,14 +37,58 @@ fn as_of_note(source: AsOfSource) -> &'static str {
     }
 }
 
+/// Styles for the human report; plain text when colour is off.
+#[derive(Debug, Clone, Copy)]
+pub struct Palette {
+    error: Style,
+    warning: Style,
+    info: Style,
+    strong: Style,
+    dim: Style,
+}
+
+impl Palette {
+    /// Colours for a terminal.
+    pub fn colored() -> Palette {
+        Palette {
+            error: AnsiColor::Red.on_default().bold(),
+            warning: AnsiColor::Yellow.on_default().bold(),
+            info: AnsiColor::Cyan.on_default().bold(),
+            strong: Style::new().bold(),
+            dim: Style::new().dimmed(),
+        }
+    }
+
+    /// No styling at all.
+    pub fn plain() -> Palette {
+        Palette {
+            error: Style::new(),
+            warning: Style::new(),
+            info: Style::new(),
+            strong: Style::new(),
+            dim: Style::new(),
+        }
+    }
+
+    fn severity(&self, severity: Severity) -> Style {
+        match severity {
+            Severity::Error => self.error,
+            Severity::Warning => self.warning,
+            Severity::Info => self.info,
+        }
+    }
+}
+
 /// A readable report.
 pub fn human(
     out: &mut impl Write,
     label: &str,
     diagnosis: &Diagnosis,
     as_of_source: AsOfSource,
+    palette: Palette,
 ) -> io::Result<()> {
-    writeln!(out, "{label}")?;
+    let Palette { strong, dim, .. } = palette;
+    writeln!(out, "{strong}{label}{strong:#}")?;
     writeln!(
         out,
         "as of {} ({})",
@@ -51,14 +96,15 @@ pub fn human(
         as_of_note(as_of_source)
     )?;
     for finding in &diagnosis.findings {
+        let style = palette.severity(finding.severity);
         writeln!(out)?;
         writeln!(
             out,
-            "{:<7} {}  [{}, confidence {}{}]",
+            "{style}{:<7}{style:#} {strong}{}{strong:#}  {dim}[{}, confidence {}{}]{dim:#}",
             finding.severity.as_str(),
             finding.title,
             finding.rule,
-            format!("{:?}", finding.confidence).to_lowercase(),
+            confidence(finding.confidence),
             if finding.source == crate::DEFAULT_RULES_NAME {
                 String::new()
             } else {
@@ -71,7 +117,7 @@ pub fn human(
             for evidence in &finding.evidence {
                 writeln!(
                     out,
-                    "    {} {} = {}",
+                    "    {dim}{} {}{dim:#} = {}",
                     evidence.document, evidence.path, evidence.value
                 )?;
             }
@@ -96,7 +142,7 @@ pub fn human(
             for missing in &rule.missing {
                 writeln!(
                     out,
-                    "  {}: needs {}: {}",
+                    "  {}: needs {}: {dim}{}{dim:#}",
                     rule.rule, missing.name, missing.capture
                 )?;
             }
@@ -106,13 +152,12 @@ pub fn human(
         writeln!(out)?;
         writeln!(out, "explanation:")?;
         for trace in traces {
-            let outcome = match trace.outcome {
-                RuleOutcome::Fired => "fired",
-                RuleOutcome::Silent => "silent",
-                RuleOutcome::NotEvaluated => "not evaluated",
-                RuleOutcome::Disabled => "disabled",
-            };
-            writeln!(out, "  {} ({outcome})", trace.rule)?;
+            writeln!(
+                out,
+                "  {strong}{}{strong:#} ({})",
+                trace.rule,
+                outcome(trace.outcome)
+            )?;
             for missing in &trace.missing {
                 writeln!(out, "    missing {}: {}", missing.name, missing.capture)?;
             }
@@ -121,6 +166,28 @@ pub fn human(
             }
         }
     }
+    writeln!(out)?;
+    writeln!(out, "{}", summary(diagnosis))
+}
+
+fn confidence(confidence: Confidence) -> &'static str {
+    match confidence {
+        Confidence::High => "high",
+        Confidence::Medium => "medium",
+        Confidence::Low => "low",
+    }
+}
+
+fn outcome(outcome: RuleOutcome) -> &'static str {
+    match outcome {
+        RuleOutcome::Fired => "fired",
+        RuleOutcome::Silent => "silent",
+        RuleOutcome::NotEvaluated => "not evaluated",
+        RuleOutcome::Disabled => "disabled",
+    }
+}
+
+fn summary(diagnosis: &Diagnosis) -> String {
     let count = |severity| {
         diagnosis
             .findings
@@ -128,9 +195,7 @@ pub fn human(
             .filter(|f| f.severity == severity)
             .count()
     };
-    writeln!(out)?;
-    writeln!(
-        out,
+    format!(
         "{} finding(s): {} error, {} warning, {} info; {} rule(s) not evaluated",
         diagnosis.findings.len(),
         count(Severity::Error),
@@ -138,6 +203,127 @@ pub fn human(
         count(Severity::Info),
         diagnosis.not_evaluated.len()
     )
+}
+
+/// A Markdown report to paste into a support ticket.
+pub fn markdown(
+    out: &mut impl Write,
+    label: &str,
+    diagnosis: &Diagnosis,
+    as_of_source: AsOfSource,
+) -> io::Result<()> {
+    writeln!(out, "## balance-doctor: {}", md_text(label))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Evaluated as of **{}** ({}). {}.",
+        diagnosis.as_of,
+        as_of_note(as_of_source),
+        summary(diagnosis)
+    )?;
+    if diagnosis.findings.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "No cause found in the captured responses.")?;
+    }
+    for finding in &diagnosis.findings {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "### {}: {} (`{}`)",
+            finding.severity.as_str(),
+            md_text(&finding.title),
+            finding.rule
+        )?;
+        writeln!(out)?;
+        writeln!(out, "{}", md_text(&finding.message))?;
+        writeln!(out)?;
+        writeln!(out, "Confidence: {}.", confidence(finding.confidence))?;
+        if !finding.evidence.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "| document | path | value |")?;
+            writeln!(out, "| --- | --- | --- |")?;
+            for evidence in &finding.evidence {
+                writeln!(
+                    out,
+                    "| {} | `{}` | `{}` |",
+                    md_cell(&evidence.document),
+                    md_cell(&evidence.path),
+                    md_cell(&evidence.value.to_string())
+                )?;
+            }
+        }
+        if !finding.remediation.is_empty() {
+            writeln!(out)?;
+            writeln!(out, "**What to do**")?;
+            writeln!(out)?;
+            for step in &finding.remediation {
+                writeln!(out, "- {}", md_text(step))?;
+            }
+        }
+        if !finding.references.is_empty() {
+            writeln!(out)?;
+            let links: Vec<String> = finding
+                .references
+                .iter()
+                .map(|r| format!("<{r}>"))
+                .collect();
+            writeln!(out, "References: {}", links.join(", "))?;
+        }
+    }
+    if !diagnosis.not_evaluated.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "### Not evaluated")?;
+        writeln!(out)?;
+        writeln!(out, "| rule | needs | capture |")?;
+        writeln!(out, "| --- | --- | --- |")?;
+        for rule in &diagnosis.not_evaluated {
+            for missing in &rule.missing {
+                writeln!(
+                    out,
+                    "| `{}` | `{}` | {} |",
+                    rule.rule,
+                    md_cell(&missing.name),
+                    md_cell(&missing.capture)
+                )?;
+            }
+        }
+    }
+    if let Some(traces) = &diagnosis.explain {
+        writeln!(out)?;
+        writeln!(out, "### Explanation")?;
+        writeln!(out)?;
+        writeln!(out, "```text")?;
+        for trace in traces {
+            writeln!(out, "{} ({})", trace.rule, outcome(trace.outcome))?;
+            for missing in &trace.missing {
+                writeln!(out, "  missing {}: {}", missing.name, missing.capture)?;
+            }
+            if let Some(condition) = &trace.condition {
+                write_trace(out, condition, 1)?;
+            }
+        }
+        writeln!(out, "```")?;
+    }
+    Ok(())
+}
+
+/// Text safe to place in Markdown prose: characters that would start markup are escaped.
+fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '*' | '<' | '>' | '[' | ']' | '|' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Text for a table cell inside backticks: pipes escaped, backticks and newlines replaced.
+fn md_cell(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('`', "'")
+        .replace('\n', " ")
 }
 
 fn write_trace(out: &mut impl Write, trace: &ConditionTrace, depth: usize) -> io::Result<()> {

@@ -356,3 +356,23 @@ fn rules_test_runs_the_default_cases_and_reports_failures_readably() {
     assert!(low.contains("chase-item"), "{low}");
     assert_eq!(exit_code(&["rules", "test", "tests/no-such-dir"]), 2);
 }
+
+#[test]
+fn markdown_and_colour_formats() {
+    insta::assert_snapshot!(
+        "markdown_report",
+        run(&[
+            "diagnose",
+            "--format",
+            "markdown",
+            "fixtures/consent-expired-oauth"
+        ])
+    );
+    let always = run(&["diagnose", "--color", "always", "fixtures/no-webhook"]);
+    assert!(always.contains("\u{1b}["), "{always}");
+    // Not a terminal: no colour unless asked for.
+    let auto = run(&["diagnose", "fixtures/no-webhook"]);
+    assert!(!auto.contains('\u{1b}'), "{auto}");
+    let never = run(&["diagnose", "--color", "never", "fixtures/no-webhook"]);
+    assert_eq!(never, auto);
+}

@@ -3,6 +3,7 @@
 //! A placeholder names a rule value or parameter and may apply filters, left to right:
 //! - `age`: a timestamp as its distance before `as_of` (`3 days`);
 //! - `relative`: a timestamp relative to `as_of` (`in 3 days`, `2 hours ago`);
+//! - `oldest` / `newest`: of several timestamps, only the earliest / the latest;
 //! - `or:<text>`: the text to show when the value is missing (default `unknown`).
 //!
 //! `{{` and `}}` stand for literal braces.
@@ -30,7 +31,14 @@ enum Part {
 #[derive(Debug, Clone, Default)]
 struct Filters {
     time: Option<TimeFilter>,
+    pick: Option<Extreme>,
     fallback: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Extreme {
+    Oldest,
+    Newest,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -110,15 +118,32 @@ impl Template {
             match part {
                 Part::Text(text) | Part::Constant(text) => out.push_str(text),
                 Part::Value(index, filters) => {
-                    let found = values.get(*index).map(Vec::as_slice).unwrap_or_default();
+                    let mut found = values.get(*index).map(Vec::as_slice).unwrap_or_default();
+                    let extreme;
+                    if let Some(pick) = filters.pick {
+                        let mut stamped = found
+                            .iter()
+                            .filter_map(|v| timestamp_of(v).map(|at| (at, *v)));
+                        extreme = match pick {
+                            Extreme::Oldest => stamped.min_by_key(|(at, _)| *at),
+                            Extreme::Newest => stamped.max_by_key(|(at, _)| *at),
+                        };
+                        if let Some((_, value)) = &extreme {
+                            found = std::slice::from_ref(value);
+                        }
+                    }
                     if found.is_empty() {
                         out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
                         continue;
                     }
-                    let rendered: Vec<String> = found
-                        .iter()
-                        .map(|value| render_one(value, filters.time, as_of))
-                        .collect();
+                    // The same value read from several documents is shown once.
+                    let mut rendered: Vec<String> = Vec::with_capacity(found.len());
+                    for value in found {
+                        let text = render_one(value, filters.time, as_of);
+                        if !rendered.contains(&text) {
+                            rendered.push(text);
+                        }
+                    }
                     out.push_str(&rendered.join(", "));
                 }
             }
@@ -136,11 +161,13 @@ fn parse_placeholder(inner: &str, lookup: &impl Fn(&str) -> Option<Name>) -> Res
         match filter {
             "age" => filters.time = Some(TimeFilter::Age),
             "relative" => filters.time = Some(TimeFilter::Relative),
+            "oldest" => filters.pick = Some(Extreme::Oldest),
+            "newest" => filters.pick = Some(Extreme::Newest),
             other => match other.strip_prefix("or:") {
                 Some(text) => filters.fallback = Some(text.to_owned()),
                 None => {
                     return Err(format!(
-                        "unknown filter `{other}` in `{{{inner}}}`: use `age`, `relative` or `or:<text>`"
+                        "unknown filter `{other}` in `{{{inner}}}`: use `age`, `relative`, `oldest`, `newest` or `or:<text>`"
                     ));
                 }
             },
@@ -192,6 +219,7 @@ mod tests {
         match name {
             "when" => Some(Name::Value(0)),
             "codes" => Some(Name::Value(1)),
+            "times" => Some(Name::Value(2)),
             "limit" => Some(Name::Param(json!("48h"))),
             _ => None,
         }
@@ -200,16 +228,17 @@ mod tests {
     #[test]
     fn renders_values_filters_and_braces() {
         let template = Template::parse(
-            "{{x}} updated {when|age} ago ({when|relative}), codes {codes|or:none}, limit {limit}",
+            "{{x}} updated {when|age} ago ({when|relative}), codes {codes|or:none}, limit {limit}, first {times|oldest|age}",
             lookup,
         )
         .unwrap();
         let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
         let when = json!("2026-11-17T11:00:00Z");
-        let text = template.render(&[vec![&when], vec![]], as_of);
+        let (recent, old) = (json!("2026-11-20T11:00:00Z"), json!("2026-11-10T12:00:00Z"));
+        let text = template.render(&[vec![&when, &when], vec![], vec![&recent, &old]], as_of);
         assert_eq!(
             text,
-            "{x} updated 3 days ago (3 days ago), codes none, limit 48h"
+            "{x} updated 3 days ago (3 days ago), codes none, limit 48h, first 10 days"
         );
     }
 
