@@ -121,7 +121,7 @@ impl Template {
                     let mut found = values.get(*index).map(Vec::as_slice).unwrap_or_default();
                     let extreme;
                     if let Some(pick) = filters.pick {
-                        let mut stamped = found
+                        let stamped = found
                             .iter()
                             .filter_map(|v| timestamp_of(v).map(|at| (at, *v)));
                         extreme = match pick {
