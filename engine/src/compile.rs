@@ -125,6 +125,7 @@ impl<'f> Compiler<'f> {
         self.collect_names();
         self.collect_overrides();
         let sources = self.compile_sources();
+        let labels = self.compile_labels();
         let mut rules = Vec::new();
         let mut dependencies = Vec::new();
         for (file_index, file) in self.files.iter().enumerate() {
@@ -146,6 +147,7 @@ impl<'f> Compiler<'f> {
             rules,
             evaluation_order,
             sources,
+            labels,
             warnings,
         }
     }
@@ -264,6 +266,35 @@ impl<'f> Compiler<'f> {
                 }
             }
         }
+    }
+
+    /// Labels of all files; a later file's label replaces an earlier one of the same name.
+    fn compile_labels(&mut self) -> Vec<(String, Ref)> {
+        let mut labels: BTreeMap<String, Ref> = BTreeMap::new();
+        let no_params = BTreeMap::new();
+        let files = self.files;
+        for (file_index, file) in files.iter().enumerate() {
+            for (name, text) in &file.spec.labels {
+                let field = format!("labels.{name}");
+                if let Some(message) = bad_name(name) {
+                    self.problem(file_index, None, &field, message);
+                    continue;
+                }
+                let mut scope = Scoped {
+                    file: file_index,
+                    rule: None,
+                    params: &no_params,
+                    in_join: false,
+                    bindings: false,
+                    named_stack: Vec::new(),
+                    fired: HashSet::new(),
+                };
+                if let Some(reference) = self.compile_ref(&mut scope, text, &field) {
+                    labels.insert(name.clone(), reference);
+                }
+            }
+        }
+        labels.into_iter().collect()
     }
 
     fn compile_sources(&mut self) -> Vec<Source> {

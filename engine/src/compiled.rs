@@ -19,6 +19,8 @@ pub struct RuleSet {
     /// `fired`.
     pub(crate) evaluation_order: Vec<usize>,
     pub(crate) sources: Vec<Source>,
+    /// Pack-level labels, in name order.
+    pub(crate) labels: Vec<(String, Ref)>,
     pub(crate) warnings: Vec<crate::error::Problem>,
 }
 

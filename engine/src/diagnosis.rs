@@ -17,6 +17,8 @@
 //! }
 //! ```
 
+use std::collections::BTreeMap;
+
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -35,6 +37,9 @@ pub struct Diagnosis {
     /// The evaluation time every age and deadline was measured against.
     #[schemars(with = "String")]
     pub as_of: Timestamp,
+    /// The rule files' labels that found a value in this bundle (such as `item_id`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, Value>,
     /// Rules that fired: by severity (error, warning, info), then in rule order.
     pub findings: Vec<Finding>,
     /// Rules that could not be evaluated, with what to capture so that they can be.

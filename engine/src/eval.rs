@@ -130,12 +130,19 @@ impl RuleSet {
                 },
             ));
         }
+        let mut labels = std::collections::BTreeMap::new();
+        for (name, reference) in &self.labels {
+            if let Some(node) = evaluator.non_null(reference).into_iter().next() {
+                labels.insert(name.clone(), node.value.clone());
+            }
+        }
         findings.sort_by_key(|(index, finding)| (finding.severity, *index));
         not_evaluated.sort_by_key(|(index, _)| *index);
         traces.sort_by_key(|(index, _)| *index);
         Diagnosis {
             version: DIAGNOSIS_VERSION,
             as_of,
+            labels,
             findings: findings.into_iter().map(|(_, f)| f).collect(),
             not_evaluated: not_evaluated.into_iter().map(|(_, n)| n).collect(),
             explain: options

@@ -53,6 +53,10 @@ pub struct RuleFile {
     /// Named sources: a value found in whichever of several places was captured.
     #[serde(default)]
     pub sources: BTreeMap<String, SourceSpec>,
+    /// Values every diagnosis reports about its bundle, by name (`item_id: item:$.item_id`):
+    /// the first non-null value each reference finds. Batch output and summaries use them.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
     /// Named conditions that rules reuse with `{condition: <name>}`.
     #[serde(default)]
     pub conditions: BTreeMap<String, ConditionSpec>,
