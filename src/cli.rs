@@ -9,8 +9,10 @@ use balance_doctor_engine::{EvaluateOptions, RuleSet, SchemaKind, Severity, json
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::DEFAULT_RULES;
+use crate::batch::{self, BatchOptions, Input, Outcome, RecordFormat};
 use crate::input::{self, AsOfSource};
 use crate::render;
+use crate::summary::Summary;
 
 /// Explains why a Plaid Item's balance is out of date, from captured API responses.
 #[derive(Debug, Parser)]
@@ -49,9 +51,11 @@ pub enum SchemaArg {
 
 #[derive(Debug, clap::Args)]
 pub struct DiagnoseArgs {
-    /// The bundle: a directory of `<document>.json` files (plus an optional `bundle.json` or
-    /// `bundle.yaml` with `as_of` and `context`), or a single bundle JSON file.
-    pub bundle: PathBuf,
+    /// Bundles to diagnose: bundle directories (`<document>.json` files plus an optional
+    /// `bundle.yaml`), trees of them (searched), bundle JSON files, JSON Lines files
+    /// (`.jsonl`, `.ndjson`: one bundle per line), or `-` for JSON Lines on stdin.
+    #[arg(required = true, value_name = "BUNDLE")]
+    pub inputs: Vec<PathBuf>,
     /// Rule files to use instead of the embedded default pack (repeatable).
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
@@ -59,9 +63,19 @@ pub struct DiagnoseArgs {
     /// current time is used and the output says so.
     #[arg(long, value_name = "TIME")]
     pub as_of: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    /// Output format (default: human, or nothing per bundle with --summary).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Also aggregate the run: bundles, causes, severities, institutions, oldest updates.
+    /// Printed to stdout when no --format is given, else to stderr after the records.
+    #[arg(long)]
+    pub summary: bool,
+    /// Format of the summary.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Human)]
+    pub summary_format: SummaryFormat,
+    /// Worker threads for many bundles (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
     /// Show, for every rule, the deciding conditions and the values they saw.
     #[arg(long)]
     pub explain: bool,
@@ -71,6 +85,16 @@ pub struct DiagnoseArgs {
     /// Colour in the human format: `auto` colours a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    /// A compact table with a bar chart.
+    Human,
+    /// JSON.
+    Json,
+    /// Markdown.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -133,8 +157,10 @@ pub enum TestFormat {
 pub enum Format {
     /// A readable report.
     Human,
-    /// One JSON object (the diagnosis format, plus `as_of_source`).
+    /// One JSON object (the diagnosis format, plus `as_of_source`); one bundle only.
     Json,
+    /// One JSON object per line and per bundle, in input order, tagged with its source.
+    Jsonl,
     /// A Markdown report to paste into a ticket.
     Markdown,
 }
@@ -206,45 +232,153 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
     let rule_set = load_rules(&args.rules)?;
-    let bundle = input::read_bundle(&args.bundle)?;
-    let (as_of, as_of_source) = match &args.as_of {
-        Some(text) => (
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|text| {
             balance_doctor_engine::parse_as_of(text)
-                .map_err(|error| anyhow::anyhow!("--as-of: {}", error.message))?,
-            AsOfSource::Flag,
+                .map_err(|error| anyhow::anyhow!("--as-of: {}", error.message))
+        })
+        .transpose()?;
+    let inputs = batch::expand_inputs(&args.inputs);
+    let single = matches!(
+        inputs.as_slice(),
+        [Input::BundleDir(_) | Input::BundleFile(_) | Input::Unusable(..)]
+    );
+    let format = match (args.format, args.summary) {
+        (Some(format), _) => Some(format),
+        (None, true) => None,
+        (None, false) => Some(Format::Human),
+    };
+    if single && !args.summary && format != Some(Format::Jsonl) {
+        return diagnose_one(
+            &args,
+            &rule_set,
+            &inputs[0],
+            as_of,
+            format.unwrap_or(Format::Human),
+        );
+    }
+    let record_format = match format {
+        None => RecordFormat::Nothing,
+        Some(Format::Jsonl) => RecordFormat::Jsonl,
+        Some(Format::Markdown) => RecordFormat::Markdown,
+        Some(Format::Human) => RecordFormat::Human(palette(args.color)),
+        Some(Format::Json) => bail!(
+            "--format json prints one bundle; for several bundles use --format jsonl (one JSON object per line)"
         ),
-        None => match bundle.as_of {
-            Some(as_of) => (as_of, AsOfSource::Bundle),
-            None => (jiff::Timestamp::now(), AsOfSource::Clock),
-        },
+    };
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let options = BatchOptions {
+        as_of,
+        now: jiff::Timestamp::now(),
+        explain: args.explain,
+        threads,
+        chunk: 256,
+        format: record_format,
+    };
+    let mut summary = Summary::default();
+    let fail_on = args.fail_on.map(FailOn::severity);
+    let mut failing_finding = false;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    let report = batch::run(&rule_set, inputs, &mut out, &options, &mut |_, outcome| {
+        if let Outcome::Diagnosed(diagnosis) = outcome {
+            failing_finding |=
+                fail_on.is_some_and(|limit| diagnosis.findings.iter().any(|f| f.severity <= limit));
+        }
+        summary.add(outcome);
+    })?;
+    if report.output_closed {
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.summary {
+        let summary = summary.report();
+        let text = match args.summary_format {
+            SummaryFormat::Human => crate::summary::human(&summary),
+            SummaryFormat::Markdown => crate::summary::markdown(&summary),
+            SummaryFormat::Json => format!("{}\n", serde_json::to_string_pretty(&summary)?),
+        };
+        if format.is_none() {
+            if let Err(error) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                if error.kind() != std::io::ErrorKind::BrokenPipe {
+                    return Err(error.into());
+                }
+            }
+        } else {
+            out.flush()?;
+            eprint!("{text}");
+        }
+    }
+    Ok(if report.failed > 0 {
+        ExitCode::from(2)
+    } else if failing_finding {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn palette(color: Color) -> render::Palette {
+    let colored = match color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => !matches!(
+            anstream::AutoStream::choice(&std::io::stdout()),
+            anstream::ColorChoice::Never
+        ),
+    };
+    if colored {
+        render::Palette::colored()
+    } else {
+        render::Palette::plain()
+    }
+}
+
+/// One bundle in a readable, JSON or Markdown form; a bad bundle is an error (exit 2).
+fn diagnose_one(
+    args: &DiagnoseArgs,
+    rule_set: &RuleSet,
+    input: &Input,
+    as_of: Option<jiff::Timestamp>,
+    format: Format,
+) -> Result<ExitCode> {
+    let path = match input {
+        Input::BundleDir(path) | Input::BundleFile(path) => path,
+        Input::Unusable(_, message) => bail!("{message}"),
+        Input::Stdin | Input::Jsonl(_) => bail!("not a single bundle"),
+    };
+    let bundle = input::read_bundle(path)?;
+    let (as_of, as_of_source) = match (as_of, bundle.as_of) {
+        (Some(as_of), _) => (as_of, AsOfSource::Flag),
+        (None, Some(as_of)) => (as_of, AsOfSource::Bundle),
+        (None, None) => (jiff::Timestamp::now(), AsOfSource::Clock),
     };
     let options = EvaluateOptions {
         explain: args.explain,
     };
     let diagnosis = rule_set.evaluate_with(&bundle, as_of, &options);
     let mut out = std::io::stdout().lock();
-    let label = args.bundle.display().to_string();
-    match args.format {
-        Format::Json => render::json(&mut out, &diagnosis, as_of_source)?,
-        Format::Markdown => render::markdown(&mut out, &label, &diagnosis, as_of_source)?,
-        Format::Human => {
-            let colored = match args.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => !matches!(
-                    anstream::AutoStream::choice(&std::io::stdout()),
-                    anstream::ColorChoice::Never
-                ),
-            };
-            let palette = if colored {
-                render::Palette::colored()
-            } else {
-                render::Palette::plain()
-            };
-            render::human(&mut out, &label, &diagnosis, as_of_source, palette)?
+    let label = path.display().to_string();
+    let written = match format {
+        Format::Json => render::json(&mut out, &diagnosis, as_of_source),
+        Format::Markdown => render::markdown(&mut out, &label, &diagnosis, as_of_source),
+        Format::Human | Format::Jsonl => render::human(
+            &mut out,
+            &label,
+            &diagnosis,
+            as_of_source,
+            palette(args.color),
+        ),
+    };
+    if let Err(error) = written.and_then(|_| out.flush()) {
+        if error.kind() != std::io::ErrorKind::BrokenPipe {
+            return Err(error.into());
         }
     }
-    out.flush()?;
     let failed = args.fail_on.is_some_and(|limit| {
         diagnosis
             .findings

@@ -2,9 +2,11 @@
 //! handling. Everything that touches files, the clock or the terminal lives here; the rules
 //! engine itself is the pure `balance-doctor-engine` crate.
 
+pub mod batch;
 pub mod cli;
 pub mod input;
 pub mod render;
+pub mod summary;
 pub mod testing;
 
 /// The embedded default rule pack.

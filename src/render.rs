@@ -38,7 +38,7 @@ fn as_of_note(source: AsOfSource) -> &'static str {
 }
 
 /// Styles for the human report; plain text when colour is off.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Palette {
     error: Style,
     warning: Style,
