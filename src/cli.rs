@@ -29,6 +29,15 @@ pub enum Command {
     /// Work with rule files.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Write synthetic, realistic bundles as JSON Lines (for benchmarks and load tests).
+    Generate {
+        /// How many bundles.
+        #[arg(long, default_value_t = 10_000)]
+        count: u64,
+        /// The seed: the same seed gives the same bundles.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// Print the JSON Schema of a file format (also committed under `schemas/`).
     Schema {
         /// Which format.
@@ -82,7 +91,8 @@ pub struct DiagnoseArgs {
     /// Exit with 1 when a finding has this severity or a worse one.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
-    /// Colour in the human format: `auto` colours a terminal unless NO_COLOR is set.
+    /// Colour in the human format: `auto` colours a terminal, unless NO_COLOR is set (and
+    /// follows CLICOLOR_FORCE and TERM=dumb).
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
 }
@@ -223,6 +233,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             format,
             min_coverage,
         }) => test(&paths, &rules, format, min_coverage),
+        Command::Generate { count, seed } => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            match crate::generate::write_jsonl(count, seed, &mut out) {
+                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
+                _ => Ok(ExitCode::SUCCESS),
+            }
+        }
         Command::Rules(RulesCommand::Show) => {
             print!("{DEFAULT_RULES}");
             Ok(ExitCode::SUCCESS)

@@ -909,8 +909,27 @@ impl<'f> Compiler<'f> {
                 }))
             }
         };
+        let description = match &kind {
+            CondKind::All(_) => "all".to_owned(),
+            CondKind::Any(_) => "any".to_owned(),
+            CondKind::Not(_) => "not".to_owned(),
+            CondKind::Named(name, _) => format!("condition {name}"),
+            CondKind::Fired(_) => format!("fired {}", spec.fired.as_deref().unwrap_or_default()),
+            CondKind::Test(test) => format!("{} {}", test.target.text, test.expected),
+            CondKind::Compare(compare) => format!(
+                "{} {} {}",
+                compare.left.text,
+                crate::eval::compare_name(compare.op),
+                compare.right.text
+            ),
+            CondKind::Join(join) => format!(
+                "join {} with {} on {}",
+                join.left.text, join.right.text, join.on_text
+            ),
+        };
         Some(Cond {
             field: field.to_owned(),
+            description,
             kind,
         })
     }

@@ -121,6 +121,8 @@ pub(crate) struct Ref {
 pub(crate) struct Cond {
     /// Field path in the rules file, for traces.
     pub(crate) field: String,
+    /// What the condition tests, in short, for traces: `all`, `item:$.webhook missing true`.
+    pub(crate) description: String,
     pub(crate) kind: CondKind,
 }
 

@@ -4,6 +4,7 @@
 //! wrong type is a documented non-match, visible in the explanation.
 
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use jiff::Timestamp;
 use serde_json::Value;
@@ -189,7 +190,7 @@ struct Evaluator<'a> {
     as_of: Timestamp,
     explain: bool,
     /// Per source: not resolved yet (`None`), absent (`Some(None)`), or its values.
-    sources: Vec<Option<Option<Vec<Node<'a>>>>>,
+    sources: Vec<Option<Option<Rc<[Node<'a>]>>>>,
     fired: Vec<bool>,
     not_evaluated: Vec<bool>,
     /// The pair a join is testing.
@@ -219,7 +220,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The values a source stands for, or `None` when none of its documents is present.
-    fn source(&mut self, id: usize) -> Option<Vec<Node<'a>>> {
+    fn source(&mut self, id: usize) -> Option<Rc<[Node<'a>]>> {
         if let Some(resolved) = &self.sources[id] {
             return resolved.clone();
         }
@@ -237,34 +238,39 @@ impl<'a> Evaluator<'a> {
                 break;
             }
         }
-        let resolved = present.then_some(out);
+        let resolved: Option<Rc<[Node<'a>]>> = present.then(|| out.into());
         self.sources[id] = Some(resolved.clone());
         resolved
     }
 
     /// Every value `reference` selects, or `None` when its document or source is absent.
     fn resolve(&mut self, reference: &'a Ref) -> Option<Vec<Node<'a>>> {
-        let bases = match &reference.scope {
+        let mut out = Vec::new();
+        match &reference.scope {
             Scope::Document(name) => {
                 let (name, value) = self.bundle.documents.get_key_value(name)?;
-                vec![Node {
+                let base = Node {
                     doc: name,
                     value,
                     route: Vec::new(),
-                }]
+                };
+                reference.path.select(&base, &mut out);
             }
-            Scope::Context => vec![Node {
-                doc: "context",
-                value: &self.bundle.context,
-                route: Vec::new(),
-            }],
-            Scope::Source(id) => self.source(*id)?,
-            Scope::Left => vec![self.bindings.as_ref()?.0.clone()],
-            Scope::Right => vec![self.bindings.as_ref()?.1.clone()],
-        };
-        let mut out = Vec::new();
-        for base in &bases {
-            reference.path.select(base, &mut out);
+            Scope::Context => {
+                let base = Node {
+                    doc: "context",
+                    value: &self.bundle.context,
+                    route: Vec::new(),
+                };
+                reference.path.select(&base, &mut out);
+            }
+            Scope::Source(id) => {
+                for base in self.source(*id)?.iter() {
+                    reference.path.select(base, &mut out);
+                }
+            }
+            Scope::Left => reference.path.select(&self.bindings.as_ref()?.0, &mut out),
+            Scope::Right => reference.path.select(&self.bindings.as_ref()?.1, &mut out),
         }
         Some(out)
     }
@@ -296,7 +302,7 @@ impl<'a> Evaluator<'a> {
                 if !pass {
                     evidence.clear();
                 }
-                self.finish(cond, "all".to_owned(), pass, evidence, children, None)
+                self.finish(cond, pass, evidence, children, || None)
             }
             CondKind::Any(items) => {
                 let mut evidence = Vec::new();
@@ -310,44 +316,31 @@ impl<'a> Evaluator<'a> {
                         evidence.extend(outcome.evidence);
                     }
                 }
-                self.finish(cond, "any".to_owned(), pass, evidence, children, None)
+                self.finish(cond, pass, evidence, children, || None)
             }
             CondKind::Not(inner) => {
                 let outcome = self.condition(inner);
                 let children = outcome.trace.into_iter().collect();
-                self.finish(
-                    cond,
-                    "not".to_owned(),
-                    !outcome.pass,
-                    Vec::new(),
-                    children,
-                    None,
-                )
+                self.finish(cond, !outcome.pass, Vec::new(), children, || None)
             }
-            CondKind::Named(name, inner) => {
+            CondKind::Named(_, inner) => {
                 let outcome = self.condition(inner);
                 let children = outcome.trace.into_iter().collect();
-                let test = format!("condition {name}");
-                self.finish(cond, test, outcome.pass, outcome.evidence, children, None)
+                self.finish(cond, outcome.pass, outcome.evidence, children, || None)
             }
             CondKind::Fired(index) => {
                 let pass = self.fired[*index];
-                let id = &self.set.rules[*index].id;
-                let note = if self.not_evaluated[*index] {
-                    Some(format!("rule {id} was not evaluated"))
-                } else if !self.set.rules[*index].enabled {
-                    Some(format!("rule {id} is disabled"))
-                } else {
-                    None
+                let note = || {
+                    let rule = &self.set.rules[*index];
+                    if self.not_evaluated[*index] {
+                        Some(format!("rule {} was not evaluated", rule.id))
+                    } else if !rule.enabled {
+                        Some(format!("rule {} is disabled", rule.id))
+                    } else {
+                        None
+                    }
                 };
-                self.finish(
-                    cond,
-                    format!("fired {id}"),
-                    pass,
-                    Vec::new(),
-                    Vec::new(),
-                    note,
-                )
+                self.finish(cond, pass, Vec::new(), Vec::new(), note)
             }
             CondKind::Test(test) => self.test(cond, test),
             CondKind::Compare(compare) => self.compare(cond, compare),
@@ -355,34 +348,32 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The outcome, with its trace when explaining. `note` runs only when explaining.
     fn finish(
         &self,
         cond: &Cond,
-        test: String,
         pass: bool,
         evidence: Vec<Node<'a>>,
         children: Vec<ConditionTrace>,
-        note: Option<String>,
+        note: impl FnOnce() -> Option<String>,
     ) -> Outcome<'a> {
-        self.finish_seen(cond, test, pass, evidence, children, note, &[])
+        self.finish_seen(cond, pass, evidence, children, note, &[])
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn finish_seen(
         &self,
         cond: &Cond,
-        test: String,
         pass: bool,
         evidence: Vec<Node<'a>>,
         children: Vec<ConditionTrace>,
-        note: Option<String>,
+        note: impl FnOnce() -> Option<String>,
         seen: &[Node<'a>],
     ) -> Outcome<'a> {
         let trace = self.explain.then(|| ConditionTrace {
             field: cond.field.clone(),
-            test,
+            test: cond.description.clone(),
             result: pass,
-            note,
+            note: note(),
             seen: to_evidence(&seen[..seen.len().min(MAX_SEEN)]),
             children,
         });
@@ -394,23 +385,19 @@ impl<'a> Evaluator<'a> {
     }
 
     fn test(&mut self, cond: &Cond, test: &'a Test) -> Outcome<'a> {
-        let description = format!("{} {}", test.target.text, test.expected);
         let Some(mut values) = self.resolve(&test.target) else {
-            let note = Some(format!("{} is absent", absent_name(&test.target)));
-            return self.finish(
-                cond,
-                description,
-                test.if_absent,
-                Vec::new(),
-                Vec::new(),
-                note,
-            );
+            let note = || Some(format!("{} is absent", absent_name(&test.target)));
+            return self.finish(cond, test.if_absent, Vec::new(), Vec::new(), note);
         };
-        let nulls: Vec<Node<'a>> = values
-            .iter()
-            .filter(|n| n.value.is_null())
-            .cloned()
-            .collect();
+        let nulls: Vec<Node<'a>> = if matches!(test.check, Check::Exists(false)) {
+            values
+                .iter()
+                .filter(|n| n.value.is_null())
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
         values.retain(|node| !node.value.is_null());
         match test.pick {
             Some(Pick::First) => values.truncate(1),
@@ -429,14 +416,14 @@ impl<'a> Evaluator<'a> {
                     // A null that was found is evidence of absence.
                     (true, false) => nulls,
                 };
-                let note = values.is_empty().then(|| "nothing matched".to_owned());
+                let note = values.is_empty().then_some("nothing matched");
                 (pass, evidence, note)
             }
             Check::Values(ops, quant) => {
                 let counting = matches!(quant, Quant::Count(_));
                 if values.is_empty() && !(counting && test.if_missing.is_none()) {
                     let pass = test.if_missing.unwrap_or(matches!(quant, Quant::None));
-                    (pass, Vec::new(), Some("nothing matched".to_owned()))
+                    (pass, Vec::new(), Some("nothing matched"))
                 } else {
                     let passing: Vec<Node<'a>> = values
                         .iter()
@@ -460,7 +447,8 @@ impl<'a> Evaluator<'a> {
                 }
             }
         };
-        self.finish_seen(cond, description, pass, evidence, Vec::new(), note, &values)
+        let note = || note.map(str::to_owned);
+        self.finish_seen(cond, pass, evidence, Vec::new(), note, &values)
     }
 
     fn holds(&self, op: &Op, value: &Value) -> bool {
@@ -497,21 +485,18 @@ impl<'a> Evaluator<'a> {
     }
 
     fn compare(&mut self, cond: &Cond, compare: &'a Compare) -> Outcome<'a> {
-        let description = format!(
-            "{} {} {}",
-            compare.left.text,
-            compare_name(compare.op),
-            compare.right.text
-        );
         let left = self.non_null(&compare.left);
         let right = self.non_null(&compare.right);
-        let mut seen = left.clone();
-        seen.extend(right.iter().cloned());
+        let seen = || {
+            let mut seen = left.clone();
+            seen.extend(right.iter().cloned());
+            seen
+        };
         if left.is_empty() || right.is_empty() {
-            let note = Some("one side matched nothing".to_owned());
+            let note = || Some("one side matched nothing".to_owned());
+            let seen = if self.explain { seen() } else { Vec::new() };
             return self.finish_seen(
                 cond,
-                description,
                 compare.if_missing,
                 Vec::new(),
                 Vec::new(),
@@ -535,17 +520,14 @@ impl<'a> Evaluator<'a> {
         let pass = quantified(compare.quantifier, passed, total);
         let evidence = match (pass, compare.quantifier) {
             (false, _) => Vec::new(),
-            (true, Quantifier::None) => seen.clone(),
+            (true, Quantifier::None) => seen(),
             (true, _) => passing,
         };
-        self.finish_seen(cond, description, pass, evidence, Vec::new(), None, &seen)
+        let seen = if self.explain { seen() } else { Vec::new() };
+        self.finish_seen(cond, pass, evidence, Vec::new(), || None, &seen)
     }
 
     fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome<'a> {
-        let description = format!(
-            "join {} with {} on {}",
-            join.left.text, join.right.text, join.on_text
-        );
         let left = self.non_null(&join.left);
         let right = self.non_null(&join.right);
         let key_of = |node: &Node<'a>| {
@@ -584,8 +566,8 @@ impl<'a> Evaluator<'a> {
         if !pass || join.quantifier == Quantifier::None {
             evidence.clear();
         }
-        let note = (total == 0).then(|| "no pair of elements had equal keys".to_owned());
-        self.finish(cond, description, pass, evidence, children, note)
+        let note = || (total == 0).then(|| "no pair of elements had equal keys".to_owned());
+        self.finish(cond, pass, evidence, children, note)
     }
 }
 
@@ -605,7 +587,7 @@ fn absent_name(reference: &Ref) -> String {
     }
 }
 
-fn compare_name(op: CompareOp) -> &'static str {
+pub(crate) fn compare_name(op: CompareOp) -> &'static str {
     match op {
         CompareOp::Equals => "equals",
         CompareOp::Differs => "differs from",
