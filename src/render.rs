@@ -88,13 +88,21 @@ pub fn human(
     palette: Palette,
 ) -> io::Result<()> {
     let Palette { strong, dim, .. } = palette;
-    writeln!(out, "{strong}{label}{strong:#}")?;
+    writeln!(out, "{strong}{}{strong:#}", safe(label))?;
     writeln!(
         out,
         "as of {} ({})",
         diagnosis.as_of,
         as_of_note(as_of_source)
     )?;
+    if !diagnosis.labels.is_empty() {
+        let labels: Vec<String> = diagnosis
+            .labels
+            .iter()
+            .map(|(name, value)| format!("{name} {}", safe(&plain(value))))
+            .collect();
+        writeln!(out, "{dim}{}{dim:#}", labels.join(", "))?;
+    }
     for finding in &diagnosis.findings {
         let style = palette.severity(finding.severity);
         writeln!(out)?;
@@ -102,7 +110,7 @@ pub fn human(
             out,
             "{style}{:<7}{style:#} {strong}{}{strong:#}  {dim}[{}, confidence {}{}]{dim:#}",
             finding.severity.as_str(),
-            finding.title,
+            safe(&finding.title),
             finding.rule,
             confidence(finding.confidence),
             if finding.source == crate::DEFAULT_RULES_NAME {
@@ -111,15 +119,20 @@ pub fn human(
                 format!(", from {}", finding.source)
             }
         )?;
-        writeln!(out, "  {}", finding.message)?;
+        writeln!(out, "  {}", safe(&finding.message))?;
         if !finding.evidence.is_empty() {
             writeln!(out, "  evidence:")?;
             for evidence in &finding.evidence {
                 writeln!(
                     out,
                     "    {dim}{} {}{dim:#} = {}",
-                    evidence.document, evidence.path, evidence.value
+                    safe(&evidence.document),
+                    safe(&evidence.path),
+                    evidence.value
                 )?;
+            }
+            if finding.omitted_evidence > 0 {
+                writeln!(out, "    ... and {} more", finding.omitted_evidence)?;
             }
         }
         if !finding.remediation.is_empty() {
@@ -139,12 +152,21 @@ pub fn human(
         writeln!(out)?;
         writeln!(out, "not evaluated (capture more to check these):")?;
         for rule in &diagnosis.not_evaluated {
-            for missing in &rule.missing {
-                writeln!(
-                    out,
-                    "  {}: needs {}: {dim}{}{dim:#}",
-                    rule.rule, missing.name, missing.capture
-                )?;
+            let needs: Vec<String> = rule
+                .missing
+                .iter()
+                .map(|m| format!("{}: {dim}{}{dim:#}", m.name, m.capture))
+                .collect();
+            writeln!(out, "  {} needs {}", rule.rule, needs.join("; and "))?;
+        }
+    }
+    if !diagnosis.unread_documents.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "documents no rule reads:")?;
+        for document in &diagnosis.unread_documents {
+            match &document.did_you_mean {
+                Some(name) => writeln!(out, "  {} (did you mean {name}?)", safe(&document.name))?,
+                None => writeln!(out, "  {}", safe(&document.name))?,
             }
         }
     }
@@ -168,6 +190,29 @@ pub fn human(
     }
     writeln!(out)?;
     writeln!(out, "{}", summary(diagnosis))
+}
+
+/// Text from captured data made safe for a terminal: control characters (escape sequences,
+/// new lines) are shown escaped instead of acting.
+fn safe(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn plain(value: &serde_json::Value) -> String {
+    value
+        .as_str()
+        .map_or_else(|| value.to_string(), str::to_owned)
 }
 
 fn confidence(confidence: Confidence) -> &'static str {
@@ -245,10 +290,10 @@ pub fn markdown(
             for evidence in &finding.evidence {
                 writeln!(
                     out,
-                    "| {} | `{}` | `{}` |",
+                    "| {} | {} | {} |",
                     md_cell(&evidence.document),
-                    md_cell(&evidence.path),
-                    md_cell(&evidence.value.to_string())
+                    md_code_cell(&evidence.path),
+                    md_code_cell(&evidence.value.to_string())
                 )?;
             }
         }
@@ -280,9 +325,9 @@ pub fn markdown(
             for missing in &rule.missing {
                 writeln!(
                     out,
-                    "| `{}` | `{}` | {} |",
+                    "| `{}` | {} | {} |",
                     rule.rule,
-                    md_cell(&missing.name),
+                    md_code_cell(&missing.name),
                     md_cell(&missing.capture)
                 )?;
             }
@@ -309,6 +354,7 @@ pub fn markdown(
 
 /// Text safe to place in Markdown prose: characters that would start markup are escaped.
 fn md_text(text: &str) -> String {
+    let text = safe(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '*' | '<' | '>' | '[' | ']' | '|' | '\\') {
@@ -319,11 +365,23 @@ fn md_text(text: &str) -> String {
     out
 }
 
-/// Text for a table cell inside backticks: pipes escaped, backticks and newlines replaced.
+/// Text for a table cell inside a code span: pipes escaped, control characters escaped, and
+/// a code span long enough for any backticks inside.
+fn md_code_cell(text: &str) -> String {
+    let text = safe(text).replace('|', "\\|");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+/// Text for a plain table cell: markup escaped.
 fn md_cell(text: &str) -> String {
-    text.replace('|', "\\|")
-        .replace('`', "'")
-        .replace('\n', " ")
+    md_text(text)
 }
 
 fn write_trace(out: &mut impl Write, trace: &ConditionTrace, depth: usize) -> io::Result<()> {

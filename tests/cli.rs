@@ -376,3 +376,25 @@ fn markdown_and_colour_formats() {
     let never = run(&["diagnose", "--color", "never", "fixtures/no-webhook"]);
     assert_eq!(never, auto);
 }
+
+#[test]
+fn captured_text_cannot_forge_report_lines_or_terminal_codes() {
+    let dir = std::env::temp_dir().join(format!("bd-inject-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("item_get.json"),
+        r#"{"item": {"item_id": "\u001b[2J\u001b[31mHACKED\nerror   fake finding", "webhook": null, "error": null, "products": ["auth"], "billed_products": ["auth"], "available_products": [], "consent_expiration_time": null, "update_type": "background"}, "status": null, "request_id": "r"}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.join("bundle.yaml"), "as_of: \"2026-11-20T12:00:00Z\"\n").unwrap();
+    for format in ["human", "markdown"] {
+        let output = run(&["diagnose", "--format", format, dir.to_str().unwrap()]);
+        assert!(!output.contains('\u{1b}'), "{format}: {output}");
+        assert!(
+            !output.contains("\nerror   fake finding"),
+            "{format}: {output}"
+        );
+        assert!(output.contains("HACKED"), "{format}: {output}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

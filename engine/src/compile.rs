@@ -81,6 +81,8 @@ struct Compiler<'f> {
     overrides: HashMap<&'f str, Vec<(usize, &'f RuleOverride)>>,
     /// Problems that do not stop compilation.
     warnings: Vec<Problem>,
+    /// Document names some reference or requirement reads.
+    read_documents: std::collections::BTreeSet<String>,
 }
 
 /// Where a condition is being compiled.
@@ -93,6 +95,8 @@ struct Scoped<'s> {
     bindings: bool,
     named_stack: Vec<String>,
     fired: HashSet<usize>,
+    /// Capture names (`as:`) met so far in the rule.
+    captures: Vec<String>,
 }
 
 impl<'f> Compiler<'f> {
@@ -108,6 +112,7 @@ impl<'f> Compiler<'f> {
             params: BTreeMap::new(),
             overrides: HashMap::new(),
             warnings: Vec::new(),
+            read_documents: std::collections::BTreeSet::new(),
         }
     }
 
@@ -148,6 +153,7 @@ impl<'f> Compiler<'f> {
             evaluation_order,
             sources,
             labels,
+            read_documents: std::mem::take(&mut self.read_documents),
             warnings,
         }
     }
@@ -288,6 +294,7 @@ impl<'f> Compiler<'f> {
                     bindings: false,
                     named_stack: Vec::new(),
                     fired: HashSet::new(),
+                    captures: Vec::new(),
                 };
                 if let Some(reference) = self.compile_ref(&mut scope, text, &field) {
                     labels.insert(name.clone(), reference);
@@ -339,6 +346,7 @@ impl<'f> Compiler<'f> {
                 bindings: false,
                 named_stack: Vec::new(),
                 fired: HashSet::new(),
+                captures: Vec::new(),
             };
             let refs: Vec<Ref> = candidates
                 .iter()
@@ -458,6 +466,7 @@ impl<'f> Compiler<'f> {
             bindings: false,
             named_stack: Vec::new(),
             fired: HashSet::new(),
+            captures: Vec::new(),
         };
         let requires = self.compile_requires(&mut scope, field, &spec.requires);
         let mut values = Vec::new();
@@ -471,9 +480,23 @@ impl<'f> Compiler<'f> {
             }
         }
         let when = self.compile_cond(&mut scope, &spec.when, &format!("{field}.when"));
+        let captures = std::mem::take(&mut scope.captures);
+        for capture in &captures {
+            if values.iter().any(|(name, _)| name == capture) {
+                self.problem(
+                    file_index,
+                    Some(rule_id),
+                    &format!("{field}.values.{capture}"),
+                    format!("`{capture}` is both a value and a test's `as:` name: rename one"),
+                );
+            }
+        }
         let message = Template::parse(&spec.message, |name| {
             if let Some(index) = values.iter().position(|(n, _)| n == name) {
                 return Some(Name::Value(index));
+            }
+            if let Some(index) = captures.iter().position(|n| n == name) {
+                return Some(Name::Value(values.len() + index));
             }
             params.get(name).map(|value| Name::Param(value.clone()))
         });
@@ -505,6 +528,7 @@ impl<'f> Compiler<'f> {
                 references: spec.references.clone(),
                 requires,
                 values,
+                captures,
                 when: when?,
                 message: message?,
             },
@@ -541,9 +565,11 @@ impl<'f> Compiler<'f> {
                 (Scope::Source(id), self.describe_source(name, file))
             } else {
                 let capture = match self.documents.get(name.as_str()) {
-                    Some(capture) => format!("`{name}`: {capture}"),
+                    Some(capture) => (*capture).to_owned(),
                     None => format!("the `{name}` document"),
                 };
+                self.warn_if_undeclared(scope, name, &item_field);
+                self.read_documents.insert(name.clone());
                 (Scope::Document(name.clone()), capture)
             };
             out.push(Requirement {
@@ -562,7 +588,7 @@ impl<'f> Compiler<'f> {
         self.source_documents(name, file, &mut vec![name.to_owned()], &mut documents);
         let list = documents.join(", ");
         match &self.files[file].spec.sources[name].description {
-            Some(description) => format!("{description} (from one of: {list})"),
+            Some(description) => format!("{description}, from one of: {list}"),
             None => format!("one of: {list}"),
         }
     }
@@ -648,6 +674,7 @@ impl<'f> Compiler<'f> {
                 Some((id, _)) => Scope::Source(*id),
                 None => {
                     self.warn_if_undeclared(scope, other, field);
+                    self.read_documents.insert(other.to_owned());
                     Scope::Document(other.to_owned())
                 }
             },
@@ -1054,10 +1081,27 @@ impl<'f> Compiler<'f> {
         if !ok {
             return None;
         }
+        let capture = match &spec.capture {
+            None => None,
+            Some(name) => {
+                if let Some(message) = bad_name(name) {
+                    self.problem(scope.file, scope.rule, &format!("{field}.as"), message);
+                    return None;
+                }
+                Some(match scope.captures.iter().position(|c| c == name) {
+                    Some(index) => index,
+                    None => {
+                        scope.captures.push(name.clone());
+                        scope.captures.len() - 1
+                    }
+                })
+            }
+        };
         Some(Test {
             target: target?,
             check,
             pick: spec.pick,
+            capture,
             if_absent: spec.if_absent.unwrap_or(false),
             if_missing: spec.if_missing,
             expected: describe_expectation(spec, scope.params),
@@ -1143,11 +1187,15 @@ impl<'f> Compiler<'f> {
                 None => ok = false,
             }
         }
+        if let Some(kind) = spec.json_type {
+            ops.push(Op::Type(kind));
+        }
         type TimeOp = fn(jiff::SignedDuration) -> Op;
-        let times: [(&str, &Option<Value>, TimeOp); 3] = [
+        let times: [(&str, &Option<Value>, TimeOp); 4] = [
             ("older_than", &spec.older_than, Op::OlderThan),
             ("newer_than", &spec.newer_than, Op::NewerThan),
             ("within_after", &spec.within_after, Op::WithinAfter),
+            ("later_than", &spec.later_than, Op::LaterThan),
         ];
         for (key, value, make) in times {
             if let Some(text) = value {
@@ -1334,6 +1382,7 @@ impl<'f> Compiler<'f> {
                 bindings: true,
                 named_stack: vec![name.to_owned()],
                 fired: HashSet::new(),
+                captures: Vec::new(),
             };
             let before = self.problems.len();
             self.compile_cond(&mut scope, spec, &format!("conditions.{name}"));
@@ -1486,6 +1535,8 @@ fn operator_names(spec: &ConditionSpec) -> Vec<&'static str> {
         ("older_than", spec.older_than.is_some()),
         ("newer_than", spec.newer_than.is_some()),
         ("within_after", spec.within_after.is_some()),
+        ("later_than", spec.later_than.is_some()),
+        ("type", spec.json_type.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, present)| present.then_some(name))
@@ -1495,6 +1546,7 @@ fn operator_names(spec: &ConditionSpec) -> Vec<&'static str> {
 /// Keys that modify a `path` test rather than test a value.
 fn modifier_names(spec: &ConditionSpec) -> Vec<&'static str> {
     [
+        ("as", spec.capture.is_some()),
         ("pick", spec.pick.is_some()),
         ("quantifier", spec.quantifier.is_some()),
         ("count", spec.count.is_some()),
@@ -1559,6 +1611,11 @@ fn describe_expectation(spec: &ConditionSpec, params: &BTreeMap<String, Value>) 
     push("older_than", spec.older_than.as_ref().map(time));
     push("newer_than", spec.newer_than.as_ref().map(time));
     push("within_after", spec.within_after.as_ref().map(time));
+    push("later_than", spec.later_than.as_ref().map(time));
+    push(
+        "type",
+        spec.json_type.map(|t| format!("{t:?}").to_lowercase()),
+    );
     if let Some(count) = &spec.count {
         let bounds = [
             ("=", &count.equals),

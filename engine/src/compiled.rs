@@ -21,6 +21,8 @@ pub struct RuleSet {
     pub(crate) sources: Vec<Source>,
     /// Pack-level labels, in name order.
     pub(crate) labels: Vec<(String, Ref)>,
+    /// Every document name some reference or requirement reads.
+    pub(crate) read_documents: std::collections::BTreeSet<String>,
     pub(crate) warnings: Vec<crate::error::Problem>,
 }
 
@@ -77,6 +79,8 @@ pub(crate) struct Rule {
     pub(crate) requires: Vec<Requirement>,
     /// Named values for the message and the evidence.
     pub(crate) values: Vec<(String, Ref)>,
+    /// Names of the tests' captures (`as:`), in the order their indexes refer to.
+    pub(crate) captures: Vec<String>,
     pub(crate) when: Cond,
     pub(crate) message: Template,
 }
@@ -143,6 +147,8 @@ pub(crate) struct Test {
     pub(crate) target: Ref,
     pub(crate) check: Check,
     pub(crate) pick: Option<crate::spec::Pick>,
+    /// Index into the rule's captures: where the passing values go.
+    pub(crate) capture: Option<usize>,
     pub(crate) if_absent: bool,
     pub(crate) if_missing: Option<bool>,
     /// Compact text of the expectation, for traces: `one_of ["A","B"]`.
@@ -199,6 +205,8 @@ pub(crate) enum Op {
     OlderThan(SignedDuration),
     NewerThan(SignedDuration),
     WithinAfter(SignedDuration),
+    LaterThan(SignedDuration),
+    Type(crate::spec::JsonType),
 }
 
 #[derive(Debug)]

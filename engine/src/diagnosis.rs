@@ -44,6 +44,9 @@ pub struct Diagnosis {
     pub findings: Vec<Finding>,
     /// Rules that could not be evaluated, with what to capture so that they can be.
     pub not_evaluated: Vec<NotEvaluated>,
+    /// Documents of the bundle that no rule reads (a misnamed file, for example).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread_documents: Vec<UnreadDocument>,
     /// Per-rule explanation, present when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Vec<RuleTrace>>,
@@ -64,12 +67,29 @@ pub struct Finding {
     pub title: String,
     /// The rule's message, filled with captured values.
     pub message: String,
-    /// The values that made the rule fire, and the rule's named values.
+    /// The values that made the rule fire, and the rule's named values (at most 50).
     pub evidence: Vec<Evidence>,
+    /// How many further pieces of evidence were left out.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub omitted_evidence: usize,
     /// What to do.
     pub remediation: Vec<String>,
     /// Where to read more.
     pub references: Vec<String>,
+}
+
+/// A document no rule reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct UnreadDocument {
+    /// Its name in the bundle.
+    pub name: String,
+    /// A name the rules do read that it looks like.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }
 
 /// A value found in a document.

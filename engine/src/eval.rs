@@ -15,10 +15,10 @@ use crate::compiled::{
 };
 use crate::diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
-    RuleOutcome, RuleTrace,
+    RuleOutcome, RuleTrace, UnreadDocument,
 };
 use crate::path::Node;
-use crate::spec::{CompareOp, Pick, Quantifier};
+use crate::spec::{CompareOp, JsonType, Pick, Quantifier};
 use crate::time::timestamp_of;
 
 /// Options for [`RuleSet::evaluate_with`].
@@ -30,6 +30,9 @@ pub struct EvaluateOptions {
 
 /// How many values an explanation lists per condition before it stops.
 const MAX_SEEN: usize = 20;
+
+/// How many pieces of evidence a finding lists; the rest are counted in `omitted_evidence`.
+const MAX_EVIDENCE: usize = 50;
 
 impl RuleSet {
     /// Evaluates every rule over `bundle` at the time `as_of`.
@@ -53,6 +56,7 @@ impl RuleSet {
             fired: vec![false; self.rules.len()],
             not_evaluated: vec![false; self.rules.len()],
             bindings: None,
+            captured: Vec::new(),
         };
         let mut findings: Vec<(usize, Finding)> = Vec::new();
         let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
@@ -96,6 +100,8 @@ impl RuleSet {
                 ));
                 continue;
             }
+            evaluator.captured.clear();
+            evaluator.captured.resize(rule.captures.len(), Vec::new());
             let outcome = evaluator.condition(&rule.when);
             if options.explain {
                 let result = if outcome.pass {
@@ -110,12 +116,18 @@ impl RuleSet {
             }
             evaluator.fired[index] = true;
             let mut evidence = outcome.evidence;
-            let mut values = Vec::with_capacity(rule.values.len());
+            let mut values = Vec::with_capacity(rule.values.len() + rule.captures.len());
             for (_, reference) in &rule.values {
                 let found = evaluator.non_null(reference);
                 values.push(found.iter().map(|node| node.value).collect::<Vec<_>>());
                 evidence.extend(found);
             }
+            for captured in &evaluator.captured {
+                values.push(captured.iter().map(|node| node.value).collect());
+            }
+            let mut evidence = to_evidence(&evidence);
+            let omitted_evidence = evidence.len().saturating_sub(MAX_EVIDENCE);
+            evidence.truncate(MAX_EVIDENCE);
             findings.push((
                 index,
                 Finding {
@@ -125,12 +137,30 @@ impl RuleSet {
                     confidence: rule.confidence,
                     title: rule.title.clone(),
                     message: rule.message.render(&values, as_of),
-                    evidence: to_evidence(&evidence),
+                    evidence,
+                    omitted_evidence,
                     remediation: rule.remediation.clone(),
                     references: rule.references.clone(),
                 },
             ));
         }
+        let unread_documents = bundle
+            .documents
+            .keys()
+            .filter(|name| !self.read_documents.contains(*name))
+            .map(|name| {
+                let known: Vec<&str> = self.read_documents.iter().map(String::as_str).collect();
+                UnreadDocument {
+                    name: name.clone(),
+                    did_you_mean: crate::load::closest(name, &known)
+                        .or_else(|| {
+                            let lower = name.to_lowercase().replace('-', "_");
+                            known.iter().copied().find(|k| *k == lower)
+                        })
+                        .map(str::to_owned),
+                }
+            })
+            .collect();
         let mut labels = std::collections::BTreeMap::new();
         for (name, reference) in &self.labels {
             if let Some(node) = evaluator.non_null(reference).into_iter().next() {
@@ -144,6 +174,7 @@ impl RuleSet {
             version: DIAGNOSIS_VERSION,
             as_of,
             labels,
+            unread_documents,
             findings: findings.into_iter().map(|(_, f)| f).collect(),
             not_evaluated: not_evaluated.into_iter().map(|(_, n)| n).collect(),
             explain: options
@@ -195,6 +226,8 @@ struct Evaluator<'a> {
     not_evaluated: Vec<bool>,
     /// The pair a join is testing.
     bindings: Option<(Node<'a>, Node<'a>)>,
+    /// Per capture (`as:`) of the rule being evaluated, the values that passed.
+    captured: Vec<Vec<Node<'a>>>,
 }
 
 struct Outcome<'a> {
@@ -447,6 +480,9 @@ impl<'a> Evaluator<'a> {
                 }
             }
         };
+        if let (true, Some(index)) = (pass, test.capture) {
+            self.captured[index].extend(evidence.iter().cloned());
+        }
         let note = || note.map(str::to_owned);
         self.finish_seen(cond, pass, evidence, Vec::new(), note, &values)
     }
@@ -481,6 +517,16 @@ impl<'a> Evaluator<'a> {
                 let ahead = at.duration_since(self.as_of);
                 !ahead.is_negative() && ahead <= *limit
             }),
+            Op::LaterThan(limit) => {
+                timestamp_of(value).is_some_and(|at| at.duration_since(self.as_of) > *limit)
+            }
+            Op::Type(kind) => match kind {
+                JsonType::Object => value.is_object(),
+                JsonType::Array => value.is_array(),
+                JsonType::String => value.is_string(),
+                JsonType::Number => value.is_number(),
+                JsonType::Boolean => value.is_boolean(),
+            },
         }
     }
 
@@ -535,18 +581,28 @@ impl<'a> Evaluator<'a> {
             join.on.select(node, &mut keys);
             keys.into_iter().find(|key| !key.value.is_null())
         };
-        let right_keys: Vec<Option<Node<'a>>> = right.iter().map(key_of).collect();
+        // Right elements by key, so that pairing is linear; pairs keep document order.
+        let mut by_key: std::collections::HashMap<JoinKey, Vec<(usize, Node<'a>)>> =
+            std::collections::HashMap::new();
+        for (index, r) in right.iter().enumerate() {
+            if let Some(key) = key_of(r) {
+                by_key
+                    .entry(JoinKey::of(key.value))
+                    .or_default()
+                    .push((index, key));
+            }
+        }
         let mut evidence = Vec::new();
         let mut children = Vec::new();
         let mut total = 0;
         let mut passed = 0;
         for l in &left {
             let Some(left_key) = key_of(l) else { continue };
-            for (r, right_key) in right.iter().zip(&right_keys) {
-                let Some(right_key) = right_key else { continue };
-                if !json_eq(left_key.value, right_key.value) {
-                    continue;
-                }
+            let Some(matches) = by_key.get(&JoinKey::of(left_key.value)) else {
+                continue;
+            };
+            for (index, right_key) in matches {
+                let r = &right[*index];
                 total += 1;
                 let outer = self.bindings.replace((l.clone(), r.clone()));
                 let outcome = self.condition(&join.where_);
@@ -620,6 +676,28 @@ fn compare_values(op: CompareOp, left: &Value, right: &Value, tolerance: f64) ->
             (Some(l), Some(r)) => l > r,
             _ => false,
         },
+    }
+}
+
+/// A join key, hashable, equal exactly when the values are [`json_eq`].
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum JoinKey {
+    Number(u64),
+    Text(String),
+    Other(String),
+}
+
+impl JoinKey {
+    fn of(value: &Value) -> JoinKey {
+        match value {
+            // `+ 0.0` folds -0.0 into 0.0, which compare equal.
+            Value::Number(n) => match n.as_f64() {
+                Some(f) => JoinKey::Number((f + 0.0).to_bits()),
+                None => JoinKey::Other(n.to_string()),
+            },
+            Value::String(text) => JoinKey::Text(text.clone()),
+            other => JoinKey::Other(other.to_string()),
+        }
     }
 }
 

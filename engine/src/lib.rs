@@ -68,15 +68,15 @@ pub use compile::{RuleText, compile};
 pub use compiled::{RuleInfo, RuleSet};
 pub use diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
-    RuleOutcome, RuleTrace,
+    RuleOutcome, RuleTrace, UnreadDocument,
 };
 pub use error::{BundleError, Location, Problem, RuleErrors};
 pub use eval::EvaluateOptions;
 pub use load::parse_rule_file;
 pub use schema::{SchemaKind, json_schema};
 pub use spec::{
-    CompareOp, CompareSpec, ConditionSpec, Confidence, CountSpec, JoinSpec, Pick, Quantifier,
-    RuleFile, RuleOverride, RuleSpec, Severity, SourceSpec,
+    CompareOp, CompareSpec, ConditionSpec, Confidence, CountSpec, JoinSpec, JsonType, Pick,
+    Quantifier, RuleFile, RuleOverride, RuleSpec, Severity, SourceSpec,
 };
 
 #[cfg(test)]

@@ -220,6 +220,10 @@ pub struct ConditionSpec {
     /// With `path`: how many matched values must pass: `any` (default), `all` or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantifier: Option<Quantifier>,
+    /// With `path`: a name for the values that passed the test, usable in the rule's message
+    /// as `{name}` (instead of a `values:` entry that would show every value matched).
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub capture: Option<String>,
     /// With `path`: test only the first or the last non-null value matched (for example the
     /// most recent of a list of webhooks, oldest first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -283,6 +287,12 @@ pub struct ConditionSpec {
     /// Operator: the value is a timestamp between `as_of` and `as_of` plus this duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub within_after: Option<serde_json::Value>,
+    /// Operator: the value is a timestamp more than this duration after `as_of`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub later_than: Option<serde_json::Value>,
+    /// Operator: the value has this JSON type.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub json_type: Option<JsonType>,
 }
 
 /// How the matched values of a `path` test combine.
@@ -296,6 +306,22 @@ pub enum Quantifier {
     All,
     /// No value passes.
     None,
+}
+
+/// A JSON type, for the `type` operator (null counts as missing, so it is not one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JsonType {
+    /// A JSON object.
+    Object,
+    /// A JSON array.
+    Array,
+    /// A JSON string.
+    String,
+    /// A JSON number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
 }
 
 /// Which single value a `path` test keeps.

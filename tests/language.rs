@@ -1,0 +1,136 @@
+//! Small, inline checks of rule-language features that no default rule needs to prove:
+//! captures, `later_than`, `type`, large joins, the evidence cap, unread documents.
+
+use balance_doctor_engine::{Bundle, Diagnosis, RuleText, compile};
+use serde_json::json;
+
+fn diagnose(rules: &str, bundle: serde_json::Value) -> Diagnosis {
+    let rule_set = compile(&[RuleText {
+        name: "inline.yaml",
+        text: rules,
+    }])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let bundle = Bundle::from_json(&bundle.to_string()).unwrap();
+    rule_set.evaluate(&bundle, "2026-11-20T12:00:00Z".parse().unwrap())
+}
+
+#[test]
+fn a_capture_shows_only_the_values_that_passed() {
+    let rules = r#"
+sources:
+  codes: { all_of: ["a:$.error_code", "b:$.error_code", "c:$.error_code"] }
+rules:
+  - id: login
+    title: Login
+    severity: error
+    when: { path: "codes:$", one_of: [ITEM_LOGIN_REQUIRED], as: code }
+    message: "codes {code}"
+"#;
+    let diagnosis = diagnose(
+        rules,
+        json!({"documents": {"a": {"error_code": "INSTITUTION_DOWN"}, "b": {"error_code": "ITEM_LOGIN_REQUIRED"}, "c": {"error_code": "ITEM_LOGIN_REQUIRED"}}}),
+    );
+    let finding = &diagnosis.findings[0];
+    assert_eq!(finding.message, "codes ITEM_LOGIN_REQUIRED");
+    let documents: Vec<&str> = finding
+        .evidence
+        .iter()
+        .map(|e| e.document.as_str())
+        .collect();
+    assert_eq!(documents, ["b", "c"]);
+}
+
+#[test]
+fn later_than_and_type() {
+    let rules = r#"
+rules:
+  - id: far
+    title: Far
+    severity: info
+    when: { path: "d:$.at", later_than: 7d }
+    message: far
+  - id: listed
+    title: Listed
+    severity: info
+    when: { path: "d:$.hooks", type: array }
+    message: listed
+"#;
+    let fired = |bundle| -> Vec<String> {
+        diagnose(rules, bundle)
+            .findings
+            .into_iter()
+            .map(|f| f.rule)
+            .collect()
+    };
+    assert_eq!(
+        fired(json!({"documents": {"d": {"at": "2026-12-01T00:00:00Z", "hooks": []}}})),
+        ["far", "listed"]
+    );
+    assert!(
+        fired(json!({"documents": {"d": {"at": "2026-11-25T00:00:00Z", "hooks": {}}}})).is_empty()
+    );
+}
+
+#[test]
+fn a_join_of_many_accounts_is_linear_and_its_evidence_is_capped() {
+    let rules = r#"
+rules:
+  - id: differs
+    title: Differs
+    severity: warning
+    when:
+      join:
+        left: "a:$.accounts[*]"
+        right: "b:$.accounts[*]"
+        on: $.id
+        where: { compare: { left: "left:$.v", op: differs, right: "right:$.v" } }
+    message: differs
+"#;
+    let count = 20_000;
+    let left: Vec<_> = (0..count).map(|i| json!({"id": i, "v": i})).collect();
+    let right: Vec<_> = (0..count)
+        .rev()
+        .map(|i| json!({"id": i as f64, "v": i + 1}))
+        .collect();
+    let start = std::time::Instant::now();
+    let diagnosis = diagnose(
+        rules,
+        json!({"documents": {"a": {"accounts": left}, "b": {"accounts": right}}}),
+    );
+    let finding = &diagnosis.findings[0];
+    assert_eq!(finding.evidence.len(), 50);
+    // Each pair gives 4 pieces (two keys, two values).
+    assert_eq!(finding.omitted_evidence, 4 * count - 50);
+    // Quadratic pairing would take minutes here; this is a sanity bound, not a benchmark.
+    assert!(start.elapsed().as_secs() < 30);
+}
+
+#[test]
+fn documents_no_rule_reads_are_reported_with_a_suggestion() {
+    let rules = r#"
+rules:
+  - id: has-item
+    title: Has item
+    severity: info
+    requires: [item_get]
+    when: { path: "item_get:$.item", exists: true }
+    message: item
+"#;
+    let diagnosis = diagnose(
+        rules,
+        json!({"documents": {"Item_Get": {"item": {}}, "notes": {}}}),
+    );
+    let unread: Vec<(String, Option<String>)> = diagnosis
+        .unread_documents
+        .iter()
+        .map(|d| (d.name.clone(), d.did_you_mean.clone()))
+        .collect();
+    assert_eq!(
+        unread,
+        [
+            ("Item_Get".to_owned(), Some("item_get".to_owned())),
+            ("notes".to_owned(), None)
+        ]
+    );
+    assert_eq!(diagnosis.not_evaluated[0].rule, "has-item");
+}
