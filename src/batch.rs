@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
 use anyhow::Result;
-use balance_doctor_engine::{Bundle, BundleSpec, Diagnosis, EvaluateOptions, RuleSet};
+use balance_doctor_engine::{Bundle, BundleSpec, Diagnosis, EvaluateOptions, Projection, RuleSet};
 use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -320,6 +320,8 @@ pub fn run(
     observe: &mut dyn FnMut(&Source, &Outcome),
 ) -> Result<RunReport> {
     let mut report = RunReport::default();
+    let projection = rules.projection();
+    let projection = &projection;
     let mut emit =
         |processed: Processed, out: &mut dyn Write, report: &mut RunReport| -> io::Result<()> {
             report.records += 1;
@@ -332,7 +334,7 @@ pub fn run(
         };
     if options.threads <= 1 {
         for record in Records::new(inputs) {
-            let processed = process(rules, record, options);
+            let processed = process(rules, projection, record, options);
             if let Err(error) =
                 emit(processed, out, &mut report).and_then(|_| flush_if_line(out, options))
             {
@@ -367,7 +369,7 @@ pub fn run(
             let processed: Vec<Processed> = pool.install(|| {
                 batch
                     .into_par_iter()
-                    .map(|record| process(rules, record, options))
+                    .map(|record| process(rules, projection, record, options))
                     .collect()
             });
             for item in processed {
@@ -408,9 +410,14 @@ struct Processed {
     outcome: Outcome,
 }
 
-fn process(rules: &RuleSet, record: Record, options: &BatchOptions) -> Processed {
+fn process(
+    rules: &RuleSet,
+    projection: &Projection,
+    record: Record,
+    options: &BatchOptions,
+) -> Processed {
     let bundle = match record.payload {
-        Payload::Json(text) => parse_bundle(&text),
+        Payload::Json(text) => parse_bundle(&text, projection),
         Payload::Dir(path) => input::read_bundle(&path).map_err(|e| format!("{e:#}")),
         Payload::Failed(message) => Err(message),
     };
@@ -477,9 +484,12 @@ fn label(source: &Source) -> String {
     }
 }
 
-/// Parses a bundle's JSON text: the fast path first, then the path-tracking parser for a
-/// message that says where the problem is.
-fn parse_bundle(text: &str) -> Result<Bundle, String> {
+/// Parses a bundle's JSON text: first building only what the rules read, then, if that
+/// fails, fully, for a message that says where the problem is.
+fn parse_bundle(text: &str, projection: &Projection) -> Result<Bundle, String> {
+    if let Ok(bundle) = projection.parse_bundle(text) {
+        return Ok(bundle);
+    }
     if let Ok(spec) = serde_json::from_str::<BundleSpec>(text) {
         return Bundle::from_spec(spec).map_err(|e| e.to_string());
     }

@@ -72,6 +72,19 @@ impl Bundle {
 
     /// Parses the single-file JSON form.
     pub fn from_json(text: &str) -> Result<Bundle, BundleError> {
+        // serde would read a struct from a JSON array; a bundle is an object.
+        let first = text.trim_start().chars().next();
+        if first.is_some_and(|c| c != '{') {
+            let is_json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+            return Err(BundleError {
+                field: String::new(),
+                message: if is_json {
+                    "a bundle must be a JSON object with `documents` (and optionally `as_of`, `context`)".to_owned()
+                } else {
+                    "not valid JSON: a bundle is a JSON object with `documents`".to_owned()
+                },
+            });
+        }
         let mut deserializer = serde_json::Deserializer::from_str(text);
         let spec: BundleSpec =
             serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {

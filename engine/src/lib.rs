@@ -58,6 +58,7 @@ mod eval;
 mod load;
 mod path;
 mod positions;
+mod projection;
 mod schema;
 mod spec;
 mod template;
@@ -73,6 +74,7 @@ pub use diagnosis::{
 pub use error::{BundleError, Location, Problem, RuleErrors};
 pub use eval::EvaluateOptions;
 pub use load::parse_rule_file;
+pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
 pub use spec::{
     CompareOp, CompareSpec, ConditionSpec, Confidence, CountSpec, JoinSpec, JsonType, Pick,

@@ -28,6 +28,55 @@ enum Step {
     Key(String),
     Index(i64),
     Wildcard,
+    /// `['a','b']`, `[0,2]`: each selector in turn.
+    Union(Vec<Step>),
+}
+
+/// One step of what a path reads, for [`crate::projection`]: named members, or any child.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Access {
+    Keys(Vec<String>),
+    AnyChild,
+}
+
+fn simple(selector: &Selector) -> Option<Step> {
+    match selector {
+        Selector::Name(name) => Some(Step::Key(name.clone())),
+        Selector::Index(index) => Some(Step::Index(*index)),
+        Selector::Wildcard => Some(Step::Wildcard),
+        _ => None,
+    }
+}
+
+fn lower(segment: &Segment) -> Option<Step> {
+    match segment {
+        Segment::Selector(selector) => simple(selector),
+        Segment::Selectors(selectors) => selectors
+            .iter()
+            .map(|s| match s {
+                Selector::Wildcard => None,
+                other => simple(other),
+            })
+            .collect::<Option<Vec<Step>>>()
+            .map(Step::Union),
+        Segment::Descendant(_) => None,
+    }
+}
+
+fn access_of(step: &Step) -> Access {
+    match step {
+        Step::Key(key) => Access::Keys(vec![key.clone()]),
+        Step::Union(items) if items.iter().all(|s| matches!(s, Step::Key(_))) => Access::Keys(
+            items
+                .iter()
+                .filter_map(|s| match s {
+                    Step::Key(key) => Some(key.clone()),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        _ => Access::AnyChild,
+    }
 }
 
 /// One segment of a normalized path.
@@ -104,21 +153,29 @@ impl CompiledPath {
                 message: other.to_string(),
             },
         })?;
-        let steps: Option<Vec<Step>> = query
-            .segments
-            .iter()
-            .map(|segment| match segment {
-                Segment::Selector(Selector::Name(name)) => Some(Step::Key(name.clone())),
-                Segment::Selector(Selector::Index(index)) => Some(Step::Index(*index)),
-                Segment::Selector(Selector::Wildcard) => Some(Step::Wildcard),
-                _ => None,
-            })
-            .collect();
+        let steps: Option<Vec<Step>> = query.segments.iter().map(lower).collect();
         let kind = match steps {
             Some(steps) => PathKind::Steps(steps),
             None => PathKind::General(query),
         };
         Ok(CompiledPath { kind })
+    }
+
+    /// What the path reads: the steps of its simple prefix, and whether everything below the
+    /// prefix may be read (a filter, a slice or a descendant segment follows).
+    pub(crate) fn access(&self) -> (Vec<Access>, bool) {
+        match &self.kind {
+            PathKind::Steps(steps) => (steps.iter().map(access_of).collect(), false),
+            PathKind::General(query) => (
+                query
+                    .segments
+                    .iter()
+                    .map_while(lower)
+                    .map(|step| access_of(&step))
+                    .collect(),
+                true,
+            ),
+        }
     }
 
     /// Appends to `out` every value this path selects below `base`.
@@ -165,6 +222,16 @@ fn walk<'a>(
         return;
     };
     match step {
+        Step::Union(items) => {
+            for item in items {
+                let mut found = Vec::new();
+                walk(std::slice::from_ref(item), doc, value, route, &mut found);
+                for node in found {
+                    let mut inner_route = node.route;
+                    walk(rest, doc, node.value, &mut inner_route, out);
+                }
+            }
+        }
         Step::Key(key) => {
             if let Some((key, child)) = value.as_object().and_then(|o| o.get_key_value(key)) {
                 route.push(Seg::Key(key));
@@ -237,6 +304,8 @@ mod tests {
             "$.accounts[?@.id == 'b'].b.c",
             "$..c",
             "$.*",
+            "$['accounts','o\\'k']",
+            "$.accounts[1,0].id",
         ] {
             let ours = paths(path, &doc);
             let theirs: Vec<(String, Value)> = jsonpath_rust::query::js_path(path, &doc)
@@ -246,6 +315,25 @@ mod tests {
                 .collect();
             assert_eq!(ours, theirs, "{path}");
         }
+    }
+
+    #[test]
+    fn unions_follow_rfc_9535_order() {
+        // Per input node, then per selector (jsonpath-rust orders this one differently).
+        let doc = json!({"accounts": [{"id": "a", "b": 1}, {"id": "b", "b": 2}]});
+        let found: Vec<String> = paths("$.accounts[*]['id','b']", &doc)
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "$['accounts'][0]['id']",
+                "$['accounts'][0]['b']",
+                "$['accounts'][1]['id']",
+                "$['accounts'][1]['b']"
+            ]
+        );
     }
 
     #[test]
