@@ -134,3 +134,37 @@ rules:
     );
     assert_eq!(diagnosis.not_evaluated[0].rule, "has-item");
 }
+
+#[test]
+fn captures_in_failed_branches_are_forgotten_even_when_explaining() {
+    let rules = r#"
+rules:
+  - id: captured
+    title: Captured
+    severity: info
+    when:
+      any:
+        - all:
+            - { path: "d:$.a", exists: true, as: seen }
+            - { path: "d:$.missing", exists: true }
+        - not: { path: "d:$.b", exists: true, as: seen }
+        - { path: "d:$.c", exists: true, as: seen }
+    message: "seen {seen}"
+"#;
+    let rule_set = compile(&[RuleText {
+        name: "inline.yaml",
+        text: rules,
+    }])
+    .unwrap();
+    let bundle =
+        Bundle::from_json(&json!({"documents": {"d": {"a": "A", "c": "C"}}}).to_string()).unwrap();
+    let as_of = "2026-11-20T12:00:00Z".parse().unwrap();
+    for explain in [false, true] {
+        let options = balance_doctor_engine::EvaluateOptions { explain };
+        let diagnosis = rule_set.evaluate_with(&bundle, as_of, &options);
+        assert_eq!(
+            diagnosis.findings[0].message, "seen C",
+            "explain: {explain}"
+        );
+    }
+}

@@ -17,7 +17,7 @@ use crate::diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
     RuleOutcome, RuleTrace, UnreadDocument,
 };
-use crate::path::Node;
+use crate::path::{Node, ROOT, Routes};
 use crate::spec::{CompareOp, JsonType, Pick, Quantifier};
 use crate::time::timestamp_of;
 
@@ -57,6 +57,7 @@ impl RuleSet {
             not_evaluated: vec![false; self.rules.len()],
             bindings: None,
             captured: Vec::new(),
+            routes: Routes::default(),
         };
         let mut findings: Vec<(usize, Finding)> = Vec::new();
         let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
@@ -125,7 +126,7 @@ impl RuleSet {
             for captured in &evaluator.captured {
                 values.push(captured.iter().map(|node| node.value).collect());
             }
-            let mut evidence = to_evidence(&evidence);
+            let mut evidence = to_evidence(&evidence, &evaluator.routes);
             let omitted_evidence = evidence.len().saturating_sub(MAX_EVIDENCE);
             evidence.truncate(MAX_EVIDENCE);
             findings.push((
@@ -199,11 +200,11 @@ fn trace(
 }
 
 /// Evidence without repeats, paths rendered.
-fn to_evidence(nodes: &[Node<'_>]) -> Vec<Evidence> {
+fn to_evidence(nodes: &[Node<'_>], routes: &Routes<'_>) -> Vec<Evidence> {
     let mut seen = HashSet::new();
     let mut out = Vec::with_capacity(nodes.len());
     for node in nodes {
-        let path = node.normalized_path();
+        let path = routes.normalized_path(node.route);
         if seen.insert((node.doc, path.clone())) {
             out.push(Evidence {
                 document: node.doc.to_owned(),
@@ -228,6 +229,8 @@ struct Evaluator<'a> {
     bindings: Option<(Node<'a>, Node<'a>)>,
     /// Per capture (`as:`) of the rule being evaluated, the values that passed.
     captured: Vec<Vec<Node<'a>>>,
+    /// Every route walked in this evaluation.
+    routes: Routes<'a>,
 }
 
 struct Outcome<'a> {
@@ -285,25 +288,30 @@ impl<'a> Evaluator<'a> {
                 let base = Node {
                     doc: name,
                     value,
-                    route: Vec::new(),
+                    route: ROOT,
                 };
-                reference.path.select(&base, &mut out);
+                reference.path.select(base, &mut self.routes, &mut out);
             }
             Scope::Context => {
                 let base = Node {
                     doc: "context",
                     value: &self.bundle.context,
-                    route: Vec::new(),
+                    route: ROOT,
                 };
-                reference.path.select(&base, &mut out);
+                reference.path.select(base, &mut self.routes, &mut out);
             }
             Scope::Source(id) => {
-                for base in self.source(*id)?.iter() {
-                    reference.path.select(base, &mut out);
+                let bases = self.source(*id)?;
+                for base in bases.iter() {
+                    reference.path.select(*base, &mut self.routes, &mut out);
                 }
             }
-            Scope::Left => reference.path.select(&self.bindings.as_ref()?.0, &mut out),
-            Scope::Right => reference.path.select(&self.bindings.as_ref()?.1, &mut out),
+            Scope::Left => reference
+                .path
+                .select(self.bindings?.0, &mut self.routes, &mut out),
+            Scope::Right => reference
+                .path
+                .select(self.bindings?.1, &mut self.routes, &mut out),
         }
         Some(out)
     }
@@ -317,6 +325,7 @@ impl<'a> Evaluator<'a> {
     fn condition(&mut self, cond: &'a Cond) -> Outcome<'a> {
         match &cond.kind {
             CondKind::All(items) => {
+                let checkpoint = self.checkpoint();
                 let mut evidence = Vec::new();
                 let mut children = Vec::new();
                 let mut pass = true;
@@ -334,6 +343,8 @@ impl<'a> Evaluator<'a> {
                 }
                 if !pass {
                     evidence.clear();
+                    // A failed `all` captures nothing, even when explaining evaluates on.
+                    self.rollback(&checkpoint);
                 }
                 self.finish(cond, pass, evidence, children, || None)
             }
@@ -352,7 +363,10 @@ impl<'a> Evaluator<'a> {
                 self.finish(cond, pass, evidence, children, || None)
             }
             CondKind::Not(inner) => {
+                let checkpoint = self.checkpoint();
                 let outcome = self.condition(inner);
+                // What passed under a `not` is not what the rule found.
+                self.rollback(&checkpoint);
                 let children = outcome.trace.into_iter().collect();
                 self.finish(cond, !outcome.pass, Vec::new(), children, || None)
             }
@@ -382,6 +396,18 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The outcome, with its trace when explaining. `note` runs only when explaining.
+    /// How many values each capture holds now.
+    fn checkpoint(&self) -> Vec<usize> {
+        self.captured.iter().map(Vec::len).collect()
+    }
+
+    /// Forgets values captured since `checkpoint`.
+    fn rollback(&mut self, checkpoint: &[usize]) {
+        for (captured, length) in self.captured.iter_mut().zip(checkpoint) {
+            captured.truncate(*length);
+        }
+    }
+
     fn finish(
         &self,
         cond: &Cond,
@@ -407,7 +433,7 @@ impl<'a> Evaluator<'a> {
             test: cond.description.clone(),
             result: pass,
             note: note(),
-            seen: to_evidence(&seen[..seen.len().min(MAX_SEEN)]),
+            seen: to_evidence(&seen[..seen.len().min(MAX_SEEN)], &self.routes),
             children,
         });
         Outcome {
@@ -558,8 +584,8 @@ impl<'a> Evaluator<'a> {
                 total += 1;
                 if compare_values(compare.op, l.value, r.value, compare.tolerance) {
                     passed += 1;
-                    passing.push(l.clone());
-                    passing.push(r.clone());
+                    passing.push(*l);
+                    passing.push(*r);
                 }
             }
         }
@@ -576,16 +602,16 @@ impl<'a> Evaluator<'a> {
     fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome<'a> {
         let left = self.non_null(&join.left);
         let right = self.non_null(&join.right);
-        let key_of = |node: &Node<'a>| {
+        let key_of = |node: Node<'a>, routes: &mut Routes<'a>| {
             let mut keys = Vec::new();
-            join.on.select(node, &mut keys);
+            join.on.select(node, routes, &mut keys);
             keys.into_iter().find(|key| !key.value.is_null())
         };
         // Right elements by key, so that pairing is linear; pairs keep document order.
         let mut by_key: std::collections::HashMap<JoinKey, Vec<(usize, Node<'a>)>> =
             std::collections::HashMap::new();
         for (index, r) in right.iter().enumerate() {
-            if let Some(key) = key_of(r) {
+            if let Some(key) = key_of(*r, &mut self.routes) {
                 by_key
                     .entry(JoinKey::of(key.value))
                     .or_default()
@@ -597,23 +623,29 @@ impl<'a> Evaluator<'a> {
         let mut total = 0;
         let mut passed = 0;
         for l in &left {
-            let Some(left_key) = key_of(l) else { continue };
+            let Some(left_key) = key_of(*l, &mut self.routes) else {
+                continue;
+            };
             let Some(matches) = by_key.get(&JoinKey::of(left_key.value)) else {
                 continue;
             };
             for (index, right_key) in matches {
                 let r = &right[*index];
                 total += 1;
-                let outer = self.bindings.replace((l.clone(), r.clone()));
+                let outer = self.bindings.replace((*l, *r));
+                let checkpoint = self.checkpoint();
                 let outcome = self.condition(&join.where_);
+                if !outcome.pass {
+                    self.rollback(&checkpoint);
+                }
                 self.bindings = outer;
                 if children.len() < MAX_SEEN {
                     children.extend(outcome.trace);
                 }
                 if outcome.pass {
                     passed += 1;
-                    evidence.push(left_key.clone());
-                    evidence.push(right_key.clone());
+                    evidence.push(left_key);
+                    evidence.push(*right_key);
                     evidence.extend(outcome.evidence);
                 }
             }

@@ -88,20 +88,45 @@ pub(crate) enum Seg<'a> {
     Raw(String),
 }
 
-/// A value found in a document, with the route to it.
-#[derive(Debug, Clone)]
-pub(crate) struct Node<'a> {
-    /// The document (or `context`) the value is in.
-    pub(crate) doc: &'a str,
-    pub(crate) value: &'a Value,
-    pub(crate) route: Vec<Seg<'a>>,
+/// Where a value sits: an index into [`Routes`]. `ROOT` is the document itself.
+pub(crate) type RouteId = u32;
+
+/// The document root's route.
+pub(crate) const ROOT: RouteId = 0;
+
+/// The routes walked during one evaluation, as a tree of segments with parent links: a
+/// node's route is one number, and its normalized path is rebuilt only when it is output.
+#[derive(Debug)]
+pub(crate) struct Routes<'a> {
+    links: Vec<(RouteId, Seg<'a>)>,
 }
 
-impl Node<'_> {
-    /// The RFC 9535 normalized path, such as `$['accounts'][0]['balances']`.
-    pub(crate) fn normalized_path(&self) -> String {
+impl Default for Routes<'_> {
+    fn default() -> Self {
+        Routes {
+            links: vec![(ROOT, Seg::Raw(String::new()))],
+        }
+    }
+}
+
+impl<'a> Routes<'a> {
+    /// The route `parent` followed by `segment`.
+    pub(crate) fn push(&mut self, parent: RouteId, segment: Seg<'a>) -> RouteId {
+        self.links.push((parent, segment));
+        RouteId::try_from(self.links.len() - 1).unwrap_or(ROOT)
+    }
+
+    /// The RFC 9535 normalized path of a route, such as `$['accounts'][0]['balances']`.
+    pub(crate) fn normalized_path(&self, route: RouteId) -> String {
+        let mut segments = Vec::new();
+        let mut at = route;
+        while at != ROOT {
+            let (parent, segment) = &self.links[at as usize];
+            segments.push(segment);
+            at = *parent;
+        }
         let mut out = String::from("$");
-        for segment in &self.route {
+        for segment in segments.into_iter().rev() {
             match segment {
                 Seg::Key(key) => {
                     out.push_str("['");
@@ -125,6 +150,15 @@ impl Node<'_> {
         }
         out
     }
+}
+
+/// A value found in a document, with the route to it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Node<'a> {
+    /// The document (or `context`) the value is in.
+    pub(crate) doc: &'a str,
+    pub(crate) value: &'a Value,
+    pub(crate) route: RouteId,
 }
 
 /// Why a JSONPath was refused, with the 1-based column in the path text when known.
@@ -179,22 +213,25 @@ impl CompiledPath {
     }
 
     /// Appends to `out` every value this path selects below `base`.
-    pub(crate) fn select<'a>(&self, base: &Node<'a>, out: &mut Vec<Node<'a>>) {
+    pub(crate) fn select<'a>(
+        &self,
+        base: Node<'a>,
+        routes: &mut Routes<'a>,
+        out: &mut Vec<Node<'a>>,
+    ) {
         match &self.kind {
-            PathKind::Steps(steps) => {
-                let mut route = base.route.clone();
-                walk(steps, base.doc, base.value, &mut route, out);
-            }
+            PathKind::Steps(steps) => walk(steps, base, routes, out),
             PathKind::General(query) => {
                 let Ok(found) = jsonpath_rust::query::js_path_process(query, base.value) else {
                     return;
                 };
                 for found in found {
-                    let mut route = base.route.clone();
                     let suffix = found.path.strip_prefix('$').unwrap_or(&found.path);
-                    if !suffix.is_empty() {
-                        route.push(Seg::Raw(suffix.to_owned()));
-                    }
+                    let route = if suffix.is_empty() {
+                        base.route
+                    } else {
+                        routes.push(base.route, Seg::Raw(suffix.to_owned()))
+                    };
                     out.push(Node {
                         doc: base.doc,
                         value: found.val,
@@ -206,66 +243,61 @@ impl CompiledPath {
     }
 }
 
-fn walk<'a>(
-    steps: &[Step],
-    doc: &'a str,
-    value: &'a Value,
-    route: &mut Vec<Seg<'a>>,
-    out: &mut Vec<Node<'a>>,
-) {
+fn walk<'a>(steps: &[Step], at: Node<'a>, routes: &mut Routes<'a>, out: &mut Vec<Node<'a>>) {
     let Some((step, rest)) = steps.split_first() else {
-        out.push(Node {
-            doc,
-            value,
-            route: route.clone(),
-        });
+        out.push(at);
         return;
     };
+    let child =
+        |value: &'a Value, segment: Seg<'a>, routes: &mut Routes<'a>, out: &mut Vec<Node<'a>>| {
+            let route = routes.push(at.route, segment);
+            walk(
+                rest,
+                Node {
+                    doc: at.doc,
+                    value,
+                    route,
+                },
+                routes,
+                out,
+            );
+        };
     match step {
         Step::Union(items) => {
             for item in items {
                 let mut found = Vec::new();
-                walk(std::slice::from_ref(item), doc, value, route, &mut found);
+                walk(std::slice::from_ref(item), at, routes, &mut found);
                 for node in found {
-                    let mut inner_route = node.route;
-                    walk(rest, doc, node.value, &mut inner_route, out);
+                    walk(rest, node, routes, out);
                 }
             }
         }
         Step::Key(key) => {
-            if let Some((key, child)) = value.as_object().and_then(|o| o.get_key_value(key)) {
-                route.push(Seg::Key(key));
-                walk(rest, doc, child, route, out);
-                route.pop();
+            if let Some((key, value)) = at.value.as_object().and_then(|o| o.get_key_value(key)) {
+                child(value, Seg::Key(key), routes, out);
             }
         }
         Step::Index(index) => {
-            if let Some(items) = value.as_array() {
+            if let Some(items) = at.value.as_array() {
                 let resolved = if *index < 0 {
                     items.len().checked_sub(index.unsigned_abs() as usize)
                 } else {
                     usize::try_from(*index).ok().filter(|i| *i < items.len())
                 };
                 if let Some(i) = resolved {
-                    route.push(Seg::Index(i));
-                    walk(rest, doc, &items[i], route, out);
-                    route.pop();
+                    child(&items[i], Seg::Index(i), routes, out);
                 }
             }
         }
-        Step::Wildcard => match value {
+        Step::Wildcard => match at.value {
             Value::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    route.push(Seg::Index(i));
-                    walk(rest, doc, child, route, out);
-                    route.pop();
+                for (i, value) in items.iter().enumerate() {
+                    child(value, Seg::Index(i), routes, out);
                 }
             }
             Value::Object(map) => {
-                for (key, child) in map {
-                    route.push(Seg::Key(key));
-                    walk(rest, doc, child, route, out);
-                    route.pop();
+                for (key, value) in map {
+                    child(value, Seg::Key(key), routes, out);
                 }
             }
             _ => {}
@@ -283,12 +315,13 @@ mod tests {
         let base = Node {
             doc: "d",
             value,
-            route: Vec::new(),
+            route: ROOT,
         };
+        let mut routes = Routes::default();
         let mut out = Vec::new();
-        compiled.select(&base, &mut out);
+        compiled.select(base, &mut routes, &mut out);
         out.iter()
-            .map(|n| (n.normalized_path(), n.value.clone()))
+            .map(|n| (routes.normalized_path(n.route), n.value.clone()))
             .collect()
     }
 

@@ -8,6 +8,7 @@
 //! read), so indexes and normalized paths are unchanged. Evaluating a projected bundle gives
 //! exactly the diagnosis the full bundle gives: a property test checks it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -329,6 +330,37 @@ impl<'de> Visitor<'de> for DocumentsSeed<'_> {
     }
 }
 
+/// An object key, borrowed from the input when it has no escapes.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+
+    fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(value))
+    }
+
+    fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(value.to_owned()))
+    }
+
+    fn visit_string<E>(self, value: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(value))
+    }
+}
+
 static SKELETON: Keep = Keep::Some {
     members: BTreeMap::new(),
     any: None,
@@ -410,11 +442,12 @@ impl<'de> Visitor<'de> for ValueVisitor<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
-            match self.members.get(&key).or(self.any) {
+        // Keys are borrowed from the input where they can be: skipped members cost nothing.
+        while let Some(key) = map.next_key_seed(KeySeed)? {
+            match self.members.get(key.as_ref()).or(self.any) {
                 Some(keep) => {
                     let value = map.next_value_seed(ValueSeed(keep))?;
-                    out.insert(key, value);
+                    out.insert(key.into_owned(), value);
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
