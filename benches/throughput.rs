@@ -71,7 +71,7 @@ fn throughput(c: &mut Criterion) {
                     vec![Input::Jsonl(path.clone())],
                     &mut std::io::sink(),
                     &options,
-                    &mut |_, _| {},
+                    &mut |_, _, _| {},
                 )
                 .unwrap();
                 assert_eq!(report.records, count);

@@ -46,6 +46,21 @@ pub struct Source {
     pub line: Option<u64>,
 }
 
+/// Input bytes of the files among `inputs`, when every input is a file (so that progress
+/// can show a share and an estimate of the time left).
+pub fn total_bytes(inputs: &[Input]) -> Option<u64> {
+    inputs
+        .iter()
+        .map(|input| match input {
+            Input::Jsonl(path) | Input::BundleFile(path) => {
+                fs::metadata(path).ok().map(|m| m.len())
+            }
+            Input::Unusable(..) => Some(0),
+            Input::Stdin | Input::BundleDir(_) => None,
+        })
+        .sum()
+}
+
 /// Classifies arguments: `-`, `.jsonl`/`.ndjson` files, other files, bundle directories, and
 /// directory trees (searched for bundle directories, in name order).
 pub fn expand_inputs(arguments: &[PathBuf]) -> Vec<Input> {
@@ -130,6 +145,8 @@ enum Payload {
 struct Record {
     source: Source,
     payload: Payload,
+    /// Input bytes the record took (for progress).
+    bytes: u64,
 }
 
 /// Reads records from inputs in order.
@@ -157,7 +174,8 @@ impl Records {
                 self.lines = None;
                 None
             }
-            Ok(_) => {
+            Ok(read) => {
+                let bytes = read as u64;
                 while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
                     buffer.pop();
                 }
@@ -171,6 +189,7 @@ impl Records {
                 Some(Record {
                     source: at,
                     payload,
+                    bytes,
                 })
             }
             Err(error) => {
@@ -178,6 +197,7 @@ impl Records {
                 Some(Record {
                     source: at,
                     payload: Payload::Failed(format!("reading stopped: {error}")),
+                    bytes: 0,
                 })
             }
         }
@@ -231,9 +251,14 @@ impl Iterator for Records {
                     (path.display().to_string(), Payload::Failed(message))
                 }
             };
+            let bytes = match &payload {
+                Payload::Json(text) => text.len() as u64,
+                _ => 0,
+            };
             return Some(Record {
                 source: source(&file),
                 payload,
+                bytes,
             });
         }
     }
@@ -317,7 +342,7 @@ pub fn run(
     inputs: Vec<Input>,
     out: &mut dyn Write,
     options: &BatchOptions,
-    observe: &mut dyn FnMut(&Source, &Outcome),
+    observe: &mut dyn FnMut(&Source, &Outcome, u64),
 ) -> Result<RunReport> {
     let mut report = RunReport::default();
     let projection = rules.projection();
@@ -329,7 +354,7 @@ pub fn run(
                 report.failed += 1;
             }
             out.write_all(&processed.text)?;
-            observe(&processed.source, &processed.outcome);
+            observe(&processed.source, &processed.outcome, processed.bytes);
             Ok(())
         };
     if options.threads <= 1 {
@@ -408,6 +433,7 @@ struct Processed {
     source: Source,
     text: Vec<u8>,
     outcome: Outcome,
+    bytes: u64,
 }
 
 fn process(
@@ -416,6 +442,7 @@ fn process(
     record: Record,
     options: &BatchOptions,
 ) -> Processed {
+    let bytes = record.bytes;
     let bundle = match record.payload {
         Payload::Json(text) => parse_bundle(&text, projection),
         Payload::Dir(path) => input::read_bundle(&path).map_err(|e| format!("{e:#}")),
@@ -423,7 +450,7 @@ fn process(
     };
     let bundle = match bundle {
         Ok(bundle) => bundle,
-        Err(message) => return failed(record.source, &message, options.format),
+        Err(message) => return failed(record.source, &message, options.format, bytes),
     };
     let (as_of, as_of_source) = match (options.as_of, bundle.as_of) {
         (Some(as_of), _) => (as_of, AsOfSource::Flag),
@@ -474,6 +501,7 @@ fn process(
         source: record.source,
         text,
         outcome: Outcome::Diagnosed(Box::new(diagnosis)),
+        bytes,
     }
 }
 
@@ -510,7 +538,7 @@ fn parse_bundle(text: &str, projection: &Projection) -> Result<Bundle, String> {
     }
 }
 
-fn failed(source: Source, message: &str, format: RecordFormat) -> Processed {
+fn failed(source: Source, message: &str, format: RecordFormat, bytes: u64) -> Processed {
     let mut text = Vec::new();
     match format {
         RecordFormat::Jsonl => {
@@ -532,5 +560,6 @@ fn failed(source: Source, message: &str, format: RecordFormat) -> Processed {
         source,
         text,
         outcome: Outcome::Failed,
+        bytes,
     }
 }

@@ -301,15 +301,27 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
     let mut summary = Summary::default();
     let fail_on = args.fail_on.map(FailOn::severity);
     let mut failing_finding = false;
+    let progress = progress_bar(batch::total_bytes(&inputs));
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    let report = batch::run(&rule_set, inputs, &mut out, &options, &mut |_, outcome| {
-        if let Outcome::Diagnosed(diagnosis) = outcome {
-            failing_finding |=
-                fail_on.is_some_and(|limit| diagnosis.findings.iter().any(|f| f.severity <= limit));
-        }
-        summary.add(outcome);
-    })?;
+    let report = batch::run(
+        &rule_set,
+        inputs,
+        &mut out,
+        &options,
+        &mut |_, outcome, bytes| {
+            match progress.length() {
+                Some(_) => progress.inc(bytes),
+                None => progress.inc(1),
+            }
+            if let Outcome::Diagnosed(diagnosis) = outcome {
+                failing_finding |= fail_on
+                    .is_some_and(|limit| diagnosis.findings.iter().any(|f| f.severity <= limit));
+            }
+            summary.add(outcome);
+        },
+    )?;
+    progress.finish_and_clear();
     if report.output_closed {
         return Ok(ExitCode::SUCCESS);
     }
@@ -338,6 +350,29 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A progress bar on stderr when it is a terminal, hidden otherwise: bytes with a share and
+/// the time left when the input size is known, else a count of bundles and their rate.
+fn progress_bar(total: Option<u64>) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let (bar, template) = match total {
+        Some(total) => (
+            indicatif::ProgressBar::new(total),
+            "{bar:30} {percent:>3}% {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+        ),
+        None => (
+            indicatif::ProgressBar::no_length(),
+            "{spinner} {pos} bundles ({per_sec}, {elapsed})",
+        ),
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style);
+    }
+    bar
 }
 
 fn palette(color: Color) -> render::Palette {

@@ -31,8 +31,10 @@ const RESERVED: [&str; 3] = ["context", "left", "right"];
 
 /// Parses, validates and compiles rules files into one [`RuleSet`].
 ///
-/// Sources and named conditions are shared by all files; parameters apply to the rules of the
-/// file that declares them. Every problem in every file is reported at once.
+/// Files are layered in the order given: sources, named conditions and labels are shared by
+/// all files; file-level parameters too, a later file's value replacing an earlier one; a
+/// file's `overrides` change rules of any loaded file. Every problem in every file is
+/// reported at once.
 pub fn compile(files: &[RuleText<'_>]) -> Result<RuleSet, RuleErrors> {
     let mut problems = Vec::new();
     let mut parsed = Vec::new();
