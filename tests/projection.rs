@@ -149,7 +149,7 @@ proptest! {
 
 #[test]
 fn only_objects_are_bundles() {
-    for text in ["[]", "null", "1", "\"x\"", "[{}]"] {
+    for text in ["[]", "null", "1", "\"x\"", "[{}]", "{}!", "{} {}"] {
         assert!(Bundle::from_json(text).is_err(), "{text}");
         assert!(
             support::default_rules()

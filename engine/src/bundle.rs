@@ -94,6 +94,10 @@ impl Bundle {
                     message: format!("not a valid bundle: {}", error.inner()),
                 }
             })?;
+        deserializer.end().map_err(|error| BundleError {
+            field: String::new(),
+            message: format!("not a valid bundle: {error}: a bundle is one JSON object"),
+        })?;
         Bundle::from_spec(spec)
     }
 }
