@@ -168,3 +168,49 @@ rules:
         );
     }
 }
+
+#[test]
+fn captures_hold_only_passing_values_and_failed_joins_capture_nothing() {
+    let rules = r#"
+rules:
+  - id: none-quantifier
+    title: None
+    severity: info
+    when: { path: "d:$.codes[*]", equals: Z, quantifier: none, as: c }
+    message: "c={c|or:none}"
+  - id: missing
+    title: Missing
+    severity: info
+    when: { path: "d:$.gone", missing: true, as: m }
+    message: "m={m|or:none}"
+  - id: failed-join
+    title: Failed join
+    severity: info
+    when:
+      any:
+        - join:
+            left: "d:$.l[*]"
+            right: "d:$.r[*]"
+            on: $.id
+            quantifier: all
+            where: { path: "left:$.v", equals: 1, as: j }
+        - { path: "d:$.num", equals: 3 }
+    message: "j={j|or:none}"
+  - id: empties
+    title: Empties
+    severity: info
+    values: { mm: "d:$.mixed[*]" }
+    when: { path: "d:$.num", equals: 3 }
+    message: "mm={mm}"
+"#;
+    let bundle = json!({"documents": {"d": {
+        "codes": ["A", "B"], "gone": null, "num": 3, "mixed": [[], "x", ""],
+        "l": [{"id": 1, "v": 1}, {"id": 2, "v": 2}], "r": [{"id": 1}, {"id": 2}]
+    }}});
+    let messages: Vec<String> = diagnose(rules, bundle)
+        .findings
+        .into_iter()
+        .map(|f| f.message)
+        .collect();
+    assert_eq!(messages, ["c=none", "m=none", "j=none", "mm=x"]);
+}

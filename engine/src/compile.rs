@@ -571,6 +571,14 @@ impl<'f> Compiler<'f> {
                     None => format!("the `{name}` document"),
                 };
                 self.warn_if_undeclared(scope, name, &item_field);
+                if let Some(last) = self.warnings.last_mut() {
+                    if last.field == item_field {
+                        last.message = last.message.replace(
+                            "so this can never match",
+                            "so this rule can never be evaluated",
+                        );
+                    }
+                }
                 self.read_documents.insert(name.clone());
                 (Scope::Document(name.clone()), capture)
             };

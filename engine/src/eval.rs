@@ -506,7 +506,12 @@ impl<'a> Evaluator<'a> {
                 }
             }
         };
-        if let (true, Some(index)) = (pass, test.capture) {
+        // A capture holds values that passed: none for `missing` or `quantifier: none`.
+        let captures_values = match &test.check {
+            Check::Exists(wanted) => *wanted,
+            Check::Values(_, quant) => !matches!(quant, Quant::None),
+        };
+        if let (true, true, Some(index)) = (pass, captures_values, test.capture) {
             self.captured[index].extend(evidence.iter().cloned());
         }
         let note = || note.map(str::to_owned);
@@ -600,6 +605,7 @@ impl<'a> Evaluator<'a> {
     }
 
     fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome<'a> {
+        let checkpoint = self.checkpoint();
         let left = self.non_null(&join.left);
         let right = self.non_null(&join.right);
         let key_of = |node: Node<'a>, routes: &mut Routes<'a>| {
@@ -653,6 +659,7 @@ impl<'a> Evaluator<'a> {
         let pass = quantified(join.quantifier, passed, total);
         if !pass || join.quantifier == Quantifier::None {
             evidence.clear();
+            self.rollback(&checkpoint);
         }
         let note = || (total == 0).then(|| "no pair of elements had equal keys".to_owned());
         self.finish(cond, pass, evidence, children, note)

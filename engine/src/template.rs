@@ -140,11 +140,16 @@ impl Template {
                     let mut rendered: Vec<String> = Vec::with_capacity(found.len());
                     for value in found {
                         let text = render_one(value, filters.time, as_of);
-                        if !rendered.contains(&text) {
+                        if !text.is_empty() && !rendered.contains(&text) {
                             rendered.push(text);
                         }
                     }
-                    out.push_str(&rendered.join(", "));
+                    if rendered.is_empty() {
+                        // Only empty strings or lists: show the fallback.
+                        out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
+                    } else {
+                        out.push_str(&rendered.join(", "));
+                    }
                 }
             }
         }
