@@ -7,11 +7,11 @@
 //! that cannot be read or parsed yields an error record in its place: the output has exactly
 //! one record per input record.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::fs::{self, File};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::{TryRecvError, sync_channel};
 
 use anyhow::Result;
 use balance_doctor_engine::{Bundle, BundleSpec, Diagnosis, EvaluateOptions, Projection, RuleSet};
@@ -390,23 +390,75 @@ pub fn run(
                 }
             }
         });
-        for batch in receiver {
-            let processed: Vec<Processed> = pool.install(|| {
-                batch
-                    .into_par_iter()
-                    .map(|record| process(rules, projection, record, options))
-                    .collect()
-            });
-            for item in processed {
-                if let Err(error) = emit(item, out, &mut report) {
+        // Up to two chunks are evaluated on the pool while this thread writes the finished
+        // ones in order, so workers do not wait for the output.
+        let (done_sender, done_receiver) = std::sync::mpsc::channel::<(u64, Vec<Processed>)>();
+        let mut finished: BTreeMap<u64, Vec<Processed>> = BTreeMap::new();
+        let (mut submitted, mut written) = (0u64, 0u64);
+        pool.in_place_scope(|work| {
+            let mut write_next = |finished: &mut BTreeMap<u64, Vec<Processed>>,
+                                  written: &mut u64,
+                                  report: &mut RunReport|
+             -> io::Result<()> {
+                while let Some(processed) = finished.remove(written) {
+                    for item in processed {
+                        emit(item, out, report)?;
+                    }
+                    out.flush()?;
+                    *written += 1;
+                }
+                Ok(())
+            };
+            let mut reading = true;
+            loop {
+                // Write what has finished, in order.
+                while let Ok((sequence, processed)) = done_receiver.try_recv() {
+                    finished.insert(sequence, processed);
+                }
+                if let Err(error) = write_next(&mut finished, &mut written, &mut report) {
+                    // Stop reading; the chunks in flight finish and are dropped.
+                    drop(receiver);
                     return closed_or(error, report);
                 }
+                if !reading && submitted == written {
+                    return Ok(report);
+                }
+                let in_flight = submitted - written;
+                let next = if !reading || in_flight >= 2 {
+                    None
+                } else if in_flight == 0 {
+                    // Nothing to write: wait for input.
+                    Some(receiver.recv().map_err(|_| TryRecvError::Disconnected))
+                } else {
+                    Some(receiver.try_recv())
+                };
+                match next {
+                    Some(Ok(batch)) => {
+                        let done = done_sender.clone();
+                        let sequence = submitted;
+                        work.spawn(move |_| {
+                            let processed = batch
+                                .into_par_iter()
+                                .map(|record| process(rules, projection, record, options))
+                                .collect();
+                            let _ = done.send((sequence, processed));
+                        });
+                        submitted += 1;
+                    }
+                    Some(Err(TryRecvError::Disconnected)) => reading = false,
+                    // Input not ready or enough in flight: wait a little for a result.
+                    Some(Err(TryRecvError::Empty)) | None => {
+                        if in_flight > 0 {
+                            if let Ok((sequence, processed)) =
+                                done_receiver.recv_timeout(std::time::Duration::from_millis(2))
+                            {
+                                finished.insert(sequence, processed);
+                            }
+                        }
+                    }
+                }
             }
-            if let Err(error) = out.flush() {
-                return closed_or(error, report);
-            }
-        }
-        Ok(report)
+        })
     })
 }
 
