@@ -493,13 +493,21 @@ fn test(
     })
 }
 
-fn check(files: &[PathBuf]) -> Result<ExitCode> {
+/// Resolves `extends` and compiles: the number of files loaded and the outcome.
+fn compile_files(
+    files: &[PathBuf],
+) -> Result<(usize, Result<RuleSet, balance_doctor_engine::RuleErrors>)> {
     let texts = input::resolve_rule_files(files)?;
     let sources: Vec<_> = texts
         .iter()
         .map(|(name, text)| input::rule_text(name, text))
         .collect();
-    match balance_doctor_engine::compile(&sources) {
+    Ok((texts.len(), balance_doctor_engine::compile(&sources)))
+}
+
+fn check(files: &[PathBuf]) -> Result<ExitCode> {
+    let (loaded, compiled) = compile_files(files)?;
+    match compiled {
         Ok(rule_set) => {
             for warning in rule_set.warnings() {
                 eprintln!("warning: {warning}");
@@ -511,7 +519,7 @@ fn check(files: &[PathBuf]) -> Result<ExitCode> {
             println!(
                 "{} rule(s) in {} file(s): no problems found{warnings}",
                 rule_set.rules().len(),
-                texts.len()
+                loaded
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -532,12 +540,7 @@ fn check(files: &[PathBuf]) -> Result<ExitCode> {
 
 /// Compiles the given rule files, or the embedded pack when none is given.
 fn load_rules(files: &[PathBuf]) -> Result<RuleSet> {
-    let texts = input::resolve_rule_files(files)?;
-    let sources: Vec<_> = texts
-        .iter()
-        .map(|(name, text)| input::rule_text(name, text))
-        .collect();
-    match balance_doctor_engine::compile(&sources) {
+    match compile_files(files)?.1 {
         Ok(rule_set) => Ok(rule_set),
         Err(errors) => bail!(
             "the rules have {} problem(s):\n{errors}\nrun `balance-doctor rules check <FILE>` after fixing them",

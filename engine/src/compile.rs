@@ -101,6 +101,33 @@ struct Scoped<'s> {
     captures: Vec<String>,
 }
 
+impl<'s> Scoped<'s> {
+    fn new(file: usize, rule: Option<&'s str>, params: &'s BTreeMap<String, Value>) -> Self {
+        Scoped {
+            file,
+            rule,
+            params,
+            in_join: false,
+            bindings: false,
+            named_stack: Vec::new(),
+            fired: HashSet::new(),
+            captures: Vec::new(),
+        }
+    }
+
+    /// Allows `left:`/`right:`, for named conditions checked alone.
+    fn with_bindings(mut self) -> Self {
+        self.bindings = true;
+        self
+    }
+
+    /// Starts inside the named condition `name`, for cycle reports.
+    fn naming(mut self, stack: Vec<String>) -> Self {
+        self.named_stack = stack;
+        self
+    }
+}
+
 impl<'f> Compiler<'f> {
     fn new(files: &'f [ParsedFile]) -> Self {
         Compiler {
@@ -288,16 +315,7 @@ impl<'f> Compiler<'f> {
                     self.problem(file_index, None, &field, message);
                     continue;
                 }
-                let mut scope = Scoped {
-                    file: file_index,
-                    rule: None,
-                    params: &no_params,
-                    in_join: false,
-                    bindings: false,
-                    named_stack: Vec::new(),
-                    fired: HashSet::new(),
-                    captures: Vec::new(),
-                };
+                let mut scope = Scoped::new(file_index, None, &no_params);
                 if let Some(reference) = self.compile_ref(&mut scope, text, &field) {
                     labels.insert(name.clone(), reference);
                 }
@@ -340,16 +358,7 @@ impl<'f> Compiler<'f> {
                     format!("`{key}` needs at least one reference such as `item_get:$.item`"),
                 );
             }
-            let mut scope = Scoped {
-                file: file_index,
-                rule: None,
-                params: &no_params,
-                in_join: false,
-                bindings: false,
-                named_stack: Vec::new(),
-                fired: HashSet::new(),
-                captures: Vec::new(),
-            };
+            let mut scope = Scoped::new(file_index, None, &no_params);
             let refs: Vec<Ref> = candidates
                 .iter()
                 .enumerate()
@@ -460,16 +469,7 @@ impl<'f> Compiler<'f> {
                 overridden_by.push(name);
             }
         }
-        let mut scope = Scoped {
-            file: file_index,
-            rule: Some(rule_id),
-            params: &params,
-            in_join: false,
-            bindings: false,
-            named_stack: Vec::new(),
-            fired: HashSet::new(),
-            captures: Vec::new(),
-        };
+        let mut scope = Scoped::new(file_index, Some(rule_id), &params);
         let requires = self.compile_requires(&mut scope, field, &spec.requires);
         let mut values = Vec::new();
         for (name, text) in &spec.values {
@@ -1383,17 +1383,10 @@ impl<'f> Compiler<'f> {
                 continue;
             }
             let params = &self.params.clone();
-            let mut scope = Scoped {
-                file,
-                rule: None,
-                params,
-                // `left:`/`right:` can only be judged where the condition is used.
-                in_join: false,
-                bindings: true,
-                named_stack: vec![name.to_owned()],
-                fired: HashSet::new(),
-                captures: Vec::new(),
-            };
+            // `left:`/`right:` can only be judged where the condition is used.
+            let mut scope = Scoped::new(file, None, params)
+                .with_bindings()
+                .naming(vec![name.to_owned()]);
             let before = self.problems.len();
             self.compile_cond(&mut scope, spec, &format!("conditions.{name}"));
             // Parameters may be supplied by the rules that use the condition.
