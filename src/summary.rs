@@ -271,6 +271,16 @@ fn bar(items: u64, max: u64) -> String {
     out
 }
 
+/// `error 14 (31.8%), warning 16 (36.4%), ...`
+fn severities(report: &SummaryReport) -> String {
+    let parts: Vec<String> = report
+        .severities
+        .iter()
+        .map(|s| format!("{} {} ({})", s.severity, s.items, percent(s.share)))
+        .collect();
+    parts.join(", ")
+}
+
 fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
@@ -306,12 +316,7 @@ pub fn human(report: &SummaryReport) -> String {
         let _ = writeln!(out, "(no rule fired)");
     }
     let _ = writeln!(out);
-    let severities: Vec<String> = report
-        .severities
-        .iter()
-        .map(|s| format!("{} {} ({})", s.severity, s.items, percent(s.share)))
-        .collect();
-    let _ = writeln!(out, "worst finding per item: {}", severities.join(", "));
+    let _ = writeln!(out, "worst finding per item: {}", severities(report));
     if let Some(primary) = &report.primary_cause {
         let _ = writeln!(
             out,
@@ -383,12 +388,7 @@ pub fn markdown(report: &SummaryReport) -> String {
         let _ = writeln!(out, "```");
     }
     let _ = writeln!(out);
-    let severities: Vec<String> = report
-        .severities
-        .iter()
-        .map(|s| format!("{} {} ({})", s.severity, s.items, percent(s.share)))
-        .collect();
-    let _ = writeln!(out, "Worst finding per item: {}.", severities.join(", "));
+    let _ = writeln!(out, "Worst finding per item: {}.", severities(report));
     if let Some(primary) = &report.primary_cause {
         let _ = writeln!(
             out,

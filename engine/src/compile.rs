@@ -952,7 +952,11 @@ impl<'f> Compiler<'f> {
             CondKind::Not(_) => "not".to_owned(),
             CondKind::Named(name, _) => format!("condition {name}"),
             CondKind::Fired(_) => format!("fired {}", spec.fired.as_deref().unwrap_or_default()),
-            CondKind::Test(test) => format!("{} {}", test.target.text, test.expected),
+            CondKind::Test(test) => format!(
+                "{} {}",
+                test.target.text,
+                describe_expectation(spec, scope.params)
+            ),
             CondKind::Compare(compare) => format!(
                 "{} {} {}",
                 compare.left.text,
@@ -1114,7 +1118,6 @@ impl<'f> Compiler<'f> {
             capture,
             if_absent: spec.if_absent.unwrap_or(false),
             if_missing: spec.if_missing,
-            expected: describe_expectation(spec, scope.params),
         })
     }
 

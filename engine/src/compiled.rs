@@ -151,8 +151,6 @@ pub(crate) struct Test {
     pub(crate) capture: Option<usize>,
     pub(crate) if_absent: bool,
     pub(crate) if_missing: Option<bool>,
-    /// Compact text of the expectation, for traces: `one_of ["A","B"]`.
-    pub(crate) expected: String,
 }
 
 #[derive(Debug)]
