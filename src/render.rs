@@ -183,6 +183,9 @@ pub fn human(
             for missing in &trace.missing {
                 writeln!(out, "    missing {}: {}", missing.name, missing.capture)?;
             }
+            if let Some(by) = &trace.superseded_by {
+                writeln!(out, "    stood down: {by} fired and supersedes it")?;
+            }
             if let Some(condition) = &trace.condition {
                 write_trace(out, condition, 2)?;
             }
@@ -229,6 +232,7 @@ fn outcome(outcome: RuleOutcome) -> &'static str {
         RuleOutcome::Silent => "silent",
         RuleOutcome::NotEvaluated => "not evaluated",
         RuleOutcome::Disabled => "disabled",
+        RuleOutcome::Superseded => "superseded",
     }
 }
 
@@ -342,6 +346,9 @@ pub fn markdown(
             writeln!(out, "{} ({})", trace.rule, outcome(trace.outcome))?;
             for missing in &trace.missing {
                 writeln!(out, "  missing {}: {}", missing.name, missing.capture)?;
+            }
+            if let Some(by) = &trace.superseded_by {
+                writeln!(out, "  stood down: {by} fired and supersedes it")?;
             }
             if let Some(condition) = &trace.condition {
                 write_trace(out, condition, 1)?;

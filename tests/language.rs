@@ -214,3 +214,158 @@ rules:
         .collect();
     assert_eq!(messages, ["c=none", "m=none", "j=none", "mm=x"]);
 }
+
+#[test]
+fn first_captured_of_stops_at_the_first_captured_document_and_pick_keeps_the_last() {
+    let rules = r#"
+sources:
+  state:
+    first_captured_of: ["item_get:$.item.error.error_code", "body:$.error_code", "latest_hook:$.error.error_code"]
+  latest_hook:
+    all_of: ["webhooks:$[?@.webhook_type == 'ITEM']"]
+    pick: last
+rules:
+  - id: broken
+    title: Broken
+    severity: error
+    when: { path: "state:$", exists: true, as: code }
+    message: "code {code}"
+"#;
+    let fired = |bundle: serde_json::Value| {
+        diagnose(rules, bundle)
+            .findings
+            .first()
+            .map(|f| f.message.clone())
+    };
+    // A captured, healthy /item/get is the authority: the body's code is not the Item's state.
+    let healthy = json!({"item": {"error": null}});
+    let body = json!({"error_code": "RATE_LIMIT_EXCEEDED"});
+    assert_eq!(
+        fired(json!({"documents": {"item_get": healthy, "body": body}})),
+        None
+    );
+    // Without /item/get, the next captured candidate speaks.
+    assert_eq!(
+        fired(json!({"documents": {"body": body}})).as_deref(),
+        Some("code RATE_LIMIT_EXCEEDED")
+    );
+    // With neither, the last ITEM webhook speaks: an error, then a repair, is a repair.
+    let error = json!({"webhook_type": "ITEM", "webhook_code": "ERROR", "error": {"error_code": "ITEM_LOGIN_REQUIRED"}});
+    let repaired = json!({"webhook_type": "ITEM", "webhook_code": "LOGIN_REPAIRED"});
+    assert_eq!(
+        fired(json!({"documents": {"webhooks": [error, repaired]}})),
+        None
+    );
+    assert_eq!(
+        fired(json!({"documents": {"webhooks": [repaired, error]}})).as_deref(),
+        Some("code ITEM_LOGIN_REQUIRED")
+    );
+}
+
+#[test]
+fn a_rule_that_fires_makes_the_rules_it_supersedes_stand_down() {
+    let rules = r#"
+rules:
+  - id: general
+    title: General
+    severity: error
+    when: { path: "body:$.error_code", exists: true }
+    message: general
+  - id: specific
+    title: Specific
+    severity: warning
+    supersedes: [general]
+    when: { path: "body:$.error_code", equals: RATE_LIMIT_EXCEEDED }
+    message: specific
+  - id: after
+    title: After
+    severity: info
+    when: { fired: general }
+    message: after
+"#;
+    let ids = |code: &str| {
+        diagnose(rules, json!({"documents": {"body": {"error_code": code}}}))
+            .findings
+            .iter()
+            .map(|f| f.rule.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids("RATE_LIMIT_EXCEEDED"), ["specific"]);
+    assert_eq!(ids("ITEM_LOCKED"), ["general", "after"]);
+    let rule_set = compile(&[RuleText {
+        name: "inline.yaml",
+        text: rules,
+    }])
+    .unwrap();
+    let bundle = Bundle::from_json(
+        &json!({"documents": {"body": {"error_code": "RATE_LIMIT_EXCEEDED"}}}).to_string(),
+    )
+    .unwrap();
+    let explained = rule_set.evaluate_with(
+        &bundle,
+        "2026-11-20T12:00:00Z".parse().unwrap(),
+        &balance_doctor_engine::EvaluateOptions { explain: true },
+    );
+    let general = explained
+        .explain
+        .unwrap()
+        .into_iter()
+        .find(|t| t.rule == "general")
+        .unwrap();
+    assert_eq!(general.superseded_by.as_deref(), Some("specific"));
+}
+
+#[test]
+fn supersedes_names_are_checked() {
+    let text = r#"
+rules:
+  - id: one
+    title: One
+    severity: info
+    supersedes: [tow, one]
+    when: { path: "a:$", exists: true }
+    message: one
+  - id: two
+    title: Two
+    severity: info
+    supersedes: [one]
+    when: { path: "a:$", exists: true }
+    message: two
+"#;
+    let error = compile(&[RuleText {
+        name: "inline.yaml",
+        text,
+    }])
+    .unwrap_err()
+    .to_string();
+    assert!(
+        error.contains("unknown rule `tow`: did you mean `two`?"),
+        "{error}"
+    );
+    assert!(error.contains("cannot supersede itself"), "{error}");
+}
+
+#[test]
+fn money_differences_are_exact() {
+    let rules = r#"
+rules:
+  - id: differs
+    title: Differs
+    severity: warning
+    when:
+      compare: { left: "a:$.current", op: differs, right: "b:$.current", tolerance: 0.01 }
+    message: differs
+"#;
+    let fires = |a: f64, b: f64| {
+        !diagnose(
+            rules,
+            json!({"documents": {"a": {"current": a}, "b": {"current": b}}}),
+        )
+        .findings
+        .is_empty()
+    };
+    assert!(!fires(110.00, 110.01));
+    assert!(!fires(110.01, 110.00));
+    assert!(fires(110.00, 110.02));
+    assert!(!fires(0.1 + 0.2, 0.3));
+}

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::compiled::{
     Check, Compare, Cond, CondKind, Join, NumCmp, Op, Quant, Ref, Requirement, Rule, RuleSet,
-    Scope, Source, Test,
+    Scope, Source, SourceMode, Test,
 };
 use crate::error::{Problem, RuleErrors};
 use crate::load::{self, ParsedFile, closest};
@@ -172,6 +172,7 @@ impl<'f> Compiler<'f> {
             }
         }
         self.check_unused_conditions();
+        self.link_supersedes(&mut rules, &mut dependencies);
         let evaluation_order = self.order_rules(&rules, &dependencies);
         let rules = rules.into_iter().map(|(rule, _)| rule).collect();
         let mut seen = HashSet::new();
@@ -337,20 +338,32 @@ impl<'f> Compiler<'f> {
         for (name, _, file_index) in named {
             let spec = &self.files[file_index].spec.sources[name];
             let field = format!("sources.{name}");
-            let (first_only, candidates, key) = match (&spec.first_of, &spec.all_of) {
-                (Some(list), None) => (true, list.as_slice(), "first_of"),
-                (None, Some(list)) => (false, list.as_slice(), "all_of"),
+            let given: Vec<(SourceMode, &Vec<String>, &str)> = [
+                (SourceMode::FirstFound, &spec.first_of, "first_of"),
+                (
+                    SourceMode::FirstCaptured,
+                    &spec.first_captured_of,
+                    "first_captured_of",
+                ),
+                (SourceMode::All, &spec.all_of, "all_of"),
+            ]
+            .into_iter()
+            .filter_map(|(mode, list, key)| list.as_ref().map(|list| (mode, list, key)))
+            .collect();
+            let (mode, candidates, key) = match given.as_slice() {
+                [(mode, list, key)] => (*mode, list.as_slice(), *key),
                 _ => {
                     self.problem(
                         file_index,
                         None,
                         &field,
-                        "a source needs exactly one of `first_of` or `all_of`".to_owned(),
+                        "a source needs exactly one of `first_of`, `first_captured_of` or `all_of`"
+                            .to_owned(),
                     );
-                    (true, &[][..], "first_of")
+                    (SourceMode::FirstFound, &[][..], "first_of")
                 }
             };
-            if candidates.is_empty() && (spec.first_of.is_some() != spec.all_of.is_some()) {
+            if candidates.is_empty() && given.len() == 1 {
                 self.problem(
                     file_index,
                     None,
@@ -375,8 +388,9 @@ impl<'f> Compiler<'f> {
                     .collect(),
             );
             compiled.push(Source {
-                first_only,
+                mode,
                 candidates: refs,
+                pick: spec.pick,
             });
         }
         if let Some(cycle) = find_cycle(&edges) {
@@ -529,6 +543,7 @@ impl<'f> Compiler<'f> {
                 remediation: spec.remediation.clone(),
                 references: spec.references.clone(),
                 requires,
+                superseded_by: Vec::new(),
                 values,
                 captures,
                 when: when?,
@@ -611,7 +626,8 @@ impl<'f> Compiler<'f> {
         out: &mut Vec<String>,
     ) {
         let spec = &self.files[file].spec.sources[name];
-        for text in spec.first_of.iter().chain(spec.all_of.iter()).flatten() {
+        let lists = [&spec.first_of, &spec.first_captured_of, &spec.all_of];
+        for text in lists.into_iter().flatten().flatten() {
             let Some((reference, path)) = text.split_once(':') else {
                 continue;
             };
@@ -1260,7 +1276,7 @@ impl<'f> Compiler<'f> {
             left: left?,
             right: right?,
             op: compare.op,
-            tolerance: tolerance?,
+            tolerance: crate::number::Tolerance::new(tolerance?)?,
             quantifier: compare.quantifier.unwrap_or_default(),
             if_missing: compare.if_missing.unwrap_or(false),
         })
@@ -1407,7 +1423,58 @@ impl<'f> Compiler<'f> {
         }
     }
 
-    /// Evaluation order: a rule after every rule it tests with `fired`; file order otherwise.
+    /// Resolves every rule's `supersedes` list: each listed rule learns which rules make it
+    /// stand down, and is evaluated after them.
+    fn link_supersedes(&mut self, rules: &mut [(Rule, bool)], dependencies: &mut [HashSet<usize>]) {
+        if rules.len() != self.rule_ids.len() {
+            return;
+        }
+        let files = self.files;
+        for (file_index, file) in files.iter().enumerate() {
+            for (spec, rule_index) in file.spec.rules.iter().zip(&file.rule_indexes) {
+                let Some(&by) = self.rule_ids.get(spec.id.as_str()) else {
+                    continue;
+                };
+                for (position, id) in spec.supersedes.iter().enumerate() {
+                    let field = format!("rules[{rule_index}].supersedes[{position}]");
+                    let Some(&target) = self.rule_ids.get(id.as_str()) else {
+                        if self.left_out(id) {
+                            continue;
+                        }
+                        let known: Vec<&str> = self.rule_ids.keys().copied().collect();
+                        let hint = closest(id, &known)
+                            .map(|best| format!("did you mean `{best}`?"))
+                            .unwrap_or_else(|| {
+                                "use the id of a rule in the loaded files".to_owned()
+                            });
+                        self.problem(
+                            file_index,
+                            Some(&spec.id),
+                            &field,
+                            format!("unknown rule `{id}`: {hint}"),
+                        );
+                        continue;
+                    };
+                    if target == by {
+                        self.problem(
+                            file_index,
+                            Some(&spec.id),
+                            &field,
+                            "a rule cannot supersede itself: remove this entry".to_owned(),
+                        );
+                        continue;
+                    }
+                    if !rules[target].0.superseded_by.contains(&by) {
+                        rules[target].0.superseded_by.push(by);
+                    }
+                    dependencies[target].insert(by);
+                }
+            }
+        }
+    }
+
+    /// Evaluation order: a rule after every rule it tests with `fired` and every rule that
+    /// supersedes it; file order otherwise.
     fn order_rules(
         &mut self,
         rules: &[(Rule, bool)],
@@ -1434,7 +1501,7 @@ impl<'f> Compiler<'f> {
                 file,
                 Some(ids[0]),
                 &format!("{field}.when"),
-                format!("rules depend on each other through `fired` in a cycle: {}: remove one of these `fired` tests", ids.join(" -> ")),
+                format!("rules depend on each other through `fired` or `supersedes` in a cycle: {}: remove one of these `fired` tests or `supersedes` entries", ids.join(" -> ")),
             );
             return (0..rules.len()).collect();
         }

@@ -77,6 +77,8 @@ pub(crate) struct Rule {
     pub(crate) remediation: Vec<String>,
     pub(crate) references: Vec<String>,
     pub(crate) requires: Vec<Requirement>,
+    /// Rules whose firing makes this one stand down (they `supersede` it).
+    pub(crate) superseded_by: Vec<usize>,
     /// Named values for the message and the evidence.
     pub(crate) values: Vec<(String, Ref)>,
     /// Names of the tests' captures (`as:`), in the order their indexes refer to.
@@ -96,8 +98,20 @@ pub(crate) struct Requirement {
 
 #[derive(Debug)]
 pub(crate) struct Source {
-    pub(crate) first_only: bool,
+    pub(crate) mode: SourceMode,
     pub(crate) candidates: Vec<Ref>,
+    pub(crate) pick: Option<crate::spec::Pick>,
+}
+
+/// How a source combines its candidates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SourceMode {
+    /// `first_of`: the first candidate that finds a non-null value.
+    FirstFound,
+    /// `first_captured_of`: the first candidate whose document or source is present.
+    FirstCaptured,
+    /// `all_of`: every candidate's values.
+    All,
 }
 
 /// Where a reference starts.
@@ -212,7 +226,7 @@ pub(crate) struct Compare {
     pub(crate) left: Ref,
     pub(crate) right: Ref,
     pub(crate) op: CompareOp,
-    pub(crate) tolerance: f64,
+    pub(crate) tolerance: crate::number::Tolerance,
     pub(crate) quantifier: crate::spec::Quantifier,
     pub(crate) if_missing: bool,
 }

@@ -135,6 +135,9 @@ pub struct RuleTrace {
     /// What was missing, for rules not evaluated.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<MissingInput>,
+    /// The rule that fired and made this one stand down, for superseded rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
     /// The condition tree with each node's result, for evaluated rules.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<ConditionTrace>,
@@ -152,6 +155,8 @@ pub enum RuleOutcome {
     NotEvaluated,
     /// The rule is switched off (`enabled: false`).
     Disabled,
+    /// A rule that `supersedes` it fired, so it stood down without being evaluated.
+    Superseded,
 }
 
 /// One condition's result in an explanation.

@@ -11,12 +11,14 @@ use serde_json::Value;
 
 use crate::bundle::Bundle;
 use crate::compiled::{
-    Check, Compare, Cond, CondKind, Join, Op, Quant, Ref, Requirement, RuleSet, Scope, Test,
+    Check, Compare, Cond, CondKind, Join, Op, Quant, Ref, Requirement, RuleSet, Scope, SourceMode,
+    Test,
 };
 use crate::diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
     RuleOutcome, RuleTrace, UnreadDocument,
 };
+use crate::number::Tolerance;
 use crate::path::{Node, ROOT, Routes};
 use crate::spec::{CompareOp, JsonType, Pick, Quantifier};
 use crate::time::timestamp_of;
@@ -70,6 +72,14 @@ impl RuleSet {
                         index,
                         trace(&rule.id, RuleOutcome::Disabled, Vec::new(), None),
                     ));
+                }
+                continue;
+            }
+            if let Some(&by) = rule.superseded_by.iter().find(|&&by| evaluator.fired[by]) {
+                if options.explain {
+                    let mut stood_down = trace(&rule.id, RuleOutcome::Superseded, Vec::new(), None);
+                    stood_down.superseded_by = Some(self.rules[by].id.clone());
+                    traces.push((index, stood_down));
                 }
                 continue;
             }
@@ -195,6 +205,7 @@ fn trace(
         rule: rule.to_owned(),
         outcome,
         missing,
+        superseded_by: None,
         condition,
     }
 }
@@ -270,9 +281,19 @@ impl<'a> Evaluator<'a> {
             present = true;
             let before = out.len();
             out.extend(nodes.into_iter().filter(|n| !n.value.is_null()));
-            if source.first_only && out.len() > before {
-                break;
+            match source.mode {
+                SourceMode::FirstFound if out.len() > before => break,
+                SourceMode::FirstCaptured => break,
+                _ => {}
             }
+        }
+        match source.pick {
+            Some(Pick::First) => out.truncate(1),
+            Some(Pick::Last) => {
+                let keep = out.len().saturating_sub(1);
+                out.drain(..keep);
+            }
+            None => {}
         }
         let resolved: Option<Rc<[Node<'a>]>> = present.then(|| out.into());
         self.sources[id] = Some(resolved.clone());
@@ -587,7 +608,7 @@ impl<'a> Evaluator<'a> {
         for l in &left {
             for r in &right {
                 total += 1;
-                if compare_values(compare.op, l.value, r.value, compare.tolerance) {
+                if compare_values(compare.op, l.value, r.value, &compare.tolerance) {
                     passed += 1;
                     passing.push(*l);
                     passing.push(*r);
@@ -695,15 +716,15 @@ pub(crate) fn compare_name(op: CompareOp) -> &'static str {
     }
 }
 
-fn compare_values(op: CompareOp, left: &Value, right: &Value, tolerance: f64) -> bool {
+fn compare_values(op: CompareOp, left: &Value, right: &Value, tolerance: &Tolerance) -> bool {
     let numbers = left.as_f64().zip(right.as_f64());
     match op {
-        CompareOp::Equals => match numbers {
-            Some((l, r)) => (l - r).abs() <= tolerance,
+        CompareOp::Equals => match crate::number::distance(left, right) {
+            Some(distance) => distance.within(tolerance),
             None => left == right,
         },
-        CompareOp::Differs => match numbers {
-            Some((l, r)) => (l - r).abs() > tolerance,
+        CompareOp::Differs => match crate::number::distance(left, right) {
+            Some(distance) => !distance.within(tolerance),
             None => left != right,
         },
         CompareOp::Gt => numbers.is_some_and(|(l, r)| l > r),

@@ -56,6 +56,7 @@ mod diagnosis;
 mod error;
 mod eval;
 mod load;
+mod number;
 mod path;
 mod positions;
 mod projection;

@@ -87,7 +87,7 @@ pub struct RuleOverride {
     pub params: BTreeMap<String, serde_json::Value>,
 }
 
-/// A named source. Exactly one of `first_of` and `all_of` is given.
+/// A named source. Exactly one of `first_of`, `first_captured_of` and `all_of` is given.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
@@ -100,6 +100,15 @@ pub struct SourceSpec {
     /// References whose matches are all taken, in order (a union).
     #[serde(default)]
     pub all_of: Option<Vec<String>>,
+    /// References tried in order; the first whose document (or source) was captured wins,
+    /// whatever it matches, even nothing: a captured document is the authority, and later
+    /// candidates are only read when it is absent.
+    #[serde(default)]
+    pub first_captured_of: Option<Vec<String>>,
+    /// Keep only the first or the last value found (for example the most recent of a list of
+    /// webhooks, oldest first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pick: Option<Pick>,
 }
 
 /// How bad a finding is.
@@ -171,6 +180,10 @@ pub struct RuleSpec {
     /// Documents or sources that must be present for the rule to be evaluated at all.
     #[serde(default)]
     pub requires: Vec<String>,
+    /// Ids of rules (in any loaded file) that stand down when this rule fires: a more specific
+    /// cause takes the place of a general one. The listed rules are evaluated after this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supersedes: Vec<String>,
     /// Parameters with their defaults, usable as `$name` in conditions and `{name}` in the message.
     #[serde(default)]
     pub params: BTreeMap<String, serde_json::Value>,

@@ -4,6 +4,8 @@
 //! - `age`: a timestamp as its distance before `as_of` (`3 days`);
 //! - `relative`: a timestamp relative to `as_of` (`in 3 days`, `2 hours ago`);
 //! - `oldest` / `newest`: of several timestamps, only the earliest / the latest;
+//! - `minus:<name>`: each number minus the number at the same position of value `<name>`, exactly
+//!   in decimal and signed (`+43.17`): the difference between paired amounts;
 //! - `or:<text>`: the text to show when the value is missing (default `unknown`).
 //!
 //! `{{` and `}}` stand for literal braces.
@@ -31,6 +33,8 @@ enum Part {
 #[derive(Debug, Clone, Default)]
 struct Filters {
     time: Option<TimeFilter>,
+    /// Index of the value to subtract, position by position.
+    minus: Option<usize>,
     pick: Option<Extreme>,
     fallback: Option<String>,
 }
@@ -119,6 +123,7 @@ impl Template {
                 Part::Text(text) | Part::Constant(text) => out.push_str(text),
                 Part::Value(index, filters) => {
                     let mut found = values.get(*index).map(Vec::as_slice).unwrap_or_default();
+                    let rendered_differences: Vec<&Value>;
                     let extreme;
                     if let Some(pick) = filters.pick {
                         let stamped = found
@@ -131,6 +136,17 @@ impl Template {
                         if let Some((_, value)) = &extreme {
                             found = std::slice::from_ref(value);
                         }
+                    }
+                    let differences: Vec<Value>;
+                    if let Some(other) = filters.minus {
+                        let other = values.get(other).map(Vec::as_slice).unwrap_or_default();
+                        differences = found
+                            .iter()
+                            .zip(other)
+                            .filter_map(|(left, right)| difference(left, right))
+                            .collect();
+                        rendered_differences = differences.iter().collect();
+                        found = &rendered_differences;
                     }
                     if found.is_empty() {
                         out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
@@ -168,14 +184,25 @@ fn parse_placeholder(inner: &str, lookup: &impl Fn(&str) -> Option<Name>) -> Res
             "relative" => filters.time = Some(TimeFilter::Relative),
             "oldest" => filters.pick = Some(Extreme::Oldest),
             "newest" => filters.pick = Some(Extreme::Newest),
-            other => match other.strip_prefix("or:") {
-                Some(text) => filters.fallback = Some(text.to_owned()),
-                None => {
+            other => {
+                if let Some(text) = other.strip_prefix("or:") {
+                    filters.fallback = Some(text.to_owned());
+                } else if let Some(subtrahend) = other.strip_prefix("minus:") {
+                    let subtrahend = subtrahend.trim();
+                    match lookup(subtrahend) {
+                        Some(Name::Value(index)) => filters.minus = Some(index),
+                        _ => {
+                            return Err(format!(
+                                "`minus:{subtrahend}` in `{{{inner}}}` names no value of this rule: name a value under `values:` or an `as:` capture"
+                            ));
+                        }
+                    }
+                } else {
                     return Err(format!(
-                        "unknown filter `{other}` in `{{{inner}}}`: use `age`, `relative`, `oldest`, `newest` or `or:<text>`"
+                        "unknown filter `{other}` in `{{{inner}}}`: use `age`, `relative`, `oldest`, `newest`, `minus:<name>` or `or:<text>`"
                     ));
                 }
-            },
+            }
         }
     }
     match lookup(name) {
@@ -185,6 +212,21 @@ fn parse_placeholder(inner: &str, lookup: &impl Fn(&str) -> Option<Name>) -> Res
             "`{{{inner}}}` names `{name}`, which is neither a value nor a parameter of this rule: declare it under `values:` or `params:`"
         )),
     }
+}
+
+/// `left - right` as an exact, signed decimal string (`+43.17`), when both are numbers.
+fn difference(left: &Value, right: &Value) -> Option<Value> {
+    let (l, r) = (
+        crate::number::decimal(left)?,
+        crate::number::decimal(right)?,
+    );
+    let difference = l.checked_sub(r)?.normalize();
+    let sign = if difference.is_sign_positive() && !difference.is_zero() {
+        "+"
+    } else {
+        ""
+    };
+    Some(Value::String(format!("{sign}{difference}")))
 }
 
 fn render_one(value: &Value, time: Option<TimeFilter>, as_of: Timestamp) -> String {
@@ -225,6 +267,8 @@ mod tests {
             "when" => Some(Name::Value(0)),
             "codes" => Some(Name::Value(1)),
             "times" => Some(Name::Value(2)),
+            "cached" => Some(Name::Value(3)),
+            "live" => Some(Name::Value(4)),
             "limit" => Some(Name::Param(json!("48h"))),
             _ => None,
         }
@@ -245,6 +289,18 @@ mod tests {
             text,
             "{x} updated 3 days ago (3 days ago), codes none, limit 48h, first 10 days"
         );
+    }
+
+    #[test]
+    fn differences_are_exact_and_signed() {
+        let template = Template::parse("{cached|minus:live|or:none}", lookup).unwrap();
+        let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        let (a, b, c, d) = (json!(110.01), json!(110.0), json!(2141.45), json!(2184.62));
+        let text = template.render(&[vec![], vec![], vec![], vec![&a, &c], vec![&b, &d]], as_of);
+        assert_eq!(text, "+0.01, -43.17");
+        let text = template.render(&[vec![], vec![], vec![], vec![&a], vec![]], as_of);
+        assert_eq!(text, "none");
+        assert!(Template::parse("{cached|minus:limit}", lookup).is_err());
     }
 
     #[test]

@@ -1,0 +1,118 @@
+//! Exact decimal arithmetic for numbers read from JSON and YAML.
+//!
+//! Money amounts are written in decimal (`110.01`) but stored by serde_json as binary floats,
+//! where `110.01 - 110.00` is `0.010000000000005116`. Differences and tolerances are therefore
+//! computed on the shortest decimal text that reads back as the same float, which is the text
+//! the capture most likely held; numbers too large for a decimal fall back to floats.
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde_json::{Number, Value};
+
+/// The exact decimal a JSON number stands for, when it fits in 28 significant digits.
+pub(crate) fn decimal(value: &Value) -> Option<Decimal> {
+    match value {
+        Value::Number(number) => decimal_of_number(number),
+        _ => None,
+    }
+}
+
+fn decimal_of_number(number: &Number) -> Option<Decimal> {
+    if let Some(integer) = number.as_i64() {
+        return Some(Decimal::from(integer));
+    }
+    if let Some(integer) = number.as_u64() {
+        return Some(Decimal::from(integer));
+    }
+    decimal_of_f64(number.as_f64()?)
+}
+
+/// The decimal whose shortest text reads back as `value` (`0.1` for the float nearest 0.1).
+pub(crate) fn decimal_of_f64(value: f64) -> Option<Decimal> {
+    if !value.is_finite() {
+        return None;
+    }
+    // `Display` for f64 prints the shortest text that round-trips, without an exponent.
+    Decimal::from_str(&value.to_string()).ok()
+}
+
+/// `|left - right|`, exactly when both are decimals, else in floating point.
+pub(crate) enum Distance {
+    Exact(Decimal),
+    Approximate(f64),
+}
+
+/// The distance between two JSON numbers, or `None` when either is not a number.
+pub(crate) fn distance(left: &Value, right: &Value) -> Option<Distance> {
+    if let (Some(l), Some(r)) = (decimal(left), decimal(right)) {
+        if let Some(difference) = l.checked_sub(r) {
+            return Some(Distance::Exact(difference.abs()));
+        }
+    }
+    let (l, r) = (left.as_f64()?, right.as_f64()?);
+    Some(Distance::Approximate((l - r).abs()))
+}
+
+impl Distance {
+    /// Whether the distance is at most `tolerance`.
+    pub(crate) fn within(&self, tolerance: &Tolerance) -> bool {
+        match self {
+            Distance::Exact(distance) => *distance <= tolerance.exact,
+            Distance::Approximate(distance) => *distance <= tolerance.approximate,
+        }
+    }
+}
+
+/// A compiled `tolerance`, as a decimal and as a float for numbers beyond decimals.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tolerance {
+    exact: Decimal,
+    approximate: f64,
+}
+
+impl Tolerance {
+    /// The tolerance `value` (not negative, finite), or `None` when it has no decimal form.
+    pub(crate) fn new(value: f64) -> Option<Tolerance> {
+        Some(Tolerance {
+            exact: decimal_of_f64(value)?,
+            approximate: value,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn within(left: Value, right: Value, tolerance: f64) -> bool {
+        distance(&left, &right)
+            .unwrap()
+            .within(&Tolerance::new(tolerance).unwrap())
+    }
+
+    #[test]
+    fn a_cent_is_within_a_cent() {
+        // As floats, 110.01 - 110.00 is 0.010000000000005116, more than 0.01.
+        assert!((110.01_f64 - 110.00_f64).abs() > 0.01);
+        assert!(within(json!(110.01), json!(110.00), 0.01));
+        assert!(within(json!(110.00), json!(110.01), 0.01));
+        assert!(!within(json!(110.00), json!(110.02), 0.01));
+        assert!(within(json!(0.3), json!(0.1), 0.2));
+        assert!(within(json!(-5), json!(-5.0), 0.0));
+        assert!(!within(json!(1_000_000.01), json!(1_000_000), 0.0));
+    }
+
+    #[test]
+    fn huge_numbers_fall_back_to_floats() {
+        assert!(within(json!(1e300), json!(1e300), 0.0));
+        assert!(!within(json!(1e300), json!(-1e300), 1.0));
+        assert!(within(json!(u64::MAX), json!(u64::MAX), 0.0));
+    }
+
+    #[test]
+    fn only_numbers_have_a_distance() {
+        assert!(distance(&json!("1"), &json!(1)).is_none());
+        assert!(distance(&Value::Null, &json!(1)).is_none());
+    }
+}
