@@ -19,7 +19,7 @@ fn every_fixture_diagnosis_matches_its_snapshot() {
 
 #[test]
 fn the_default_pack_passes_its_own_test_cases_with_full_coverage() {
-    let files = [support::root().join("rules/tests/default.test.yaml")];
+    let files = support::default_case_files();
     let report = balance_doctor::testing::run(support::default_rules(), &files).unwrap();
     let failures: Vec<String> = report
         .cases
@@ -42,7 +42,7 @@ fn every_fixture_has_a_test_case() {
                 .cases
                 .iter()
                 .any(|case| case.bundle.as_deref() == Some(wanted.as_str())),
-            "fixtures/{name} has no case in rules/tests/default.test.yaml"
+            "fixtures/{name} has no case in rules/tests/*.test.yaml"
         );
     }
 }

@@ -113,8 +113,13 @@ fn item_get() -> impl Strategy<Value = Value> {
         optional_time(),
         prop_oneof![Just(Value::Null), Just(json!("https://example.com/hook")), Just(json!(""))],
         prop_oneof![Just("background"), Just("user_present_required")],
+        (
+            optional_time(),
+            optional_time(),
+            prop::sample::select(vec!["ins_3", "ins_109508"]),
+        ),
     )
-        .prop_map(|(code, products, success, failure, consent, webhook, update_type)| {
+        .prop_map(|(code, products, success, failure, consent, webhook, update_type, (created, investments, institution))| {
             let error = if code.is_null() {
                 Value::Null
             } else {
@@ -125,12 +130,23 @@ fn item_get() -> impl Strategy<Value = Value> {
                 "item": {"item_id": "item-generated", "error": error, "products": products,
                          "billed_products": products, "available_products": [],
                          "webhook": webhook, "consent_expiration_time": consent,
-                         "update_type": update_type},
+                         "update_type": update_type, "created_at": created,
+                         "institution_id": institution},
                 "status": {"transactions": {"last_successful_update": success,
-                                            "last_failed_update": failure}},
+                                            "last_failed_update": failure},
+                           "investments": {"last_successful_update": investments,
+                                           "last_failed_update": null}},
                 "request_id": "req"
             })
         })
+}
+
+/// /accounts/balance/get as Capital One answers it: `last_updated_datetime` on each balance.
+fn realtime_accounts(seed: f64) -> Value {
+    json!({"accounts": [
+        {"account_id": "acc-1", "balances": {"current": seed, "available": seed,
+         "last_updated_datetime": timestamp((seed as i64) % 100)}}
+    ], "item": {"item_id": "item-generated", "webhook": null, "billed_products": ["auth"]}})
 }
 
 fn accounts(seed: f64) -> Value {
@@ -140,35 +156,149 @@ fn accounts(seed: f64) -> Value {
     ], "item": {"item_id": "item-generated", "webhook": null, "billed_products": ["auth"]}})
 }
 
+/// An error body, as any endpoint but /item/get answers a failed call.
+fn error_body() -> impl Strategy<Value = Value> {
+    prop::sample::select(vec![
+        ("RATE_LIMIT_EXCEEDED", "BALANCE_LIMIT"),
+        ("RATE_LIMIT_EXCEEDED", "TRANSACTIONS_REFRESH_LIMIT"),
+        ("INVALID_REQUEST", "INVALID_FIELD"),
+        ("INVALID_INPUT", "ADDITIONAL_CONSENT_REQUIRED"),
+        ("ITEM_ERROR", "PRODUCTS_NOT_SUPPORTED"),
+        ("ITEM_ERROR", "PRODUCT_NOT_READY"),
+        ("ITEM_ERROR", "ITEM_LOGIN_REQUIRED"),
+        ("INSTITUTION_ERROR", "INSTITUTION_NOT_RESPONDING"),
+        (
+            "TRANSACTIONS_ERROR",
+            "TRANSACTIONS_SYNC_MUTATION_DURING_PAGINATION",
+        ),
+        ("INVALID_RESULT", "LAST_UPDATED_DATETIME_OUT_OF_RANGE"),
+    ])
+    .prop_map(|(error_type, error_code)| {
+        json!({"error_type": error_type, "error_code": error_code, "error_code_reason": null,
+               "error_message": "generated", "display_message": null, "request_id": "req"})
+    })
+}
+
+/// A list of webhooks, oldest first, from the kinds Plaid sends about an Item.
+fn webhooks() -> impl Strategy<Value = Value> {
+    let one = prop_oneof![
+        Just(
+            json!({"webhook_type": "ITEM", "webhook_code": "ERROR", "item_id": "item-generated",
+                    "error": {"error_type": "ITEM_ERROR", "error_code": "ITEM_LOGIN_REQUIRED"},
+                    "environment": "production"})
+        ),
+        Just(
+            json!({"webhook_type": "ITEM", "webhook_code": "LOGIN_REPAIRED", "item_id": "item-generated",
+                    "environment": "production"})
+        ),
+        Just(
+            json!({"webhook_type": "ITEM", "webhook_code": "USER_ACCOUNT_REVOKED", "item_id": "item-generated",
+                    "account_id": "acc-1", "environment": "production"})
+        ),
+        Just(
+            json!({"webhook_type": "ITEM", "webhook_code": "NEW_ACCOUNTS_AVAILABLE", "item_id": "item-generated",
+                    "environment": "sandbox"})
+        ),
+        (-400i64..400).prop_map(
+            |h| json!({"webhook_type": "ITEM", "webhook_code": "PENDING_EXPIRATION",
+                    "item_id": "item-generated", "consent_expiration_time": timestamp(h)})
+        ),
+        Just(
+            json!({"webhook_type": "TRANSACTIONS", "webhook_code": "DEFAULT_UPDATE", "item_id": "item-generated",
+                    "new_transactions": 2, "error": {"error_type": "INSTITUTION_ERROR",
+                    "error_code": "INSTITUTION_DOWN"}})
+        ),
+        Just(
+            json!({"webhook_type": "TRANSACTIONS", "webhook_code": "SYNC_UPDATES_AVAILABLE",
+                    "item_id": "item-generated"})
+        ),
+    ];
+    prop::collection::vec(one, 0..4).prop_map(Value::Array)
+}
+
+/// /institutions/get_by_id with a status for logins and transactions updates.
+fn institution() -> impl Strategy<Value = Value> {
+    (
+        prop::sample::select(vec!["HEALTHY", "DEGRADED", "DOWN"]),
+        prop::sample::select(vec!["HEALTHY", "DEGRADED", "DOWN"]),
+        0.0f64..1.0,
+        prop::sample::select(vec!["NORMAL", "DELAYED", "STOPPED"]),
+    )
+        .prop_map(|(logins, updates, success, interval)| {
+            json!({"institution": {"institution_id": "ins_3", "name": "Generated Bank", "status": {
+                "item_logins": {"status": logins, "breakdown": {"success": success}},
+                "transactions_updates": {"status": updates,
+                    "breakdown": {"success": success, "refresh_interval": interval}}}}})
+        })
+}
+
 fn plaid_bundle() -> impl Strategy<Value = Value> {
     (
-        prop::option::of(item_get()),
-        prop::option::of((-1_000.0f64..1_000.0).prop_map(accounts)),
-        prop::option::of((-1_000.0f64..1_000.0).prop_map(accounts)),
-        prop::option::of(prop_oneof![
-            Just(json!("accounts_get")),
-            Just(json!("accounts_balance_get")),
-            Just(json!(42))
-        ]),
-        prop::option::of(arbitrary_json()),
+        (
+            prop::option::of(item_get()),
+            prop::option::of(prop_oneof![
+                (-1_000.0f64..1_000.0).prop_map(accounts),
+                error_body()
+            ]),
+            prop::option::of(prop_oneof![
+                (-1_000.0f64..1_000.0).prop_map(accounts),
+                (-1_000.0f64..1_000.0).prop_map(realtime_accounts),
+                error_body()
+            ]),
+            prop::option::of(prop_oneof![
+                Just(json!("accounts_get")),
+                Just(json!("accounts_balance_get")),
+                Just(json!(42))
+            ]),
+        ),
+        (
+            prop::option::of(prop_oneof![webhooks(), arbitrary_json()]),
+            prop::option::of(prop_oneof![
+                error_body(),
+                Just(
+                    json!({"transactions_update_status": "NOT_READY", "accounts": [],
+                            "added": [], "modified": [], "removed": [], "next_cursor": "",
+                            "has_more": false, "request_id": "req"})
+                )
+            ]),
+            prop::option::of(prop_oneof![
+                Just(json!({"request_id": "req"})),
+                error_body()
+            ]),
+            prop::option::of(institution()),
+            prop::option::of((-400i64..400).prop_map(timestamp)),
+        ),
     )
-        .prop_map(|(item_get, cached, realtime, source, extra)| {
-            let mut documents = Map::new();
-            if let Some(doc) = item_get {
-                documents.insert("item_get".into(), doc);
-            }
-            if let Some(doc) = cached {
-                documents.insert("accounts_get".into(), doc);
-            }
-            if let Some(doc) = realtime {
-                documents.insert("accounts_balance_get".into(), doc);
-            }
-            if let Some(doc) = extra {
-                documents.insert("webhooks".into(), doc);
-            }
-            let context = source.map_or_else(|| json!({}), |s| json!({"balance_source": s}));
-            json!({"context": context, "documents": documents})
-        })
+        .prop_map(
+            |(
+                (item_get, cached, realtime, source),
+                (hooks, sync, refresh, institution, read_at),
+            )| {
+                let mut documents = Map::new();
+                let named = [
+                    ("item_get", item_get),
+                    ("accounts_get", cached),
+                    ("accounts_balance_get", realtime),
+                    ("webhooks", hooks),
+                    ("transactions_sync", sync),
+                    ("transactions_refresh", refresh),
+                    ("institutions_get_by_id", institution),
+                ];
+                for (name, doc) in named {
+                    if let Some(doc) = doc {
+                        documents.insert(name.into(), doc);
+                    }
+                }
+                let mut context = Map::new();
+                if let Some(source) = source {
+                    context.insert("balance_source".into(), source);
+                }
+                if let Some(at) = read_at {
+                    context.insert("balance_read_at".into(), json!(at));
+                }
+                json!({"context": context, "documents": documents})
+            },
+        )
 }
 
 fn any_bundle() -> impl Strategy<Value = Value> {

@@ -24,7 +24,7 @@ fn every_default_rule_has_a_firing_and_a_near_miss_fixture() {
     for id in &rules {
         if !firing.contains_key(id) {
             gaps.push(format!(
-                "{id}: no case of rules/tests/default.test.yaml lists it under `fires`"
+                "{id}: no case of rules/tests/*.test.yaml lists it under `fires`"
             ));
         }
         if !silent.contains_key(id) {

@@ -6,6 +6,8 @@
 //! - `oldest` / `newest`: of several timestamps, only the earliest / the latest;
 //! - `minus:<name>`: each number minus the number at the same position of value `<name>`, exactly
 //!   in decimal and signed (`+43.17`): the difference between paired amounts;
+//! - `each:<pattern>`: each value shown through `<pattern>`, where `*` stands for the value
+//!   (`{product|each:/*/refresh|or:}` shows `/investments/refresh`, or nothing);
 //! - `or:<text>`: the text to show when the value is missing (default `unknown`).
 //!
 //! `{{` and `}}` stand for literal braces.
@@ -35,6 +37,8 @@ struct Filters {
     time: Option<TimeFilter>,
     /// Index of the value to subtract, position by position.
     minus: Option<usize>,
+    /// The pattern each rendered value is shown through (`*` is the value).
+    each: Option<String>,
     pick: Option<Extreme>,
     fallback: Option<String>,
 }
@@ -163,6 +167,12 @@ impl Template {
                     if rendered.is_empty() {
                         // Only empty strings or lists: show the fallback.
                         out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
+                    } else if let Some(pattern) = &filters.each {
+                        let shown: Vec<String> = rendered
+                            .iter()
+                            .map(|text| pattern.replace('*', text))
+                            .collect();
+                        out.push_str(&shown.join(", "));
                     } else {
                         out.push_str(&rendered.join(", "));
                     }
@@ -187,6 +197,8 @@ fn parse_placeholder(inner: &str, lookup: &impl Fn(&str) -> Option<Name>) -> Res
             other => {
                 if let Some(text) = other.strip_prefix("or:") {
                     filters.fallback = Some(text.to_owned());
+                } else if let Some(pattern) = other.strip_prefix("each:") {
+                    filters.each = Some(pattern.to_owned());
                 } else if let Some(subtrahend) = other.strip_prefix("minus:") {
                     let subtrahend = subtrahend.trim();
                     match lookup(subtrahend) {
@@ -199,7 +211,7 @@ fn parse_placeholder(inner: &str, lookup: &impl Fn(&str) -> Option<Name>) -> Res
                     }
                 } else {
                     return Err(format!(
-                        "unknown filter `{other}` in `{{{inner}}}`: use `age`, `relative`, `oldest`, `newest`, `minus:<name>` or `or:<text>`"
+                        "unknown filter `{other}` in `{{{inner}}}`: use `age`, `relative`, `oldest`, `newest`, `minus:<name>`, `each:<pattern>` or `or:<text>`"
                     ));
                 }
             }
@@ -301,6 +313,16 @@ mod tests {
         let text = template.render(&[vec![], vec![], vec![], vec![&a], vec![]], as_of);
         assert_eq!(text, "none");
         assert!(Template::parse("{cached|minus:limit}", lookup).is_err());
+    }
+
+    #[test]
+    fn each_shows_values_through_a_pattern_and_nothing_when_missing() {
+        let template = Template::parse("x {codes|each:/*/refresh|or:-} y", lookup).unwrap();
+        let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        let (a, b) = (json!("transactions"), json!("investments"));
+        let text = template.render(&[vec![], vec![&a, &b]], as_of);
+        assert_eq!(text, "x /transactions/refresh, /investments/refresh y");
+        assert_eq!(template.render(&[vec![], vec![]], as_of), "x - y");
     }
 
     #[test]

@@ -22,11 +22,27 @@ pub fn default_rules() -> &'static RuleSet {
     })
 }
 
-/// The default pack's test cases (`rules/tests/default.test.yaml`), which hold each
+/// The default pack's test files (`rules/tests/*.test.yaml`), in name order.
+pub fn default_case_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(root().join("rules/tests"))
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.to_string_lossy().ends_with(".test.yaml"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The default pack's test cases (every `rules/tests/*.test.yaml`), which hold each
 /// fixture's expectations.
 pub fn default_cases() -> balance_doctor::testing::TestFile {
-    balance_doctor::testing::read_test_file(&root().join("rules/tests/default.test.yaml"))
-        .unwrap_or_else(|e| panic!("{e:#}"))
+    let mut all = balance_doctor::testing::TestFile { cases: Vec::new() };
+    for file in default_case_files() {
+        let read =
+            balance_doctor::testing::read_test_file(&file).unwrap_or_else(|e| panic!("{e:#}"));
+        all.cases.extend(read.cases);
+    }
+    all
 }
 
 /// Diagnoses a fixture folder with the default pack at the bundle's own `as_of`.
