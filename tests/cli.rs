@@ -319,6 +319,21 @@ fn rule_files_extend_and_override_the_default_pack() {
     let no_webhook = finding(&personal, "no-webhook").unwrap();
     assert_eq!(no_webhook["severity"], "error");
     assert_eq!(no_webhook["source"], "<default>/rules/default.yaml");
+    // A rule in a file that extends the pack makes a pack rule stand down with `supersedes`.
+    let pack = diagnose("rules/default.yaml", "fixtures/unexplained-item-error");
+    assert!(finding(&pack, "item-error").is_some());
+    let team = diagnose(
+        "tests/compose/supersede.yaml",
+        "fixtures/unexplained-item-error",
+    );
+    assert!(finding(&team, "item-error").is_none());
+    assert!(finding(&team, "known-unsupported-bank").is_some());
+    // Elsewhere the pack rule still fires.
+    let other = diagnose(
+        "tests/compose/supersede.yaml",
+        "fixtures/mfa-change-login-required",
+    );
+    assert!(finding(&other, "reauthentication-required").is_some());
 }
 
 #[test]
