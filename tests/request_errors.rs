@@ -17,6 +17,7 @@ const REQUEST_RULES: &[&str] = &[
     "product-not-ready",
     "product-consent-required",
     "realtime-balance-lagging",
+    "request-failed-at-institution",
 ];
 
 /// (document the failed call is captured as, error_type, error_code): the request-level codes
@@ -71,6 +72,8 @@ const FAILED_CALLS: &[(&str, &str, &str)] = &[
         "PRODUCTS_NOT_SUPPORTED",
     ),
     ("investments_refresh", "RATE_LIMIT_EXCEEDED", "RATE_LIMIT"),
+    ("accounts_balance_get", "API_ERROR", "INTERNAL_SERVER_ERROR"),
+    ("transactions_sync", "API_ERROR", "PLANNED_MAINTENANCE"),
 ];
 
 fn error_body(error_type: &str, error_code: &str) -> Value {
