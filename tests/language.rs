@@ -216,11 +216,11 @@ rules:
 }
 
 #[test]
-fn first_captured_of_stops_at_the_first_captured_document_and_pick_keeps_the_last() {
+fn first_present_of_stops_at_the_first_present_path_and_pick_keeps_the_last() {
     let rules = r#"
 sources:
   state:
-    first_captured_of: ["item_get:$.item.error.error_code", "body:$.error_code", "latest_hook:$.error.error_code"]
+    first_present_of: ["item_get:$.item.error", "body:$", "latest_hook:$.error"]
   latest_hook:
     all_of: ["webhooks:$[?@.webhook_type == 'ITEM']"]
     pick: last
@@ -228,7 +228,7 @@ rules:
   - id: broken
     title: Broken
     severity: error
-    when: { path: "state:$", exists: true, as: code }
+    when: { path: "state:$.error_code", exists: true, as: code }
     message: "code {code}"
 "#;
     let fired = |bundle: serde_json::Value| {
@@ -237,21 +237,28 @@ rules:
             .first()
             .map(|f| f.message.clone())
     };
-    // A captured, healthy /item/get is the authority: the body's code is not the Item's state.
+    // A normal /item/get is the authority even when its error is null: the body's code is not
+    // the Item's state.
     let healthy = json!({"item": {"error": null}});
     let body = json!({"error_code": "RATE_LIMIT_EXCEEDED"});
     assert_eq!(
         fired(json!({"documents": {"item_get": healthy, "body": body}})),
         None
     );
-    // Without /item/get, the next captured candidate speaks.
+    // A failed /item/get (an error body, no `item`) says nothing: the next candidate speaks.
+    let failed = json!({"error_code": "INTERNAL_SERVER_ERROR"});
+    assert_eq!(
+        fired(json!({"documents": {"item_get": failed, "body": body}})).as_deref(),
+        Some("code RATE_LIMIT_EXCEEDED")
+    );
+    // Without /item/get, the next present candidate speaks.
     assert_eq!(
         fired(json!({"documents": {"body": body}})).as_deref(),
         Some("code RATE_LIMIT_EXCEEDED")
     );
     // With neither, the last ITEM webhook speaks: an error, then a repair, is a repair.
     let error = json!({"webhook_type": "ITEM", "webhook_code": "ERROR", "error": {"error_code": "ITEM_LOGIN_REQUIRED"}});
-    let repaired = json!({"webhook_type": "ITEM", "webhook_code": "LOGIN_REPAIRED"});
+    let repaired = json!({"webhook_type": "ITEM", "webhook_code": "LOGIN_REPAIRED", "error": null});
     assert_eq!(
         fired(json!({"documents": {"webhooks": [error, repaired]}})),
         None

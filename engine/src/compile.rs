@@ -341,9 +341,9 @@ impl<'f> Compiler<'f> {
             let given: Vec<(SourceMode, &Vec<String>, &str)> = [
                 (SourceMode::FirstFound, &spec.first_of, "first_of"),
                 (
-                    SourceMode::FirstCaptured,
-                    &spec.first_captured_of,
-                    "first_captured_of",
+                    SourceMode::FirstPresent,
+                    &spec.first_present_of,
+                    "first_present_of",
                 ),
                 (SourceMode::All, &spec.all_of, "all_of"),
             ]
@@ -357,7 +357,7 @@ impl<'f> Compiler<'f> {
                         file_index,
                         None,
                         &field,
-                        "a source needs exactly one of `first_of`, `first_captured_of` or `all_of`"
+                        "a source needs exactly one of `first_of`, `first_present_of` or `all_of`"
                             .to_owned(),
                     );
                     (SourceMode::FirstFound, &[][..], "first_of")
@@ -626,7 +626,7 @@ impl<'f> Compiler<'f> {
         out: &mut Vec<String>,
     ) {
         let spec = &self.files[file].spec.sources[name];
-        let lists = [&spec.first_of, &spec.first_captured_of, &spec.all_of];
+        let lists = [&spec.first_of, &spec.first_present_of, &spec.all_of];
         for text in lists.into_iter().flatten().flatten() {
             let Some((reference, path)) = text.split_once(':') else {
                 continue;

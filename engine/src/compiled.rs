@@ -108,8 +108,8 @@ pub(crate) struct Source {
 pub(crate) enum SourceMode {
     /// `first_of`: the first candidate that finds a non-null value.
     FirstFound,
-    /// `first_captured_of`: the first candidate whose document or source is present.
-    FirstCaptured,
+    /// `first_present_of`: the first candidate whose path matches anything, `null` included.
+    FirstPresent,
     /// `all_of`: every candidate's values.
     All,
 }

@@ -280,10 +280,11 @@ impl<'a> Evaluator<'a> {
             };
             present = true;
             let before = out.len();
+            let matched = !nodes.is_empty();
             out.extend(nodes.into_iter().filter(|n| !n.value.is_null()));
             match source.mode {
                 SourceMode::FirstFound if out.len() > before => break,
-                SourceMode::FirstCaptured => break,
+                SourceMode::FirstPresent if matched => break,
                 _ => {}
             }
         }

@@ -87,7 +87,7 @@ pub struct RuleOverride {
     pub params: BTreeMap<String, serde_json::Value>,
 }
 
-/// A named source. Exactly one of `first_of`, `first_captured_of` and `all_of` is given.
+/// A named source. Exactly one of `first_of`, `first_present_of` and `all_of` is given.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SourceSpec {
@@ -100,11 +100,12 @@ pub struct SourceSpec {
     /// References whose matches are all taken, in order (a union).
     #[serde(default)]
     pub all_of: Option<Vec<String>>,
-    /// References tried in order; the first whose document (or source) was captured wins,
-    /// whatever it matches, even nothing: a captured document is the authority, and later
-    /// candidates are only read when it is absent.
+    /// References tried in order; the first whose path is present (matches a value, even
+    /// `null`) wins, with its non-null values: `item_get:$.item.error` is present on a normal
+    /// /item/get, error or not, so the response is the authority, and later candidates are
+    /// only read when it is absent (not captured, or an error body without `item`).
     #[serde(default)]
-    pub first_captured_of: Option<Vec<String>>,
+    pub first_present_of: Option<Vec<String>>,
     /// Keep only the first or the last value found (for example the most recent of a list of
     /// webhooks, oldest first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
