@@ -11,11 +11,13 @@ use crate::compiled::{
     Scope, Source, Test,
 };
 use crate::error::{Problem, RuleErrors};
-use crate::load::{self, ParsedFile, closest};
+use crate::load::{self, ParsedFile};
 use crate::path::CompiledPath;
-use crate::spec::{CompareOp, ConditionSpec, Quantifier, RuleOverride, RuleSpec};
+use crate::spec::{ConditionSpec, RuleOverride, RuleSpec};
+use crate::suggest::closest;
 use crate::template::{Name, Template};
 use crate::time::parse_duration;
+use crate::vocab::{CompareOp, Quantifier};
 
 /// The text of one rules file and the name to report it under.
 #[derive(Debug, Clone, Copy)]
@@ -960,7 +962,7 @@ impl<'f> Compiler<'f> {
             CondKind::Compare(compare) => format!(
                 "{} {} {}",
                 compare.left.text,
-                crate::eval::compare_name(compare.op),
+                compare_phrase(compare.op),
                 compare.right.text
             ),
             CondKind::Join(join) => format!(
@@ -1618,10 +1620,7 @@ fn describe_expectation(spec: &ConditionSpec, params: &BTreeMap<String, Value>) 
     push("newer_than", spec.newer_than.as_ref().map(time));
     push("within_after", spec.within_after.as_ref().map(time));
     push("later_than", spec.later_than.as_ref().map(time));
-    push(
-        "type",
-        spec.json_type.map(|t| format!("{t:?}").to_lowercase()),
-    );
+    push("type", spec.json_type.map(|t| t.to_string()));
     if let Some(count) = &spec.count {
         let bounds = [
             ("=", &count.equals),
@@ -1640,12 +1639,26 @@ fn describe_expectation(spec: &ConditionSpec, params: &BTreeMap<String, Value>) 
     push("if_missing", spec.if_missing.map(|b| b.to_string()));
     let mut text = parts.join(" and ");
     if let Some(pick) = spec.pick {
-        text = format!("{} value: {text}", format!("{pick:?}").to_lowercase());
+        text = format!("{pick} value: {text}");
     }
     match spec.quantifier {
         Some(Quantifier::All) => format!("every value: {text}"),
         Some(Quantifier::None) => format!("no value: {text}"),
         _ => text,
+    }
+}
+
+/// How a comparison reads in a trace: `left > right`, `left differs from right`.
+fn compare_phrase(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Equals => "equals",
+        CompareOp::Differs => "differs from",
+        CompareOp::Gt => ">",
+        CompareOp::Gte => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Lte => "<=",
+        CompareOp::Before => "before",
+        CompareOp::After => "after",
     }
 }
 

@@ -7,8 +7,8 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::path::CompiledPath;
-use crate::spec::{CompareOp, Confidence, Severity};
 use crate::template::Template;
+use crate::vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 
 /// A compiled, immutable rule set: build it once, evaluate it on any number of bundles, from
 /// any number of threads (`Send + Sync`).
@@ -146,7 +146,7 @@ pub(crate) enum CondKind {
 pub(crate) struct Test {
     pub(crate) target: Ref,
     pub(crate) check: Check,
-    pub(crate) pick: Option<crate::spec::Pick>,
+    pub(crate) pick: Option<Pick>,
     /// Index into the rule's captures: where the passing values go.
     pub(crate) capture: Option<usize>,
     pub(crate) if_absent: bool,
@@ -204,7 +204,7 @@ pub(crate) enum Op {
     NewerThan(SignedDuration),
     WithinAfter(SignedDuration),
     LaterThan(SignedDuration),
-    Type(crate::spec::JsonType),
+    Type(JsonType),
 }
 
 #[derive(Debug)]
@@ -213,7 +213,7 @@ pub(crate) struct Compare {
     pub(crate) right: Ref,
     pub(crate) op: CompareOp,
     pub(crate) tolerance: f64,
-    pub(crate) quantifier: crate::spec::Quantifier,
+    pub(crate) quantifier: Quantifier,
     pub(crate) if_missing: bool,
 }
 
@@ -224,5 +224,5 @@ pub(crate) struct Join {
     pub(crate) on: CompiledPath,
     pub(crate) on_text: String,
     pub(crate) where_: Cond,
-    pub(crate) quantifier: crate::spec::Quantifier,
+    pub(crate) quantifier: Quantifier,
 }

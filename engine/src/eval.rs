@@ -18,8 +18,8 @@ use crate::diagnosis::{
     RuleOutcome, RuleTrace, UnreadDocument,
 };
 use crate::path::{Node, ROOT, Routes};
-use crate::spec::{CompareOp, JsonType, Pick, Quantifier};
 use crate::time::timestamp_of;
+use crate::vocab::{CompareOp, JsonType, Pick, Quantifier};
 
 /// Options for [`RuleSet::evaluate_with`].
 #[derive(Debug, Clone, Default)]
@@ -153,7 +153,7 @@ impl RuleSet {
                 let known: Vec<&str> = self.read_documents.iter().map(String::as_str).collect();
                 UnreadDocument {
                     name: name.clone(),
-                    did_you_mean: crate::load::closest(name, &known)
+                    did_you_mean: crate::suggest::closest(name, &known)
                         .or_else(|| {
                             let lower = name.to_lowercase().replace('-', "_");
                             known.iter().copied().find(|k| *k == lower)
@@ -679,19 +679,6 @@ fn absent_name(reference: &Ref) -> String {
     match reference.scope {
         Scope::Source(_) => format!("source {name} (none of its documents was captured)"),
         _ => format!("document {name}"),
-    }
-}
-
-pub(crate) fn compare_name(op: CompareOp) -> &'static str {
-    match op {
-        CompareOp::Equals => "equals",
-        CompareOp::Differs => "differs from",
-        CompareOp::Gt => ">",
-        CompareOp::Gte => ">=",
-        CompareOp::Lt => "<",
-        CompareOp::Lte => "<=",
-        CompareOp::Before => "before",
-        CompareOp::After => "after",
     }
 }
 

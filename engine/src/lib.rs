@@ -61,8 +61,10 @@ mod positions;
 mod projection;
 mod schema;
 mod spec;
+mod suggest;
 mod template;
 mod time;
+mod vocab;
 
 pub use bundle::{Bundle, BundleSpec, RESERVED_NAMES, check_document_name, parse_as_of};
 pub use compile::{RuleText, compile};
@@ -77,9 +79,9 @@ pub use load::parse_rule_file;
 pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
 pub use spec::{
-    CompareOp, CompareSpec, ConditionSpec, Confidence, CountSpec, JoinSpec, JsonType, Pick,
-    Quantifier, RuleFile, RuleOverride, RuleSpec, Severity, SourceSpec,
+    CompareSpec, ConditionSpec, CountSpec, JoinSpec, RuleFile, RuleOverride, RuleSpec, SourceSpec,
 };
+pub use vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 
 #[cfg(test)]
 mod send_sync {

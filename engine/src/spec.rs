@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
+
 /// A whole rules file: shared definitions plus the rules.
 ///
 /// ```yaml
@@ -100,44 +102,6 @@ pub struct SourceSpec {
     /// References whose matches are all taken, in order (a union).
     #[serde(default)]
     pub all_of: Option<Vec<String>>,
-}
-
-/// How bad a finding is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The Item is broken or the data cannot be trusted until something is done.
-    Error,
-    /// The balance is, or will soon be, stale; action is advised.
-    Warning,
-    /// Context that helps explain the balance's age; no action strictly needed.
-    Info,
-}
-
-impl Severity {
-    /// The lowercase name used in rules and output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-/// How sure a rule is that its cause is the real one when it fires.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    /// The captured data states the cause outright (an error code, a product list).
-    High,
-    /// The cause is inferred from timing or missing data.
-    #[default]
-    Medium,
-    /// A plausible contributor, not proof.
-    Low,
 }
 
 /// One rule: metadata, what it needs, when it fires and what it says.
@@ -295,45 +259,6 @@ pub struct ConditionSpec {
     pub json_type: Option<JsonType>,
 }
 
-/// How the matched values of a `path` test combine.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Quantifier {
-    /// At least one value passes.
-    #[default]
-    Any,
-    /// Every value passes (and there is at least one).
-    All,
-    /// No value passes.
-    None,
-}
-
-/// A JSON type, for the `type` operator (null counts as missing, so it is not one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum JsonType {
-    /// A JSON object.
-    Object,
-    /// A JSON array.
-    Array,
-    /// A JSON string.
-    String,
-    /// A JSON number.
-    Number,
-    /// `true` or `false`.
-    Boolean,
-}
-
-/// Which single value a `path` test keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Pick {
-    /// The first value matched, in document order.
-    First,
-    /// The last value matched, in document order.
-    Last,
-}
-
 /// Bounds on a count; every given bound must hold.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -374,29 +299,6 @@ pub struct CompareSpec {
     /// The result when either side matches no non-null value (default `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub if_missing: Option<bool>,
-}
-
-/// A comparison between two values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CompareOp {
-    /// Equal JSON values (numbers within `tolerance`).
-    #[default]
-    Equals,
-    /// Not equal (numbers: differ by more than `tolerance`).
-    Differs,
-    /// Numbers: left > right.
-    Gt,
-    /// Numbers: left >= right.
-    Gte,
-    /// Numbers: left < right.
-    Lt,
-    /// Numbers: left <= right.
-    Lte,
-    /// Timestamps: left is earlier than right.
-    Before,
-    /// Timestamps: left is later than right.
-    After,
 }
 
 /// Pairs elements of `left` and `right` whose keys are equal and tests each pair with `where`,
