@@ -10,7 +10,7 @@ use crate::compiled::{
     Check, Compare, Cond, CondKind, Join, NumCmp, Op, Quant, Ref, Requirement, Rule, RuleSet,
     Scope, Source, Test,
 };
-use crate::error::{Problem, RuleErrors};
+use crate::error::{Origin, Problem, ProblemKind, RuleErrors};
 use crate::load::{self, ParsedFile};
 use crate::path::CompiledPath;
 use crate::spec::{ConditionSpec, RuleOverride, RuleSpec};
@@ -51,8 +51,6 @@ pub fn compile(files: &[RuleText<'_>]) -> Result<RuleSet, RuleErrors> {
     if problems.is_empty() {
         Ok(set)
     } else {
-        let mut seen = HashSet::new();
-        problems.retain(|p| seen.insert((p.file.clone(), p.field.clone(), p.message.clone())));
         let order: HashMap<&str, usize> = files
             .iter()
             .enumerate()
@@ -77,8 +75,14 @@ struct Compiler<'f> {
     rule_ids: HashMap<&'f str, usize>,
     /// Document name -> what to capture.
     documents: BTreeMap<&'f str, &'f str>,
-    /// Named conditions some rule uses.
-    used_conditions: HashSet<String>,
+    /// Named conditions some rule uses, each with its compilations.
+    named: HashMap<&'f str, Vec<NamedUse>>,
+    /// The compiled named conditions, shared by every rule that uses them.
+    named_conds: Vec<Cond>,
+    /// Per named condition, the problems already reported: (file, field, kind).
+    named_reported: HashMap<&'f str, HashSet<(String, String, ProblemKind)>>,
+    /// Capture names (`as:`) of all rules; a test's capture is an index into it.
+    capture_names: Vec<String>,
     /// Parameters of all files, a later file's value replacing an earlier one.
     params: BTreeMap<String, Value>,
     /// Rule id -> the overrides for it, in file order.
@@ -92,7 +96,8 @@ struct Compiler<'f> {
 /// Where a condition is being compiled.
 struct Scoped<'s> {
     file: usize,
-    rule: Option<&'s str>,
+    /// Who the problems found here belong to.
+    origin: Origin,
     params: &'s BTreeMap<String, Value>,
     in_join: bool,
     /// `left:`/`right:` may be used (inside a join, or in a named condition checked alone).
@@ -101,19 +106,38 @@ struct Scoped<'s> {
     fired: HashSet<usize>,
     /// Capture names (`as:`) met so far in the rule.
     captures: Vec<String>,
+    /// Names of the parameters read so far.
+    read_params: Vec<String>,
+}
+
+/// One compilation of a named condition, for the uses that read the same parameter values
+/// from the same place (in a join or not).
+#[derive(Clone)]
+struct NamedUse {
+    in_join: bool,
+    bindings: bool,
+    /// The parameters it reads, with their values (`None`: not declared).
+    params: Vec<(String, Option<Value>)>,
+    /// Index into the compiled named conditions; `None` when it did not compile.
+    id: Option<usize>,
+    /// Rules it tests with `fired`.
+    fired: HashSet<usize>,
+    /// Its capture names (`as:`).
+    captures: Vec<String>,
 }
 
 impl<'s> Scoped<'s> {
-    fn new(file: usize, rule: Option<&'s str>, params: &'s BTreeMap<String, Value>) -> Self {
+    fn new(file: usize, origin: Origin, params: &'s BTreeMap<String, Value>) -> Self {
         Scoped {
             file,
-            rule,
+            origin,
             params,
             in_join: false,
             bindings: false,
             named_stack: Vec::new(),
             fired: HashSet::new(),
             captures: Vec::new(),
+            read_params: Vec::new(),
         }
     }
 
@@ -139,7 +163,10 @@ impl<'f> Compiler<'f> {
             conditions: HashMap::new(),
             rule_ids: HashMap::new(),
             documents: BTreeMap::new(),
-            used_conditions: HashSet::new(),
+            named: HashMap::new(),
+            named_conds: Vec::new(),
+            named_reported: HashMap::new(),
+            capture_names: Vec::new(),
             params: BTreeMap::new(),
             overrides: HashMap::new(),
             warnings: Vec::new(),
@@ -147,14 +174,21 @@ impl<'f> Compiler<'f> {
         }
     }
 
-    fn problem(&mut self, file: usize, rule: Option<&str>, field: &str, message: String) {
-        let rule = if field.starts_with("conditions.") || field.starts_with("sources.") {
-            None
-        } else {
-            rule
-        };
-        let problem = self.files[file].problem(rule, field, message);
+    fn problem(
+        &mut self,
+        file: usize,
+        origin: Origin,
+        kind: ProblemKind,
+        field: &str,
+        message: String,
+    ) {
+        let problem = self.files[file].problem(origin, kind, field, message);
         self.problems.push(problem);
+    }
+
+    /// A problem where `scope` is compiling.
+    fn report(&mut self, scope: &Scoped, kind: ProblemKind, field: &str, message: String) {
+        self.problem(scope.file, scope.origin.clone(), kind, field, message);
     }
 
     fn run(&mut self) -> RuleSet {
@@ -176,11 +210,11 @@ impl<'f> Compiler<'f> {
         self.check_unused_conditions();
         let evaluation_order = self.order_rules(&rules, &dependencies);
         let rules = rules.into_iter().map(|(rule, _)| rule).collect();
-        let mut seen = HashSet::new();
-        let mut warnings = std::mem::take(&mut self.warnings);
-        warnings.retain(|p| seen.insert((p.file.clone(), p.field.clone(), p.message.clone())));
+        let warnings = std::mem::take(&mut self.warnings);
         RuleSet {
             rules,
+            conditions: std::mem::take(&mut self.named_conds),
+            capture_count: self.capture_names.len(),
             evaluation_order,
             sources,
             labels,
@@ -197,11 +231,18 @@ impl<'f> Compiler<'f> {
         for (file_index, file) in files.iter().enumerate() {
             for (name, capture) in &file.spec.documents {
                 if let Some(message) = bad_name(name) {
-                    self.problem(file_index, None, &format!("documents.{name}"), message);
+                    self.problem(
+                        file_index,
+                        Origin::File,
+                        ProblemKind::InvalidName,
+                        &format!("documents.{name}"),
+                        message,
+                    );
                 } else if RESERVED.contains(&name.as_str()) {
                     self.problem(
                         file_index,
-                        None,
+                        Origin::File,
+                        ProblemKind::InvalidName,
                         &format!("documents.{name}"),
                         format!("`{name}` is reserved and cannot name a document: rename it"),
                     );
@@ -210,25 +251,39 @@ impl<'f> Compiler<'f> {
             }
             for (name, value) in &file.spec.params {
                 if let Some(message) = bad_name(name) {
-                    self.problem(file_index, None, &format!("params.{name}"), message);
+                    self.problem(
+                        file_index,
+                        Origin::File,
+                        ProblemKind::InvalidName,
+                        &format!("params.{name}"),
+                        message,
+                    );
                 }
                 self.params.insert(name.clone(), value.clone());
             }
             for name in file.spec.sources.keys() {
                 let field = format!("sources.{name}");
                 if let Some(message) = bad_name(name) {
-                    self.problem(file_index, None, &field, message);
+                    self.problem(
+                        file_index,
+                        Origin::Source(name.clone()),
+                        ProblemKind::InvalidName,
+                        &field,
+                        message,
+                    );
                 } else if RESERVED.contains(&name.as_str()) {
                     self.problem(
                         file_index,
-                        None,
+                        Origin::Source(name.clone()),
+                        ProblemKind::InvalidName,
                         &field,
                         format!("`{name}` is reserved and cannot name a source: rename it"),
                     );
                 } else if self.sources.contains_key(name.as_str()) {
                     self.problem(
                         file_index,
-                        None,
+                        Origin::Source(name.clone()),
+                        ProblemKind::DuplicateName,
                         &field,
                         format!("source `{name}` is defined in two files: keep one"),
                     );
@@ -239,11 +294,18 @@ impl<'f> Compiler<'f> {
             }
             for (name, spec) in &file.spec.conditions {
                 if let Some(message) = bad_name(name) {
-                    self.problem(file_index, None, &format!("conditions.{name}"), message);
+                    self.problem(
+                        file_index,
+                        Origin::Condition(name.clone()),
+                        ProblemKind::InvalidName,
+                        &format!("conditions.{name}"),
+                        message,
+                    );
                 } else if self.conditions.insert(name, (file_index, spec)).is_some() {
                     self.problem(
                         file_index,
-                        None,
+                        Origin::Condition(name.clone()),
+                        ProblemKind::DuplicateName,
                         &format!("conditions.{name}"),
                         format!("condition `{name}` is defined in two files: keep one"),
                     );
@@ -252,7 +314,13 @@ impl<'f> Compiler<'f> {
             for (rule, rule_index) in file.spec.rules.iter().zip(&file.rule_indexes) {
                 let field = format!("rules[{rule_index}].id");
                 if let Some(message) = bad_rule_id(&rule.id) {
-                    self.problem(file_index, Some(&rule.id), &field, message);
+                    self.problem(
+                        file_index,
+                        Origin::Rule(rule.id.clone()),
+                        ProblemKind::InvalidName,
+                        &field,
+                        message,
+                    );
                 }
                 match first_rule_at.get(rule.id.as_str()) {
                     Some(first) => {
@@ -260,10 +328,16 @@ impl<'f> Compiler<'f> {
                             "duplicate rule id `{}` (first defined at {first}): rename this one, or change the first with `overrides:`",
                             rule.id
                         );
-                        self.problem(file_index, Some(&rule.id), &field, message);
+                        self.problem(
+                            file_index,
+                            Origin::Rule(rule.id.clone()),
+                            ProblemKind::DuplicateName,
+                            &field,
+                            message,
+                        );
                     }
                     None => {
-                        let at = match file.problem(None, &field, String::new()).location {
+                        let at = match file.location(&field) {
                             Some(location) => format!("{}:{}", file.name, location.line),
                             None => file.name.clone(),
                         };
@@ -296,7 +370,8 @@ impl<'f> Compiler<'f> {
                         });
                     self.problem(
                         file_index,
-                        None,
+                        Origin::File,
+                        ProblemKind::UnknownRule,
                         &format!("overrides.{id}"),
                         format!("no loaded file defines rule `{id}`: {hint}"),
                     );
@@ -314,10 +389,16 @@ impl<'f> Compiler<'f> {
             for (name, text) in &file.spec.labels {
                 let field = format!("labels.{name}");
                 if let Some(message) = bad_name(name) {
-                    self.problem(file_index, None, &field, message);
+                    self.problem(
+                        file_index,
+                        Origin::File,
+                        ProblemKind::InvalidName,
+                        &field,
+                        message,
+                    );
                     continue;
                 }
-                let mut scope = Scoped::new(file_index, None, &no_params);
+                let mut scope = Scoped::new(file_index, Origin::File, &no_params);
                 if let Some(reference) = self.compile_ref(&mut scope, text, &field) {
                     labels.insert(name.clone(), reference);
                 }
@@ -345,7 +426,8 @@ impl<'f> Compiler<'f> {
                 _ => {
                     self.problem(
                         file_index,
-                        None,
+                        Origin::Source(name.to_owned()),
+                        ProblemKind::Shape,
                         &field,
                         "a source needs exactly one of `first_of` or `all_of`".to_owned(),
                     );
@@ -355,12 +437,13 @@ impl<'f> Compiler<'f> {
             if candidates.is_empty() && (spec.first_of.is_some() != spec.all_of.is_some()) {
                 self.problem(
                     file_index,
-                    None,
+                    Origin::Source(name.to_owned()),
+                    ProblemKind::Shape,
                     &format!("{field}.{key}"),
                     format!("`{key}` needs at least one reference such as `item_get:$.item`"),
                 );
             }
-            let mut scope = Scoped::new(file_index, None, &no_params);
+            let mut scope = Scoped::new(file_index, Origin::Source(name.to_owned()), &no_params);
             let refs: Vec<Ref> = candidates
                 .iter()
                 .enumerate()
@@ -387,7 +470,8 @@ impl<'f> Compiler<'f> {
             let (_, file) = self.sources[names[cycle[0]]];
             self.problem(
                 file,
-                None,
+                Origin::Source(names[cycle[0]].to_owned()),
+                ProblemKind::Cycle,
                 &format!("sources.{}", names[cycle[0]]),
                 format!(
                     "sources refer to each other in a cycle: {}: break the cycle",
@@ -417,7 +501,8 @@ impl<'f> Compiler<'f> {
         if spec.title.trim().is_empty() {
             self.problem(
                 file_index,
-                Some(rule_id),
+                Origin::Rule(rule_id.to_owned()),
+                ProblemKind::Shape,
                 &format!("{field}.title"),
                 "the title is empty: say in a few words what the cause is".to_owned(),
             );
@@ -427,7 +512,8 @@ impl<'f> Compiler<'f> {
             if let Some(message) = bad_name(name) {
                 self.problem(
                     file_index,
-                    Some(rule_id),
+                    Origin::Rule(rule_id.to_owned()),
+                    ProblemKind::InvalidName,
                     &format!("{field}.params.{name}"),
                     message,
                 );
@@ -460,7 +546,8 @@ impl<'f> Compiler<'f> {
                         });
                     self.problem(
                         override_file,
-                        None,
+                        Origin::File,
+                        ProblemKind::UnknownParameter,
                         &format!("overrides.{rule_id}.params.{name}"),
                         format!("rule `{rule_id}` has no parameter `{name}`: {hint}"),
                     );
@@ -471,13 +558,19 @@ impl<'f> Compiler<'f> {
                 overridden_by.push(name);
             }
         }
-        let mut scope = Scoped::new(file_index, Some(rule_id), &params);
+        let mut scope = Scoped::new(file_index, Origin::Rule(rule_id.to_owned()), &params);
         let requires = self.compile_requires(&mut scope, field, &spec.requires);
         let mut values = Vec::new();
         for (name, text) in &spec.values {
             let value_field = format!("{field}.values.{name}");
             if let Some(message) = bad_name(name) {
-                self.problem(file_index, Some(rule_id), &value_field, message);
+                self.problem(
+                    file_index,
+                    Origin::Rule(rule_id.to_owned()),
+                    ProblemKind::InvalidName,
+                    &value_field,
+                    message,
+                );
             }
             if let Some(reference) = self.compile_ref(&mut scope, text, &value_field) {
                 values.push((name.clone(), reference));
@@ -489,7 +582,8 @@ impl<'f> Compiler<'f> {
             if values.iter().any(|(name, _)| name == capture) {
                 self.problem(
                     file_index,
-                    Some(rule_id),
+                    Origin::Rule(rule_id.to_owned()),
+                    ProblemKind::DuplicateName,
                     &format!("{field}.values.{capture}"),
                     format!("`{capture}` is both a value and a test's `as:` name: rename one"),
                 );
@@ -510,7 +604,8 @@ impl<'f> Compiler<'f> {
                 for error in errors {
                     self.problem(
                         file_index,
-                        Some(rule_id),
+                        Origin::Rule(rule_id.to_owned()),
+                        ProblemKind::Template,
                         &format!("{field}.message"),
                         error,
                     );
@@ -519,6 +614,7 @@ impl<'f> Compiler<'f> {
             }
         };
         let fired = std::mem::take(&mut scope.fired);
+        let captures = captures.iter().map(|name| self.capture_id(name)).collect();
         Some((
             Rule {
                 id: spec.id.clone(),
@@ -550,15 +646,15 @@ impl<'f> Compiler<'f> {
         for (index, name) in names.iter().enumerate() {
             let item_field = format!("{field}.requires[{index}]");
             if let Some(message) = bad_name(name) {
-                self.problem(scope.file, scope.rule, &item_field, message);
+                self.report(scope, ProblemKind::InvalidName, &item_field, message);
                 continue;
             }
             let (scope_of, capture) = if name == "context" {
                 (Scope::Context, "the bundle's `context`".to_owned())
             } else if name == "left" || name == "right" {
-                self.problem(
-                    scope.file,
-                    scope.rule,
+                self.report(
+                    scope,
+                    ProblemKind::JoinScope,
                     &item_field,
                     format!(
                         "`{name}` only exists inside a join's `where`: require a document or source"
@@ -572,15 +668,12 @@ impl<'f> Compiler<'f> {
                     Some(capture) => (*capture).to_owned(),
                     None => format!("the `{name}` document"),
                 };
-                self.warn_if_undeclared(scope, name, &item_field);
-                if let Some(last) = self.warnings.last_mut() {
-                    if last.field == item_field {
-                        last.message = last.message.replace(
-                            "so this can never match",
-                            "so this rule can never be evaluated",
-                        );
-                    }
-                }
+                self.warn_if_undeclared(
+                    scope,
+                    name,
+                    &item_field,
+                    "this rule can never be evaluated",
+                );
                 self.read_documents.insert(name.clone());
                 (Scope::Document(name.clone()), capture)
             };
@@ -640,20 +733,19 @@ impl<'f> Compiler<'f> {
 
     fn compile_ref(&mut self, scope: &mut Scoped, text: &str, field: &str) -> Option<Ref> {
         let Some((name, path)) = text.split_once(':') else {
-            self.problem(
-                scope.file,
-                scope.rule,
-                field,
+            self.report(
+ scope,
+ ProblemKind::InvalidReference,
+ field,
                 format!(
                     "`{text}` is not a reference: write `<document or source>:<JSONPath>`, such as `item_get:$.item.error`"
-                ),
-            );
+                ),);
             return None;
         };
         if let Some(message) = bad_name(name) {
-            self.problem(
-                scope.file,
-                scope.rule,
+            self.report(
+                scope,
+                ProblemKind::InvalidReference,
                 field,
                 format!("in `{text}`: {message}"),
             );
@@ -661,9 +753,9 @@ impl<'f> Compiler<'f> {
         }
         let path_text = path.trim_start();
         if !path_text.starts_with('$') {
-            self.problem(
-                scope.file,
-                scope.rule,
+            self.report(
+                scope,
+                ProblemKind::InvalidReference,
                 field,
                 format!("in `{text}`: the JSONPath must start with `$`, such as `{name}:$.item`"),
             );
@@ -672,9 +764,9 @@ impl<'f> Compiler<'f> {
         let reference_scope = match name {
             "context" => Scope::Context,
             "left" | "right" if !scope.bindings => {
-                self.problem(
-                    scope.file,
-                    scope.rule,
+                self.report(
+                    scope,
+                    ProblemKind::JoinScope,
                     field,
                     format!("`{name}:` only exists inside a join's `where`"),
                 );
@@ -685,7 +777,7 @@ impl<'f> Compiler<'f> {
             other => match self.sources.get(other) {
                 Some((id, _)) => Scope::Source(*id),
                 None => {
-                    self.warn_if_undeclared(scope, other, field);
+                    self.warn_if_undeclared(scope, other, field, "this can never match");
                     self.read_documents.insert(other.to_owned());
                     Scope::Document(other.to_owned())
                 }
@@ -698,15 +790,14 @@ impl<'f> Compiler<'f> {
                     .column
                     .map(|column| format!(" at column {column}"))
                     .unwrap_or_default();
-                self.problem(
-                    scope.file,
-                    scope.rule,
-                    field,
+                self.report(
+ scope,
+ ProblemKind::InvalidReference,
+ field,
                     format!(
                         "invalid JSONPath `{path_text}`{at}: {}: see RFC 9535, for example `$.accounts[*].balances.current`",
                         error.message
-                    ),
-                );
+                    ),);
                 return None;
             }
         };
@@ -719,7 +810,7 @@ impl<'f> Compiler<'f> {
 
     /// When the loaded files declare their documents, a reference to any other name is most
     /// likely a typo: the rule would never see a value there.
-    fn warn_if_undeclared(&mut self, scope: &Scoped, name: &str, field: &str) {
+    fn warn_if_undeclared(&mut self, scope: &Scoped, name: &str, field: &str, consequence: &str) {
         if self.documents.is_empty() || self.documents.contains_key(name) {
             return;
         }
@@ -729,15 +820,13 @@ impl<'f> Compiler<'f> {
             Some(best) => format!("did you mean `{best}`?"),
             None => "declare it under `documents:` if bundles really carry it".to_owned(),
         };
-        let rule = if field.starts_with("conditions.") || field.starts_with("sources.") {
-            None
-        } else {
-            scope.rule
-        };
         let problem = self.files[scope.file].problem(
-            rule,
+            scope.origin.clone(),
+            ProblemKind::UndeclaredDocument,
             field,
-            format!("`{name}` is neither a declared document nor a source, so this can never match: {hint}"),
+            format!(
+                "`{name}` is neither a declared document nor a source, so {consequence}: {hint}"
+            ),
         );
         self.warnings.push(problem);
     }
@@ -773,25 +862,24 @@ impl<'f> Compiler<'f> {
                         operators[0]
                     )
                 };
-                self.problem(scope.file, scope.rule, field, message);
+                self.report(scope, ProblemKind::Shape, field, message);
                 return None;
             }
             [kind] => *kind,
             [first, second, ..] => {
-                self.problem(
-                    scope.file,
-                    scope.rule,
-                    field,
-                    format!("a condition has one kind but this one has `{first}` and `{second}`: put them in `all: [...]` or `any: [...]`"),
-                );
+                self.report(
+ scope,
+ ProblemKind::Shape,
+ field,
+                    format!("a condition has one kind but this one has `{first}` and `{second}`: put them in `all: [...]` or `any: [...]`"),);
                 return None;
             }
         };
         if kind != "path" {
             if let Some(operator) = operators.first() {
-                self.problem(
-                    scope.file,
-                    scope.rule,
+                self.report(
+                    scope,
+                    ProblemKind::Shape,
                     &format!("{field}.{operator}"),
                     format!("`{operator}` only goes with `path`, not with `{kind}`"),
                 );
@@ -801,9 +889,9 @@ impl<'f> Compiler<'f> {
         let list =
             |compiler: &mut Self, scope: &mut Scoped, items: &'f [ConditionSpec], key: &str| {
                 if items.is_empty() {
-                    compiler.problem(
-                        scope.file,
-                        scope.rule,
+                    compiler.report(
+                        scope,
+                        ProblemKind::Shape,
                         &format!("{field}.{key}"),
                         format!("`{key}` needs at least one condition"),
                     );
@@ -849,9 +937,9 @@ impl<'f> Compiler<'f> {
                     let hint = closest(name, &known)
                         .map(|best| format!("did you mean `{best}`?"))
                         .unwrap_or_else(|| "define it under `conditions:`".to_owned());
-                    self.problem(
-                        scope.file,
-                        scope.rule,
+                    self.report(
+                        scope,
+                        ProblemKind::UnknownCondition,
                         &format!("{field}.condition"),
                         format!("unknown condition `{name}`: {hint}"),
                     );
@@ -860,9 +948,9 @@ impl<'f> Compiler<'f> {
                 if scope.named_stack.iter().any(|n| n == name) {
                     let mut chain = scope.named_stack.clone();
                     chain.push(name.to_owned());
-                    self.problem(
-                        scope.file,
-                        scope.rule,
+                    self.report(
+                        scope,
+                        ProblemKind::Cycle,
                         &format!("{field}.condition"),
                         format!(
                             "named conditions refer to each other in a cycle: {}: break the cycle",
@@ -871,14 +959,7 @@ impl<'f> Compiler<'f> {
                     );
                     return None;
                 }
-                self.used_conditions.insert(name.to_owned());
-                scope.named_stack.push(name.to_owned());
-                let outer_file = scope.file;
-                scope.file = file;
-                let inner = self.compile_cond(scope, named, &format!("conditions.{name}"));
-                scope.file = outer_file;
-                scope.named_stack.pop();
-                CondKind::Named(name.to_owned(), Box::new(inner?))
+                CondKind::Named(self.named_condition(scope, name, file, named)?)
             }
             "fired" => {
                 let id = spec.fired.as_deref()?;
@@ -890,9 +971,9 @@ impl<'f> Compiler<'f> {
                     let hint = closest(id, &known)
                         .map(|best| format!("did you mean `{best}`?"))
                         .unwrap_or_else(|| "use the id of a rule in the loaded files".to_owned());
-                    self.problem(
-                        scope.file,
-                        scope.rule,
+                    self.report(
+                        scope,
+                        ProblemKind::UnknownRule,
                         &format!("{field}.fired"),
                         format!("unknown rule `{id}`: {hint}"),
                     );
@@ -906,9 +987,9 @@ impl<'f> Compiler<'f> {
             _ => {
                 let join = spec.join.as_deref()?;
                 if scope.in_join {
-                    self.problem(
-                        scope.file,
-                        scope.rule,
+                    self.report(
+                        scope,
+                        ProblemKind::JoinScope,
                         &format!("{field}.join"),
                         "joins cannot be nested: join once and test the pair in `where`".to_owned(),
                     );
@@ -920,15 +1001,14 @@ impl<'f> Compiler<'f> {
                 let on = match CompiledPath::compile(&join.on) {
                     Ok(path) => Some(path),
                     Err(error) => {
-                        self.problem(
-                            scope.file,
-                            scope.rule,
-                            &format!("{join_field}.on"),
+                        self.report(
+ scope,
+ ProblemKind::InvalidReference,
+ &format!("{join_field}.on"),
                             format!(
                                 "invalid JSONPath `{}`: {}: write the key's path relative to each element, such as `$.account_id`",
                                 join.on, error.message
-                            ),
-                        );
+                            ),);
                         None
                     }
                 };
@@ -952,7 +1032,10 @@ impl<'f> Compiler<'f> {
             CondKind::All(_) => "all".to_owned(),
             CondKind::Any(_) => "any".to_owned(),
             CondKind::Not(_) => "not".to_owned(),
-            CondKind::Named(name, _) => format!("condition {name}"),
+            CondKind::Named(_) => format!(
+                "condition {}",
+                spec.condition.as_deref().unwrap_or_default()
+            ),
             CondKind::Fired(_) => format!("fired {}", spec.fired.as_deref().unwrap_or_default()),
             CondKind::Test(test) => format!(
                 "{} {}",
@@ -977,6 +1060,103 @@ impl<'f> Compiler<'f> {
         })
     }
 
+    /// The index of a capture name among all rules' captures.
+    fn capture_id(&mut self, name: &str) -> usize {
+        match self.capture_names.iter().position(|known| known == name) {
+            Some(id) => id,
+            None => {
+                self.capture_names.push(name.to_owned());
+                self.capture_names.len() - 1
+            }
+        }
+    }
+
+    /// A named condition, compiled once for each distinct use: the values of the parameters
+    /// it reads and whether it sits in a join. Its problems are reported once.
+    fn named_condition(
+        &mut self,
+        scope: &mut Scoped,
+        name: &'f str,
+        file: usize,
+        spec: &'f ConditionSpec,
+    ) -> Option<usize> {
+        let fits = |use_: &NamedUse| {
+            use_.in_join == scope.in_join
+                && use_.bindings == scope.bindings
+                && use_
+                    .params
+                    .iter()
+                    .all(|(param, value)| scope.params.get(param) == value.as_ref())
+        };
+        let known = self
+            .named
+            .get(name)
+            .and_then(|uses| uses.iter().find(|u| fits(u)));
+        let use_ = match known {
+            Some(use_) => use_.clone(),
+            None => {
+                let mut inner = Scoped::new(file, Origin::Condition(name.to_owned()), scope.params);
+                inner.in_join = scope.in_join;
+                inner.bindings = scope.bindings;
+                inner.named_stack = scope.named_stack.clone();
+                inner.named_stack.push(name.to_owned());
+                let (problems, warnings) = (self.problems.len(), self.warnings.len());
+                let compiled = self.compile_cond(&mut inner, spec, &format!("conditions.{name}"));
+                // A second use with other parameters finds the same problems again, save
+                // those that depend on the parameters.
+                let reported = self.named_reported.entry(name).or_default();
+                let mut fresh = |problem: &Problem| {
+                    reported.insert((problem.file.clone(), problem.field.clone(), problem.kind))
+                };
+                let mut index = problems;
+                while index < self.problems.len() {
+                    if fresh(&self.problems[index]) {
+                        index += 1;
+                    } else {
+                        self.problems.remove(index);
+                    }
+                }
+                let mut index = warnings;
+                while index < self.warnings.len() {
+                    if fresh(&self.warnings[index]) {
+                        index += 1;
+                    } else {
+                        self.warnings.remove(index);
+                    }
+                }
+                inner.read_params.sort();
+                inner.read_params.dedup();
+                let use_ = NamedUse {
+                    in_join: scope.in_join,
+                    bindings: scope.bindings,
+                    params: inner
+                        .read_params
+                        .iter()
+                        .map(|param| (param.clone(), scope.params.get(param).cloned()))
+                        .collect(),
+                    id: compiled.map(|cond| {
+                        self.named_conds.push(cond);
+                        self.named_conds.len() - 1
+                    }),
+                    fired: inner.fired,
+                    captures: inner.captures,
+                };
+                self.named.entry(name).or_default().push(use_.clone());
+                use_
+            }
+        };
+        scope.fired.extend(use_.fired.iter().copied());
+        scope
+            .read_params
+            .extend(use_.params.iter().map(|(param, _)| param.clone()));
+        for capture in &use_.captures {
+            if !scope.captures.contains(capture) {
+                scope.captures.push(capture.clone());
+            }
+        }
+        use_.id
+    }
+
     fn compile_test(
         &mut self,
         scope: &mut Scoped,
@@ -984,11 +1164,27 @@ impl<'f> Compiler<'f> {
         field: &str,
     ) -> Option<Test> {
         let target = self.compile_ref(scope, spec.path.as_deref()?, &format!("{field}.path"));
-        let operators = operator_names(spec);
+        // Registered first, so that the message's `{name}` is known even when the test fails.
         let mut ok = true;
-        let (file, rule) = (scope.file, scope.rule);
+        let capture = match &spec.capture {
+            None => None,
+            Some(name) => {
+                if let Some(message) = bad_name(name) {
+                    let at = format!("{field}.as");
+                    self.report(scope, ProblemKind::InvalidName, &at, message);
+                    ok = false;
+                }
+                if !scope.captures.contains(name) {
+                    scope.captures.push(name.clone());
+                }
+                Some(self.capture_id(name))
+            }
+        };
+        let operators = operator_names(spec);
+        let (file, origin) = (scope.file, scope.origin.clone());
         let mut fail = |compiler: &mut Self, key: &str, message: String| {
-            compiler.problem(file, rule, &format!("{field}.{key}"), message);
+            let at = format!("{field}.{key}");
+            compiler.problem(file, origin.clone(), ProblemKind::Shape, &at, message);
             ok = false;
         };
         if operators.is_empty() && spec.count.is_none() {
@@ -1097,22 +1293,6 @@ impl<'f> Compiler<'f> {
         if !ok {
             return None;
         }
-        let capture = match &spec.capture {
-            None => None,
-            Some(name) => {
-                if let Some(message) = bad_name(name) {
-                    self.problem(scope.file, scope.rule, &format!("{field}.as"), message);
-                    return None;
-                }
-                Some(match scope.captures.iter().position(|c| c == name) {
-                    Some(index) => index,
-                    None => {
-                        scope.captures.push(name.clone());
-                        scope.captures.len() - 1
-                    }
-                })
-            }
-        };
         Some(Test {
             target: target?,
             check,
@@ -1181,9 +1361,9 @@ impl<'f> Compiler<'f> {
                         let detail = error.to_string();
                         let detail = detail.lines().last().unwrap_or_default().trim();
                         let detail = detail.strip_prefix("error: ").unwrap_or(detail).to_owned();
-                        self.problem(
-                            scope.file,
-                            scope.rule,
+                        self.report(
+                            scope,
+                            ProblemKind::InvalidOperand,
                             &at("regex"),
                             format!("invalid regular expression `{pattern}`: {detail}"),
                         );
@@ -1191,9 +1371,9 @@ impl<'f> Compiler<'f> {
                     }
                 },
                 Some(other) => {
-                    self.problem(
-                        scope.file,
-                        scope.rule,
+                    self.report(
+                        scope,
+                        ProblemKind::InvalidOperand,
                         &at("regex"),
                         format!("expected a regular expression (a string), found {other}"),
                     );
@@ -1237,9 +1417,9 @@ impl<'f> Compiler<'f> {
         if let Some(value) = &compare.tolerance {
             let tolerance_field = format!("{field}.tolerance");
             if !matches!(compare.op, CompareOp::Equals | CompareOp::Differs) {
-                self.problem(
-                    scope.file,
-                    scope.rule,
+                self.report(
+                    scope,
+                    ProblemKind::Shape,
                     &tolerance_field,
                     "`tolerance` only applies to `op: equals` and `op: differs`: remove it"
                         .to_owned(),
@@ -1248,9 +1428,9 @@ impl<'f> Compiler<'f> {
             } else {
                 tolerance = self.number(scope, value, &tolerance_field);
                 if tolerance.is_some_and(|t| t < 0.0) {
-                    self.problem(
-                        scope.file,
-                        scope.rule,
+                    self.report(
+                        scope,
+                        ProblemKind::InvalidOperand,
                         &tolerance_field,
                         "`tolerance` cannot be negative".to_owned(),
                     );
@@ -1269,7 +1449,7 @@ impl<'f> Compiler<'f> {
     }
 
     /// The operand, with a `$name` parameter reference replaced by the parameter's value.
-    fn param(&mut self, scope: &Scoped, value: &Value, field: &str) -> Option<Value> {
+    fn param(&mut self, scope: &mut Scoped, value: &Value, field: &str) -> Option<Value> {
         if let Value::Array(items) = value {
             return items
                 .iter()
@@ -1283,6 +1463,7 @@ impl<'f> Compiler<'f> {
         if bad_name(name).is_some() {
             return Some(value.clone());
         }
+        scope.read_params.push(name.to_owned());
         match scope.params.get(name) {
             Some(value) => Some(value.clone()),
             None => {
@@ -1292,9 +1473,9 @@ impl<'f> Compiler<'f> {
                     .unwrap_or_else(|| {
                         "declare it under the rule's `params:` or the file's `params:`".to_owned()
                     });
-                self.problem(
-                    scope.file,
-                    scope.rule,
+                self.report(
+                    scope,
+                    ProblemKind::UnknownParameter,
                     field,
                     format!("unknown parameter `${name}`: {hint}"),
                 );
@@ -1303,14 +1484,14 @@ impl<'f> Compiler<'f> {
         }
     }
 
-    fn number(&mut self, scope: &Scoped, value: &Value, field: &str) -> Option<f64> {
+    fn number(&mut self, scope: &mut Scoped, value: &Value, field: &str) -> Option<f64> {
         let resolved = self.param(scope, value, field)?;
         match resolved.as_f64() {
             Some(number) => Some(number),
             None => {
-                self.problem(
-                    scope.file,
-                    scope.rule,
+                self.report(
+                    scope,
+                    ProblemKind::InvalidOperand,
                     field,
                     format!("expected a number, found {}", describe(value, &resolved)),
                 );
@@ -1319,13 +1500,13 @@ impl<'f> Compiler<'f> {
         }
     }
 
-    fn list(&mut self, scope: &Scoped, value: &Value, field: &str) -> Option<Vec<Value>> {
+    fn list(&mut self, scope: &mut Scoped, value: &Value, field: &str) -> Option<Vec<Value>> {
         match self.param(scope, value, field)? {
             Value::Array(items) => Some(items),
             other => {
-                self.problem(
-                    scope.file,
-                    scope.rule,
+                self.report(
+                    scope,
+                    ProblemKind::InvalidOperand,
                     field,
                     format!(
                         "expected a list such as `[A, B]`, found {}",
@@ -1339,7 +1520,7 @@ impl<'f> Compiler<'f> {
 
     fn duration(
         &mut self,
-        scope: &Scoped,
+        scope: &mut Scoped,
         original: &Value,
         field: &str,
     ) -> Option<jiff::SignedDuration> {
@@ -1369,7 +1550,7 @@ impl<'f> Compiler<'f> {
                 } else {
                     message
                 };
-                self.problem(scope.file, scope.rule, field, message);
+                self.report(scope, ProblemKind::InvalidOperand, field, message);
                 None
             }
         }
@@ -1384,12 +1565,12 @@ impl<'f> Compiler<'f> {
             .collect();
         names.sort_by_key(|(name, _, _)| *name);
         for (name, file, spec) in names {
-            if self.used_conditions.contains(name) {
+            if self.named.contains_key(name) {
                 continue;
             }
             let params = &self.params.clone();
             // `left:`/`right:` can only be judged where the condition is used.
-            let mut scope = Scoped::new(file, None, params)
+            let mut scope = Scoped::new(file, Origin::Condition(name.to_owned()), params)
                 .with_bindings()
                 .naming(vec![name.to_owned()]);
             let before = self.problems.len();
@@ -1397,10 +1578,7 @@ impl<'f> Compiler<'f> {
             // Parameters may be supplied by the rules that use the condition.
             let mut index = before;
             while index < self.problems.len() {
-                if self.problems[index]
-                    .message
-                    .starts_with("unknown parameter")
-                {
+                if self.problems[index].kind == ProblemKind::UnknownParameter {
                     self.problems.remove(index);
                 } else {
                     index += 1;
@@ -1433,11 +1611,11 @@ impl<'f> Compiler<'f> {
                 .collect();
             let (file, field) = self.rule_field(cycle[0]);
             self.problem(
-                file,
-                Some(ids[0]),
-                &format!("{field}.when"),
-                format!("rules depend on each other through `fired` in a cycle: {}: remove one of these `fired` tests", ids.join(" -> ")),
-            );
+ file,
+ Origin::Rule(ids[0].to_owned()),
+ ProblemKind::Cycle,
+ &format!("{field}.when"),
+                format!("rules depend on each other through `fired` in a cycle: {}: remove one of these `fired` tests", ids.join(" -> ")),);
             return (0..rules.len()).collect();
         }
         let mut order = Vec::new();
@@ -1696,4 +1874,185 @@ fn bad_rule_id(id: &str) -> Option<String> {
     (!valid).then(|| {
         format!("`{id}` is not a valid rule id: start with a letter or digit, then use letters, digits, `-`, `_` or `.`")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::reworded;
+
+    /// Files that exercise every kind of problem, warnings and named conditions.
+    const FILES: [(&str, &str); 17] = [
+        ("default.yaml", include_str!("../../rules/default.yaml")),
+        (
+            "bad-duration-and-param.yaml",
+            include_str!("../../tests/rule-errors/bad-duration-and-param.yaml"),
+        ),
+        (
+            "bad-jsonpath.yaml",
+            include_str!("../../tests/rule-errors/bad-jsonpath.yaml"),
+        ),
+        (
+            "condition-shape.yaml",
+            include_str!("../../tests/rule-errors/condition-shape.yaml"),
+        ),
+        (
+            "duplicate-ids.yaml",
+            include_str!("../../tests/rule-errors/duplicate-ids.yaml"),
+        ),
+        (
+            "duplicate-keys.yaml",
+            include_str!("../../tests/rule-errors/duplicate-keys.yaml"),
+        ),
+        (
+            "empty.yaml",
+            include_str!("../../tests/rule-errors/empty.yaml"),
+        ),
+        (
+            "fired-cycle.yaml",
+            include_str!("../../tests/rule-errors/fired-cycle.yaml"),
+        ),
+        (
+            "missing-when.yaml",
+            include_str!("../../tests/rule-errors/missing-when.yaml"),
+        ),
+        (
+            "not-yaml.yaml",
+            include_str!("../../tests/rule-errors/not-yaml.yaml"),
+        ),
+        (
+            "source-cycle.yaml",
+            include_str!("../../tests/rule-errors/source-cycle.yaml"),
+        ),
+        (
+            "unknown-key-typo.yaml",
+            include_str!("../../tests/rule-errors/unknown-key-typo.yaml"),
+        ),
+        (
+            "unknown-operator-and-severity.yaml",
+            include_str!("../../tests/rule-errors/unknown-operator-and-severity.yaml"),
+        ),
+        (
+            "unknown-references.yaml",
+            include_str!("../../tests/rule-errors/unknown-references.yaml"),
+        ),
+        (
+            "wrong-value-types.yaml",
+            include_str!("../../tests/rule-errors/wrong-value-types.yaml"),
+        ),
+        ("named.yaml", NAMED),
+        ("unused.yaml", UNUSED),
+    ];
+
+    /// A named condition used by rules with different parameters, an undeclared document in
+    /// `requires`, and an operand error next to a capture.
+    const NAMED: &str = r#"
+documents: { item_get: the Item }
+params: { late: 2d }
+conditions:
+  stale:
+    path: item_get:$.status.last_update
+    older_than: $late
+    as: when
+  typo:
+    path: item_gte:$.item
+    exists: true
+rules:
+  - id: a
+    title: A
+    severity: info
+    when: { all: [{ condition: stale }, { condition: typo }] }
+    message: "{when}"
+  - id: b
+    title: B
+    severity: info
+    params: { late: 3 }
+    requires: [item_got]
+    when: { all: [{ condition: stale }, { condition: typo }] }
+    message: "{when}"
+  - id: c
+    title: C
+    severity: info
+    when: { path: "item_get:$.x", gt: nope, as: state }
+    message: "{state}"
+"#;
+
+    /// A named condition no rule uses, with a parameter that no file declares.
+    const UNUSED: &str = r#"
+conditions:
+  alone: { path: "item_get:$.x", older_than: $nowhere }
+rules:
+  - { id: a, title: A, severity: info, when: { path: "item_get:$.x", exists: true }, message: m }
+"#;
+
+    /// What compiling one file gives, without the messages' wording.
+    fn outcome(name: &str, text: &str) -> (Vec<String>, Option<usize>) {
+        let shape = |problem: &Problem| {
+            format!(
+                "{} {:?} {:?} {:?} {}",
+                problem.file, problem.location, problem.origin, problem.kind, problem.field
+            )
+        };
+        match compile(&[RuleText { name, text }]) {
+            Ok(set) => (
+                set.warnings.iter().map(shape).collect(),
+                Some(set.rules.len()),
+            ),
+            Err(errors) => {
+                let problems = errors.problems.iter().chain(&errors.warnings);
+                (problems.map(shape).collect(), None)
+            }
+        }
+    }
+
+    #[test]
+    fn rewording_every_message_changes_nothing_else() {
+        for (name, text) in FILES {
+            let plain = outcome(name, text);
+            let reworded = reworded::during(|| outcome(name, text));
+            assert_eq!(plain, reworded, "{name}");
+        }
+        let reworded = reworded::during(|| {
+            compile(&[RuleText {
+                name: "named.yaml",
+                text: NAMED,
+            }])
+        });
+        let errors = reworded.expect_err("named.yaml has problems");
+        assert!(
+            errors
+                .problems
+                .iter()
+                .all(|p| p.message.starts_with("reworded: "))
+        );
+    }
+
+    #[test]
+    fn a_named_condition_is_compiled_once_per_parameter_values() {
+        let text = NAMED.replace("params: { late: 3 }", "params: { late: 2d }");
+        let errors = compile(&[RuleText {
+            name: "named.yaml",
+            text: &text,
+        }])
+        .unwrap_err();
+        // One warning for the typo in the shared condition, one for `requires`.
+        let fields: Vec<&str> = errors.warnings.iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(fields, ["conditions.typo.path", "rules[1].requires[0]"]);
+    }
+
+    #[test]
+    fn an_operand_error_does_not_make_the_capture_unknown() {
+        let errors = compile(&[RuleText {
+            name: "named.yaml",
+            text: NAMED,
+        }])
+        .unwrap_err();
+        let templates: Vec<String> = errors
+            .problems
+            .iter()
+            .filter(|p| p.kind == ProblemKind::Template)
+            .map(Problem::to_string)
+            .collect();
+        assert!(templates.is_empty(), "{templates:#?}");
+    }
 }

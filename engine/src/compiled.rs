@@ -15,6 +15,10 @@ use crate::vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 #[derive(Debug)]
 pub struct RuleSet {
     pub(crate) rules: Vec<Rule>,
+    /// Named conditions, compiled once for all the rules that use them.
+    pub(crate) conditions: Vec<Cond>,
+    /// How many capture names (`as:`) the rules have in all.
+    pub(crate) capture_count: usize,
     /// Indexes into `rules`, in an order where every rule comes after the rules it tests with
     /// `fired`.
     pub(crate) evaluation_order: Vec<usize>,
@@ -79,8 +83,9 @@ pub(crate) struct Rule {
     pub(crate) requires: Vec<Requirement>,
     /// Named values for the message and the evidence.
     pub(crate) values: Vec<(String, Ref)>,
-    /// Names of the tests' captures (`as:`), in the order their indexes refer to.
-    pub(crate) captures: Vec<String>,
+    /// The tests' captures (`as:`), in the order the message refers to them, as indexes
+    /// into the rule set's capture names.
+    pub(crate) captures: Vec<usize>,
     pub(crate) when: Cond,
     pub(crate) message: Template,
 }
@@ -135,7 +140,8 @@ pub(crate) enum CondKind {
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
-    Named(String, Box<Cond>),
+    /// Index into the rule set's named conditions.
+    Named(usize),
     Fired(usize),
     Test(Box<Test>),
     Compare(Box<Compare>),
@@ -147,7 +153,7 @@ pub(crate) struct Test {
     pub(crate) target: Ref,
     pub(crate) check: Check,
     pub(crate) pick: Option<Pick>,
-    /// Index into the rule's captures: where the passing values go.
+    /// Index into the rule set's capture names: where the passing values go.
     pub(crate) capture: Option<usize>,
     pub(crate) if_absent: bool,
     pub(crate) if_missing: Option<bool>,

@@ -56,7 +56,7 @@ impl RuleSet {
             fired: vec![false; self.rules.len()],
             not_evaluated: vec![false; self.rules.len()],
             bindings: None,
-            captured: Vec::new(),
+            captured: vec![Vec::new(); self.capture_count],
             routes: Routes::default(),
         };
         let mut findings: Vec<(usize, Finding)> = Vec::new();
@@ -101,8 +101,9 @@ impl RuleSet {
                 ));
                 continue;
             }
-            evaluator.captured.clear();
-            evaluator.captured.resize(rule.captures.len(), Vec::new());
+            for id in &rule.captures {
+                evaluator.captured[*id].clear();
+            }
             let outcome = evaluator.condition(&rule.when);
             if options.explain {
                 let result = if outcome.pass {
@@ -123,7 +124,8 @@ impl RuleSet {
                 values.push(found.iter().map(|node| node.value).collect::<Vec<_>>());
                 evidence.extend(found);
             }
-            for captured in &evaluator.captured {
+            for id in &rule.captures {
+                let captured = &evaluator.captured[*id];
                 values.push(captured.iter().map(|node| node.value).collect());
             }
             let mut evidence = to_evidence(&evidence, &evaluator.routes);
@@ -227,7 +229,7 @@ struct Evaluator<'a> {
     not_evaluated: Vec<bool>,
     /// The pair a join is testing.
     bindings: Option<(Node<'a>, Node<'a>)>,
-    /// Per capture (`as:`) of the rule being evaluated, the values that passed.
+    /// Per capture name (`as:`), the values that passed in the rule being evaluated.
     captured: Vec<Vec<Node<'a>>>,
     /// Every route walked in this evaluation.
     routes: Routes<'a>,
@@ -370,8 +372,8 @@ impl<'a> Evaluator<'a> {
                 let children = outcome.trace.into_iter().collect();
                 self.finish(cond, !outcome.pass, Vec::new(), children, || None)
             }
-            CondKind::Named(_, inner) => {
-                let outcome = self.condition(inner);
+            CondKind::Named(id) => {
+                let outcome = self.condition(&self.set.conditions[*id]);
                 let children = outcome.trace.into_iter().collect();
                 self.finish(cond, outcome.pass, outcome.evidence, children, || None)
             }

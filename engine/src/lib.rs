@@ -73,7 +73,7 @@ pub use diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
     RuleOutcome, RuleTrace, UnreadDocument,
 };
-pub use error::{BundleError, Location, Problem, RuleErrors};
+pub use error::{BundleError, Location, Origin, Problem, ProblemKind, RuleErrors};
 pub use eval::EvaluateOptions;
 pub use load::parse_rule_file;
 pub use projection::Projection;

@@ -6,7 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
-use crate::error::{Problem, RuleErrors};
+use crate::error::{Origin, Problem, ProblemKind, RuleErrors};
 use crate::positions::{self, Positions};
 use crate::spec::RuleFile;
 use crate::suggest::closest;
@@ -27,14 +27,20 @@ pub(crate) struct ParsedFile {
 
 impl ParsedFile {
     /// A problem at `field`, located in this file, attributed to `rule` when given.
-    pub(crate) fn problem(&self, rule: Option<&str>, field: &str, message: String) -> Problem {
-        Problem {
-            file: self.name.clone(),
-            location: self.positions.find(field),
-            rule: rule.map(str::to_owned),
-            field: field.to_owned(),
-            message,
-        }
+    pub(crate) fn problem(
+        &self,
+        origin: Origin,
+        kind: ProblemKind,
+        field: &str,
+        message: String,
+    ) -> Problem {
+        let location = self.location(field);
+        Problem::new(&self.name, location, origin, kind, field, message)
+    }
+
+    /// Where `field` (or the nearest enclosing field) starts in this file.
+    pub(crate) fn location(&self, field: &str) -> Option<positions::Location> {
+        self.positions.find(field)
     }
 }
 
@@ -54,12 +60,8 @@ pub fn parse_rule_file(name: &str, text: &str) -> Result<RuleFile, RuleErrors> {
 /// Parses what can be parsed. The file is `None` when nothing usable is left (not YAML, not a
 /// map); otherwise it holds the entries that deserialized, and the problems list the others.
 pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>) {
-    let at = |field: &str, location, message: String| Problem {
-        file: name.to_owned(),
-        location,
-        rule: None,
-        field: field.to_owned(),
-        message,
+    let at = |kind, field: &str, location, message: String| {
+        Problem::new(name, location, Origin::File, kind, field, message)
     };
     let value: Value = match serde_yaml::from_str(text) {
         Ok(value) => value,
@@ -69,13 +71,14 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
                 column: l.column(),
             });
             let raw = strip_location(&error.to_string());
-            let message = match raw.split_once(": duplicate entry with key ") {
-                Some((field, key)) => {
-                    format!("{field}: the key {key} appears twice in the same map: remove one")
-                }
-                None => format!("not valid YAML: {raw}"),
+            let (kind, message) = match raw.split_once(": duplicate entry with key ") {
+                Some((field, key)) => (
+                    ProblemKind::DuplicateKey,
+                    format!("{field}: the key {key} appears twice in the same map: remove one"),
+                ),
+                None => (ProblemKind::Syntax, format!("not valid YAML: {raw}")),
             };
-            return (None, vec![at("", location, message)]);
+            return (None, vec![at(kind, "", location, message)]);
         }
     };
     let positions = positions::index(text);
@@ -88,6 +91,7 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
             "a rules file must be a map with keys such as `rules:`, `sources:`, `conditions:`"
         };
         problems.push(at(
+            ProblemKind::Syntax,
             "",
             Some(positions::Location { line: 1, column: 1 }),
             message.into(),
@@ -127,17 +131,15 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
     spec.sources = sources;
     spec.conditions = conditions;
     if spec.version != 1 {
-        context.problems.push(Problem {
-            location: positions.find("version"),
-            ..at(
-                "version",
-                None,
-                format!(
-                    "unsupported version {}: this balance-doctor reads version 1",
-                    spec.version
-                ),
-            )
-        });
+        context.problems.push(at(
+            ProblemKind::UnsupportedVersion,
+            "version",
+            positions.find("version"),
+            format!(
+                "unsupported version {}: this balance-doctor reads version 1",
+                spec.version
+            ),
+        ));
     }
     let parsed = ParsedFile {
         name: name.to_owned(),
@@ -157,6 +159,20 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// A top-level section of the wrong shape.
+    fn shape(&mut self, key: &str, message: String) {
+        let location = self.positions.find(key);
+        let problem = Problem::new(
+            self.file,
+            location,
+            Origin::File,
+            ProblemKind::InvalidValue,
+            key,
+            message,
+        );
+        self.problems.push(problem);
+    }
+
     fn deserialize<T: DeserializeOwned>(&mut self, value: Value, prefix: &str) -> Option<T> {
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(parsed) => Some(parsed),
@@ -164,19 +180,15 @@ impl Context<'_> {
                 let inner = error.path().to_string();
                 let field = join_path(prefix, if inner == "." { "" } else { &inner });
                 let raw = strip_location(&error.inner().to_string());
-                let (field, message, is_key) = explain_serde_error(&field, &raw);
-                let location = if is_key {
+                let (field, kind, message) = explain_serde_error(&field, &raw);
+                let location = if kind == ProblemKind::UnknownKey {
                     self.positions.find_key(&field)
                 } else {
                     self.positions.find(&field)
                 };
-                self.problems.push(Problem {
-                    file: self.file.to_owned(),
-                    location,
-                    rule: rule_id_for(self.value, &field),
-                    field,
-                    message,
-                });
+                let origin = origin_of(self.value, &field);
+                let problem = Problem::new(self.file, location, origin, kind, &field, message);
+                self.problems.push(problem);
                 None
             }
         }
@@ -196,13 +208,7 @@ fn take_sequence<T: DeserializeOwned>(
             .map(|(index, item)| context.deserialize(item, &format!("{key}[{index}]")))
             .collect(),
         Some(_) => {
-            context.problems.push(Problem {
-                file: context.file.to_owned(),
-                location: context.positions.find(key),
-                rule: None,
-                field: key.to_owned(),
-                message: format!("`{key}` must be a list (`- id: ...` entries)"),
-            });
+            context.shape(key, format!("`{key}` must be a list (`- id: ...` entries)"));
             Vec::new()
         }
     }
@@ -220,13 +226,7 @@ fn take_map<T: DeserializeOwned>(
         Some(Value::Mapping(entries)) => {
             for (name, entry) in entries {
                 let Some(name) = name.as_str().map(str::to_owned) else {
-                    context.problems.push(Problem {
-                        file: context.file.to_owned(),
-                        location: context.positions.find(key),
-                        rule: None,
-                        field: key.to_owned(),
-                        message: format!("the names under `{key}` must be strings"),
-                    });
+                    context.shape(key, format!("the names under `{key}` must be strings"));
                     continue;
                 };
                 match context.deserialize(entry, &format!("{key}.{name}")) {
@@ -239,13 +239,10 @@ fn take_map<T: DeserializeOwned>(
                 }
             }
         }
-        Some(_) => context.problems.push(Problem {
-            file: context.file.to_owned(),
-            location: context.positions.find(key),
-            rule: None,
-            field: key.to_owned(),
-            message: format!("`{key}` must be a map of names to definitions"),
-        }),
+        Some(_) => context.shape(
+            key,
+            format!("`{key}` must be a map of names to definitions"),
+        ),
     }
     out
 }
@@ -257,6 +254,22 @@ pub(crate) fn join_path(prefix: &str, inner: &str) -> String {
         (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
         (false, false) => format!("{prefix}.{inner}"),
     }
+}
+
+/// What a field path points into: a rule (its id read from the raw YAML), a named condition,
+/// a source, or the file.
+fn origin_of(value: &Value, field: &str) -> Origin {
+    let named = |prefix: &str| {
+        let rest = field.strip_prefix(prefix)?;
+        Some(rest.split(['.', '[']).next().unwrap_or(rest).to_owned())
+    };
+    if let Some(name) = named("conditions.") {
+        return Origin::Condition(name);
+    }
+    if let Some(name) = named("sources.") {
+        return Origin::Source(name);
+    }
+    rule_id_for(value, field).map_or(Origin::File, Origin::Rule)
 }
 
 /// The id of the rule a field path points into (`rules[3]...`), read from the raw YAML.
@@ -280,8 +293,8 @@ fn strip_location(message: &str) -> String {
 }
 
 /// Rewrites serde's messages into ones that say what to do. Returns the field path (extended
-/// with the offending key for unknown keys), the message, and whether it points at a key.
-fn explain_serde_error(field: &str, raw: &str) -> (String, String, bool) {
+/// with the offending key for unknown keys), the kind of problem and the message.
+fn explain_serde_error(field: &str, raw: &str) -> (String, ProblemKind, String) {
     if let Some(rest) = raw.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
         let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
@@ -302,7 +315,7 @@ fn explain_serde_error(field: &str, raw: &str) -> (String, String, bool) {
                     .join(", ")
             ),
         };
-        return (key_field, message, true);
+        return (key_field, ProblemKind::UnknownKey, message);
     }
     if let Some(rest) = raw.strip_prefix("unknown variant `") {
         let name = rest.split('`').next().unwrap_or_default();
@@ -321,17 +334,17 @@ fn explain_serde_error(field: &str, raw: &str) -> (String, String, bool) {
             });
         return (
             field.to_owned(),
+            ProblemKind::InvalidValue,
             format!("unknown value `{name}`: {hint}"),
-            false,
         );
     }
     if let Some(rest) = raw.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
         return (
             field.to_owned(),
+            ProblemKind::MissingKey,
             format!("missing key `{name}`: add it"),
-            false,
         );
     }
-    (field.to_owned(), raw.to_owned(), false)
+    (field.to_owned(), ProblemKind::InvalidValue, raw.to_owned())
 }
