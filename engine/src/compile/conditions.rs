@@ -5,16 +5,14 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::describe::{compare_phrase, describe_expectation};
-use super::names::bad_name;
+use super::describe::describe_condition;
 use super::operators::{modifier_names, operator_names};
 use super::{Compiler, Scoped};
-use crate::compiled::{Check, Compare, Cond, CondKind, Join, NumCmp, Quant, Test};
+use crate::compiled::{Cond, CondKind, Join};
 use crate::error::{Origin, Problem, ProblemKind};
 use crate::path::CompiledPath;
 use crate::spec::ConditionSpec;
 use crate::suggest::closest;
-use crate::vocab::{CompareOp, Quantifier};
 
 impl<'f> Compiler<'f> {
     pub(super) fn compile_cond(
@@ -23,7 +21,36 @@ impl<'f> Compiler<'f> {
         spec: &'f ConditionSpec,
         field: &str,
     ) -> Option<Cond> {
-        let kinds: Vec<&str> = [
+        let kind = match self.kind_of(scope, spec, field)? {
+            "all" => CondKind::All(self.compile_list(scope, spec.all.as_deref(), field, "all")?),
+            "any" => CondKind::Any(self.compile_list(scope, spec.any.as_deref(), field, "any")?),
+            "not" => {
+                let inner = spec.not.as_deref()?;
+                let inner = self.compile_cond(scope, inner, &format!("{field}.not"))?;
+                CondKind::Not(Box::new(inner))
+            }
+            "condition" => CondKind::Named(self.compile_condition_ref(scope, spec, field)?),
+            "fired" => CondKind::Fired(self.compile_fired(scope, spec, field)?),
+            "path" => CondKind::Test(Box::new(self.compile_test(scope, spec, field)?)),
+            "compare" => CondKind::Compare(Box::new(self.compile_compare(scope, spec, field)?)),
+            _ => CondKind::Join(Box::new(self.compile_join(scope, spec, field)?)),
+        };
+        Some(Cond {
+            field: field.to_owned(),
+            description: describe_condition(&kind, spec, scope.params),
+            kind,
+        })
+    }
+
+    /// The one kind of condition `spec` is (`all`, `path`, ...), or `None` when it has none,
+    /// several, or operators that need a `path` (reported).
+    fn kind_of(
+        &mut self,
+        scope: &Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<&'static str> {
+        let kinds: Vec<&'static str> = [
             ("all", spec.all.is_some()),
             ("any", spec.any.is_some()),
             ("not", spec.not.is_some()),
@@ -54,10 +81,11 @@ impl<'f> Compiler<'f> {
             [kind] => *kind,
             [first, second, ..] => {
                 self.report(
- scope,
- ProblemKind::Shape,
- field,
-                    format!("a condition has one kind but this one has `{first}` and `{second}`: put them in `all: [...]` or `any: [...]`"),);
+                    scope,
+                    ProblemKind::Shape,
+                    field,
+                    format!("a condition has one kind but this one has `{first}` and `{second}`: put them in `all: [...]` or `any: [...]`"),
+                );
                 return None;
             }
         };
@@ -72,189 +100,154 @@ impl<'f> Compiler<'f> {
                 return None;
             }
         }
-        let list =
-            |compiler: &mut Self, scope: &mut Scoped, items: &'f [ConditionSpec], key: &str| {
-                if items.is_empty() {
-                    compiler.report(
-                        scope,
-                        ProblemKind::Shape,
-                        &format!("{field}.{key}"),
-                        format!("`{key}` needs at least one condition"),
-                    );
-                    return None;
-                }
-                let compiled: Vec<Option<Cond>> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(index, item)| {
-                        compiler.compile_cond(scope, item, &format!("{field}.{key}[{index}]"))
-                    })
-                    .collect();
-                compiled.into_iter().collect::<Option<Vec<Cond>>>()
-            };
-        let kind = match kind {
-            "all" => CondKind::All(list(
-                self,
-                scope,
-                spec.all.as_deref().unwrap_or_default(),
-                "all",
-            )?),
-            "any" => CondKind::Any(list(
-                self,
-                scope,
-                spec.any.as_deref().unwrap_or_default(),
-                "any",
-            )?),
-            "not" => {
-                let inner = spec.not.as_deref()?;
-                CondKind::Not(Box::new(self.compile_cond(
-                    scope,
-                    inner,
-                    &format!("{field}.not"),
-                )?))
-            }
-            "condition" => {
-                let name = spec.condition.as_deref()?;
-                let Some((file, named)) = self.conditions.get(name).copied() else {
-                    if self.left_out(name) {
-                        return None;
-                    }
-                    let known: Vec<&str> = self.conditions.keys().copied().collect();
-                    let hint = closest(name, &known)
-                        .map(|best| format!("did you mean `{best}`?"))
-                        .unwrap_or_else(|| "define it under `conditions:`".to_owned());
-                    self.report(
-                        scope,
-                        ProblemKind::UnknownCondition,
-                        &format!("{field}.condition"),
-                        format!("unknown condition `{name}`: {hint}"),
-                    );
-                    return None;
-                };
-                if scope.named_stack.iter().any(|n| n == name) {
-                    let mut chain = scope.named_stack.clone();
-                    chain.push(name.to_owned());
-                    self.report(
-                        scope,
-                        ProblemKind::Cycle,
-                        &format!("{field}.condition"),
-                        format!(
-                            "named conditions refer to each other in a cycle: {}: break the cycle",
-                            chain.join(" -> ")
-                        ),
-                    );
-                    return None;
-                }
-                CondKind::Named(self.named_condition(scope, name, file, named)?)
-            }
-            "fired" => {
-                let id = spec.fired.as_deref()?;
-                let Some(index) = self.rule_ids.get(id).copied() else {
-                    if self.left_out(id) {
-                        return None;
-                    }
-                    let known: Vec<&str> = self.rule_ids.keys().copied().collect();
-                    let hint = closest(id, &known)
-                        .map(|best| format!("did you mean `{best}`?"))
-                        .unwrap_or_else(|| "use the id of a rule in the loaded files".to_owned());
-                    self.report(
-                        scope,
-                        ProblemKind::UnknownRule,
-                        &format!("{field}.fired"),
-                        format!("unknown rule `{id}`: {hint}"),
-                    );
-                    return None;
-                };
-                scope.fired.insert(index);
-                CondKind::Fired(index)
-            }
-            "path" => CondKind::Test(Box::new(self.compile_test(scope, spec, field)?)),
-            "compare" => CondKind::Compare(Box::new(self.compile_compare(scope, spec, field)?)),
-            _ => {
-                let join = spec.join.as_deref()?;
-                if scope.in_join {
-                    self.report(
-                        scope,
-                        ProblemKind::JoinScope,
-                        &format!("{field}.join"),
-                        "joins cannot be nested: join once and test the pair in `where`".to_owned(),
-                    );
-                    return None;
-                }
-                let join_field = format!("{field}.join");
-                let left = self.compile_ref(scope, &join.left, &format!("{join_field}.left"));
-                let right = self.compile_ref(scope, &join.right, &format!("{join_field}.right"));
-                let on = match CompiledPath::compile(&join.on) {
-                    Ok(path) => Some(path),
-                    Err(error) => {
-                        self.report(
- scope,
- ProblemKind::InvalidReference,
- &format!("{join_field}.on"),
-                            format!(
-                                "invalid JSONPath `{}`: {}: write the key's path relative to each element, such as `$.account_id`",
-                                join.on, error.message
-                            ),);
-                        None
-                    }
-                };
-                let outer_bindings = scope.bindings;
-                scope.in_join = true;
-                scope.bindings = true;
-                let where_ = self.compile_cond(scope, &join.where_, &format!("{join_field}.where"));
-                scope.in_join = false;
-                scope.bindings = outer_bindings;
-                CondKind::Join(Box::new(Join {
-                    left: left?,
-                    right: right?,
-                    on: on?,
-                    on_text: join.on.clone(),
-                    where_: where_?,
-                    quantifier: join.quantifier.unwrap_or_default(),
-                }))
-            }
-        };
-        let description = match &kind {
-            CondKind::All(_) => "all".to_owned(),
-            CondKind::Any(_) => "any".to_owned(),
-            CondKind::Not(_) => "not".to_owned(),
-            CondKind::Named(_) => format!(
-                "condition {}",
-                spec.condition.as_deref().unwrap_or_default()
-            ),
-            CondKind::Fired(_) => format!("fired {}", spec.fired.as_deref().unwrap_or_default()),
-            CondKind::Test(test) => format!(
-                "{} {}",
-                test.target.text,
-                describe_expectation(spec, scope.params)
-            ),
-            CondKind::Compare(compare) => format!(
-                "{} {} {}",
-                compare.left.text,
-                compare_phrase(compare.op),
-                compare.right.text
-            ),
-            CondKind::Join(join) => format!(
-                "join {} with {} on {}",
-                join.left.text, join.right.text, join.on_text
-            ),
-        };
-        Some(Cond {
-            field: field.to_owned(),
-            description,
-            kind,
-        })
+        Some(kind)
     }
 
-    /// The index of a capture name among all rules' captures.
-    pub(super) fn capture_id(&mut self, name: &str) -> usize {
-        match self.capture_names.iter().position(|known| known == name) {
-            Some(id) => id,
-            None => {
-                self.capture_names.push(name.to_owned());
-                self.capture_names.len() - 1
-            }
+    /// The items of `all` or `any`.
+    fn compile_list(
+        &mut self,
+        scope: &mut Scoped,
+        items: Option<&'f [ConditionSpec]>,
+        field: &str,
+        key: &str,
+    ) -> Option<Vec<Cond>> {
+        let items = items.unwrap_or_default();
+        if items.is_empty() {
+            self.report(
+                scope,
+                ProblemKind::Shape,
+                &format!("{field}.{key}"),
+                format!("`{key}` needs at least one condition"),
+            );
+            return None;
         }
+        let compiled: Vec<Option<Cond>> = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| self.compile_cond(scope, item, &format!("{field}.{key}[{index}]")))
+            .collect();
+        compiled.into_iter().collect()
+    }
+
+    /// `condition: <name>`: the index of the named condition, compiled for this use.
+    fn compile_condition_ref(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<usize> {
+        let name = spec.condition.as_deref()?;
+        let Some((name, (file, named))) =
+            self.conditions.get_key_value(name).map(|(k, v)| (*k, *v))
+        else {
+            if self.left_out(name) {
+                return None;
+            }
+            let known: Vec<&str> = self.conditions.keys().copied().collect();
+            let hint = closest(name, &known)
+                .map(|best| format!("did you mean `{best}`?"))
+                .unwrap_or_else(|| "define it under `conditions:`".to_owned());
+            self.report(
+                scope,
+                ProblemKind::UnknownCondition,
+                &format!("{field}.condition"),
+                format!("unknown condition `{name}`: {hint}"),
+            );
+            return None;
+        };
+        if scope.named_stack.iter().any(|n| n == name) {
+            let mut chain = scope.named_stack.clone();
+            chain.push(name.to_owned());
+            self.report(
+                scope,
+                ProblemKind::Cycle,
+                &format!("{field}.condition"),
+                format!(
+                    "named conditions refer to each other in a cycle: {}: break the cycle",
+                    chain.join(" -> ")
+                ),
+            );
+            return None;
+        }
+        self.named_condition(scope, name, file, named)
+    }
+
+    /// `fired: <rule id>`: the index of the rule.
+    fn compile_fired(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<usize> {
+        let id = spec.fired.as_deref()?;
+        let Some(index) = self.rule_ids.get(id).copied() else {
+            if self.left_out(id) {
+                return None;
+            }
+            let known: Vec<&str> = self.rule_ids.keys().copied().collect();
+            let hint = closest(id, &known)
+                .map(|best| format!("did you mean `{best}`?"))
+                .unwrap_or_else(|| "use the id of a rule in the loaded files".to_owned());
+            self.report(
+                scope,
+                ProblemKind::UnknownRule,
+                &format!("{field}.fired"),
+                format!("unknown rule `{id}`: {hint}"),
+            );
+            return None;
+        };
+        scope.fired.insert(index);
+        Some(index)
+    }
+
+    fn compile_join(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &'f ConditionSpec,
+        field: &str,
+    ) -> Option<Join> {
+        let join = spec.join.as_deref()?;
+        let join_field = format!("{field}.join");
+        if scope.in_join {
+            self.report(
+                scope,
+                ProblemKind::JoinScope,
+                &join_field,
+                "joins cannot be nested: join once and test the pair in `where`".to_owned(),
+            );
+            return None;
+        }
+        let left = self.compile_ref(scope, &join.left, &format!("{join_field}.left"));
+        let right = self.compile_ref(scope, &join.right, &format!("{join_field}.right"));
+        let on = match CompiledPath::compile(&join.on) {
+            Ok(path) => Some(path),
+            Err(error) => {
+                self.report(
+                    scope,
+                    ProblemKind::InvalidReference,
+                    &format!("{join_field}.on"),
+                    format!(
+                        "invalid JSONPath `{}`: {}: write the key's path relative to each element, such as `$.account_id`",
+                        join.on, error.message
+                    ),
+                );
+                None
+            }
+        };
+        let outer_bindings = scope.bindings;
+        scope.in_join = true;
+        scope.bindings = true;
+        let where_ = self.compile_cond(scope, &join.where_, &format!("{join_field}.where"));
+        scope.in_join = false;
+        scope.bindings = outer_bindings;
+        Some(Join {
+            left: left?,
+            right: right?,
+            on: on?,
+            on_text: join.on.clone(),
+            where_: where_?,
+            quantifier: join.quantifier.unwrap_or_default(),
+        })
     }
 
     /// A named condition, compiled once for each distinct use: the values of the parameters
@@ -372,197 +365,6 @@ impl<'f> Compiler<'f> {
                 }
             }
         }
-    }
-
-    pub(super) fn compile_test(
-        &mut self,
-        scope: &mut Scoped,
-        spec: &ConditionSpec,
-        field: &str,
-    ) -> Option<Test> {
-        let target = self.compile_ref(scope, spec.path.as_deref()?, &format!("{field}.path"));
-        // Registered first, so that the message's `{name}` is known even when the test fails.
-        let mut ok = true;
-        let capture = match &spec.capture {
-            None => None,
-            Some(name) => {
-                if let Some(message) = bad_name(name) {
-                    let at = format!("{field}.as");
-                    self.report(scope, ProblemKind::InvalidName, &at, message);
-                    ok = false;
-                }
-                if !scope.captures.contains(name) {
-                    scope.captures.push(name.clone());
-                }
-                Some(self.capture_id(name))
-            }
-        };
-        let operators = operator_names(spec);
-        let (file, origin) = (scope.file, scope.origin.clone());
-        let mut fail = |compiler: &mut Self, key: &str, message: String| {
-            let at = format!("{field}.{key}");
-            compiler.problem(file, origin.clone(), ProblemKind::Shape, &at, message);
-            ok = false;
-        };
-        if operators.is_empty() && spec.count.is_none() {
-            fail(
-                self,
-                "path",
-                "a `path` test needs an operator, such as `exists: true`, `equals`, `one_of` or `older_than`, or a `count`".to_owned(),
-            );
-            return None;
-        }
-        let existence = match (spec.exists, spec.missing) {
-            (Some(exists), None) => Some(exists),
-            (None, Some(missing)) => Some(!missing),
-            (Some(_), Some(_)) => {
-                fail(
-                    self,
-                    "missing",
-                    "`exists` and `missing` say the same thing: keep one".to_owned(),
-                );
-                None
-            }
-            (None, None) => None,
-        };
-        let check = if let Some(exists) = existence {
-            if let Some(other) = operators
-                .iter()
-                .find(|o| **o != "exists" && **o != "missing")
-            {
-                fail(
-                    self,
-                    other,
-                    format!(
-                        "`{other}` cannot be combined with `exists`/`missing`: use `all: [...]`"
-                    ),
-                );
-            }
-            if spec.quantifier.is_some() || spec.count.is_some() {
-                let key = if spec.quantifier.is_some() {
-                    "quantifier"
-                } else {
-                    "count"
-                };
-                fail(
-                    self,
-                    key,
-                    format!("`{key}` has no effect with `exists`/`missing`: remove it"),
-                );
-            }
-            if let Some(key) = ["if_missing", "pick"]
-                .into_iter()
-                .find(|key| modifier_names(spec).contains(key))
-            {
-                fail(
-                    self,
-                    key,
-                    format!("`{key}` has no effect with `exists`/`missing`: remove it"),
-                );
-            }
-            Check::Exists(exists)
-        } else {
-            let ops = self.compile_ops(scope, spec, field);
-            let quant = match (&spec.quantifier, &spec.count) {
-                (Some(_), Some(_)) => {
-                    fail(
-                        self,
-                        "count",
-                        "give either `quantifier` or `count`, not both".to_owned(),
-                    );
-                    Quant::Any
-                }
-                (Some(Quantifier::Any) | None, None) => Quant::Any,
-                (Some(Quantifier::All), None) => Quant::All,
-                (Some(Quantifier::None), None) => Quant::None,
-                (None, Some(count)) => {
-                    let bounds = [
-                        ("equals", &count.equals, NumCmp::Eq),
-                        ("gt", &count.gt, NumCmp::Gt),
-                        ("gte", &count.gte, NumCmp::Gte),
-                        ("lt", &count.lt, NumCmp::Lt),
-                        ("lte", &count.lte, NumCmp::Lte),
-                    ];
-                    let mut compiled = Vec::new();
-                    for (key, value, cmp) in bounds {
-                        if let Some(value) = value {
-                            let bound_field = format!("{field}.count.{key}");
-                            if let Some(number) = self.number(scope, value, &bound_field) {
-                                compiled.push((cmp, number));
-                            }
-                        }
-                    }
-                    let any_bound = [&count.equals, &count.gt, &count.gte, &count.lt, &count.lte]
-                        .iter()
-                        .any(|bound| bound.is_some());
-                    if !any_bound {
-                        fail(
-                            self,
-                            "count",
-                            "`count` needs a bound such as `gte: 2`".to_owned(),
-                        );
-                    }
-                    Quant::Count(compiled)
-                }
-            };
-            Check::Values(ops?, quant)
-        };
-        if !ok {
-            return None;
-        }
-        Some(Test {
-            target: target?,
-            check,
-            pick: spec.pick,
-            capture,
-            if_absent: spec.if_absent.unwrap_or(false),
-            if_missing: spec.if_missing,
-        })
-    }
-
-    pub(super) fn compile_compare(
-        &mut self,
-        scope: &mut Scoped,
-        spec: &ConditionSpec,
-        field: &str,
-    ) -> Option<Compare> {
-        let compare = spec.compare.as_ref()?;
-        let field = format!("{field}.compare");
-        let left = self.compile_ref(scope, &compare.left, &format!("{field}.left"));
-        let right = self.compile_ref(scope, &compare.right, &format!("{field}.right"));
-        let mut tolerance = Some(0.0);
-        if let Some(value) = &compare.tolerance {
-            let tolerance_field = format!("{field}.tolerance");
-            if !matches!(compare.op, CompareOp::Equals | CompareOp::Differs) {
-                self.report(
-                    scope,
-                    ProblemKind::Shape,
-                    &tolerance_field,
-                    "`tolerance` only applies to `op: equals` and `op: differs`: remove it"
-                        .to_owned(),
-                );
-                tolerance = None;
-            } else {
-                tolerance = self.number(scope, value, &tolerance_field);
-                if tolerance.is_some_and(|t| t < 0.0) {
-                    self.report(
-                        scope,
-                        ProblemKind::InvalidOperand,
-                        &tolerance_field,
-                        "`tolerance` cannot be negative".to_owned(),
-                    );
-                    tolerance = None;
-                }
-            }
-        }
-        Some(Compare {
-            left: left?,
-            right: right?,
-            op: compare.op,
-            tolerance: tolerance?,
-            quantifier: compare.quantifier.unwrap_or_default(),
-            if_missing: compare.if_missing.unwrap_or(false),
-        })
     }
 }
 

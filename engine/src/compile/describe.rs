@@ -4,14 +4,46 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::operators::{OPERATORS, Operand};
+use crate::compiled::CondKind;
 use crate::spec::ConditionSpec;
 use crate::vocab::{CompareOp, Quantifier};
 
-/// The expectation of a test in compact text, for traces: `one_of ["A","B"] and older_than 2d`.
-pub(super) fn describe_expectation(
+/// What a condition tests, in short: `all`, `item:$.webhook missing true`.
+pub(super) fn describe_condition(
+    kind: &CondKind,
     spec: &ConditionSpec,
     params: &BTreeMap<String, Value>,
 ) -> String {
+    match kind {
+        CondKind::All(_) => "all".to_owned(),
+        CondKind::Any(_) => "any".to_owned(),
+        CondKind::Not(_) => "not".to_owned(),
+        CondKind::Named(_) => format!(
+            "condition {}",
+            spec.condition.as_deref().unwrap_or_default()
+        ),
+        CondKind::Fired(_) => format!("fired {}", spec.fired.as_deref().unwrap_or_default()),
+        CondKind::Test(test) => format!(
+            "{} {}",
+            test.target.text,
+            describe_expectation(spec, params)
+        ),
+        CondKind::Compare(compare) => format!(
+            "{} {} {}",
+            compare.left.text,
+            compare_phrase(compare.op),
+            compare.right.text
+        ),
+        CondKind::Join(join) => format!(
+            "join {} with {} on {}",
+            join.left.text, join.right.text, join.on_text
+        ),
+    }
+}
+
+/// The expectation of a test in compact text, for traces: `one_of ["A","B"] and older_than 2d`.
+fn describe_expectation(spec: &ConditionSpec, params: &BTreeMap<String, Value>) -> String {
     // A parameter shows its name and the value it had in this rule.
     let show_one = |value: &Value| {
         let text = plain(value);
@@ -44,27 +76,17 @@ pub(super) fn describe_expectation(
             parts.push(format!("{key} {value}"));
         }
     };
-    push("exists", spec.exists.map(|b| b.to_string()));
-    push("missing", spec.missing.map(|b| b.to_string()));
-    push("equals", spec.equals.as_ref().map(show));
-    push("one_of", spec.one_of.as_ref().map(show));
-    push("none_of", spec.none_of.as_ref().map(show));
-    push("contains", spec.contains.as_ref().map(show));
-    push("contains_any", spec.contains_any.as_ref().map(show));
-    push("contains_none", spec.contains_none.as_ref().map(show));
-    push("gt", spec.gt.as_ref().map(show));
-    push("gte", spec.gte.as_ref().map(show));
-    push("lt", spec.lt.as_ref().map(show));
-    push("lte", spec.lte.as_ref().map(show));
-    push(
-        "regex",
-        spec.regex.as_ref().map(|r| show(&Value::String(r.clone()))),
-    );
-    push("older_than", spec.older_than.as_ref().map(time));
-    push("newer_than", spec.newer_than.as_ref().map(time));
-    push("within_after", spec.within_after.as_ref().map(time));
-    push("later_than", spec.later_than.as_ref().map(time));
-    push("type", spec.json_type.map(|t| t.to_string()));
+    for operator in &OPERATORS {
+        let Some(operand) = (operator.operand)(spec) else {
+            continue;
+        };
+        let text = match operator.kind {
+            Operand::Flag | Operand::Type => plain(&operand),
+            Operand::Duration(_) => time(&operand),
+            _ => show(&operand),
+        };
+        push(operator.key, Some(text));
+    }
     if let Some(count) = &spec.count {
         let bounds = [
             ("=", &count.equals),
@@ -93,7 +115,7 @@ pub(super) fn describe_expectation(
 }
 
 /// How a comparison reads in a trace: `left > right`, `left differs from right`.
-pub(super) fn compare_phrase(op: CompareOp) -> &'static str {
+fn compare_phrase(op: CompareOp) -> &'static str {
     match op {
         CompareOp::Equals => "equals",
         CompareOp::Differs => "differs from",

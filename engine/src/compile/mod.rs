@@ -10,6 +10,7 @@ use crate::error::{Origin, Problem, ProblemKind, RuleErrors};
 use crate::load::{self, ParsedFile};
 use crate::spec::{ConditionSpec, RuleOverride};
 
+mod checks;
 mod conditions;
 mod describe;
 mod names;
@@ -231,11 +232,12 @@ impl<'f> Compiler<'f> {
                 .collect();
             let (file, field) = self.rule_field(cycle[0]);
             self.problem(
- file,
- Origin::Rule(ids[0].to_owned()),
- ProblemKind::Cycle,
- &format!("{field}.when"),
-                format!("rules depend on each other through `fired` in a cycle: {}: remove one of these `fired` tests", ids.join(" -> ")),);
+                file,
+                Origin::Rule(ids[0].to_owned()),
+                ProblemKind::Cycle,
+                &format!("{field}.when"),
+                format!("rules depend on each other through `fired` in a cycle: {}: remove one of these `fired` tests", ids.join(" -> ")),
+            );
             return (0..rules.len()).collect();
         }
         let mut order = Vec::new();

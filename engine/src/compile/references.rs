@@ -223,12 +223,13 @@ impl<'f> Compiler<'f> {
     ) -> Option<Ref> {
         let Some((name, path)) = text.split_once(':') else {
             self.report(
- scope,
- ProblemKind::InvalidReference,
- field,
+                scope,
+                ProblemKind::InvalidReference,
+                field,
                 format!(
                     "`{text}` is not a reference: write `<document or source>:<JSONPath>`, such as `item_get:$.item.error`"
-                ),);
+                ),
+            );
             return None;
         };
         if let Some(message) = bad_name(name) {
@@ -280,13 +281,14 @@ impl<'f> Compiler<'f> {
                     .map(|column| format!(" at column {column}"))
                     .unwrap_or_default();
                 self.report(
- scope,
- ProblemKind::InvalidReference,
- field,
+                    scope,
+                    ProblemKind::InvalidReference,
+                    field,
                     format!(
                         "invalid JSONPath `{path_text}`{at}: {}: see RFC 9535, for example `$.accounts[*].balances.current`",
                         error.message
-                    ),);
+                    ),
+                );
                 return None;
             }
         };
