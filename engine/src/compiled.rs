@@ -45,6 +45,14 @@ pub struct RuleInfo {
     pub enabled: bool,
     /// Files whose `overrides` changed the rule, in load order.
     pub overridden_by: Vec<String>,
+    /// What the rule detects.
+    pub description: Option<String>,
+    /// Why it matters.
+    pub rationale: Option<String>,
+    /// What to do, one step per entry.
+    pub remediation: Vec<String>,
+    /// Articles and documentation pages that back the rule.
+    pub references: Vec<String>,
 }
 
 impl RuleSet {
@@ -57,6 +65,10 @@ impl RuleSet {
             file: rule.file.clone(),
             enabled: rule.enabled,
             overridden_by: rule.overridden_by.clone(),
+            description: rule.description.clone(),
+            rationale: rule.rationale.clone(),
+            remediation: rule.remediation.clone(),
+            references: rule.references.clone(),
         })
     }
 
@@ -78,6 +90,8 @@ pub(crate) struct Rule {
     pub(crate) enabled: bool,
     /// Files whose `overrides` changed this rule.
     pub(crate) overridden_by: Vec<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) rationale: Option<String>,
     pub(crate) remediation: Vec<String>,
     pub(crate) references: Vec<String>,
     pub(crate) requires: Vec<Requirement>,

@@ -2,8 +2,9 @@
 //!
 //! The pipeline has three stages, each with its own types:
 //!
-//! 1. **rule text -> [`RuleFile`]** ([`parse_rule_file`]): the serde mirror of the YAML;
-//! 2. **[`RuleFile`]s -> [`RuleSet`]** ([`compile`]): validated, every JSONPath, regex,
+//! 1. **rule text -> `RuleFile`**: the serde mirror of the YAML, private to the crate (the
+//!    format's public contract is its JSON Schema, [`json_schema`]);
+//! 2. **`RuleFile`s -> [`RuleSet`]** ([`compile`]): validated, every JSONPath, regex,
 //!    duration and message template built once; all problems are reported together;
 //! 3. **[`RuleSet`] x [`Bundle`] x `as_of` -> [`Diagnosis`]** ([`RuleSet::evaluate`]): pure,
 //!    infallible, deterministic; the rule set is `Send + Sync` and reusable.
@@ -75,12 +76,8 @@ pub use diagnosis::{
 };
 pub use error::{BundleError, Location, Origin, Problem, ProblemKind, RuleErrors};
 pub use eval::EvaluateOptions;
-pub use load::parse_rule_file;
 pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
-pub use spec::{
-    CompareSpec, ConditionSpec, CountSpec, JoinSpec, RuleFile, RuleOverride, RuleSpec, SourceSpec,
-};
 pub use vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 
 #[cfg(test)]

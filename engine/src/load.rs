@@ -6,7 +6,7 @@
 use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
-use crate::error::{Origin, Problem, ProblemKind, RuleErrors};
+use crate::error::{Origin, Problem, ProblemKind};
 use crate::positions::{self, Positions};
 use crate::spec::RuleFile;
 use crate::suggest::closest;
@@ -41,19 +41,6 @@ impl ParsedFile {
     /// Where `field` (or the nearest enclosing field) starts in this file.
     pub(crate) fn location(&self, field: &str) -> Option<positions::Location> {
         self.positions.find(field)
-    }
-}
-
-/// Parses the text of one rules file into its serde mirror, reporting every problem found.
-///
-/// `name` is how the file is named in messages (a path, or `<default>` for the embedded pack).
-pub fn parse_rule_file(name: &str, text: &str) -> Result<RuleFile, RuleErrors> {
-    match parse(name, text) {
-        (Some(parsed), problems) if problems.is_empty() => Ok(parsed.spec),
-        (_, problems) => Err(RuleErrors {
-            problems,
-            warnings: Vec::new(),
-        }),
     }
 }
 

@@ -145,6 +145,8 @@ impl<'f> Compiler<'f> {
                 confidence,
                 enabled,
                 overridden_by,
+                description: spec.description.clone(),
+                rationale: spec.rationale.clone(),
                 remediation: spec.remediation.clone(),
                 references: spec.references.clone(),
                 requires,
