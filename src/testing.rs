@@ -196,8 +196,7 @@ pub fn read_test_file(path: &Path) -> Result<TestFile> {
             .location()
             .map(|l| format!(":{}:{}", l.line(), l.column()))
             .unwrap_or_default();
-        let message = error.inner().to_string();
-        let message = message.split(" at line ").next().unwrap_or_default();
+        let message = balance_doctor_engine::serde_message(&error.inner().to_string());
         anyhow::anyhow!("{}{at}: {}: {message}", path.display(), error.path())
     })?;
     let mut names = BTreeSet::new();

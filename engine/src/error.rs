@@ -156,13 +156,23 @@ impl fmt::Display for RuleErrors {
 }
 
 /// A problem with a bundle: its shape, a document name, or a timestamp.
+///
+/// Displayed as `<field>: <message>`, or only the message when the whole bundle is at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
 pub struct BundleError {
     /// Where in the bundle (`as_of`, `documents.item_get`, `context`).
     pub field: String,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+impl fmt::Display for BundleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
 }
 
 /// In tests, every message can be reworded, to check that no decision depends on wording.

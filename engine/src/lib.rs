@@ -61,6 +61,7 @@ mod path;
 mod positions;
 mod projection;
 mod schema;
+mod serde_text;
 mod spec;
 mod suggest;
 mod template;
@@ -78,6 +79,7 @@ pub use error::{BundleError, Location, Origin, Problem, ProblemKind, RuleErrors}
 pub use eval::EvaluateOptions;
 pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
+pub use serde_text::{serde_message, without_serde_position};
 pub use vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use serde_yaml::{Mapping, Value};
 
 use crate::error::{Origin, Problem, ProblemKind};
 use crate::positions::{self, Positions};
+use crate::serde_text::{self, without_serde_position};
 use crate::spec::RuleFile;
-use crate::suggest::closest;
 
 /// A rules file parsed, with what is needed to locate later problems in it.
 #[derive(Debug)]
@@ -57,7 +57,7 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
                 line: l.line(),
                 column: l.column(),
             });
-            let raw = strip_location(&error.to_string());
+            let raw = without_serde_position(&error.to_string()).to_owned();
             let (kind, message) = match raw.split_once(": duplicate entry with key ") {
                 Some((field, key)) => (
                     ProblemKind::DuplicateKey,
@@ -166,7 +166,7 @@ impl Context<'_> {
             Err(error) => {
                 let inner = error.path().to_string();
                 let field = join_path(prefix, if inner == "." { "" } else { &inner });
-                let raw = strip_location(&error.inner().to_string());
+                let raw = error.inner().to_string();
                 let (field, kind, message) = explain_serde_error(&field, &raw);
                 let location = if kind == ProblemKind::UnknownKey {
                     self.positions.find_key(&field)
@@ -271,67 +271,13 @@ fn rule_id_for(value: &Value, field: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// serde_yaml appends " at line N column M"; the location is reported separately.
-fn strip_location(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(cut) => message[..cut].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
-/// Rewrites serde's messages into ones that say what to do. Returns the field path (extended
-/// with the offending key for unknown keys), the kind of problem and the message.
+/// serde's message, explained (see [`serde_text::explain`]), with the field path extended by
+/// the offending key for unknown keys.
 fn explain_serde_error(field: &str, raw: &str) -> (String, ProblemKind, String) {
-    if let Some(rest) = raw.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let key_field = if field.ends_with(name) {
-            field.to_owned()
-        } else {
-            join_path(field, name)
-        };
-        let message = match closest(name, &expected) {
-            Some(best) => format!("unknown key `{name}`: did you mean `{best}`?"),
-            None if expected.is_empty() => format!("unknown key `{name}`: remove it"),
-            None => format!(
-                "unknown key `{name}`: expected one of {}",
-                expected
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        return (key_field, ProblemKind::UnknownKey, message);
-    }
-    if let Some(rest) = raw.strip_prefix("unknown variant `") {
-        let name = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let hint = closest(name, &expected)
-            .map(|best| format!("did you mean `{best}`?"))
-            .unwrap_or_else(|| {
-                format!(
-                    "use one of {}",
-                    expected
-                        .iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            });
-        return (
-            field.to_owned(),
-            ProblemKind::InvalidValue,
-            format!("unknown value `{name}`: {hint}"),
-        );
-    }
-    if let Some(rest) = raw.strip_prefix("missing field `") {
-        let name = rest.split('`').next().unwrap_or_default();
-        return (
-            field.to_owned(),
-            ProblemKind::MissingKey,
-            format!("missing key `{name}`: add it"),
-        );
-    }
-    (field.to_owned(), ProblemKind::InvalidValue, raw.to_owned())
+    let explained = serde_text::explain(raw);
+    let field = match explained.unknown_key {
+        Some(name) if !field.ends_with(name) => join_path(field, name),
+        _ => field.to_owned(),
+    };
+    (field, explained.kind, explained.message)
 }
