@@ -80,6 +80,7 @@ pub use eval::EvaluateOptions;
 pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
 pub use serde_text::{serde_message, without_serde_position};
+pub use suggest::closest;
 pub use vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 
 #[cfg(test)]

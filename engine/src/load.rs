@@ -53,17 +53,20 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
     let value: Value = match serde_yaml::from_str(text) {
         Ok(value) => value,
         Err(error) => {
-            let location = error.location().map(|l| positions::Location {
-                line: l.line(),
-                column: l.column(),
-            });
+            let location = error.location().map(|l| within(text, l.line(), l.column()));
             let raw = without_serde_position(&error.to_string()).to_owned();
             let (kind, message) = match raw.split_once(": duplicate entry with key ") {
                 Some((field, key)) => (
                     ProblemKind::DuplicateKey,
                     format!("{field}: the key {key} appears twice in the same map: remove one"),
                 ),
-                None => (ProblemKind::Syntax, format!("not valid YAML: {raw}")),
+                None => match yaml_hint(&raw) {
+                    Some(hint) => (
+                        ProblemKind::Syntax,
+                        format!("not valid YAML: {raw}: {hint}"),
+                    ),
+                    None => (ProblemKind::Syntax, format!("not valid YAML: {raw}")),
+                },
             };
             return (None, vec![at(kind, "", location, message)]);
         }
@@ -269,6 +272,59 @@ fn rule_id_for(value: &Value, field: &str) -> Option<String> {
         .get("id")?
         .as_str()
         .map(str::to_owned)
+}
+
+/// A YAML parser position kept inside the text: a parser that runs off the end reports the
+/// line after the last, which an editor cannot show, so that becomes the end of the last line.
+fn within(text: &str, line: usize, column: usize) -> positions::Location {
+    let lines = text.lines().count().max(1);
+    if line <= lines {
+        return positions::Location { line, column };
+    }
+    let last = text.lines().last().unwrap_or_default();
+    positions::Location {
+        line: lines,
+        column: last.chars().count() + 1,
+    }
+}
+
+/// What to do about the YAML parser's most common complaints, which are about indentation and
+/// unclosed brackets or quotes.
+fn yaml_hint(raw: &str) -> Option<&'static str> {
+    let hints = [
+        (
+            "did not find expected '-' indicator",
+            "this line is indented differently from the list around it: start each entry with `- ` at the column of the others, and indent its keys under the first",
+        ),
+        (
+            "did not find expected key",
+            "this line is indented differently from the keys around it: start keys of the same map at the same column",
+        ),
+        (
+            "mapping values are not allowed in this context",
+            "a `key:` is indented under a value that is not a map, or an unquoted text holds `: `: align the key with the others, or quote the text",
+        ),
+        (
+            "found a tab character",
+            "indent with spaces: YAML does not allow tabs for indentation",
+        ),
+        (
+            "found unexpected end of stream",
+            "the file ends inside a quoted text: close the quote (`\"` or `'`)",
+        ),
+        (
+            "did not find expected ',' or '}'",
+            "a `{ ... }` is not closed, or two of its entries lack a `,` between them",
+        ),
+        (
+            "did not find expected ',' or ']'",
+            "a `[ ... ]` is not closed, or two of its items lack a `,` between them",
+        ),
+    ];
+    hints
+        .into_iter()
+        .find(|(complaint, _)| raw.starts_with(complaint))
+        .map(|(_, hint)| hint)
 }
 
 /// serde's message, explained (see [`serde_text::explain`]), with the field path extended by

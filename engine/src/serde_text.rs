@@ -67,6 +67,18 @@ pub(crate) fn explain(message: &str) -> Explained<'_> {
             message: format!("unknown value `{name}`: {hint}"),
         };
     }
+    let one_text = raw
+        .strip_prefix("invalid type: string \"")
+        .and_then(|rest| rest.strip_suffix("\", expected a sequence"));
+    if let Some(text) = one_text {
+        return Explained {
+            kind: ProblemKind::InvalidValue,
+            unknown_key: None,
+            message: format!(
+                "expected a list, found the text `{text}`: write it as a list, `[{text}]`"
+            ),
+        };
+    }
     if let Some(rest) = raw.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
         return Explained {

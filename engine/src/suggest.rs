@@ -1,7 +1,8 @@
 //! "Did you mean": the known name closest to a misspelt one.
 
-/// The candidate closest to `name` by edit distance, when it is close enough to be a typo.
-pub(crate) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
+/// The candidate closest to `name` by edit distance, when it is close enough to be a typo
+/// (at most one edit per three characters): the "did you mean" of every message.
+pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .iter()

@@ -4,7 +4,7 @@ use super::*;
 use crate::error::reworded;
 
 /// Files that exercise every kind of problem, warnings and named conditions.
-const FILES: [(&str, &str); 17] = [
+const FILES: [(&str, &str); 19] = [
     ("default.yaml", include_str!("../../../rules/default.yaml")),
     (
         "bad-duration-and-param.yaml",
@@ -61,6 +61,14 @@ const FILES: [(&str, &str); 17] = [
     (
         "wrong-value-types.yaml",
         include_str!("../../../tests/rule-errors/wrong-value-types.yaml"),
+    ),
+    (
+        "yaml-indentation.yaml",
+        include_str!("../../../tests/rule-errors/yaml-indentation.yaml"),
+    ),
+    (
+        "extends-not-a-list.yaml",
+        include_str!("../../../tests/rule-errors/extends-not-a-list.yaml"),
     ),
     ("named.yaml", NAMED),
     ("unused.yaml", UNUSED),
