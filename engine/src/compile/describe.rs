@@ -1,20 +1,15 @@
 //! What a condition tests, in short, for explanation traces.
 
-use std::collections::BTreeMap;
-
 use serde_json::Value;
 
 use super::operators::{OPERATORS, Operand};
+use super::parameters::Params;
 use crate::compiled::CondKind;
 use crate::spec::ConditionSpec;
 use crate::vocab::{CompareOp, Quantifier};
 
 /// What a condition tests, in short: `all`, `item:$.webhook missing true`.
-pub(super) fn describe_condition(
-    kind: &CondKind,
-    spec: &ConditionSpec,
-    params: &BTreeMap<String, Value>,
-) -> String {
+pub(super) fn describe_condition(kind: &CondKind, spec: &ConditionSpec, params: &Params) -> String {
     match kind {
         CondKind::All(_) => "all".to_owned(),
         CondKind::Any(_) => "any".to_owned(),
@@ -43,7 +38,7 @@ pub(super) fn describe_condition(
 }
 
 /// The expectation of a test in compact text, for traces: `one_of ["A","B"] and older_than 2d`.
-fn describe_expectation(spec: &ConditionSpec, params: &BTreeMap<String, Value>) -> String {
+fn describe_expectation(spec: &ConditionSpec, params: &Params) -> String {
     // A parameter shows its name and the value it had in this rule.
     let show_one = |value: &Value| {
         let text = plain(value);

@@ -3,8 +3,6 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::Value;
-
 use crate::compiled::{Cond, Rule, RuleSet};
 use crate::error::{Origin, Problem, ProblemKind, RuleErrors};
 use crate::load::{self, ParsedFile};
@@ -22,6 +20,7 @@ mod rules;
 mod tests;
 
 use conditions::NamedUse;
+use parameters::Params;
 
 /// The text of one rules file and the name to report it under.
 #[derive(Debug, Clone, Copy)]
@@ -85,7 +84,9 @@ struct Compiler<'f> {
     /// Capture names (`as:`) of all rules; a test's capture is an index into it.
     capture_names: Vec<String>,
     /// Parameters of all files, a later file's value replacing an earlier one.
-    params: BTreeMap<String, Value>,
+    params: Params,
+    /// Parameter settings (file, field) already reported for a bad value.
+    reported_params: HashSet<(usize, String)>,
     /// Rule id -> the overrides for it, in file order.
     overrides: HashMap<&'f str, Vec<(usize, &'f RuleOverride)>>,
     /// Problems that do not stop compilation.
@@ -99,7 +100,7 @@ struct Scoped<'s> {
     file: usize,
     /// Who the problems found here belong to.
     origin: Origin,
-    params: &'s BTreeMap<String, Value>,
+    params: &'s Params,
     in_join: bool,
     /// `left:`/`right:` may be used (inside a join, or in a named condition checked alone).
     bindings: bool,
@@ -112,7 +113,7 @@ struct Scoped<'s> {
 }
 
 impl<'s> Scoped<'s> {
-    fn new(file: usize, origin: Origin, params: &'s BTreeMap<String, Value>) -> Self {
+    fn new(file: usize, origin: Origin, params: &'s Params) -> Self {
         Scoped {
             file,
             origin,
@@ -152,7 +153,8 @@ impl<'f> Compiler<'f> {
             named_conds: Vec::new(),
             named_reported: HashMap::new(),
             capture_names: Vec::new(),
-            params: BTreeMap::new(),
+            params: Params::default(),
+            reported_params: HashSet::new(),
             overrides: HashMap::new(),
             warnings: Vec::new(),
             read_documents: std::collections::BTreeSet::new(),

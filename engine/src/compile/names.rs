@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::Compiler;
+use super::parameters::Site;
 use crate::error::{Origin, ProblemKind};
 use crate::suggest::closest;
 
@@ -44,7 +45,12 @@ impl<'f> Compiler<'f> {
                         message,
                     );
                 }
-                self.params.insert(name.clone(), value.clone());
+                let site = Site {
+                    file: file_index,
+                    field: format!("params.{name}"),
+                    origin: Origin::File,
+                };
+                self.params.insert(name, value, site);
             }
             for name in file.spec.sources.keys() {
                 let field = format!("sources.{name}");

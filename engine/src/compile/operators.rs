@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use super::{Compiler, Scoped};
 use crate::compiled::{NumCmp, Op};
-use crate::error::ProblemKind;
 use crate::spec::ConditionSpec;
 
 /// One operator of a `path` test.
@@ -182,22 +181,14 @@ impl<'f> Compiler<'f> {
                     let detail = error.to_string();
                     let detail = detail.lines().last().unwrap_or_default().trim();
                     let detail = detail.strip_prefix("error: ").unwrap_or(detail).to_owned();
-                    self.report(
-                        scope,
-                        ProblemKind::InvalidOperand,
-                        field,
-                        format!("invalid regular expression `{pattern}`: {detail}"),
-                    );
+                    let message = format!("invalid regular expression `{pattern}`: {detail}");
+                    self.bad_operand(scope, operand, field, message);
                     None
                 }
             },
             other => {
-                self.report(
-                    scope,
-                    ProblemKind::InvalidOperand,
-                    field,
-                    format!("expected a regular expression (a string), found {other}"),
-                );
+                let message = format!("expected a regular expression (a string), found {other}");
+                self.bad_operand(scope, operand, field, message);
                 None
             }
         }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::names::bad_name;
+use super::parameters::Params;
 use super::{Compiler, Scoped, find_cycle};
 use crate::compiled::{Ref, Requirement, Scope, Source};
 use crate::error::{Origin, ProblemKind};
@@ -13,7 +14,7 @@ impl<'f> Compiler<'f> {
     /// Labels of all files; a later file's label replaces an earlier one of the same name.
     pub(super) fn compile_labels(&mut self) -> Vec<(String, Ref)> {
         let mut labels: BTreeMap<String, Ref> = BTreeMap::new();
-        let no_params = BTreeMap::new();
+        let no_params = Params::default();
         let files = self.files;
         for (file_index, file) in files.iter().enumerate() {
             for (name, text) in &file.spec.labels {
@@ -44,7 +45,7 @@ impl<'f> Compiler<'f> {
             .map(|(name, (id, file))| (*name, *id, *file))
             .collect();
         named.sort_by_key(|(_, id, _)| *id);
-        let no_params = BTreeMap::new();
+        let no_params = Params::default();
         let mut compiled = Vec::new();
         let mut edges: Vec<Vec<usize>> = Vec::new();
         for (name, _, file_index) in named {

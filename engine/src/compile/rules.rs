@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use super::names::bad_name;
+use super::parameters::Site;
 use super::{Compiler, Scoped};
 use crate::compiled::Rule;
 use crate::error::{Origin, ProblemKind};
@@ -39,7 +40,12 @@ impl<'f> Compiler<'f> {
                     message,
                 );
             }
-            params.insert(name.clone(), value.clone());
+            let site = Site {
+                file: file_index,
+                field: format!("{field}.params.{name}"),
+                origin: Origin::Rule(rule_id.to_owned()),
+            };
+            params.insert(name, value, site);
         }
         let (mut severity, mut confidence, mut enabled) =
             (spec.severity, spec.confidence, spec.enabled);
@@ -49,10 +55,15 @@ impl<'f> Compiler<'f> {
             confidence = change.confidence.unwrap_or(confidence);
             enabled = change.enabled.unwrap_or(enabled);
             for (name, value) in &change.params {
-                if params.contains_key(name) {
-                    params.insert(name.clone(), value.clone());
+                if params.get(name).is_some() {
+                    let site = Site {
+                        file: override_file,
+                        field: format!("overrides.{rule_id}.params.{name}"),
+                        origin: Origin::File,
+                    };
+                    params.insert(name, value, site);
                 } else {
-                    let known: Vec<&str> = params.keys().map(String::as_str).collect();
+                    let known: Vec<&str> = params.names().collect();
                     let hint = closest(name, &known)
                         .map(|best| format!("did you mean `{best}`?"))
                         .unwrap_or_else(|| {

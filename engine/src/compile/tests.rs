@@ -185,3 +185,53 @@ fn an_operand_error_does_not_make_the_capture_unknown() {
         .collect();
     assert!(templates.is_empty(), "{templates:#?}");
 }
+
+#[test]
+fn a_bad_parameter_value_is_reported_once_where_it_was_set() {
+    let pack = r#"
+params: { overdue_after: 2d }
+rules:
+  - id: one
+    title: One
+    severity: info
+    when: { path: "item_get:$.a", older_than: $overdue_after }
+    message: m
+  - id: two
+    title: Two
+    severity: info
+    when: { path: "item_get:$.b", older_than: $overdue_after }
+    message: m
+"#;
+    let user = "params:\n  overdue_after: 3 days\noverrides:\n  two: { params: { overdue_after: soon } }\n";
+    let errors = compile(&[
+        RuleText {
+            name: "pack.yaml",
+            text: pack,
+        },
+        RuleText {
+            name: "mine.yaml",
+            text: user,
+        },
+    ])
+    .unwrap_err();
+    let places: Vec<String> = errors
+        .problems
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {:?} {} {:?}",
+                p.file,
+                p.location.map(|l| l.line),
+                p.field,
+                p.kind
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "mine.yaml Some(2) params.overdue_after InvalidParameterValue",
+            "mine.yaml Some(4) overrides.two.params.overdue_after InvalidParameterValue",
+        ]
+    );
+}
