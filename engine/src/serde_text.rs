@@ -5,7 +5,7 @@
 //! through here, so that the same mistake reads the same everywhere.
 
 use crate::error::ProblemKind;
-use crate::suggest::closest;
+use crate::suggest::{closest, did_you_mean};
 
 /// `message` without the " at line N column M" that serde appends.
 pub fn without_serde_position(message: &str) -> &str {
@@ -58,9 +58,9 @@ pub(crate) fn explain(message: &str) -> Explained<'_> {
     if let Some(rest) = raw.strip_prefix("unknown variant `") {
         let name = rest.split('`').next().unwrap_or_default();
         let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let hint = closest(name, &expected)
-            .map(|best| format!("did you mean `{best}`?"))
-            .unwrap_or_else(|| format!("use one of {}", quoted(rest).join(", ")));
+        let hint = did_you_mean(name, &expected, || {
+            format!("use one of {}", quoted(rest).join(", "))
+        });
         return Explained {
             kind: ProblemKind::InvalidValue,
             unknown_key: None,

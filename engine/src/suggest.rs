@@ -12,6 +12,18 @@ pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .map(|(_, candidate)| candidate)
 }
 
+/// "did you mean `x`?" for the known name closest to `name`, else what `otherwise` says.
+pub(crate) fn did_you_mean(
+    name: &str,
+    candidates: &[&str],
+    otherwise: impl FnOnce() -> String,
+) -> String {
+    match closest(name, candidates) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => otherwise(),
+    }
+}
+
 /// Edit distance over chars where swapping two neighbours counts as one edit (optimal string
 /// alignment), so that `itme` is one edit from `item`.
 fn edit_distance(a: &str, b: &str) -> usize {

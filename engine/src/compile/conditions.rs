@@ -12,7 +12,7 @@ use crate::compiled::{Cond, CondKind, Join};
 use crate::error::{Origin, Problem, ProblemKind};
 use crate::path::CompiledPath;
 use crate::spec::ConditionSpec;
-use crate::suggest::closest;
+use crate::suggest::did_you_mean;
 
 impl<'f> Compiler<'f> {
     pub(super) fn compile_cond(
@@ -144,9 +144,7 @@ impl<'f> Compiler<'f> {
                 return None;
             }
             let known: Vec<&str> = self.conditions.keys().copied().collect();
-            let hint = closest(name, &known)
-                .map(|best| format!("did you mean `{best}`?"))
-                .unwrap_or_else(|| "define it under `conditions:`".to_owned());
+            let hint = did_you_mean(name, &known, || "define it under `conditions:`".to_owned());
             self.report(
                 scope,
                 ProblemKind::UnknownCondition,
@@ -185,9 +183,9 @@ impl<'f> Compiler<'f> {
                 return None;
             }
             let known: Vec<&str> = self.rule_ids.keys().copied().collect();
-            let hint = closest(id, &known)
-                .map(|best| format!("did you mean `{best}`?"))
-                .unwrap_or_else(|| "use the id of a rule in the loaded files".to_owned());
+            let hint = did_you_mean(id, &known, || {
+                "use the id of a rule in the loaded files".to_owned()
+            });
             self.report(
                 scope,
                 ProblemKind::UnknownRule,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::Compiler;
 use super::parameters::Site;
 use crate::error::{Origin, ProblemKind};
-use crate::suggest::closest;
+use crate::suggest::did_you_mean;
 
 impl<'f> Compiler<'f> {
     /// Registers every source, condition, rule id and document name, reporting duplicates.
@@ -153,12 +153,10 @@ impl<'f> Compiler<'f> {
                         .push((file_index, change));
                 } else if !self.left_out(id) {
                     let known: Vec<&str> = self.rule_ids.keys().copied().collect();
-                    let hint = closest(id, &known)
-                        .map(|best| format!("did you mean `{best}`?"))
-                        .unwrap_or_else(|| {
-                            "overrides change rules of loaded files: check the id and `extends`"
-                                .to_owned()
-                        });
+                    let hint = did_you_mean(id, &known, || {
+                        "overrides change rules of loaded files: check the id and `extends`"
+                            .to_owned()
+                    });
                     self.problem(
                         file_index,
                         Origin::File,

@@ -8,7 +8,7 @@ use super::{Compiler, Scoped, find_cycle};
 use crate::compiled::{Ref, Requirement, Scope, Source};
 use crate::error::{Origin, ProblemKind};
 use crate::path::CompiledPath;
-use crate::suggest::closest;
+use crate::suggest::did_you_mean;
 
 impl<'f> Compiler<'f> {
     /// Labels of all files; a later file's label replaces an earlier one of the same name.
@@ -66,12 +66,13 @@ impl<'f> Compiler<'f> {
                 }
             };
             if candidates.is_empty() && (spec.first_of.is_some() != spec.all_of.is_some()) {
+                let example = self.example_reference();
                 self.problem(
                     file_index,
                     Origin::Source(name.to_owned()),
                     ProblemKind::Shape,
                     &format!("{field}.{key}"),
-                    format!("`{key}` needs at least one reference such as `item_get:$.item`"),
+                    format!("`{key}` needs at least one reference such as {example}"),
                 );
             }
             let mut scope = Scoped::new(file_index, Origin::Source(name.to_owned()), &no_params);
@@ -223,12 +224,13 @@ impl<'f> Compiler<'f> {
         field: &str,
     ) -> Option<Ref> {
         let Some((name, path)) = text.split_once(':') else {
+            let example = self.example_reference();
             self.report(
                 scope,
                 ProblemKind::InvalidReference,
                 field,
                 format!(
-                    "`{text}` is not a reference: write `<document or source>:<JSONPath>`, such as `item_get:$.item.error`"
+                    "`{text}` is not a reference: write `<document or source>:<JSONPath>`, such as {example}"
                 ),
             );
             return None;
@@ -300,6 +302,21 @@ impl<'f> Compiler<'f> {
         })
     }
 
+    /// A reference for a message's example, made of the loaded rules' own names (a declared
+    /// document, else a source, else a document some reference reads), so that the engine
+    /// names no API of its own.
+    fn example_reference(&self) -> String {
+        let sources = self.source_names();
+        let name = self
+            .documents
+            .keys()
+            .next()
+            .copied()
+            .or_else(|| sources.first().copied())
+            .or_else(|| self.read_documents.iter().next().map(String::as_str));
+        format!("`{}:$.field`", name.unwrap_or("<document>"))
+    }
+
     /// When the loaded files declare their documents, a reference to any other name is most
     /// likely a typo: the rule would never see a value there.
     pub(super) fn warn_if_undeclared(
@@ -314,10 +331,9 @@ impl<'f> Compiler<'f> {
         }
         let mut known: Vec<&str> = self.documents.keys().copied().collect();
         known.extend(self.sources.keys().copied());
-        let hint = match closest(name, &known) {
-            Some(best) => format!("did you mean `{best}`?"),
-            None => "declare it under `documents:` if bundles really carry it".to_owned(),
-        };
+        let hint = did_you_mean(name, &known, || {
+            "declare it under `documents:` if bundles really carry it".to_owned()
+        });
         let problem = self.files[scope.file].problem(
             scope.origin.clone(),
             ProblemKind::UndeclaredDocument,

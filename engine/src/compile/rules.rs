@@ -8,7 +8,7 @@ use super::{Compiler, Scoped};
 use crate::compiled::Rule;
 use crate::error::{Origin, ProblemKind};
 use crate::spec::RuleSpec;
-use crate::suggest::closest;
+use crate::suggest::did_you_mean;
 use crate::template::{Name, Template};
 
 impl<'f> Compiler<'f> {
@@ -64,18 +64,16 @@ impl<'f> Compiler<'f> {
                     params.insert(name, value, site);
                 } else {
                     let known: Vec<&str> = params.names().collect();
-                    let hint = closest(name, &known)
-                        .map(|best| format!("did you mean `{best}`?"))
-                        .unwrap_or_else(|| {
-                            format!(
-                                "it has {}",
-                                if known.is_empty() {
-                                    "none".to_owned()
-                                } else {
-                                    known.join(", ")
-                                }
-                            )
-                        });
+                    let hint = did_you_mean(name, &known, || {
+                        format!(
+                            "it has {}",
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        )
+                    });
                     self.problem(
                         override_file,
                         Origin::File,
