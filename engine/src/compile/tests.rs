@@ -235,3 +235,42 @@ rules:
         ]
     );
 }
+
+#[test]
+fn a_shared_named_condition_captures_for_every_rule_that_uses_it() {
+    let rules = r#"
+conditions:
+  failed: { path: "item_get:$.errors[*].code", one_of: [A, B], as: code }
+rules:
+  - id: first
+    title: First
+    severity: info
+    when: { condition: failed }
+    message: "first {code}"
+  - id: second
+    title: Second
+    severity: info
+    when:
+      all:
+        - { path: "item_get:$.name", exists: true, as: name }
+        - { condition: failed }
+    message: "second {name} {code}"
+"#;
+    let set = compile(&[RuleText {
+        name: "shared.yaml",
+        text: rules,
+    }])
+    .unwrap();
+    let bundle = crate::Bundle::from_json(
+        r#"{"documents": {"item_get": {"name": "n", "errors": [{"code": "A"}, {"code": "C"}]}}}"#,
+    )
+    .unwrap();
+    let diagnosis = set.evaluate(&bundle, "2026-11-20T12:00:00Z".parse().unwrap());
+    let messages: Vec<&str> = diagnosis
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(messages, ["first A", "second n A"]);
+    assert_eq!(set.conditions.len(), 1);
+}

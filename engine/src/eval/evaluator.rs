@@ -24,6 +24,8 @@ pub(super) struct Evaluator<'a> {
     pub(super) bindings: Option<(Node<'a>, Node<'a>)>,
     /// Per capture name (`as:`), the values that passed in the rule being evaluated.
     pub(super) captured: Vec<Vec<Node<'a>>>,
+    /// The captures of the rule being evaluated (indexes into `captured`).
+    pub(super) rule_captures: &'a [usize],
     /// Every route walked in this evaluation.
     pub(super) routes: Routes<'a>,
 }
@@ -117,15 +119,16 @@ impl<'a> Evaluator<'a> {
         nodes
     }
 
-    /// How many values each capture holds now.
+    /// How many values each capture of the rule being evaluated holds now.
     pub(super) fn checkpoint(&self) -> Vec<usize> {
-        self.captured.iter().map(Vec::len).collect()
+        let captures = self.rule_captures.iter();
+        captures.map(|id| self.captured[*id].len()).collect()
     }
 
     /// Forgets values captured since `checkpoint`.
     pub(super) fn rollback(&mut self, checkpoint: &[usize]) {
-        for (captured, length) in self.captured.iter_mut().zip(checkpoint) {
-            captured.truncate(*length);
+        for (id, length) in self.rule_captures.iter().zip(checkpoint) {
+            self.captured[*id].truncate(*length);
         }
     }
 

@@ -57,6 +57,7 @@ impl RuleSet {
             not_evaluated: vec![false; self.rules.len()],
             bindings: None,
             captured: vec![Vec::new(); self.capture_count],
+            rule_captures: &[],
             routes: Routes::default(),
         };
         let mut findings: Vec<(usize, Finding)> = Vec::new();
@@ -101,6 +102,7 @@ impl RuleSet {
                 ));
                 continue;
             }
+            evaluator.rule_captures = &rule.captures;
             for id in &rule.captures {
                 evaluator.captured[*id].clear();
             }
