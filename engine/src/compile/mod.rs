@@ -1,5 +1,13 @@
-//! Stage 2: [`RuleFile`]s -> [`RuleSet`]. All fallible work happens here, and every problem
-//! is collected before compilation fails.
+//! Stage 2: [`RuleFile`](crate::spec::RuleFile)s -> [`RuleSet`]. All fallible work happens
+//! here, and every problem is collected before compilation fails.
+//!
+//! The submodules follow the work in order: [`names`] registers documents, parameters,
+//! sources, named conditions and rule ids; [`references`] compiles sources, labels, `requires`
+//! and `name:$.path` references; [`rules`] one rule; [`conditions`] its condition tree, with
+//! named conditions compiled once per distinct use; [`checks`] `path` tests and comparisons;
+//! [`operators`] the table of a test's operators; [`parameters`] operands and `$name`
+//! parameters; [`describe`] the short texts explanation traces show. Every problem carries a
+//! [`ProblemKind`] and an [`Origin`]; decisions are taken on those, never on a message.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
