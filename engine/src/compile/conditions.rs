@@ -285,22 +285,8 @@ impl<'f> Compiler<'f> {
                 let mut fresh = |problem: &Problem| {
                     reported.insert((problem.file.clone(), problem.field.clone(), problem.kind))
                 };
-                let mut index = problems;
-                while index < self.problems.len() {
-                    if fresh(&self.problems[index]) {
-                        index += 1;
-                    } else {
-                        self.problems.remove(index);
-                    }
-                }
-                let mut index = warnings;
-                while index < self.warnings.len() {
-                    if fresh(&self.warnings[index]) {
-                        index += 1;
-                    } else {
-                        self.warnings.remove(index);
-                    }
-                }
+                retain_from(&mut self.problems, problems, &mut fresh);
+                retain_from(&mut self.warnings, warnings, &mut fresh);
                 inner.read_params.sort();
                 inner.read_params.dedup();
                 let use_ = NamedUse {
@@ -354,16 +340,18 @@ impl<'f> Compiler<'f> {
             let before = self.problems.len();
             self.compile_cond(&mut scope, spec, &format!("conditions.{name}"));
             // Parameters may be supplied by the rules that use the condition.
-            let mut index = before;
-            while index < self.problems.len() {
-                if self.problems[index].kind == ProblemKind::UnknownParameter {
-                    self.problems.remove(index);
-                } else {
-                    index += 1;
-                }
-            }
+            retain_from(&mut self.problems, before, |problem| {
+                problem.kind != ProblemKind::UnknownParameter
+            });
         }
     }
+}
+
+/// Keeps, of the problems from index `from` on, those `keep` accepts.
+fn retain_from(problems: &mut Vec<Problem>, from: usize, mut keep: impl FnMut(&Problem) -> bool) {
+    let mut added = problems.split_off(from);
+    added.retain(|problem| keep(problem));
+    problems.append(&mut added);
 }
 
 /// One compilation of a named condition, for the uses that read the same parameter values
