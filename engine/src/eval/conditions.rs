@@ -33,7 +33,7 @@ impl<'a> Evaluator<'a> {
                     // A failed `all` captures nothing, even when explaining evaluates on.
                     self.rollback(&checkpoint);
                 }
-                self.finish(cond, pass, evidence, children, || None)
+                self.finish(cond, pass, evidence, children, || None, &[])
             }
             CondKind::Any(items) => {
                 let mut evidence = Vec::new();
@@ -47,7 +47,7 @@ impl<'a> Evaluator<'a> {
                         evidence.extend(outcome.evidence);
                     }
                 }
-                self.finish(cond, pass, evidence, children, || None)
+                self.finish(cond, pass, evidence, children, || None, &[])
             }
             CondKind::Not(inner) => {
                 let checkpoint = self.checkpoint();
@@ -55,12 +55,12 @@ impl<'a> Evaluator<'a> {
                 // What passed under a `not` is not what the rule found.
                 self.rollback(&checkpoint);
                 let children = outcome.trace.into_iter().collect();
-                self.finish(cond, !outcome.pass, Vec::new(), children, || None)
+                self.finish(cond, !outcome.pass, Vec::new(), children, || None, &[])
             }
             CondKind::Named(id) => {
                 let outcome = self.condition(&self.set.conditions[*id]);
                 let children = outcome.trace.into_iter().collect();
-                self.finish(cond, outcome.pass, outcome.evidence, children, || None)
+                self.finish(cond, outcome.pass, outcome.evidence, children, || None, &[])
             }
             CondKind::Fired(index) => {
                 let pass = self.fired[*index];
@@ -74,7 +74,7 @@ impl<'a> Evaluator<'a> {
                         None
                     }
                 };
-                self.finish(cond, pass, Vec::new(), Vec::new(), note)
+                self.finish(cond, pass, Vec::new(), Vec::new(), note, &[])
             }
             CondKind::Test(test) => self.test(cond, test),
             CondKind::Compare(compare) => self.compare(cond, compare),
@@ -85,7 +85,7 @@ impl<'a> Evaluator<'a> {
     fn test(&mut self, cond: &Cond, test: &'a Test) -> Outcome<'a> {
         let Some(mut values) = self.resolve(&test.target) else {
             let note = || Some(format!("{} is absent", absent_name(&test.target)));
-            return self.finish(cond, test.if_absent, Vec::new(), Vec::new(), note);
+            return self.finish(cond, test.if_absent, Vec::new(), Vec::new(), note, &[]);
         };
         let nulls: Vec<Node<'a>> = if matches!(test.check, Check::Exists(false)) {
             values
@@ -154,7 +154,7 @@ impl<'a> Evaluator<'a> {
             self.captured[index].extend(evidence.iter().cloned());
         }
         let note = || note.map(str::to_owned);
-        self.finish_seen(cond, pass, evidence, Vec::new(), note, &values)
+        self.finish(cond, pass, evidence, Vec::new(), note, &values)
     }
 
     fn compare(&mut self, cond: &Cond, compare: &'a Compare) -> Outcome<'a> {
@@ -168,7 +168,7 @@ impl<'a> Evaluator<'a> {
         if left.is_empty() || right.is_empty() {
             let note = || Some("one side matched nothing".to_owned());
             let seen = if self.explain { seen() } else { Vec::new() };
-            return self.finish_seen(
+            return self.finish(
                 cond,
                 compare.if_missing,
                 Vec::new(),
@@ -197,7 +197,7 @@ impl<'a> Evaluator<'a> {
             (true, _) => passing,
         };
         let seen = if self.explain { seen() } else { Vec::new() };
-        self.finish_seen(cond, pass, evidence, Vec::new(), || None, &seen)
+        self.finish(cond, pass, evidence, Vec::new(), || None, &seen)
     }
 
     fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome<'a> {
@@ -258,6 +258,6 @@ impl<'a> Evaluator<'a> {
             self.rollback(&checkpoint);
         }
         let note = || (total == 0).then(|| "no pair of elements had equal keys".to_owned());
-        self.finish(cond, pass, evidence, children, note)
+        self.finish(cond, pass, evidence, children, note, &[])
     }
 }

@@ -132,19 +132,9 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// The outcome, with its trace when explaining. `note` runs only when explaining.
+    /// The outcome, with its trace when explaining: the values `seen` (the first
+    /// [`MAX_SEEN`]) and a `note` that runs only when explaining.
     pub(super) fn finish(
-        &self,
-        cond: &Cond,
-        pass: bool,
-        evidence: Vec<Node<'a>>,
-        children: Vec<ConditionTrace>,
-        note: impl FnOnce() -> Option<String>,
-    ) -> Outcome<'a> {
-        self.finish_seen(cond, pass, evidence, children, note, &[])
-    }
-
-    pub(super) fn finish_seen(
         &self,
         cond: &Cond,
         pass: bool,
