@@ -473,7 +473,7 @@ fn flush_if_line(out: &mut dyn Write, options: &BatchOptions) -> io::Result<()> 
 
 /// A closed output (a pipe whose reader exited) ends the run quietly; other errors are errors.
 fn closed_or(error: io::Error, mut report: RunReport) -> Result<RunReport> {
-    if error.kind() == io::ErrorKind::BrokenPipe {
+    if crate::output_closed(&error) {
         report.output_closed = true;
         Ok(report)
     } else {
@@ -576,11 +576,7 @@ fn parse_bundle(text: &str, projection: &Projection) -> Result<Bundle, String> {
     if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
         return Err(format!(
             "not valid JSON: {} (column {})",
-            error
-                .to_string()
-                .split(" at line ")
-                .next()
-                .unwrap_or_default(),
+            balance_doctor_engine::without_serde_position(&error.to_string()),
             error.column()
         ));
     }

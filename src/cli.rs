@@ -236,10 +236,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Generate { count, seed } => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            match crate::generate::write_jsonl(count, seed, &mut out) {
-                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(error.into()),
-                _ => Ok(ExitCode::SUCCESS),
-            }
+            crate::unless_output_closed(crate::generate::write_jsonl(count, seed, &mut out))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Rules(RulesCommand::Show) => {
             print!("{DEFAULT_RULES}");
@@ -333,11 +331,7 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
             SummaryFormat::Json => format!("{}\n", serde_json::to_string_pretty(&summary)?),
         };
         if format.is_none() {
-            if let Err(error) = out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                if error.kind() != std::io::ErrorKind::BrokenPipe {
-                    return Err(error.into());
-                }
-            }
+            crate::unless_output_closed(out.write_all(text.as_bytes()).and_then(|_| out.flush()))?;
         } else {
             out.flush()?;
             eprint!("{text}");
@@ -427,11 +421,7 @@ fn diagnose_one(
             palette(args.color),
         ),
     };
-    if let Err(error) = written.and_then(|_| out.flush()) {
-        if error.kind() != std::io::ErrorKind::BrokenPipe {
-            return Err(error.into());
-        }
-    }
+    crate::unless_output_closed(written.and_then(|_| out.flush()))?;
     let failed = args.fail_on.is_some_and(|limit| {
         diagnosis
             .findings

@@ -5,7 +5,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use balance_doctor_engine::{Bundle, BundleSpec, RuleText, check_document_name};
+use balance_doctor_engine::{
+    Bundle, BundleSpec, RuleText, check_document_name, serde_message, without_serde_position,
+};
 
 use crate::{DEFAULT_RULES, DEFAULT_RULES_NAME};
 use serde_json::Value;
@@ -156,15 +158,8 @@ fn json_error(path: &Path, error: &serde_json::Error) -> anyhow::Error {
         path.display(),
         error.line(),
         error.column(),
-        strip_position(&error.to_string())
+        without_serde_position(&error.to_string())
     )
-}
-
-fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(cut) => message[..cut].to_owned(),
-        None => message.to_owned(),
-    }
 }
 
 fn read_bundle_dir(dir: &Path) -> Result<Bundle> {
@@ -195,7 +190,7 @@ fn read_bundle_dir(dir: &Path) -> Result<Bundle> {
             spec = if file_name == "bundle.json" {
                 serde_json::from_str::<Value>(&text).map_err(|e| json_error(&path, &e))?;
                 serde_json::from_str(&text).map_err(|e| {
-                    anyhow::anyhow!("{}: {}", path.display(), strip_position(&e.to_string()))
+                    anyhow::anyhow!("{}: {}", path.display(), serde_message(&e.to_string()))
                 })?
             } else {
                 serde_yaml::from_str(&text).map_err(|e| {
@@ -203,7 +198,7 @@ fn read_bundle_dir(dir: &Path) -> Result<Bundle> {
                         .location()
                         .map(|l| format!(":{}:{}", l.line(), l.column()))
                         .unwrap_or_default();
-                    anyhow::anyhow!("{}{at}: {}", path.display(), strip_position(&e.to_string()))
+                    anyhow::anyhow!("{}{at}: {}", path.display(), serde_message(&e.to_string()))
                 })?
             };
             if !spec.documents.is_empty() {

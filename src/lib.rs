@@ -10,6 +10,20 @@ pub mod render;
 pub mod summary;
 pub mod testing;
 
+/// Whether a write failed only because the reader of the output went away (as with
+/// `| head`): the run then ends quietly, with the output written so far.
+pub(crate) fn output_closed(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// A write's result, with a closed output (see [`output_closed`]) counted as success.
+pub(crate) fn unless_output_closed(result: std::io::Result<()>) -> std::io::Result<()> {
+    match result {
+        Err(error) if output_closed(&error) => Ok(()),
+        other => other,
+    }
+}
+
 /// The embedded default rule pack.
 pub const DEFAULT_RULES: &str = include_str!("../rules/default.yaml");
 /// The name the embedded pack is reported under.

@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
-use balance_doctor_engine::{ConditionTrace, Confidence, Diagnosis, RuleOutcome, Severity};
+use balance_doctor_engine::{ConditionTrace, Diagnosis, RuleOutcome, Severity};
 use serde::Serialize;
 
 use crate::input::AsOfSource;
@@ -112,7 +112,7 @@ pub fn human(
             finding.severity.as_str(),
             safe(&finding.title),
             finding.rule,
-            confidence(finding.confidence),
+            finding.confidence.as_str(),
             if finding.source == crate::DEFAULT_RULES_NAME {
                 String::new()
             } else {
@@ -218,14 +218,6 @@ fn plain(value: &serde_json::Value) -> String {
         .map_or_else(|| value.to_string(), str::to_owned)
 }
 
-fn confidence(confidence: Confidence) -> &'static str {
-    match confidence {
-        Confidence::High => "high",
-        Confidence::Medium => "medium",
-        Confidence::Low => "low",
-    }
-}
-
 fn outcome(outcome: RuleOutcome) -> &'static str {
     match outcome {
         RuleOutcome::Fired => "fired",
@@ -286,7 +278,7 @@ pub fn markdown(
         writeln!(out)?;
         writeln!(out, "{}", md_text(&finding.message))?;
         writeln!(out)?;
-        writeln!(out, "Confidence: {}.", confidence(finding.confidence))?;
+        writeln!(out, "Confidence: {}.", finding.confidence.as_str())?;
         if !finding.evidence.is_empty() {
             writeln!(out)?;
             writeln!(out, "| document | path | value |")?;

@@ -196,8 +196,7 @@ pub fn read_test_file(path: &Path) -> Result<TestFile> {
             .location()
             .map(|l| format!(":{}:{}", l.line(), l.column()))
             .unwrap_or_default();
-        let message = error.inner().to_string();
-        let message = message.split(" at line ").next().unwrap_or_default();
+        let message = balance_doctor_engine::serde_message(&error.inner().to_string());
         anyhow::anyhow!("{}{at}: {}: {message}", path.display(), error.path())
     })?;
     let mut names = BTreeSet::new();
@@ -238,9 +237,7 @@ pub fn run(rules: &RuleSet, files: &[PathBuf]) -> Result<TestReport> {
                 .chain(&case.not_evaluated)
             {
                 if !known.contains(id.as_str()) {
-                    report.failures.push(format!(
-                        "names rule `{id}`, which is not loaded (or is disabled)"
-                    ));
+                    report.failures.push(unknown_rule(id, &known));
                 }
             }
             match load_case(case, base) {
@@ -307,6 +304,15 @@ fn load_case(case: &TestCase, base: &Path) -> Result<(Bundle, jiff::Timestamp)> 
         (None, None) => bail!("no evaluation time: give the case an `as_of`, or the bundle one"),
     };
     Ok((bundle, as_of))
+}
+
+/// The failure for a case naming a rule that is not loaded, with the closest loaded id.
+fn unknown_rule(id: &str, known: &BTreeSet<&str>) -> String {
+    let known: Vec<&str> = known.iter().copied().collect();
+    let hint = balance_doctor_engine::closest(id, &known)
+        .map(|best| format!(": did you mean `{best}`?"))
+        .unwrap_or_default();
+    format!("names rule `{id}`, which is not loaded (or is disabled){hint}")
 }
 
 fn check(case: &TestCase, diagnosis: &Diagnosis, report: &mut CaseReport) {
@@ -521,4 +527,22 @@ fn xml(text: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_misspelt_rule_id_gets_a_did_you_mean() {
+        let known: BTreeSet<&str> = ["no-webhook", "overdue-refresh"].into_iter().collect();
+        assert_eq!(
+            unknown_rule("no-webhok", &known),
+            "names rule `no-webhok`, which is not loaded (or is disabled): did you mean `no-webhook`?"
+        );
+        assert_eq!(
+            unknown_rule("something-else", &known),
+            "names rule `something-else`, which is not loaded (or is disabled)"
+        );
+    }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::BundleError;
+use crate::serde_text::without_serde_position;
 
 /// A bundle as written on disk (the single-file JSON form), before validation.
 ///
@@ -89,14 +90,25 @@ impl Bundle {
         let spec: BundleSpec =
             serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
                 let field = error.path().to_string();
+                let message = error.inner().to_string();
+                let explained = crate::serde_text::explain(&message);
+                let field = if field == "." { String::new() } else { field };
                 BundleError {
-                    field: if field == "." { String::new() } else { field },
-                    message: format!("not a valid bundle: {}", error.inner()),
+                    field: match explained.unknown_key {
+                        Some(name) if !field.ends_with(name) => {
+                            crate::load::join_path(&field, name)
+                        }
+                        _ => field,
+                    },
+                    message: format!("not a valid bundle: {}", explained.message),
                 }
             })?;
         deserializer.end().map_err(|error| BundleError {
             field: String::new(),
-            message: format!("not a valid bundle: {error}: a bundle is one JSON object"),
+            message: format!(
+                "not a valid bundle: {}: a bundle is one JSON object",
+                without_serde_position(&error.to_string())
+            ),
         })?;
         Bundle::from_spec(spec)
     }
@@ -134,4 +146,26 @@ pub fn check_document_name(name: &str) -> Result<(), BundleError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_about_the_whole_bundle_have_no_empty_field() {
+        let error = Bundle::from_json("[1]").unwrap_err();
+        assert!(error.to_string().starts_with("a bundle must be"), "{error}");
+        let error = Bundle::from_json(r#"{"documents": {}} x"#).unwrap_err();
+        assert!(!error.to_string().contains(" at line "), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_key_gets_a_did_you_mean_and_no_serde_position() {
+        let error = Bundle::from_json(r#"{"documets": {}}"#).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "documets: not a valid bundle: unknown key `documets`: did you mean `documents`?"
+        );
+    }
 }

@@ -7,14 +7,18 @@ use regex::Regex;
 use serde_json::Value;
 
 use crate::path::CompiledPath;
-use crate::spec::{CompareOp, Confidence, Severity};
 use crate::template::Template;
+use crate::vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 
 /// A compiled, immutable rule set: build it once, evaluate it on any number of bundles, from
 /// any number of threads (`Send + Sync`).
 #[derive(Debug)]
 pub struct RuleSet {
     pub(crate) rules: Vec<Rule>,
+    /// Named conditions, compiled once for all the rules that use them.
+    pub(crate) conditions: Vec<Cond>,
+    /// How many capture names (`as:`) the rules have in all.
+    pub(crate) capture_count: usize,
     /// Indexes into `rules`, in an order where every rule comes after the rules it tests with
     /// `fired`.
     pub(crate) evaluation_order: Vec<usize>,
@@ -41,6 +45,14 @@ pub struct RuleInfo {
     pub enabled: bool,
     /// Files whose `overrides` changed the rule, in load order.
     pub overridden_by: Vec<String>,
+    /// What the rule detects.
+    pub description: Option<String>,
+    /// Why it matters.
+    pub rationale: Option<String>,
+    /// What to do, one step per entry.
+    pub remediation: Vec<String>,
+    /// Articles and documentation pages that back the rule.
+    pub references: Vec<String>,
 }
 
 impl RuleSet {
@@ -53,6 +65,10 @@ impl RuleSet {
             file: rule.file.clone(),
             enabled: rule.enabled,
             overridden_by: rule.overridden_by.clone(),
+            description: rule.description.clone(),
+            rationale: rule.rationale.clone(),
+            remediation: rule.remediation.clone(),
+            references: rule.references.clone(),
         })
     }
 
@@ -74,6 +90,8 @@ pub(crate) struct Rule {
     pub(crate) enabled: bool,
     /// Files whose `overrides` changed this rule.
     pub(crate) overridden_by: Vec<String>,
+    pub(crate) description: Option<String>,
+    pub(crate) rationale: Option<String>,
     pub(crate) remediation: Vec<String>,
     pub(crate) references: Vec<String>,
     pub(crate) requires: Vec<Requirement>,
@@ -81,8 +99,9 @@ pub(crate) struct Rule {
     pub(crate) superseded_by: Vec<usize>,
     /// Named values for the message and the evidence.
     pub(crate) values: Vec<(String, Ref)>,
-    /// Names of the tests' captures (`as:`), in the order their indexes refer to.
-    pub(crate) captures: Vec<String>,
+    /// The tests' captures (`as:`), in the order the message refers to them, as indexes
+    /// into the rule set's capture names.
+    pub(crate) captures: Vec<usize>,
     pub(crate) when: Cond,
     pub(crate) message: Template,
 }
@@ -100,7 +119,7 @@ pub(crate) struct Requirement {
 pub(crate) struct Source {
     pub(crate) mode: SourceMode,
     pub(crate) candidates: Vec<Ref>,
-    pub(crate) pick: Option<crate::spec::Pick>,
+    pub(crate) pick: Option<Pick>,
 }
 
 /// How a source combines its candidates.
@@ -149,7 +168,8 @@ pub(crate) enum CondKind {
     All(Vec<Cond>),
     Any(Vec<Cond>),
     Not(Box<Cond>),
-    Named(String, Box<Cond>),
+    /// Index into the rule set's named conditions.
+    Named(usize),
     Fired(usize),
     Test(Box<Test>),
     Compare(Box<Compare>),
@@ -160,8 +180,8 @@ pub(crate) enum CondKind {
 pub(crate) struct Test {
     pub(crate) target: Ref,
     pub(crate) check: Check,
-    pub(crate) pick: Option<crate::spec::Pick>,
-    /// Index into the rule's captures: where the passing values go.
+    pub(crate) pick: Option<Pick>,
+    /// Index into the rule set's capture names: where the passing values go.
     pub(crate) capture: Option<usize>,
     pub(crate) if_absent: bool,
     pub(crate) if_missing: Option<bool>,
@@ -218,7 +238,7 @@ pub(crate) enum Op {
     NewerThan(SignedDuration),
     WithinAfter(SignedDuration),
     LaterThan(SignedDuration),
-    Type(crate::spec::JsonType),
+    Type(JsonType),
 }
 
 #[derive(Debug)]
@@ -227,7 +247,7 @@ pub(crate) struct Compare {
     pub(crate) right: Ref,
     pub(crate) op: CompareOp,
     pub(crate) tolerance: crate::number::Tolerance,
-    pub(crate) quantifier: crate::spec::Quantifier,
+    pub(crate) quantifier: Quantifier,
     pub(crate) if_missing: bool,
 }
 
@@ -238,5 +258,5 @@ pub(crate) struct Join {
     pub(crate) on: CompiledPath,
     pub(crate) on_text: String,
     pub(crate) where_: Cond,
-    pub(crate) quantifier: crate::spec::Quantifier,
+    pub(crate) quantifier: Quantifier,
 }

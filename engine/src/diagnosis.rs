@@ -24,7 +24,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::spec::{Confidence, Severity};
+use crate::vocab::{Confidence, Severity};
 
 /// Version of the diagnosis format.
 pub const DIAGNOSIS_VERSION: u32 = 1;

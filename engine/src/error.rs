@@ -9,19 +9,52 @@ pub use crate::positions::Location;
 /// One problem in a rules file.
 ///
 /// Displayed as `file:line:column: rule <id>: <field path>: <message>`, leaving out the parts
-/// that are not known.
+/// that are not known. Code that acts on problems decides on [`ProblemKind`] and [`Origin`],
+/// never on the message, whose wording may change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
     /// The file name the text was loaded under.
     pub file: String,
     /// Where in the file, when known.
     pub location: Option<Location>,
-    /// The id of the rule concerned, when the problem is inside a rule.
-    pub rule: Option<String>,
+    /// What the problem belongs to: a rule, a named condition, a source or the file itself.
+    pub origin: Origin,
+    /// What kind of problem it is.
+    pub kind: ProblemKind,
     /// Field path from the top of the file, such as `rules[3].when.all[1].path`.
     pub field: String,
     /// What is wrong and what to do, lowercase, without a trailing period.
     pub message: String,
+}
+
+impl Problem {
+    pub(crate) fn new(
+        file: &str,
+        location: Option<Location>,
+        origin: Origin,
+        kind: ProblemKind,
+        field: &str,
+        message: String,
+    ) -> Problem {
+        #[cfg(test)]
+        let message = reworded::apply(message);
+        Problem {
+            file: file.to_owned(),
+            location,
+            origin,
+            kind,
+            field: field.to_owned(),
+            message,
+        }
+    }
+
+    /// The id of the rule concerned, when the problem is inside a rule.
+    pub fn rule(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Rule(id) => Some(id),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Problem {
@@ -31,7 +64,7 @@ impl fmt::Display for Problem {
             write!(f, ":{}:{}", location.line, location.column)?;
         }
         write!(f, ":")?;
-        if let Some(rule) = &self.rule {
+        if let Some(rule) = self.rule() {
             write!(f, " rule {rule}:")?;
         }
         if !self.field.is_empty() {
@@ -39,6 +72,66 @@ impl fmt::Display for Problem {
         }
         write!(f, " {}", self.message)
     }
+}
+
+/// What a problem belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case", tag = "in", content = "name")]
+#[non_exhaustive]
+pub enum Origin {
+    /// The file itself: its top-level keys, documents, parameters, labels or overrides.
+    File,
+    /// The rule with this id.
+    Rule(String),
+    /// The named condition (`conditions:`) with this name.
+    Condition(String),
+    /// The source (`sources:`) with this name.
+    Source(String),
+}
+
+/// What kind of problem a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The text is not YAML, or not a map of the rule language's sections.
+    Syntax,
+    /// A key appears twice in the same map.
+    DuplicateKey,
+    /// A key the rule language does not have.
+    UnknownKey,
+    /// A required key is absent.
+    MissingKey,
+    /// A value of the wrong type, or not one of the allowed words.
+    InvalidValue,
+    /// `version` is not one this engine reads.
+    UnsupportedVersion,
+    /// A name or rule id with characters that are not allowed, or a reserved name.
+    InvalidName,
+    /// Two definitions with the same name or id.
+    DuplicateName,
+    /// A rule id (`fired`, `overrides`) that no loaded file defines.
+    UnknownRule,
+    /// A `condition:` that names no named condition.
+    UnknownCondition,
+    /// A parameter (`$name`, or one set in `overrides`) that is not declared.
+    UnknownParameter,
+    /// A parameter's value does not suit an operator that uses it.
+    InvalidParameterValue,
+    /// A malformed reference (`name:$.path`) or JSONPath.
+    InvalidReference,
+    /// A reference to a name that is neither a declared document nor a source (a warning).
+    UndeclaredDocument,
+    /// Keys that do not go together, or a list or text that must not be empty.
+    Shape,
+    /// An operator's operand is not what it needs (a number, list, duration, regex).
+    InvalidOperand,
+    /// `left:`/`right:` outside a join, or a join inside a join.
+    JoinScope,
+    /// Sources, named conditions or `fired` tests that refer to each other in a cycle.
+    Cycle,
+    /// A message template that does not parse or names something unknown.
+    Template,
 }
 
 /// Every problem found while loading and compiling rules; compilation reports them all at once.
@@ -63,11 +156,47 @@ impl fmt::Display for RuleErrors {
 }
 
 /// A problem with a bundle: its shape, a document name, or a timestamp.
+///
+/// Displayed as `<field>: <message>`, or only the message when the whole bundle is at fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{field}: {message}")]
 pub struct BundleError {
     /// Where in the bundle (`as_of`, `documents.item_get`, `context`).
     pub field: String,
     /// What is wrong and what to do.
     pub message: String,
+}
+
+impl fmt::Display for BundleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.field.is_empty() {
+            write!(f, "{}: ", self.field)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// In tests, every message can be reworded, to check that no decision depends on wording.
+#[cfg(test)]
+pub(crate) mod reworded {
+    use std::cell::Cell;
+
+    thread_local! {
+        static ON: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub(crate) fn apply(message: String) -> String {
+        if ON.with(Cell::get) {
+            format!("reworded: {}", message.chars().rev().collect::<String>())
+        } else {
+            message
+        }
+    }
+
+    /// Runs `f` with every problem message reworded.
+    pub(crate) fn during<T>(f: impl FnOnce() -> T) -> T {
+        ON.with(|on| on.set(true));
+        let result = f();
+        ON.with(|on| on.set(false));
+        result
+    }
 }

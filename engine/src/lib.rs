@@ -2,8 +2,9 @@
 //!
 //! The pipeline has three stages, each with its own types:
 //!
-//! 1. **rule text -> [`RuleFile`]** ([`parse_rule_file`]): the serde mirror of the YAML;
-//! 2. **[`RuleFile`]s -> [`RuleSet`]** ([`compile`]): validated, every JSONPath, regex,
+//! 1. **rule text -> `RuleFile`**: the serde mirror of the YAML, private to the crate (the
+//!    format's public contract is its JSON Schema, [`json_schema`]);
+//! 2. **`RuleFile`s -> [`RuleSet`]** ([`compile`]): validated, every JSONPath, regex,
 //!    duration and message template built once; all problems are reported together;
 //! 3. **[`RuleSet`] x [`Bundle`] x `as_of` -> [`Diagnosis`]** ([`RuleSet::evaluate`]): pure,
 //!    infallible, deterministic; the rule set is `Send + Sync` and reusable.
@@ -61,9 +62,12 @@ mod path;
 mod positions;
 mod projection;
 mod schema;
+mod serde_text;
 mod spec;
+mod suggest;
 mod template;
 mod time;
+mod vocab;
 
 pub use bundle::{Bundle, BundleSpec, RESERVED_NAMES, check_document_name, parse_as_of};
 pub use compile::{RuleText, compile};
@@ -72,15 +76,13 @@ pub use diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
     RuleOutcome, RuleTrace, UnreadDocument,
 };
-pub use error::{BundleError, Location, Problem, RuleErrors};
+pub use error::{BundleError, Location, Origin, Problem, ProblemKind, RuleErrors};
 pub use eval::EvaluateOptions;
-pub use load::parse_rule_file;
 pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
-pub use spec::{
-    CompareOp, CompareSpec, ConditionSpec, Confidence, CountSpec, JoinSpec, JsonType, Pick,
-    Quantifier, RuleFile, RuleOverride, RuleSpec, Severity, SourceSpec,
-};
+pub use serde_text::{serde_message, without_serde_position};
+pub use suggest::closest;
+pub use vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 
 #[cfg(test)]
 mod send_sync {

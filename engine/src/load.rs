@@ -6,8 +6,9 @@
 use serde::de::DeserializeOwned;
 use serde_yaml::{Mapping, Value};
 
-use crate::error::{Problem, RuleErrors};
+use crate::error::{Origin, Problem, ProblemKind};
 use crate::positions::{self, Positions};
+use crate::serde_text::{self, without_serde_position};
 use crate::spec::RuleFile;
 
 /// A rules file parsed, with what is needed to locate later problems in it.
@@ -26,55 +27,48 @@ pub(crate) struct ParsedFile {
 
 impl ParsedFile {
     /// A problem at `field`, located in this file, attributed to `rule` when given.
-    pub(crate) fn problem(&self, rule: Option<&str>, field: &str, message: String) -> Problem {
-        Problem {
-            file: self.name.clone(),
-            location: self.positions.find(field),
-            rule: rule.map(str::to_owned),
-            field: field.to_owned(),
-            message,
-        }
+    pub(crate) fn problem(
+        &self,
+        origin: Origin,
+        kind: ProblemKind,
+        field: &str,
+        message: String,
+    ) -> Problem {
+        let location = self.location(field);
+        Problem::new(&self.name, location, origin, kind, field, message)
     }
-}
 
-/// Parses the text of one rules file into its serde mirror, reporting every problem found.
-///
-/// `name` is how the file is named in messages (a path, or `<default>` for the embedded pack).
-pub fn parse_rule_file(name: &str, text: &str) -> Result<RuleFile, RuleErrors> {
-    match parse(name, text) {
-        (Some(parsed), problems) if problems.is_empty() => Ok(parsed.spec),
-        (_, problems) => Err(RuleErrors {
-            problems,
-            warnings: Vec::new(),
-        }),
+    /// Where `field` (or the nearest enclosing field) starts in this file.
+    pub(crate) fn location(&self, field: &str) -> Option<positions::Location> {
+        self.positions.find(field)
     }
 }
 
 /// Parses what can be parsed. The file is `None` when nothing usable is left (not YAML, not a
 /// map); otherwise it holds the entries that deserialized, and the problems list the others.
 pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>) {
-    let at = |field: &str, location, message: String| Problem {
-        file: name.to_owned(),
-        location,
-        rule: None,
-        field: field.to_owned(),
-        message,
+    let at = |kind, field: &str, location, message: String| {
+        Problem::new(name, location, Origin::File, kind, field, message)
     };
     let value: Value = match serde_yaml::from_str(text) {
         Ok(value) => value,
         Err(error) => {
-            let location = error.location().map(|l| positions::Location {
-                line: l.line(),
-                column: l.column(),
-            });
-            let raw = strip_location(&error.to_string());
-            let message = match raw.split_once(": duplicate entry with key ") {
-                Some((field, key)) => {
-                    format!("{field}: the key {key} appears twice in the same map: remove one")
-                }
-                None => format!("not valid YAML: {raw}"),
+            let location = error.location().map(|l| within(text, l.line(), l.column()));
+            let raw = without_serde_position(&error.to_string()).to_owned();
+            let (kind, message) = match raw.split_once(": duplicate entry with key ") {
+                Some((field, key)) => (
+                    ProblemKind::DuplicateKey,
+                    format!("{field}: the key {key} appears twice in the same map: remove one"),
+                ),
+                None => match yaml_hint(&raw) {
+                    Some(hint) => (
+                        ProblemKind::Syntax,
+                        format!("not valid YAML: {raw}: {hint}"),
+                    ),
+                    None => (ProblemKind::Syntax, format!("not valid YAML: {raw}")),
+                },
             };
-            return (None, vec![at("", location, message)]);
+            return (None, vec![at(kind, "", location, message)]);
         }
     };
     let positions = positions::index(text);
@@ -87,6 +81,7 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
             "a rules file must be a map with keys such as `rules:`, `sources:`, `conditions:`"
         };
         problems.push(at(
+            ProblemKind::Syntax,
             "",
             Some(positions::Location { line: 1, column: 1 }),
             message.into(),
@@ -126,17 +121,15 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
     spec.sources = sources;
     spec.conditions = conditions;
     if spec.version != 1 {
-        context.problems.push(Problem {
-            location: positions.find("version"),
-            ..at(
-                "version",
-                None,
-                format!(
-                    "unsupported version {}: this balance-doctor reads version 1",
-                    spec.version
-                ),
-            )
-        });
+        context.problems.push(at(
+            ProblemKind::UnsupportedVersion,
+            "version",
+            positions.find("version"),
+            format!(
+                "unsupported version {}: this balance-doctor reads version 1",
+                spec.version
+            ),
+        ));
     }
     let parsed = ParsedFile {
         name: name.to_owned(),
@@ -156,26 +149,36 @@ struct Context<'a> {
 }
 
 impl Context<'_> {
+    /// A top-level section of the wrong shape.
+    fn shape(&mut self, key: &str, message: String) {
+        let location = self.positions.find(key);
+        let problem = Problem::new(
+            self.file,
+            location,
+            Origin::File,
+            ProblemKind::InvalidValue,
+            key,
+            message,
+        );
+        self.problems.push(problem);
+    }
+
     fn deserialize<T: DeserializeOwned>(&mut self, value: Value, prefix: &str) -> Option<T> {
         match serde_path_to_error::deserialize::<_, T>(value) {
             Ok(parsed) => Some(parsed),
             Err(error) => {
                 let inner = error.path().to_string();
                 let field = join_path(prefix, if inner == "." { "" } else { &inner });
-                let raw = strip_location(&error.inner().to_string());
-                let (field, message, is_key) = explain_serde_error(&field, &raw);
-                let location = if is_key {
+                let raw = error.inner().to_string();
+                let (field, kind, message) = explain_serde_error(&field, &raw);
+                let location = if kind == ProblemKind::UnknownKey {
                     self.positions.find_key(&field)
                 } else {
                     self.positions.find(&field)
                 };
-                self.problems.push(Problem {
-                    file: self.file.to_owned(),
-                    location,
-                    rule: rule_id_for(self.value, &field),
-                    field,
-                    message,
-                });
+                let origin = origin_of(self.value, &field);
+                let problem = Problem::new(self.file, location, origin, kind, &field, message);
+                self.problems.push(problem);
                 None
             }
         }
@@ -195,13 +198,7 @@ fn take_sequence<T: DeserializeOwned>(
             .map(|(index, item)| context.deserialize(item, &format!("{key}[{index}]")))
             .collect(),
         Some(_) => {
-            context.problems.push(Problem {
-                file: context.file.to_owned(),
-                location: context.positions.find(key),
-                rule: None,
-                field: key.to_owned(),
-                message: format!("`{key}` must be a list (`- id: ...` entries)"),
-            });
+            context.shape(key, format!("`{key}` must be a list (`- id: ...` entries)"));
             Vec::new()
         }
     }
@@ -219,13 +216,7 @@ fn take_map<T: DeserializeOwned>(
         Some(Value::Mapping(entries)) => {
             for (name, entry) in entries {
                 let Some(name) = name.as_str().map(str::to_owned) else {
-                    context.problems.push(Problem {
-                        file: context.file.to_owned(),
-                        location: context.positions.find(key),
-                        rule: None,
-                        field: key.to_owned(),
-                        message: format!("the names under `{key}` must be strings"),
-                    });
+                    context.shape(key, format!("the names under `{key}` must be strings"));
                     continue;
                 };
                 match context.deserialize(entry, &format!("{key}.{name}")) {
@@ -238,13 +229,10 @@ fn take_map<T: DeserializeOwned>(
                 }
             }
         }
-        Some(_) => context.problems.push(Problem {
-            file: context.file.to_owned(),
-            location: context.positions.find(key),
-            rule: None,
-            field: key.to_owned(),
-            message: format!("`{key}` must be a map of names to definitions"),
-        }),
+        Some(_) => context.shape(
+            key,
+            format!("`{key}` must be a map of names to definitions"),
+        ),
     }
     out
 }
@@ -256,6 +244,22 @@ pub(crate) fn join_path(prefix: &str, inner: &str) -> String {
         (false, false) if inner.starts_with('[') => format!("{prefix}{inner}"),
         (false, false) => format!("{prefix}.{inner}"),
     }
+}
+
+/// What a field path points into: a rule (its id read from the raw YAML), a named condition,
+/// a source, or the file.
+fn origin_of(value: &Value, field: &str) -> Origin {
+    let named = |prefix: &str| {
+        let rest = field.strip_prefix(prefix)?;
+        Some(rest.split(['.', '[']).next().unwrap_or(rest).to_owned())
+    };
+    if let Some(name) = named("conditions.") {
+        return Origin::Condition(name);
+    }
+    if let Some(name) = named("sources.") {
+        return Origin::Source(name);
+    }
+    rule_id_for(value, field).map_or(Origin::File, Origin::Rule)
 }
 
 /// The id of the rule a field path points into (`rules[3]...`), read from the raw YAML.
@@ -270,122 +274,66 @@ fn rule_id_for(value: &Value, field: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// serde_yaml appends " at line N column M"; the location is reported separately.
-fn strip_location(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(cut) => message[..cut].to_owned(),
-        None => message.to_owned(),
+/// A YAML parser position kept inside the text: a parser that runs off the end reports the
+/// line after the last, which an editor cannot show, so that becomes the end of the last line.
+fn within(text: &str, line: usize, column: usize) -> positions::Location {
+    let lines = text.lines().count().max(1);
+    if line <= lines {
+        return positions::Location { line, column };
+    }
+    let last = text.lines().last().unwrap_or_default();
+    positions::Location {
+        line: lines,
+        column: last.chars().count() + 1,
     }
 }
 
-/// Rewrites serde's messages into ones that say what to do. Returns the field path (extended
-/// with the offending key for unknown keys), the message, and whether it points at a key.
-fn explain_serde_error(field: &str, raw: &str) -> (String, String, bool) {
-    if let Some(rest) = raw.strip_prefix("unknown field `") {
-        let name = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let key_field = if field.ends_with(name) {
-            field.to_owned()
-        } else {
-            join_path(field, name)
-        };
-        let message = match closest(name, &expected) {
-            Some(best) => format!("unknown key `{name}`: did you mean `{best}`?"),
-            None if expected.is_empty() => format!("unknown key `{name}`: remove it"),
-            None => format!(
-                "unknown key `{name}`: expected one of {}",
-                expected
-                    .iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        return (key_field, message, true);
-    }
-    if let Some(rest) = raw.strip_prefix("unknown variant `") {
-        let name = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<&str> = rest.split('`').skip(2).step_by(2).collect();
-        let hint = closest(name, &expected)
-            .map(|best| format!("did you mean `{best}`?"))
-            .unwrap_or_else(|| {
-                format!(
-                    "use one of {}",
-                    expected
-                        .iter()
-                        .map(|s| format!("`{s}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            });
-        return (
-            field.to_owned(),
-            format!("unknown value `{name}`: {hint}"),
-            false,
-        );
-    }
-    if let Some(rest) = raw.strip_prefix("missing field `") {
-        let name = rest.split('`').next().unwrap_or_default();
-        return (
-            field.to_owned(),
-            format!("missing key `{name}`: add it"),
-            false,
-        );
-    }
-    (field.to_owned(), raw.to_owned(), false)
+/// What to do about the YAML parser's most common complaints, which are about indentation and
+/// unclosed brackets or quotes.
+fn yaml_hint(raw: &str) -> Option<&'static str> {
+    let hints = [
+        (
+            "did not find expected '-' indicator",
+            "this line is indented differently from the list around it: start each entry with `- ` at the column of the others, and indent its keys under the first",
+        ),
+        (
+            "did not find expected key",
+            "this line is indented differently from the keys around it: start keys of the same map at the same column",
+        ),
+        (
+            "mapping values are not allowed in this context",
+            "a `key:` is indented under a value that is not a map, or an unquoted text holds `: `: align the key with the others, or quote the text",
+        ),
+        (
+            "found a tab character",
+            "indent with spaces: YAML does not allow tabs for indentation",
+        ),
+        (
+            "found unexpected end of stream",
+            "the file ends inside a quoted text: close the quote (`\"` or `'`)",
+        ),
+        (
+            "did not find expected ',' or '}'",
+            "a `{ ... }` is not closed, or two of its entries lack a `,` between them",
+        ),
+        (
+            "did not find expected ',' or ']'",
+            "a `[ ... ]` is not closed, or two of its items lack a `,` between them",
+        ),
+    ];
+    hints
+        .into_iter()
+        .find(|(complaint, _)| raw.starts_with(complaint))
+        .map(|(_, hint)| hint)
 }
 
-/// The candidate closest to `name` by edit distance, when it is close enough to be a typo.
-pub(crate) fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
-    candidates
-        .iter()
-        .map(|candidate| (edit_distance(name, candidate), *candidate))
-        .filter(|(distance, _)| *distance <= limit)
-        .min()
-        .map(|(_, candidate)| candidate)
-}
-
-/// Edit distance over chars where swapping two neighbours counts as one edit (optimal string
-/// alignment), so that `itme` is one edit from `item`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = best;
-        }
-    }
-    rows[a.len()][b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edit_distance_counts_single_edits() {
-        assert_eq!(edit_distance("older_than", "older_then"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("itme", "item"), 1);
-        assert_eq!(
-            closest("qantifier", &["quantifier", "count"]),
-            Some("quantifier")
-        );
-        assert_eq!(closest("zzz", &["quantifier", "count"]), None);
-    }
+/// serde's message, explained (see [`serde_text::explain`]), with the field path extended by
+/// the offending key for unknown keys.
+fn explain_serde_error(field: &str, raw: &str) -> (String, ProblemKind, String) {
+    let explained = serde_text::explain(raw);
+    let field = match explained.unknown_key {
+        Some(name) if !field.ends_with(name) => join_path(field, name),
+        _ => field.to_owned(),
+    };
+    (field, explained.kind, explained.message)
 }

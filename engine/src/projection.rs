@@ -173,7 +173,11 @@ impl Reader<'_> {
                     self.condition(item, join);
                 }
             }
-            CondKind::Not(inner) | CondKind::Named(_, inner) => self.condition(inner, join),
+            CondKind::Not(inner) => self.condition(inner, join),
+            CondKind::Named(id) => {
+                let set = self.set;
+                self.condition(&set.conditions[*id], join);
+            }
             CondKind::Fired(_) => {}
             CondKind::Test(test) => self.read(&test.target, &[], true, join, 0),
             CondKind::Compare(compare) => {

@@ -3,7 +3,8 @@
 
 use schemars::generate::SchemaSettings;
 
-use crate::{BundleSpec, Diagnosis, RuleFile};
+use crate::spec::RuleFile;
+use crate::{BundleSpec, Diagnosis};
 
 /// Which contract a schema describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

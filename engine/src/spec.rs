@@ -1,14 +1,17 @@
 //! Stage 1: the serde mirror of a rules file.
 //!
-//! These types are exactly what the YAML says, with public fields and no invariants. They are
-//! produced by [`parse_rule_file`](crate::parse_rule_file) and consumed by
-//! [`compile`](crate::compile); evaluation never sees them. The JSON Schema published under
-//! `schemas/rules.schema.json` is generated from them.
+//! These types are exactly what the YAML says, with no invariants. They are produced by
+//! `load::parse` and consumed by [`compile`](crate::compile); evaluation never sees them. They
+//! are private to the crate: the rules file's public contract is its JSON Schema
+//! ([`json_schema`](crate::json_schema)), published under `schemas/rules.schema.json` and
+//! generated from them.
 
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 
 /// A whole rules file: shared definitions plus the rules.
 ///
@@ -30,39 +33,39 @@ use serde::{Deserialize, Serialize};
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RuleFile {
+pub(crate) struct RuleFile {
     /// Version of the rule language; only `1` exists.
     #[serde(default = "default_version")]
-    pub version: u32,
+    pub(crate) version: u32,
     /// Rule files this one builds on, loaded before it: `default` (the embedded pack) or paths
     /// relative to this file. Resolved by the caller that reads files (the CLI); the engine
     /// only layers the files it is given, in order.
     #[serde(default)]
-    pub extends: Vec<String>,
+    pub(crate) extends: Vec<String>,
     /// Changes to rules defined in this or another loaded file, by rule id.
     #[serde(default)]
-    pub overrides: BTreeMap<String, RuleOverride>,
+    pub(crate) overrides: BTreeMap<String, RuleOverride>,
     /// Known document names, each with a note saying what to capture (shown when a rule cannot
     /// be evaluated for lack of it).
     #[serde(default)]
-    pub documents: BTreeMap<String, String>,
+    pub(crate) documents: BTreeMap<String, String>,
     /// Parameters shared by every rule of every loaded file; a later file's value replaces an
     /// earlier one, and a rule's own `params` (then `overrides`) replace both.
     #[serde(default)]
-    pub params: BTreeMap<String, serde_json::Value>,
+    pub(crate) params: BTreeMap<String, serde_json::Value>,
     /// Named sources: a value found in whichever of several places was captured.
     #[serde(default)]
-    pub sources: BTreeMap<String, SourceSpec>,
+    pub(crate) sources: BTreeMap<String, SourceSpec>,
     /// Values every diagnosis reports about its bundle, by name (`item_id: item:$.item_id`):
     /// the first non-null value each reference finds. Batch output and summaries use them.
     #[serde(default)]
-    pub labels: BTreeMap<String, String>,
+    pub(crate) labels: BTreeMap<String, String>,
     /// Named conditions that rules reuse with `{condition: <name>}`.
     #[serde(default)]
-    pub conditions: BTreeMap<String, ConditionSpec>,
+    pub(crate) conditions: BTreeMap<String, ConditionSpec>,
     /// The rules, in the order findings of equal severity are reported.
     #[serde(default)]
-    pub rules: Vec<RuleSpec>,
+    pub(crate) rules: Vec<RuleSpec>,
 }
 
 fn default_version() -> u32 {
@@ -72,129 +75,91 @@ fn default_version() -> u32 {
 /// What a file may change in a rule it did not write.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RuleOverride {
+pub(crate) struct RuleOverride {
     /// A new severity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub severity: Option<Severity>,
+    pub(crate) severity: Option<Severity>,
     /// A new confidence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub confidence: Option<Confidence>,
+    pub(crate) confidence: Option<Confidence>,
     /// Switch the rule off (`false`) or on (`true`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enabled: Option<bool>,
+    pub(crate) enabled: Option<bool>,
     /// New values for parameters the rule uses (its own or the files').
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub params: BTreeMap<String, serde_json::Value>,
+    pub(crate) params: BTreeMap<String, serde_json::Value>,
 }
 
 /// A named source. Exactly one of `first_of`, `first_present_of` and `all_of` is given.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SourceSpec {
+pub(crate) struct SourceSpec {
     /// What the source stands for; shown when a rule needs it and it is missing.
     #[serde(default)]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// References tried in order; the first that matches at least one non-null value wins.
     #[serde(default)]
-    pub first_of: Option<Vec<String>>,
+    pub(crate) first_of: Option<Vec<String>>,
     /// References whose matches are all taken, in order (a union).
     #[serde(default)]
-    pub all_of: Option<Vec<String>>,
+    pub(crate) all_of: Option<Vec<String>>,
     /// References tried in order; the first whose path is present (matches a value, even
     /// `null`) wins, with its non-null values: `item_get:$.item.error` is present on a normal
     /// /item/get, error or not, so the response is the authority, and later candidates are
     /// only read when it is absent (not captured, or an error body without `item`).
     #[serde(default)]
-    pub first_present_of: Option<Vec<String>>,
+    pub(crate) first_present_of: Option<Vec<String>>,
     /// Keep only the first or the last value found (for example the most recent of a list of
     /// webhooks, oldest first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pick: Option<Pick>,
-}
-
-/// How bad a finding is.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The Item is broken or the data cannot be trusted until something is done.
-    Error,
-    /// The balance is, or will soon be, stale; action is advised.
-    Warning,
-    /// Context that helps explain the balance's age; no action strictly needed.
-    Info,
-}
-
-impl Severity {
-    /// The lowercase name used in rules and output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-            Severity::Info => "info",
-        }
-    }
-}
-
-/// How sure a rule is that its cause is the real one when it fires.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    /// The captured data states the cause outright (an error code, a product list).
-    High,
-    /// The cause is inferred from timing or missing data.
-    #[default]
-    Medium,
-    /// A plausible contributor, not proof.
-    Low,
+    pub(crate) pick: Option<Pick>,
 }
 
 /// One rule: metadata, what it needs, when it fires and what it says.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct RuleSpec {
+pub(crate) struct RuleSpec {
     /// Stable public id (`kebab-case`); users override and test against it.
-    pub id: String,
+    pub(crate) id: String,
     /// One-line title of the cause.
-    pub title: String,
+    pub(crate) title: String,
     /// `error`, `warning` or `info`.
-    pub severity: Severity,
+    pub(crate) severity: Severity,
     /// `high`, `medium` (default) or `low`.
     #[serde(default)]
-    pub confidence: Confidence,
+    pub(crate) confidence: Confidence,
     /// Set to `false` to switch the rule off.
     #[serde(default = "default_true")]
-    pub enabled: bool,
+    pub(crate) enabled: bool,
     /// What the rule detects.
     #[serde(default)]
-    pub description: Option<String>,
+    pub(crate) description: Option<String>,
     /// Why it matters for a stale balance.
     #[serde(default)]
-    pub rationale: Option<String>,
+    pub(crate) rationale: Option<String>,
     /// What to do, one step per entry.
     #[serde(default)]
-    pub remediation: Vec<String>,
+    pub(crate) remediation: Vec<String>,
     /// Articles and documentation pages that back the rule.
     #[serde(default)]
-    pub references: Vec<String>,
+    pub(crate) references: Vec<String>,
     /// Documents or sources that must be present for the rule to be evaluated at all.
     #[serde(default)]
-    pub requires: Vec<String>,
+    pub(crate) requires: Vec<String>,
     /// Ids of rules (in any loaded file) that stand down when this rule fires: a more specific
     /// cause takes the place of a general one. The listed rules are evaluated after this one.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub supersedes: Vec<String>,
+    pub(crate) supersedes: Vec<String>,
     /// Parameters with their defaults, usable as `$name` in conditions and `{name}` in the message.
     #[serde(default)]
-    pub params: BTreeMap<String, serde_json::Value>,
+    pub(crate) params: BTreeMap<String, serde_json::Value>,
     /// Named values (references) shown in the message and added to the evidence.
     #[serde(default)]
-    pub values: BTreeMap<String, String>,
+    pub(crate) values: BTreeMap<String, String>,
     /// The condition under which the rule fires.
-    pub when: ConditionSpec,
+    pub(crate) when: ConditionSpec,
     /// Message template: `{value}`, `{value|age}`, `{value|relative}`, `{value|or:text}`.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 fn default_true() -> bool {
@@ -205,229 +170,167 @@ fn default_true() -> bool {
 /// (with operators), `compare` or `join`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ConditionSpec {
+pub(crate) struct ConditionSpec {
     /// True when every listed condition is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub all: Option<Vec<ConditionSpec>>,
+    pub(crate) all: Option<Vec<ConditionSpec>>,
     /// True when at least one listed condition is true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub any: Option<Vec<ConditionSpec>>,
+    pub(crate) any: Option<Vec<ConditionSpec>>,
     /// True when the inner condition is false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not: Option<Box<ConditionSpec>>,
+    pub(crate) not: Option<Box<ConditionSpec>>,
     /// The name of a condition under `conditions:`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub condition: Option<String>,
+    pub(crate) condition: Option<String>,
     /// True when the rule with this id fired in the same evaluation.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub fired: Option<String>,
+    pub(crate) fired: Option<String>,
     /// A test on the values a reference matches (`document:$.json.path`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
+    pub(crate) path: Option<String>,
     /// Compares the values of two references.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub compare: Option<CompareSpec>,
+    pub(crate) compare: Option<CompareSpec>,
     /// Pairs the elements of two references on a key and tests each pair.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub join: Option<Box<JoinSpec>>,
+    pub(crate) join: Option<Box<JoinSpec>>,
 
     /// With `path`: how many matched values must pass: `any` (default), `all` or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantifier: Option<Quantifier>,
+    pub(crate) quantifier: Option<Quantifier>,
     /// With `path`: a name for the values that passed the test, usable in the rule's message
     /// as `{name}` (instead of a `values:` entry that would show every value matched).
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
-    pub capture: Option<String>,
+    pub(crate) capture: Option<String>,
     /// With `path`: test only the first or the last non-null value matched (for example the
     /// most recent of a list of webhooks, oldest first).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pick: Option<Pick>,
+    pub(crate) pick: Option<Pick>,
     /// With `path`: bounds on the number of matched values that pass (instead of a quantifier).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub count: Option<CountSpec>,
+    pub(crate) count: Option<CountSpec>,
     /// With `path`: the result when the document or source is absent (default `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub if_absent: Option<bool>,
+    pub(crate) if_absent: Option<bool>,
     /// With `path`: the result when the path matches no non-null value in a present document
     /// (default: `false` for `any`/`all`, `true` for `none`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub if_missing: Option<bool>,
+    pub(crate) if_missing: Option<bool>,
 
     /// Operator: at least one non-null value matched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub exists: Option<bool>,
+    pub(crate) exists: Option<bool>,
     /// Operator: nothing matched, or only nulls (same as `exists: false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub missing: Option<bool>,
+    pub(crate) missing: Option<bool>,
     /// Operator: the value equals this JSON value (numbers compare numerically).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub equals: Option<serde_json::Value>,
+    pub(crate) equals: Option<serde_json::Value>,
     /// Operator: the value equals one of these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub one_of: Option<serde_json::Value>,
+    pub(crate) one_of: Option<serde_json::Value>,
     /// Operator: the value equals none of these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub none_of: Option<serde_json::Value>,
+    pub(crate) none_of: Option<serde_json::Value>,
     /// Operator: the value is an array containing this element.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contains: Option<serde_json::Value>,
+    pub(crate) contains: Option<serde_json::Value>,
     /// Operator: the value is an array containing at least one of these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contains_any: Option<serde_json::Value>,
+    pub(crate) contains_any: Option<serde_json::Value>,
     /// Operator: the value is an array containing none of these.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub contains_none: Option<serde_json::Value>,
+    pub(crate) contains_none: Option<serde_json::Value>,
     /// Operator: the value is a number greater than this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gt: Option<serde_json::Value>,
+    pub(crate) gt: Option<serde_json::Value>,
     /// Operator: the value is a number greater than or equal to this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gte: Option<serde_json::Value>,
+    pub(crate) gte: Option<serde_json::Value>,
     /// Operator: the value is a number less than this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lt: Option<serde_json::Value>,
+    pub(crate) lt: Option<serde_json::Value>,
     /// Operator: the value is a number less than or equal to this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lte: Option<serde_json::Value>,
+    pub(crate) lte: Option<serde_json::Value>,
     /// Operator: the value is a string matching this regular expression (Rust `regex` syntax).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub regex: Option<String>,
+    pub(crate) regex: Option<String>,
     /// Operator: the value is a timestamp more than this duration before `as_of`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub older_than: Option<serde_json::Value>,
+    pub(crate) older_than: Option<serde_json::Value>,
     /// Operator: the value is a timestamp less than this duration before `as_of` (or after it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub newer_than: Option<serde_json::Value>,
+    pub(crate) newer_than: Option<serde_json::Value>,
     /// Operator: the value is a timestamp between `as_of` and `as_of` plus this duration.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub within_after: Option<serde_json::Value>,
+    pub(crate) within_after: Option<serde_json::Value>,
     /// Operator: the value is a timestamp more than this duration after `as_of`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub later_than: Option<serde_json::Value>,
+    pub(crate) later_than: Option<serde_json::Value>,
     /// Operator: the value has this JSON type.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
-    pub json_type: Option<JsonType>,
-}
-
-/// How the matched values of a `path` test combine.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Quantifier {
-    /// At least one value passes.
-    #[default]
-    Any,
-    /// Every value passes (and there is at least one).
-    All,
-    /// No value passes.
-    None,
-}
-
-/// A JSON type, for the `type` operator (null counts as missing, so it is not one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum JsonType {
-    /// A JSON object.
-    Object,
-    /// A JSON array.
-    Array,
-    /// A JSON string.
-    String,
-    /// A JSON number.
-    Number,
-    /// `true` or `false`.
-    Boolean,
-}
-
-/// Which single value a `path` test keeps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Pick {
-    /// The first value matched, in document order.
-    First,
-    /// The last value matched, in document order.
-    Last,
+    pub(crate) json_type: Option<JsonType>,
 }
 
 /// Bounds on a count; every given bound must hold.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CountSpec {
+pub(crate) struct CountSpec {
     /// Exactly this many.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub equals: Option<serde_json::Value>,
+    pub(crate) equals: Option<serde_json::Value>,
     /// More than this many.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gt: Option<serde_json::Value>,
+    pub(crate) gt: Option<serde_json::Value>,
     /// At least this many.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gte: Option<serde_json::Value>,
+    pub(crate) gte: Option<serde_json::Value>,
     /// Fewer than this many.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lt: Option<serde_json::Value>,
+    pub(crate) lt: Option<serde_json::Value>,
     /// At most this many.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lte: Option<serde_json::Value>,
+    pub(crate) lte: Option<serde_json::Value>,
 }
 
 /// Compares every non-null value of `left` with every non-null value of `right`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct CompareSpec {
+pub(crate) struct CompareSpec {
     /// Reference to the left-hand values.
-    pub left: String,
+    pub(crate) left: String,
     /// The comparison.
-    pub op: CompareOp,
+    pub(crate) op: CompareOp,
     /// Reference to the right-hand values.
-    pub right: String,
+    pub(crate) right: String,
     /// For `equals`/`differs` on numbers: differences up to this much count as equal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tolerance: Option<serde_json::Value>,
+    pub(crate) tolerance: Option<serde_json::Value>,
     /// How many (left, right) pairs must pass: `any` (default), `all` or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantifier: Option<Quantifier>,
+    pub(crate) quantifier: Option<Quantifier>,
     /// The result when either side matches no non-null value (default `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub if_missing: Option<bool>,
-}
-
-/// A comparison between two values.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CompareOp {
-    /// Equal JSON values (numbers within `tolerance`).
-    #[default]
-    Equals,
-    /// Not equal (numbers: differ by more than `tolerance`).
-    Differs,
-    /// Numbers: left > right.
-    Gt,
-    /// Numbers: left >= right.
-    Gte,
-    /// Numbers: left < right.
-    Lt,
-    /// Numbers: left <= right.
-    Lte,
-    /// Timestamps: left is earlier than right.
-    Before,
-    /// Timestamps: left is later than right.
-    After,
+    pub(crate) if_missing: Option<bool>,
 }
 
 /// Pairs elements of `left` and `right` whose keys are equal and tests each pair with `where`,
 /// in which `left:$...` and `right:$...` address the two elements of the pair.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct JoinSpec {
+pub(crate) struct JoinSpec {
     /// Reference to the left elements (for example `accounts_get:$.accounts[*]`).
-    pub left: String,
+    pub(crate) left: String,
     /// Reference to the right elements.
-    pub right: String,
+    pub(crate) right: String,
     /// JSONPath, relative to each element, of the key both sides are paired on.
-    pub on: String,
+    pub(crate) on: String,
     /// The test applied to each pair.
     #[serde(rename = "where")]
-    pub where_: ConditionSpec,
+    pub(crate) where_: ConditionSpec,
     /// How many pairs must pass: `any` (default), `all` or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantifier: Option<Quantifier>,
+    pub(crate) quantifier: Option<Quantifier>,
 }

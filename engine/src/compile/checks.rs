@@ -1,0 +1,214 @@
+//! What a condition checks about values: `path` tests (operators, quantifier or count,
+//! captures) and comparisons between two references.
+
+use super::names::bad_name;
+use super::operators::{modifier_names, operator_names};
+use super::{Compiler, Scoped};
+use crate::compiled::{Check, Compare, NumCmp, Quant, Test};
+use crate::error::ProblemKind;
+use crate::spec::ConditionSpec;
+use crate::vocab::{CompareOp, Quantifier};
+
+impl<'f> Compiler<'f> {
+    /// The index of a capture name among all rules' captures.
+    pub(super) fn capture_id(&mut self, name: &str) -> usize {
+        match self.capture_names.iter().position(|known| known == name) {
+            Some(id) => id,
+            None => {
+                self.capture_names.push(name.to_owned());
+                self.capture_names.len() - 1
+            }
+        }
+    }
+
+    pub(super) fn compile_test(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<Test> {
+        let target = self.compile_ref(scope, spec.path.as_deref()?, &format!("{field}.path"));
+        // Registered first, so that the message's `{name}` is known even when the test fails.
+        let mut ok = true;
+        let capture = match &spec.capture {
+            None => None,
+            Some(name) => {
+                if let Some(message) = bad_name(name) {
+                    let at = format!("{field}.as");
+                    self.report(scope, ProblemKind::InvalidName, &at, message);
+                    ok = false;
+                }
+                if !scope.captures.contains(name) {
+                    scope.captures.push(name.clone());
+                }
+                Some(self.capture_id(name))
+            }
+        };
+        let operators = operator_names(spec);
+        let (file, origin) = (scope.file, scope.origin.clone());
+        let mut fail = |compiler: &mut Self, key: &str, message: String| {
+            let at = format!("{field}.{key}");
+            compiler.problem(file, origin.clone(), ProblemKind::Shape, &at, message);
+            ok = false;
+        };
+        if operators.is_empty() && spec.count.is_none() {
+            fail(
+                self,
+                "path",
+                "a `path` test needs an operator, such as `exists: true`, `equals`, `one_of` or `older_than`, or a `count`".to_owned(),
+            );
+            return None;
+        }
+        let existence = match (spec.exists, spec.missing) {
+            (Some(exists), None) => Some(exists),
+            (None, Some(missing)) => Some(!missing),
+            (Some(_), Some(_)) => {
+                fail(
+                    self,
+                    "missing",
+                    "`exists` and `missing` say the same thing: keep one".to_owned(),
+                );
+                None
+            }
+            (None, None) => None,
+        };
+        let check = if let Some(exists) = existence {
+            if let Some(other) = operators
+                .iter()
+                .find(|o| **o != "exists" && **o != "missing")
+            {
+                fail(
+                    self,
+                    other,
+                    format!(
+                        "`{other}` cannot be combined with `exists`/`missing`: use `all: [...]`"
+                    ),
+                );
+            }
+            if spec.quantifier.is_some() || spec.count.is_some() {
+                let key = if spec.quantifier.is_some() {
+                    "quantifier"
+                } else {
+                    "count"
+                };
+                fail(
+                    self,
+                    key,
+                    format!("`{key}` has no effect with `exists`/`missing`: remove it"),
+                );
+            }
+            if let Some(key) = ["if_missing", "pick"]
+                .into_iter()
+                .find(|key| modifier_names(spec).contains(key))
+            {
+                fail(
+                    self,
+                    key,
+                    format!("`{key}` has no effect with `exists`/`missing`: remove it"),
+                );
+            }
+            Check::Exists(exists)
+        } else {
+            let ops = self.compile_ops(scope, spec, field);
+            let quant = match (&spec.quantifier, &spec.count) {
+                (Some(_), Some(_)) => {
+                    fail(
+                        self,
+                        "count",
+                        "give either `quantifier` or `count`, not both".to_owned(),
+                    );
+                    Quant::Any
+                }
+                (Some(Quantifier::Any) | None, None) => Quant::Any,
+                (Some(Quantifier::All), None) => Quant::All,
+                (Some(Quantifier::None), None) => Quant::None,
+                (None, Some(count)) => {
+                    let bounds = [
+                        ("equals", &count.equals, NumCmp::Eq),
+                        ("gt", &count.gt, NumCmp::Gt),
+                        ("gte", &count.gte, NumCmp::Gte),
+                        ("lt", &count.lt, NumCmp::Lt),
+                        ("lte", &count.lte, NumCmp::Lte),
+                    ];
+                    let mut compiled = Vec::new();
+                    for (key, value, cmp) in bounds {
+                        if let Some(value) = value {
+                            let bound_field = format!("{field}.count.{key}");
+                            if let Some(number) = self.number(scope, value, &bound_field) {
+                                compiled.push((cmp, number));
+                            }
+                        }
+                    }
+                    let any_bound = [&count.equals, &count.gt, &count.gte, &count.lt, &count.lte]
+                        .iter()
+                        .any(|bound| bound.is_some());
+                    if !any_bound {
+                        fail(
+                            self,
+                            "count",
+                            "`count` needs a bound such as `gte: 2`".to_owned(),
+                        );
+                    }
+                    Quant::Count(compiled)
+                }
+            };
+            Check::Values(ops?, quant)
+        };
+        if !ok {
+            return None;
+        }
+        Some(Test {
+            target: target?,
+            check,
+            pick: spec.pick,
+            capture,
+            if_absent: spec.if_absent.unwrap_or(false),
+            if_missing: spec.if_missing,
+        })
+    }
+
+    pub(super) fn compile_compare(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<Compare> {
+        let compare = spec.compare.as_ref()?;
+        let field = format!("{field}.compare");
+        let left = self.compile_ref(scope, &compare.left, &format!("{field}.left"));
+        let right = self.compile_ref(scope, &compare.right, &format!("{field}.right"));
+        let mut tolerance = Some(0.0);
+        if let Some(value) = &compare.tolerance {
+            let tolerance_field = format!("{field}.tolerance");
+            if !matches!(compare.op, CompareOp::Equals | CompareOp::Differs) {
+                self.report(
+                    scope,
+                    ProblemKind::Shape,
+                    &tolerance_field,
+                    "`tolerance` only applies to `op: equals` and `op: differs`: remove it"
+                        .to_owned(),
+                );
+                tolerance = None;
+            } else {
+                tolerance = self.number(scope, value, &tolerance_field);
+                if tolerance.is_some_and(|t| t < 0.0) {
+                    self.report(
+                        scope,
+                        ProblemKind::InvalidOperand,
+                        &tolerance_field,
+                        "`tolerance` cannot be negative".to_owned(),
+                    );
+                    tolerance = None;
+                }
+            }
+        }
+        Some(Compare {
+            left: left?,
+            right: right?,
+            op: compare.op,
+            tolerance: crate::number::Tolerance::new(tolerance?)?,
+            quantifier: compare.quantifier.unwrap_or_default(),
+            if_missing: compare.if_missing.unwrap_or(false),
+        })
+    }
+}

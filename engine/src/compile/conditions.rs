@@ -1,0 +1,371 @@
+//! Conditions: their kinds, named conditions (compiled once per distinct use), `path` tests,
+//! comparisons and joins.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use super::describe::describe_condition;
+use super::operators::{modifier_names, operator_names};
+use super::{Compiler, Scoped};
+use crate::compiled::{Cond, CondKind, Join};
+use crate::error::{Origin, Problem, ProblemKind};
+use crate::path::CompiledPath;
+use crate::spec::ConditionSpec;
+use crate::suggest::did_you_mean;
+
+impl<'f> Compiler<'f> {
+    pub(super) fn compile_cond(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &'f ConditionSpec,
+        field: &str,
+    ) -> Option<Cond> {
+        let kind = match self.kind_of(scope, spec, field)? {
+            "all" => CondKind::All(self.compile_list(scope, spec.all.as_deref(), field, "all")?),
+            "any" => CondKind::Any(self.compile_list(scope, spec.any.as_deref(), field, "any")?),
+            "not" => {
+                let inner = spec.not.as_deref()?;
+                let inner = self.compile_cond(scope, inner, &format!("{field}.not"))?;
+                CondKind::Not(Box::new(inner))
+            }
+            "condition" => CondKind::Named(self.compile_condition_ref(scope, spec, field)?),
+            "fired" => CondKind::Fired(self.compile_fired(scope, spec, field)?),
+            "path" => CondKind::Test(Box::new(self.compile_test(scope, spec, field)?)),
+            "compare" => CondKind::Compare(Box::new(self.compile_compare(scope, spec, field)?)),
+            _ => CondKind::Join(Box::new(self.compile_join(scope, spec, field)?)),
+        };
+        Some(Cond {
+            field: field.to_owned(),
+            description: describe_condition(&kind, spec, scope.params),
+            kind,
+        })
+    }
+
+    /// The one kind of condition `spec` is (`all`, `path`, ...), or `None` when it has none,
+    /// several, or operators that need a `path` (reported).
+    fn kind_of(
+        &mut self,
+        scope: &Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<&'static str> {
+        let kinds: Vec<&'static str> = [
+            ("all", spec.all.is_some()),
+            ("any", spec.any.is_some()),
+            ("not", spec.not.is_some()),
+            ("condition", spec.condition.is_some()),
+            ("fired", spec.fired.is_some()),
+            ("path", spec.path.is_some()),
+            ("compare", spec.compare.is_some()),
+            ("join", spec.join.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(name, present)| present.then_some(name))
+        .collect();
+        let mut operators = operator_names(spec);
+        operators.extend(modifier_names(spec));
+        let kind = match kinds.as_slice() {
+            [] => {
+                let message = if operators.is_empty() {
+                    "empty condition: give one of `all`, `any`, `not`, `condition`, `fired`, `path`, `compare` or `join`".to_owned()
+                } else {
+                    format!(
+                        "`{}` tests a value: add `path: <document>:<JSONPath>` beside it",
+                        operators[0]
+                    )
+                };
+                self.report(scope, ProblemKind::Shape, field, message);
+                return None;
+            }
+            [kind] => *kind,
+            [first, second, ..] => {
+                self.report(
+                    scope,
+                    ProblemKind::Shape,
+                    field,
+                    format!("a condition has one kind but this one has `{first}` and `{second}`: put them in `all: [...]` or `any: [...]`"),
+                );
+                return None;
+            }
+        };
+        if kind != "path" {
+            if let Some(operator) = operators.first() {
+                self.report(
+                    scope,
+                    ProblemKind::Shape,
+                    &format!("{field}.{operator}"),
+                    format!("`{operator}` only goes with `path`, not with `{kind}`"),
+                );
+                return None;
+            }
+        }
+        Some(kind)
+    }
+
+    /// The items of `all` or `any`.
+    fn compile_list(
+        &mut self,
+        scope: &mut Scoped,
+        items: Option<&'f [ConditionSpec]>,
+        field: &str,
+        key: &str,
+    ) -> Option<Vec<Cond>> {
+        let items = items.unwrap_or_default();
+        if items.is_empty() {
+            self.report(
+                scope,
+                ProblemKind::Shape,
+                &format!("{field}.{key}"),
+                format!("`{key}` needs at least one condition"),
+            );
+            return None;
+        }
+        let compiled: Vec<Option<Cond>> = items
+            .iter()
+            .enumerate()
+            .map(|(index, item)| self.compile_cond(scope, item, &format!("{field}.{key}[{index}]")))
+            .collect();
+        compiled.into_iter().collect()
+    }
+
+    /// `condition: <name>`: the index of the named condition, compiled for this use.
+    fn compile_condition_ref(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<usize> {
+        let name = spec.condition.as_deref()?;
+        let Some((name, (file, named))) =
+            self.conditions.get_key_value(name).map(|(k, v)| (*k, *v))
+        else {
+            if self.left_out(name) {
+                return None;
+            }
+            let known: Vec<&str> = self.conditions.keys().copied().collect();
+            let hint = did_you_mean(name, &known, || "define it under `conditions:`".to_owned());
+            self.report(
+                scope,
+                ProblemKind::UnknownCondition,
+                &format!("{field}.condition"),
+                format!("unknown condition `{name}`: {hint}"),
+            );
+            return None;
+        };
+        if scope.named_stack.iter().any(|n| n == name) {
+            let mut chain = scope.named_stack.clone();
+            chain.push(name.to_owned());
+            self.report(
+                scope,
+                ProblemKind::Cycle,
+                &format!("{field}.condition"),
+                format!(
+                    "named conditions refer to each other in a cycle: {}: break the cycle",
+                    chain.join(" -> ")
+                ),
+            );
+            return None;
+        }
+        self.named_condition(scope, name, file, named)
+    }
+
+    /// `fired: <rule id>`: the index of the rule.
+    fn compile_fired(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &ConditionSpec,
+        field: &str,
+    ) -> Option<usize> {
+        let id = spec.fired.as_deref()?;
+        let Some(index) = self.rule_ids.get(id).copied() else {
+            if self.left_out(id) {
+                return None;
+            }
+            let known: Vec<&str> = self.rule_ids.keys().copied().collect();
+            let hint = did_you_mean(id, &known, || {
+                "use the id of a rule in the loaded files".to_owned()
+            });
+            self.report(
+                scope,
+                ProblemKind::UnknownRule,
+                &format!("{field}.fired"),
+                format!("unknown rule `{id}`: {hint}"),
+            );
+            return None;
+        };
+        scope.fired.insert(index);
+        Some(index)
+    }
+
+    fn compile_join(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &'f ConditionSpec,
+        field: &str,
+    ) -> Option<Join> {
+        let join = spec.join.as_deref()?;
+        let join_field = format!("{field}.join");
+        if scope.in_join {
+            self.report(
+                scope,
+                ProblemKind::JoinScope,
+                &join_field,
+                "joins cannot be nested: join once and test the pair in `where`".to_owned(),
+            );
+            return None;
+        }
+        let left = self.compile_ref(scope, &join.left, &format!("{join_field}.left"));
+        let right = self.compile_ref(scope, &join.right, &format!("{join_field}.right"));
+        let on = match CompiledPath::compile(&join.on) {
+            Ok(path) => Some(path),
+            Err(error) => {
+                self.report(
+                    scope,
+                    ProblemKind::InvalidReference,
+                    &format!("{join_field}.on"),
+                    format!(
+                        "invalid JSONPath `{}`: {}: write the key's path relative to each element, such as `$.account_id`",
+                        join.on, error.message
+                    ),
+                );
+                None
+            }
+        };
+        let outer_bindings = scope.bindings;
+        scope.in_join = true;
+        scope.bindings = true;
+        let where_ = self.compile_cond(scope, &join.where_, &format!("{join_field}.where"));
+        scope.in_join = false;
+        scope.bindings = outer_bindings;
+        Some(Join {
+            left: left?,
+            right: right?,
+            on: on?,
+            on_text: join.on.clone(),
+            where_: where_?,
+            quantifier: join.quantifier.unwrap_or_default(),
+        })
+    }
+
+    /// A named condition, compiled once for each distinct use: the values of the parameters
+    /// it reads and whether it sits in a join. Its problems are reported once.
+    pub(super) fn named_condition(
+        &mut self,
+        scope: &mut Scoped,
+        name: &'f str,
+        file: usize,
+        spec: &'f ConditionSpec,
+    ) -> Option<usize> {
+        let fits = |use_: &NamedUse| {
+            use_.in_join == scope.in_join
+                && use_.bindings == scope.bindings
+                && use_
+                    .params
+                    .iter()
+                    .all(|(param, value)| scope.params.get(param) == value.as_ref())
+        };
+        let known = self
+            .named
+            .get(name)
+            .and_then(|uses| uses.iter().find(|u| fits(u)));
+        let use_ = match known {
+            Some(use_) => use_.clone(),
+            None => {
+                let mut inner = Scoped::new(file, Origin::Condition(name.to_owned()), scope.params);
+                inner.in_join = scope.in_join;
+                inner.bindings = scope.bindings;
+                inner.named_stack = scope.named_stack.clone();
+                inner.named_stack.push(name.to_owned());
+                let (problems, warnings) = (self.problems.len(), self.warnings.len());
+                let compiled = self.compile_cond(&mut inner, spec, &format!("conditions.{name}"));
+                // A second use with other parameters finds the same problems again, save
+                // those that depend on the parameters.
+                let reported = self.named_reported.entry(name).or_default();
+                let mut fresh = |problem: &Problem| {
+                    reported.insert((problem.file.clone(), problem.field.clone(), problem.kind))
+                };
+                retain_from(&mut self.problems, problems, &mut fresh);
+                retain_from(&mut self.warnings, warnings, &mut fresh);
+                inner.read_params.sort();
+                inner.read_params.dedup();
+                let use_ = NamedUse {
+                    in_join: scope.in_join,
+                    bindings: scope.bindings,
+                    params: inner
+                        .read_params
+                        .iter()
+                        .map(|param| (param.clone(), scope.params.get(param).cloned()))
+                        .collect(),
+                    id: compiled.map(|cond| {
+                        self.named_conds.push(cond);
+                        self.named_conds.len() - 1
+                    }),
+                    fired: inner.fired,
+                    captures: inner.captures,
+                };
+                self.named.entry(name).or_default().push(use_.clone());
+                use_
+            }
+        };
+        scope.fired.extend(use_.fired.iter().copied());
+        scope
+            .read_params
+            .extend(use_.params.iter().map(|(param, _)| param.clone()));
+        for capture in &use_.captures {
+            if !scope.captures.contains(capture) {
+                scope.captures.push(capture.clone());
+            }
+        }
+        use_.id
+    }
+
+    /// Named conditions no rule uses are still checked, with their file's parameters.
+    pub(super) fn check_unused_conditions(&mut self) {
+        let mut names: Vec<(&'f str, usize, &'f ConditionSpec)> = self
+            .conditions
+            .iter()
+            .map(|(name, (file, spec))| (*name, *file, *spec))
+            .collect();
+        names.sort_by_key(|(name, _, _)| *name);
+        for (name, file, spec) in names {
+            if self.named.contains_key(name) {
+                continue;
+            }
+            let params = &self.params.clone();
+            // `left:`/`right:` can only be judged where the condition is used.
+            let mut scope = Scoped::new(file, Origin::Condition(name.to_owned()), params)
+                .with_bindings()
+                .naming(vec![name.to_owned()]);
+            let before = self.problems.len();
+            self.compile_cond(&mut scope, spec, &format!("conditions.{name}"));
+            // Parameters may be supplied by the rules that use the condition.
+            retain_from(&mut self.problems, before, |problem| {
+                problem.kind != ProblemKind::UnknownParameter
+            });
+        }
+    }
+}
+
+/// Keeps, of the problems from index `from` on, those `keep` accepts.
+fn retain_from(problems: &mut Vec<Problem>, from: usize, mut keep: impl FnMut(&Problem) -> bool) {
+    let mut added = problems.split_off(from);
+    added.retain(|problem| keep(problem));
+    problems.append(&mut added);
+}
+
+/// One compilation of a named condition, for the uses that read the same parameter values
+/// from the same place (in a join or not).
+#[derive(Clone)]
+pub(super) struct NamedUse {
+    in_join: bool,
+    bindings: bool,
+    /// The parameters it reads, with their values (`None`: not declared).
+    params: Vec<(String, Option<Value>)>,
+    /// Index into the compiled named conditions; `None` when it did not compile.
+    id: Option<usize>,
+    /// Rules it tests with `fired`.
+    fired: HashSet<usize>,
+    /// Its capture names (`as:`).
+    captures: Vec<String>,
+}

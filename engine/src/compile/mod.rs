@@ -1,0 +1,338 @@
+//! Stage 2: [`RuleFile`](crate::spec::RuleFile)s -> [`RuleSet`]. All fallible work happens
+//! here, and every problem is collected before compilation fails.
+//!
+//! The submodules follow the work in order: [`names`] registers documents, parameters,
+//! sources, named conditions and rule ids; [`references`] compiles sources, labels, `requires`
+//! and `name:$.path` references; [`rules`] one rule; [`conditions`] its condition tree, with
+//! named conditions compiled once per distinct use; [`checks`] `path` tests and comparisons;
+//! [`operators`] the table of a test's operators; [`parameters`] operands and `$name`
+//! parameters; [`describe`] the short texts explanation traces show. Every problem carries a
+//! [`ProblemKind`] and an [`Origin`]; decisions are taken on those, never on a message.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::compiled::{Cond, Rule, RuleSet};
+use crate::error::{Origin, Problem, ProblemKind, RuleErrors};
+use crate::load::{self, ParsedFile};
+use crate::spec::{ConditionSpec, RuleOverride};
+
+mod checks;
+mod conditions;
+mod describe;
+mod names;
+mod operators;
+mod parameters;
+mod references;
+mod rules;
+#[cfg(test)]
+mod tests;
+
+use conditions::NamedUse;
+use parameters::Params;
+
+/// The text of one rules file and the name to report it under.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleText<'a> {
+    /// A path, or a label such as `<default>` for an embedded pack.
+    pub name: &'a str,
+    /// The YAML text.
+    pub text: &'a str,
+}
+
+/// Parses, validates and compiles rules files into one [`RuleSet`].
+///
+/// Files are layered in the order given: sources, named conditions and labels are shared by
+/// all files; file-level parameters too, a later file's value replacing an earlier one; a
+/// file's `overrides` change rules of any loaded file. Every problem in every file is
+/// reported at once.
+pub fn compile(files: &[RuleText<'_>]) -> Result<RuleSet, RuleErrors> {
+    let mut problems = Vec::new();
+    let mut parsed = Vec::new();
+    for file in files {
+        let (file, found) = load::parse(file.name, file.text);
+        parsed.extend(file);
+        problems.extend(found);
+    }
+    let mut compiler = Compiler::new(&parsed);
+    let set = compiler.run();
+    problems.append(&mut compiler.problems);
+    if problems.is_empty() {
+        Ok(set)
+    } else {
+        let order: HashMap<&str, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(index, file)| (file.name, index))
+            .collect();
+        problems.sort_by_key(|p| (order.get(p.file.as_str()).copied(), p.location));
+        Err(RuleErrors {
+            problems,
+            warnings: set.warnings,
+        })
+    }
+}
+
+struct Compiler<'f> {
+    files: &'f [ParsedFile],
+    problems: Vec<Problem>,
+    /// Source name -> (id, file index).
+    sources: HashMap<&'f str, (usize, usize)>,
+    /// Condition name -> (file index, spec).
+    conditions: HashMap<&'f str, (usize, &'f ConditionSpec)>,
+    /// Rule id -> index into the rule list.
+    rule_ids: HashMap<&'f str, usize>,
+    /// Document name -> what to capture.
+    documents: BTreeMap<&'f str, &'f str>,
+    /// Named conditions some rule uses, each with its compilations.
+    named: HashMap<&'f str, Vec<NamedUse>>,
+    /// The compiled named conditions, shared by every rule that uses them.
+    named_conds: Vec<Cond>,
+    /// Per named condition, the problems already reported: (file, field, kind).
+    named_reported: HashMap<&'f str, HashSet<(String, String, ProblemKind)>>,
+    /// Capture names (`as:`) of all rules; a test's capture is an index into it.
+    capture_names: Vec<String>,
+    /// Parameters of all files, a later file's value replacing an earlier one.
+    params: Params,
+    /// Parameter settings (file, field) already reported for a bad value.
+    reported_params: HashSet<(usize, String)>,
+    /// Rule id -> the overrides for it, in file order.
+    overrides: HashMap<&'f str, Vec<(usize, &'f RuleOverride)>>,
+    /// Problems that do not stop compilation.
+    warnings: Vec<Problem>,
+    /// Document names some reference or requirement reads.
+    read_documents: std::collections::BTreeSet<String>,
+}
+
+/// Where a condition is being compiled.
+struct Scoped<'s> {
+    file: usize,
+    /// Who the problems found here belong to.
+    origin: Origin,
+    params: &'s Params,
+    in_join: bool,
+    /// `left:`/`right:` may be used (inside a join, or in a named condition checked alone).
+    bindings: bool,
+    named_stack: Vec<String>,
+    fired: HashSet<usize>,
+    /// Capture names (`as:`) met so far in the rule.
+    captures: Vec<String>,
+    /// Names of the parameters read so far.
+    read_params: Vec<String>,
+}
+
+impl<'s> Scoped<'s> {
+    fn new(file: usize, origin: Origin, params: &'s Params) -> Self {
+        Scoped {
+            file,
+            origin,
+            params,
+            in_join: false,
+            bindings: false,
+            named_stack: Vec::new(),
+            fired: HashSet::new(),
+            captures: Vec::new(),
+            read_params: Vec::new(),
+        }
+    }
+
+    /// Allows `left:`/`right:`, for named conditions checked alone.
+    fn with_bindings(mut self) -> Self {
+        self.bindings = true;
+        self
+    }
+
+    /// Starts inside the named condition `name`, for cycle reports.
+    fn naming(mut self, stack: Vec<String>) -> Self {
+        self.named_stack = stack;
+        self
+    }
+}
+
+impl<'f> Compiler<'f> {
+    fn new(files: &'f [ParsedFile]) -> Self {
+        Compiler {
+            files,
+            problems: Vec::new(),
+            sources: HashMap::new(),
+            conditions: HashMap::new(),
+            rule_ids: HashMap::new(),
+            documents: BTreeMap::new(),
+            named: HashMap::new(),
+            named_conds: Vec::new(),
+            named_reported: HashMap::new(),
+            capture_names: Vec::new(),
+            params: Params::default(),
+            reported_params: HashSet::new(),
+            overrides: HashMap::new(),
+            warnings: Vec::new(),
+            read_documents: std::collections::BTreeSet::new(),
+        }
+    }
+
+    fn problem(
+        &mut self,
+        file: usize,
+        origin: Origin,
+        kind: ProblemKind,
+        field: &str,
+        message: String,
+    ) {
+        let problem = self.files[file].problem(origin, kind, field, message);
+        self.problems.push(problem);
+    }
+
+    /// A problem where `scope` is compiling.
+    fn report(&mut self, scope: &Scoped, kind: ProblemKind, field: &str, message: String) {
+        self.problem(scope.file, scope.origin.clone(), kind, field, message);
+    }
+
+    fn run(&mut self) -> RuleSet {
+        self.collect_names();
+        self.collect_overrides();
+        let sources = self.compile_sources();
+        let labels = self.compile_labels();
+        let mut rules = Vec::new();
+        let mut dependencies = Vec::new();
+        for (file_index, file) in self.files.iter().enumerate() {
+            for (spec, rule_index) in file.spec.rules.iter().zip(&file.rule_indexes) {
+                let field = format!("rules[{rule_index}]");
+                if let Some((rule, fired)) = self.compile_rule(file_index, &field, spec) {
+                    rules.push((rule, spec.enabled));
+                    dependencies.push(fired);
+                }
+            }
+        }
+        self.check_unused_conditions();
+        self.link_supersedes(&mut rules, &mut dependencies);
+        let evaluation_order = self.order_rules(&rules, &dependencies);
+        let rules = rules.into_iter().map(|(rule, _)| rule).collect();
+        let warnings = std::mem::take(&mut self.warnings);
+        RuleSet {
+            rules,
+            conditions: std::mem::take(&mut self.named_conds),
+            capture_count: self.capture_names.len(),
+            evaluation_order,
+            sources,
+            labels,
+            read_documents: std::mem::take(&mut self.read_documents),
+            warnings,
+        }
+    }
+
+    /// Evaluation order: a rule after every rule it tests with `fired` and every rule that
+    /// supersedes it; file order otherwise.
+    fn order_rules(
+        &mut self,
+        rules: &[(Rule, bool)],
+        dependencies: &[HashSet<usize>],
+    ) -> Vec<usize> {
+        if rules.len() != self.rule_ids.len() || !self.problems.is_empty() {
+            return (0..rules.len()).collect();
+        }
+        let edges: Vec<Vec<usize>> = dependencies
+            .iter()
+            .map(|deps| {
+                let mut deps: Vec<usize> = deps.iter().copied().collect();
+                deps.sort_unstable();
+                deps
+            })
+            .collect();
+        if let Some(cycle) = find_cycle(&edges) {
+            let ids: Vec<&str> = cycle
+                .iter()
+                .map(|index| rules[*index].0.id.as_str())
+                .collect();
+            let (file, field) = self.rule_field(cycle[0]);
+            self.problem(
+                file,
+                Origin::Rule(ids[0].to_owned()),
+                ProblemKind::Cycle,
+                &format!("{field}.when"),
+                format!("rules depend on each other through `fired` or `supersedes` in a cycle: {}: remove one of these `fired` tests or `supersedes` entries", ids.join(" -> ")),
+            );
+            return (0..rules.len()).collect();
+        }
+        let mut order = Vec::new();
+        let mut placed = vec![false; rules.len()];
+        fn visit(index: usize, edges: &[Vec<usize>], placed: &mut [bool], order: &mut Vec<usize>) {
+            if placed[index] {
+                return;
+            }
+            placed[index] = true;
+            for dep in &edges[index] {
+                visit(*dep, edges, placed, order);
+            }
+            order.push(index);
+        }
+        for index in 0..rules.len() {
+            visit(index, &edges, &mut placed, &mut order);
+        }
+        order
+    }
+
+    /// Whether `name` is a rule or condition that failed to parse (and was reported already).
+    fn left_out(&self, name: &str) -> bool {
+        self.files.iter().any(|file| file.left_out.contains(name))
+    }
+
+    fn rule_field(&self, global_index: usize) -> (usize, String) {
+        let mut remaining = global_index;
+        for (file_index, file) in self.files.iter().enumerate() {
+            if remaining < file.spec.rules.len() {
+                return (
+                    file_index,
+                    format!("rules[{}]", file.rule_indexes[remaining]),
+                );
+            }
+            remaining -= file.spec.rules.len();
+        }
+        (0, String::new())
+    }
+}
+
+/// A cycle in a directed graph given as adjacency lists, as the list of nodes along it.
+fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn visit(
+        node: usize,
+        edges: &[Vec<usize>],
+        marks: &mut [Mark],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        marks[node] = Mark::Active;
+        stack.push(node);
+        for next in &edges[node] {
+            match marks[*next] {
+                Mark::Active => {
+                    let start = stack.iter().position(|n| n == next).unwrap_or(0);
+                    let mut cycle = stack[start..].to_vec();
+                    cycle.push(*next);
+                    return Some(cycle);
+                }
+                Mark::New => {
+                    if let Some(cycle) = visit(*next, edges, marks, stack) {
+                        return Some(cycle);
+                    }
+                }
+                Mark::Done => {}
+            }
+        }
+        stack.pop();
+        marks[node] = Mark::Done;
+        None
+    }
+    let mut marks = vec![Mark::New; edges.len()];
+    for node in 0..edges.len() {
+        if marks[node] == Mark::New {
+            if let Some(cycle) = visit(node, edges, &mut marks, &mut Vec::new()) {
+                return Some(cycle);
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,193 @@
+//! Names: documents, parameters, sources, named conditions and rule ids are registered
+//! and checked before anything refers to them; overrides are matched to rules.
+
+use std::collections::HashMap;
+
+use super::Compiler;
+use super::parameters::Site;
+use crate::error::{Origin, ProblemKind};
+use crate::suggest::did_you_mean;
+
+impl<'f> Compiler<'f> {
+    /// Registers every source, condition, rule id and document name, reporting duplicates.
+    pub(super) fn collect_names(&mut self) {
+        let files = self.files;
+        let mut rule_count = 0;
+        let mut first_rule_at: HashMap<&str, String> = HashMap::new();
+        for (file_index, file) in files.iter().enumerate() {
+            for (name, capture) in &file.spec.documents {
+                if let Some(message) = bad_name(name) {
+                    self.problem(
+                        file_index,
+                        Origin::File,
+                        ProblemKind::InvalidName,
+                        &format!("documents.{name}"),
+                        message,
+                    );
+                } else if RESERVED.contains(&name.as_str()) {
+                    self.problem(
+                        file_index,
+                        Origin::File,
+                        ProblemKind::InvalidName,
+                        &format!("documents.{name}"),
+                        format!("`{name}` is reserved and cannot name a document: rename it"),
+                    );
+                }
+                self.documents.insert(name, capture);
+            }
+            for (name, value) in &file.spec.params {
+                if let Some(message) = bad_name(name) {
+                    self.problem(
+                        file_index,
+                        Origin::File,
+                        ProblemKind::InvalidName,
+                        &format!("params.{name}"),
+                        message,
+                    );
+                }
+                let site = Site {
+                    file: file_index,
+                    field: format!("params.{name}"),
+                    origin: Origin::File,
+                };
+                self.params.insert(name, value, site);
+            }
+            for name in file.spec.sources.keys() {
+                let field = format!("sources.{name}");
+                if let Some(message) = bad_name(name) {
+                    self.problem(
+                        file_index,
+                        Origin::Source(name.clone()),
+                        ProblemKind::InvalidName,
+                        &field,
+                        message,
+                    );
+                } else if RESERVED.contains(&name.as_str()) {
+                    self.problem(
+                        file_index,
+                        Origin::Source(name.clone()),
+                        ProblemKind::InvalidName,
+                        &field,
+                        format!("`{name}` is reserved and cannot name a source: rename it"),
+                    );
+                } else if self.sources.contains_key(name.as_str()) {
+                    self.problem(
+                        file_index,
+                        Origin::Source(name.clone()),
+                        ProblemKind::DuplicateName,
+                        &field,
+                        format!("source `{name}` is defined in two files: keep one"),
+                    );
+                } else {
+                    let id = self.sources.len();
+                    self.sources.insert(name, (id, file_index));
+                }
+            }
+            for (name, spec) in &file.spec.conditions {
+                if let Some(message) = bad_name(name) {
+                    self.problem(
+                        file_index,
+                        Origin::Condition(name.clone()),
+                        ProblemKind::InvalidName,
+                        &format!("conditions.{name}"),
+                        message,
+                    );
+                } else if self.conditions.insert(name, (file_index, spec)).is_some() {
+                    self.problem(
+                        file_index,
+                        Origin::Condition(name.clone()),
+                        ProblemKind::DuplicateName,
+                        &format!("conditions.{name}"),
+                        format!("condition `{name}` is defined in two files: keep one"),
+                    );
+                }
+            }
+            for (rule, rule_index) in file.spec.rules.iter().zip(&file.rule_indexes) {
+                let field = format!("rules[{rule_index}].id");
+                if let Some(message) = bad_rule_id(&rule.id) {
+                    self.problem(
+                        file_index,
+                        Origin::Rule(rule.id.clone()),
+                        ProblemKind::InvalidName,
+                        &field,
+                        message,
+                    );
+                }
+                match first_rule_at.get(rule.id.as_str()) {
+                    Some(first) => {
+                        let message = format!(
+                            "duplicate rule id `{}` (first defined at {first}): rename this one, or change the first with `overrides:`",
+                            rule.id
+                        );
+                        self.problem(
+                            file_index,
+                            Origin::Rule(rule.id.clone()),
+                            ProblemKind::DuplicateName,
+                            &field,
+                            message,
+                        );
+                    }
+                    None => {
+                        let at = match file.location(&field) {
+                            Some(location) => format!("{}:{}", file.name, location.line),
+                            None => file.name.clone(),
+                        };
+                        first_rule_at.insert(&rule.id, at);
+                        self.rule_ids.insert(&rule.id, rule_count);
+                    }
+                }
+                rule_count += 1;
+            }
+        }
+    }
+
+    /// Registers every file's `overrides`, reporting overrides of rules no file defines.
+    pub(super) fn collect_overrides(&mut self) {
+        let files = self.files;
+        for (file_index, file) in files.iter().enumerate() {
+            for (id, change) in &file.spec.overrides {
+                if self.rule_ids.contains_key(id.as_str()) {
+                    self.overrides
+                        .entry(id)
+                        .or_default()
+                        .push((file_index, change));
+                } else if !self.left_out(id) {
+                    let known: Vec<&str> = self.rule_ids.keys().copied().collect();
+                    let hint = did_you_mean(id, &known, || {
+                        "overrides change rules of loaded files: check the id and `extends`"
+                            .to_owned()
+                    });
+                    self.problem(
+                        file_index,
+                        Origin::File,
+                        ProblemKind::UnknownRule,
+                        &format!("overrides.{id}"),
+                        format!("no loaded file defines rule `{id}`: {hint}"),
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Names that address something other than a document.
+pub(super) const RESERVED: [&str; 3] = ["context", "left", "right"];
+
+/// Names of documents, sources, conditions, values and parameters: letters, digits, `_`, `-`.
+pub(super) fn bad_name(name: &str) -> Option<String> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    (!valid).then(|| format!("`{name}` is not a valid name: use letters, digits, `_` and `-` only"))
+}
+
+pub(super) fn bad_rule_id(id: &str) -> Option<String> {
+    let valid = id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    (!valid).then(|| {
+        format!("`{id}` is not a valid rule id: start with a letter or digit, then use letters, digits, `-`, `_` or `.`")
+    })
+}

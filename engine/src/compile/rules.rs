@@ -1,0 +1,226 @@
+//! One rule: parameters and overrides, requirements, values, condition and message.
+
+use std::collections::HashSet;
+
+use super::names::bad_name;
+use super::parameters::Site;
+use super::{Compiler, Scoped};
+use crate::compiled::Rule;
+use crate::error::{Origin, ProblemKind};
+use crate::spec::RuleSpec;
+use crate::suggest::did_you_mean;
+use crate::template::{Name, Template};
+
+impl<'f> Compiler<'f> {
+    pub(super) fn compile_rule(
+        &mut self,
+        file_index: usize,
+        field: &str,
+        spec: &'f RuleSpec,
+    ) -> Option<(Rule, HashSet<usize>)> {
+        let file = &self.files[file_index];
+        let rule_id = spec.id.as_str();
+        if spec.title.trim().is_empty() {
+            self.problem(
+                file_index,
+                Origin::Rule(rule_id.to_owned()),
+                ProblemKind::Shape,
+                &format!("{field}.title"),
+                "the title is empty: say in a few words what the cause is".to_owned(),
+            );
+        }
+        let mut params = self.params.clone();
+        for (name, value) in &spec.params {
+            if let Some(message) = bad_name(name) {
+                self.problem(
+                    file_index,
+                    Origin::Rule(rule_id.to_owned()),
+                    ProblemKind::InvalidName,
+                    &format!("{field}.params.{name}"),
+                    message,
+                );
+            }
+            let site = Site {
+                file: file_index,
+                field: format!("{field}.params.{name}"),
+                origin: Origin::Rule(rule_id.to_owned()),
+            };
+            params.insert(name, value, site);
+        }
+        let (mut severity, mut confidence, mut enabled) =
+            (spec.severity, spec.confidence, spec.enabled);
+        let mut overridden_by = Vec::new();
+        for (override_file, change) in self.overrides.get(rule_id).cloned().unwrap_or_default() {
+            severity = change.severity.unwrap_or(severity);
+            confidence = change.confidence.unwrap_or(confidence);
+            enabled = change.enabled.unwrap_or(enabled);
+            for (name, value) in &change.params {
+                if params.get(name).is_some() {
+                    let site = Site {
+                        file: override_file,
+                        field: format!("overrides.{rule_id}.params.{name}"),
+                        origin: Origin::File,
+                    };
+                    params.insert(name, value, site);
+                } else {
+                    let known: Vec<&str> = params.names().collect();
+                    let hint = did_you_mean(name, &known, || {
+                        format!(
+                            "it has {}",
+                            if known.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                known.join(", ")
+                            }
+                        )
+                    });
+                    self.problem(
+                        override_file,
+                        Origin::File,
+                        ProblemKind::UnknownParameter,
+                        &format!("overrides.{rule_id}.params.{name}"),
+                        format!("rule `{rule_id}` has no parameter `{name}`: {hint}"),
+                    );
+                }
+            }
+            let name = self.files[override_file].name.clone();
+            if !overridden_by.contains(&name) {
+                overridden_by.push(name);
+            }
+        }
+        let mut scope = Scoped::new(file_index, Origin::Rule(rule_id.to_owned()), &params);
+        let requires = self.compile_requires(&mut scope, field, &spec.requires);
+        let mut values = Vec::new();
+        for (name, text) in &spec.values {
+            let value_field = format!("{field}.values.{name}");
+            if let Some(message) = bad_name(name) {
+                self.problem(
+                    file_index,
+                    Origin::Rule(rule_id.to_owned()),
+                    ProblemKind::InvalidName,
+                    &value_field,
+                    message,
+                );
+            }
+            if let Some(reference) = self.compile_ref(&mut scope, text, &value_field) {
+                values.push((name.clone(), reference));
+            }
+        }
+        let when = self.compile_cond(&mut scope, &spec.when, &format!("{field}.when"));
+        let captures = std::mem::take(&mut scope.captures);
+        for capture in &captures {
+            if values.iter().any(|(name, _)| name == capture) {
+                self.problem(
+                    file_index,
+                    Origin::Rule(rule_id.to_owned()),
+                    ProblemKind::DuplicateName,
+                    &format!("{field}.values.{capture}"),
+                    format!("`{capture}` is both a value and a test's `as:` name: rename one"),
+                );
+            }
+        }
+        let message = Template::parse(&spec.message, |name| {
+            if let Some(index) = values.iter().position(|(n, _)| n == name) {
+                return Some(Name::Value(index));
+            }
+            if let Some(index) = captures.iter().position(|n| n == name) {
+                return Some(Name::Value(values.len() + index));
+            }
+            params.get(name).map(|value| Name::Param(value.clone()))
+        });
+        let message = match message {
+            Ok(message) => Some(message),
+            Err(errors) => {
+                for error in errors {
+                    self.problem(
+                        file_index,
+                        Origin::Rule(rule_id.to_owned()),
+                        ProblemKind::Template,
+                        &format!("{field}.message"),
+                        error,
+                    );
+                }
+                None
+            }
+        };
+        let fired = std::mem::take(&mut scope.fired);
+        let captures = captures.iter().map(|name| self.capture_id(name)).collect();
+        Some((
+            Rule {
+                id: spec.id.clone(),
+                file: file.name.clone(),
+                title: spec.title.clone(),
+                severity,
+                confidence,
+                enabled,
+                overridden_by,
+                description: spec.description.clone(),
+                rationale: spec.rationale.clone(),
+                remediation: spec.remediation.clone(),
+                references: spec.references.clone(),
+                requires,
+                superseded_by: Vec::new(),
+                values,
+                captures,
+                when: when?,
+                message: message?,
+            },
+            fired,
+        ))
+    }
+
+    /// Resolves every rule's `supersedes` list: each listed rule learns which rules make it
+    /// stand down, and is evaluated after them (an edge in `dependencies`).
+    pub(super) fn link_supersedes(
+        &mut self,
+        rules: &mut [(Rule, bool)],
+        dependencies: &mut [HashSet<usize>],
+    ) {
+        if rules.len() != self.rule_ids.len() {
+            return;
+        }
+        let files = self.files;
+        for (file_index, file) in files.iter().enumerate() {
+            for (spec, rule_index) in file.spec.rules.iter().zip(&file.rule_indexes) {
+                let Some(&by) = self.rule_ids.get(spec.id.as_str()) else {
+                    continue;
+                };
+                for (position, id) in spec.supersedes.iter().enumerate() {
+                    let field = format!("rules[{rule_index}].supersedes[{position}]");
+                    let origin = Origin::Rule(spec.id.clone());
+                    let Some(&target) = self.rule_ids.get(id.as_str()) else {
+                        if self.left_out(id) {
+                            continue;
+                        }
+                        let known: Vec<&str> = self.rule_ids.keys().copied().collect();
+                        let hint = did_you_mean(id, &known, || {
+                            "use the id of a rule in the loaded files".to_owned()
+                        });
+                        self.problem(
+                            file_index,
+                            origin,
+                            ProblemKind::UnknownRule,
+                            &field,
+                            format!("unknown rule `{id}`: {hint}"),
+                        );
+                        continue;
+                    };
+                    if target == by {
+                        self.problem(
+                            file_index,
+                            origin,
+                            ProblemKind::Cycle,
+                            &field,
+                            "a rule cannot supersede itself: remove this entry".to_owned(),
+                        );
+                        continue;
+                    }
+                    if !rules[target].0.superseded_by.contains(&by) {
+                        rules[target].0.superseded_by.push(by);
+                    }
+                    dependencies[target].insert(by);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Compiler tests that need its internals.
+
+use super::*;
+use crate::error::reworded;
+
+/// Files that exercise every kind of problem, warnings and named conditions.
+const FILES: [(&str, &str); 19] = [
+    ("default.yaml", include_str!("../../../rules/default.yaml")),
+    (
+        "bad-duration-and-param.yaml",
+        include_str!("../../../tests/rule-errors/bad-duration-and-param.yaml"),
+    ),
+    (
+        "bad-jsonpath.yaml",
+        include_str!("../../../tests/rule-errors/bad-jsonpath.yaml"),
+    ),
+    (
+        "condition-shape.yaml",
+        include_str!("../../../tests/rule-errors/condition-shape.yaml"),
+    ),
+    (
+        "duplicate-ids.yaml",
+        include_str!("../../../tests/rule-errors/duplicate-ids.yaml"),
+    ),
+    (
+        "duplicate-keys.yaml",
+        include_str!("../../../tests/rule-errors/duplicate-keys.yaml"),
+    ),
+    (
+        "empty.yaml",
+        include_str!("../../../tests/rule-errors/empty.yaml"),
+    ),
+    (
+        "fired-cycle.yaml",
+        include_str!("../../../tests/rule-errors/fired-cycle.yaml"),
+    ),
+    (
+        "missing-when.yaml",
+        include_str!("../../../tests/rule-errors/missing-when.yaml"),
+    ),
+    (
+        "not-yaml.yaml",
+        include_str!("../../../tests/rule-errors/not-yaml.yaml"),
+    ),
+    (
+        "source-cycle.yaml",
+        include_str!("../../../tests/rule-errors/source-cycle.yaml"),
+    ),
+    (
+        "unknown-key-typo.yaml",
+        include_str!("../../../tests/rule-errors/unknown-key-typo.yaml"),
+    ),
+    (
+        "unknown-operator-and-severity.yaml",
+        include_str!("../../../tests/rule-errors/unknown-operator-and-severity.yaml"),
+    ),
+    (
+        "unknown-references.yaml",
+        include_str!("../../../tests/rule-errors/unknown-references.yaml"),
+    ),
+    (
+        "wrong-value-types.yaml",
+        include_str!("../../../tests/rule-errors/wrong-value-types.yaml"),
+    ),
+    (
+        "yaml-indentation.yaml",
+        include_str!("../../../tests/rule-errors/yaml-indentation.yaml"),
+    ),
+    (
+        "extends-not-a-list.yaml",
+        include_str!("../../../tests/rule-errors/extends-not-a-list.yaml"),
+    ),
+    ("named.yaml", NAMED),
+    ("unused.yaml", UNUSED),
+];
+
+/// A named condition used by rules with different parameters, an undeclared document in
+/// `requires`, and an operand error next to a capture.
+const NAMED: &str = r#"
+documents: { item_get: the Item }
+params: { late: 2d }
+conditions:
+  stale:
+    path: item_get:$.status.last_update
+    older_than: $late
+    as: when
+  typo:
+    path: item_gte:$.item
+    exists: true
+rules:
+  - id: a
+    title: A
+    severity: info
+    when: { all: [{ condition: stale }, { condition: typo }] }
+    message: "{when}"
+  - id: b
+    title: B
+    severity: info
+    params: { late: 3 }
+    requires: [item_got]
+    when: { all: [{ condition: stale }, { condition: typo }] }
+    message: "{when}"
+  - id: c
+    title: C
+    severity: info
+    when: { path: "item_get:$.x", gt: nope, as: state }
+    message: "{state}"
+"#;
+
+/// A named condition no rule uses, with a parameter that no file declares.
+const UNUSED: &str = r#"
+conditions:
+  alone: { path: "item_get:$.x", older_than: $nowhere }
+rules:
+  - { id: a, title: A, severity: info, when: { path: "item_get:$.x", exists: true }, message: m }
+"#;
+
+/// What compiling one file gives, without the messages' wording.
+fn outcome(name: &str, text: &str) -> (Vec<String>, Option<usize>) {
+    let shape = |problem: &Problem| {
+        format!(
+            "{} {:?} {:?} {:?} {}",
+            problem.file, problem.location, problem.origin, problem.kind, problem.field
+        )
+    };
+    match compile(&[RuleText { name, text }]) {
+        Ok(set) => (
+            set.warnings.iter().map(shape).collect(),
+            Some(set.rules.len()),
+        ),
+        Err(errors) => {
+            let problems = errors.problems.iter().chain(&errors.warnings);
+            (problems.map(shape).collect(), None)
+        }
+    }
+}
+
+#[test]
+fn rewording_every_message_changes_nothing_else() {
+    for (name, text) in FILES {
+        let plain = outcome(name, text);
+        let reworded = reworded::during(|| outcome(name, text));
+        assert_eq!(plain, reworded, "{name}");
+    }
+    let reworded = reworded::during(|| {
+        compile(&[RuleText {
+            name: "named.yaml",
+            text: NAMED,
+        }])
+    });
+    let errors = reworded.expect_err("named.yaml has problems");
+    assert!(
+        errors
+            .problems
+            .iter()
+            .all(|p| p.message.starts_with("reworded: "))
+    );
+}
+
+#[test]
+fn a_named_condition_is_compiled_once_per_parameter_values() {
+    let text = NAMED.replace("params: { late: 3 }", "params: { late: 2d }");
+    let errors = compile(&[RuleText {
+        name: "named.yaml",
+        text: &text,
+    }])
+    .unwrap_err();
+    // One warning for the typo in the shared condition, one for `requires`.
+    let fields: Vec<&str> = errors.warnings.iter().map(|w| w.field.as_str()).collect();
+    assert_eq!(fields, ["conditions.typo.path", "rules[1].requires[0]"]);
+}
+
+#[test]
+fn an_operand_error_does_not_make_the_capture_unknown() {
+    let errors = compile(&[RuleText {
+        name: "named.yaml",
+        text: NAMED,
+    }])
+    .unwrap_err();
+    let templates: Vec<String> = errors
+        .problems
+        .iter()
+        .filter(|p| p.kind == ProblemKind::Template)
+        .map(Problem::to_string)
+        .collect();
+    assert!(templates.is_empty(), "{templates:#?}");
+}
+
+#[test]
+fn a_bad_parameter_value_is_reported_once_where_it_was_set() {
+    let pack = r#"
+params: { overdue_after: 2d }
+rules:
+  - id: one
+    title: One
+    severity: info
+    when: { path: "item_get:$.a", older_than: $overdue_after }
+    message: m
+  - id: two
+    title: Two
+    severity: info
+    when: { path: "item_get:$.b", older_than: $overdue_after }
+    message: m
+"#;
+    let user = "params:\n  overdue_after: 3 days\noverrides:\n  two: { params: { overdue_after: soon } }\n";
+    let errors = compile(&[
+        RuleText {
+            name: "pack.yaml",
+            text: pack,
+        },
+        RuleText {
+            name: "mine.yaml",
+            text: user,
+        },
+    ])
+    .unwrap_err();
+    let places: Vec<String> = errors
+        .problems
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {:?} {} {:?}",
+                p.file,
+                p.location.map(|l| l.line),
+                p.field,
+                p.kind
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "mine.yaml Some(2) params.overdue_after InvalidParameterValue",
+            "mine.yaml Some(4) overrides.two.params.overdue_after InvalidParameterValue",
+        ]
+    );
+}
+
+#[test]
+fn a_shared_named_condition_captures_for_every_rule_that_uses_it() {
+    let rules = r#"
+conditions:
+  failed: { path: "item_get:$.errors[*].code", one_of: [A, B], as: code }
+rules:
+  - id: first
+    title: First
+    severity: info
+    when: { condition: failed }
+    message: "first {code}"
+  - id: second
+    title: Second
+    severity: info
+    when:
+      all:
+        - { path: "item_get:$.name", exists: true, as: name }
+        - { condition: failed }
+    message: "second {name} {code}"
+"#;
+    let set = compile(&[RuleText {
+        name: "shared.yaml",
+        text: rules,
+    }])
+    .unwrap();
+    let bundle = crate::Bundle::from_json(
+        r#"{"documents": {"item_get": {"name": "n", "errors": [{"code": "A"}, {"code": "C"}]}}}"#,
+    )
+    .unwrap();
+    let diagnosis = set.evaluate(&bundle, "2026-11-20T12:00:00Z".parse().unwrap());
+    let messages: Vec<&str> = diagnosis
+        .findings
+        .iter()
+        .map(|f| f.message.as_str())
+        .collect();
+    assert_eq!(messages, ["first A", "second n A"]);
+    assert_eq!(set.conditions.len(), 1);
+}

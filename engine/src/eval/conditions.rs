@@ -1,0 +1,263 @@
+//! The condition evaluator: `all`, `any`, `not`, named conditions, `fired`, `path` tests,
+//! comparisons and joins.
+
+use super::MAX_SEEN;
+use super::evaluator::{Evaluator, Outcome, absent_name};
+use super::values::{JoinKey, compare_values, holds, quantified};
+use crate::compiled::{Check, Compare, Cond, CondKind, Join, Quant, Test};
+use crate::path::{Node, Routes};
+use crate::vocab::{Pick, Quantifier};
+
+impl<'a> Evaluator<'a> {
+    pub(super) fn condition(&mut self, cond: &'a Cond) -> Outcome<'a> {
+        match &cond.kind {
+            CondKind::All(items) => {
+                let checkpoint = self.checkpoint();
+                let mut evidence = Vec::new();
+                let mut children = Vec::new();
+                let mut pass = true;
+                for item in items {
+                    let outcome = self.condition(item);
+                    children.extend(outcome.trace);
+                    if outcome.pass {
+                        evidence.extend(outcome.evidence);
+                    } else {
+                        pass = false;
+                        if !self.explain {
+                            break;
+                        }
+                    }
+                }
+                if !pass {
+                    evidence.clear();
+                    // A failed `all` captures nothing, even when explaining evaluates on.
+                    self.rollback(&checkpoint);
+                }
+                self.finish(cond, pass, evidence, children, || None, &[])
+            }
+            CondKind::Any(items) => {
+                let mut evidence = Vec::new();
+                let mut children = Vec::new();
+                let mut pass = false;
+                for item in items {
+                    let outcome = self.condition(item);
+                    children.extend(outcome.trace);
+                    if outcome.pass {
+                        pass = true;
+                        evidence.extend(outcome.evidence);
+                    }
+                }
+                self.finish(cond, pass, evidence, children, || None, &[])
+            }
+            CondKind::Not(inner) => {
+                let checkpoint = self.checkpoint();
+                let outcome = self.condition(inner);
+                // What passed under a `not` is not what the rule found.
+                self.rollback(&checkpoint);
+                let children = outcome.trace.into_iter().collect();
+                self.finish(cond, !outcome.pass, Vec::new(), children, || None, &[])
+            }
+            CondKind::Named(id) => {
+                let outcome = self.condition(&self.set.conditions[*id]);
+                let children = outcome.trace.into_iter().collect();
+                self.finish(cond, outcome.pass, outcome.evidence, children, || None, &[])
+            }
+            CondKind::Fired(index) => {
+                let pass = self.fired[*index];
+                let note = || {
+                    let rule = &self.set.rules[*index];
+                    if self.not_evaluated[*index] {
+                        Some(format!("rule {} was not evaluated", rule.id))
+                    } else if !rule.enabled {
+                        Some(format!("rule {} is disabled", rule.id))
+                    } else {
+                        None
+                    }
+                };
+                self.finish(cond, pass, Vec::new(), Vec::new(), note, &[])
+            }
+            CondKind::Test(test) => self.test(cond, test),
+            CondKind::Compare(compare) => self.compare(cond, compare),
+            CondKind::Join(join) => self.join(cond, join),
+        }
+    }
+
+    fn test(&mut self, cond: &Cond, test: &'a Test) -> Outcome<'a> {
+        let Some(mut values) = self.resolve(&test.target) else {
+            let note = || Some(format!("{} is absent", absent_name(&test.target)));
+            return self.finish(cond, test.if_absent, Vec::new(), Vec::new(), note, &[]);
+        };
+        let nulls: Vec<Node<'a>> = if matches!(test.check, Check::Exists(false)) {
+            values
+                .iter()
+                .filter(|n| n.value.is_null())
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        values.retain(|node| !node.value.is_null());
+        match test.pick {
+            Some(Pick::First) => values.truncate(1),
+            Some(Pick::Last) => {
+                let last = values.pop();
+                values = last.into_iter().collect();
+            }
+            None => {}
+        }
+        let (pass, evidence, note) = match &test.check {
+            Check::Exists(wanted) => {
+                let pass = values.is_empty() != *wanted;
+                let evidence = match (pass, *wanted) {
+                    (false, _) => Vec::new(),
+                    (true, true) => values.clone(),
+                    // A null that was found is evidence of absence.
+                    (true, false) => nulls,
+                };
+                let note = values.is_empty().then_some("nothing matched");
+                (pass, evidence, note)
+            }
+            Check::Values(ops, quant) => {
+                let counting = matches!(quant, Quant::Count(_));
+                if values.is_empty() && !(counting && test.if_missing.is_none()) {
+                    let pass = test.if_missing.unwrap_or(matches!(quant, Quant::None));
+                    (pass, Vec::new(), Some("nothing matched"))
+                } else {
+                    let passing: Vec<Node<'a>> = values
+                        .iter()
+                        .filter(|node| ops.iter().all(|op| holds(op, node.value, self.as_of)))
+                        .cloned()
+                        .collect();
+                    let pass = match quant {
+                        Quant::Any => !passing.is_empty(),
+                        Quant::All => passing.len() == values.len(),
+                        Quant::None => passing.is_empty(),
+                        Quant::Count(bounds) => bounds
+                            .iter()
+                            .all(|(cmp, bound)| cmp.holds(passing.len() as f64, *bound)),
+                    };
+                    let evidence = match (pass, quant) {
+                        (false, _) => Vec::new(),
+                        (true, Quant::None) => values.clone(),
+                        (true, _) => passing,
+                    };
+                    (pass, evidence, None)
+                }
+            }
+        };
+        // A capture holds values that passed: none for `missing` or `quantifier: none`.
+        let captures_values = match &test.check {
+            Check::Exists(wanted) => *wanted,
+            Check::Values(_, quant) => !matches!(quant, Quant::None),
+        };
+        if let (true, true, Some(index)) = (pass, captures_values, test.capture) {
+            self.captured[index].extend(evidence.iter().cloned());
+        }
+        let note = || note.map(str::to_owned);
+        self.finish(cond, pass, evidence, Vec::new(), note, &values)
+    }
+
+    fn compare(&mut self, cond: &Cond, compare: &'a Compare) -> Outcome<'a> {
+        let left = self.non_null(&compare.left);
+        let right = self.non_null(&compare.right);
+        let seen = || {
+            let mut seen = left.clone();
+            seen.extend(right.iter().cloned());
+            seen
+        };
+        if left.is_empty() || right.is_empty() {
+            let note = || Some("one side matched nothing".to_owned());
+            let seen = if self.explain { seen() } else { Vec::new() };
+            return self.finish(
+                cond,
+                compare.if_missing,
+                Vec::new(),
+                Vec::new(),
+                note,
+                &seen,
+            );
+        }
+        let mut passing = Vec::new();
+        let mut total = 0;
+        let mut passed = 0;
+        for l in &left {
+            for r in &right {
+                total += 1;
+                if compare_values(compare.op, l.value, r.value, &compare.tolerance) {
+                    passed += 1;
+                    passing.push(*l);
+                    passing.push(*r);
+                }
+            }
+        }
+        let pass = quantified(compare.quantifier, passed, total);
+        let evidence = match (pass, compare.quantifier) {
+            (false, _) => Vec::new(),
+            (true, Quantifier::None) => seen(),
+            (true, _) => passing,
+        };
+        let seen = if self.explain { seen() } else { Vec::new() };
+        self.finish(cond, pass, evidence, Vec::new(), || None, &seen)
+    }
+
+    fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome<'a> {
+        let checkpoint = self.checkpoint();
+        let left = self.non_null(&join.left);
+        let right = self.non_null(&join.right);
+        let key_of = |node: Node<'a>, routes: &mut Routes<'a>| {
+            let mut keys = Vec::new();
+            join.on.select(node, routes, &mut keys);
+            keys.into_iter().find(|key| !key.value.is_null())
+        };
+        // Right elements by key, so that pairing is linear; pairs keep document order.
+        let mut by_key: std::collections::HashMap<JoinKey, Vec<(usize, Node<'a>)>> =
+            std::collections::HashMap::new();
+        for (index, r) in right.iter().enumerate() {
+            if let Some(key) = key_of(*r, &mut self.routes) {
+                by_key
+                    .entry(JoinKey::of(key.value))
+                    .or_default()
+                    .push((index, key));
+            }
+        }
+        let mut evidence = Vec::new();
+        let mut children = Vec::new();
+        let mut total = 0;
+        let mut passed = 0;
+        for l in &left {
+            let Some(left_key) = key_of(*l, &mut self.routes) else {
+                continue;
+            };
+            let Some(matches) = by_key.get(&JoinKey::of(left_key.value)) else {
+                continue;
+            };
+            for (index, right_key) in matches {
+                let r = &right[*index];
+                total += 1;
+                let outer = self.bindings.replace((*l, *r));
+                let checkpoint = self.checkpoint();
+                let outcome = self.condition(&join.where_);
+                if !outcome.pass {
+                    self.rollback(&checkpoint);
+                }
+                self.bindings = outer;
+                if children.len() < MAX_SEEN {
+                    children.extend(outcome.trace);
+                }
+                if outcome.pass {
+                    passed += 1;
+                    evidence.push(left_key);
+                    evidence.push(*right_key);
+                    evidence.extend(outcome.evidence);
+                }
+            }
+        }
+        let pass = quantified(join.quantifier, passed, total);
+        if !pass || join.quantifier == Quantifier::None {
+            evidence.clear();
+            self.rollback(&checkpoint);
+        }
+        let note = || (total == 0).then(|| "no pair of elements had equal keys".to_owned());
+        self.finish(cond, pass, evidence, children, note, &[])
+    }
+}

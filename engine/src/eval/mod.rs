@@ -1,0 +1,230 @@
+//! Stage 3: evaluation of a [`RuleSet`] over a [`Bundle`].
+//!
+//! Evaluation cannot fail: a missing document, a path that matches nothing or a value of the
+//! wrong type is a documented non-match, visible in the explanation.
+
+use std::collections::HashSet;
+
+use jiff::Timestamp;
+
+use crate::bundle::Bundle;
+use crate::compiled::RuleSet;
+use crate::diagnosis::{
+    ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
+    RuleOutcome, RuleTrace, UnreadDocument,
+};
+use crate::path::{Node, Routes};
+
+mod conditions;
+mod evaluator;
+mod values;
+
+use evaluator::Evaluator;
+
+/// Options for [`RuleSet::evaluate_with`].
+#[derive(Debug, Clone, Default)]
+pub struct EvaluateOptions {
+    /// Also return, per rule, each condition's result and the values it saw.
+    pub explain: bool,
+}
+
+/// How many values an explanation lists per condition before it stops.
+const MAX_SEEN: usize = 20;
+
+/// How many pieces of evidence a finding lists; the rest are counted in `omitted_evidence`.
+const MAX_EVIDENCE: usize = 50;
+
+impl RuleSet {
+    /// Evaluates every rule over `bundle` at the time `as_of`.
+    pub fn evaluate(&self, bundle: &Bundle, as_of: Timestamp) -> Diagnosis {
+        self.evaluate_with(bundle, as_of, &EvaluateOptions::default())
+    }
+
+    /// Evaluates every rule, with options (such as an explanation of every rule).
+    pub fn evaluate_with(
+        &self,
+        bundle: &Bundle,
+        as_of: Timestamp,
+        options: &EvaluateOptions,
+    ) -> Diagnosis {
+        let mut evaluator = Evaluator {
+            set: self,
+            bundle,
+            as_of,
+            explain: options.explain,
+            sources: vec![None; self.sources.len()],
+            fired: vec![false; self.rules.len()],
+            not_evaluated: vec![false; self.rules.len()],
+            bindings: None,
+            captured: vec![Vec::new(); self.capture_count],
+            rule_captures: &[],
+            routes: Routes::default(),
+        };
+        let mut findings: Vec<(usize, Finding)> = Vec::new();
+        let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
+        let mut traces: Vec<(usize, RuleTrace)> = Vec::new();
+        for &index in &self.evaluation_order {
+            let rule = &self.rules[index];
+            if !rule.enabled {
+                if options.explain {
+                    traces.push((
+                        index,
+                        trace(&rule.id, RuleOutcome::Disabled, Vec::new(), None),
+                    ));
+                }
+                continue;
+            }
+            if let Some(&by) = rule.superseded_by.iter().find(|&&by| evaluator.fired[by]) {
+                if options.explain {
+                    let mut stood_down = trace(&rule.id, RuleOutcome::Superseded, Vec::new(), None);
+                    stood_down.superseded_by = Some(self.rules[by].id.clone());
+                    traces.push((index, stood_down));
+                }
+                continue;
+            }
+            let missing: Vec<MissingInput> = rule
+                .requires
+                .iter()
+                .filter(|requirement| !evaluator.has(requirement))
+                .map(|requirement| MissingInput {
+                    name: requirement.name.clone(),
+                    capture: requirement.capture.clone(),
+                })
+                .collect();
+            if !missing.is_empty() {
+                evaluator.not_evaluated[index] = true;
+                if options.explain {
+                    traces.push((
+                        index,
+                        trace(&rule.id, RuleOutcome::NotEvaluated, missing.clone(), None),
+                    ));
+                }
+                not_evaluated.push((
+                    index,
+                    NotEvaluated {
+                        rule: rule.id.clone(),
+                        severity: rule.severity,
+                        title: rule.title.clone(),
+                        missing,
+                    },
+                ));
+                continue;
+            }
+            evaluator.rule_captures = &rule.captures;
+            for id in &rule.captures {
+                evaluator.captured[*id].clear();
+            }
+            let outcome = evaluator.condition(&rule.when);
+            if options.explain {
+                let result = if outcome.pass {
+                    RuleOutcome::Fired
+                } else {
+                    RuleOutcome::Silent
+                };
+                traces.push((index, trace(&rule.id, result, Vec::new(), outcome.trace)));
+            }
+            if !outcome.pass {
+                continue;
+            }
+            evaluator.fired[index] = true;
+            let mut evidence = outcome.evidence;
+            let mut values = Vec::with_capacity(rule.values.len() + rule.captures.len());
+            for (_, reference) in &rule.values {
+                let found = evaluator.non_null(reference);
+                values.push(found.iter().map(|node| node.value).collect::<Vec<_>>());
+                evidence.extend(found);
+            }
+            for id in &rule.captures {
+                let captured = &evaluator.captured[*id];
+                values.push(captured.iter().map(|node| node.value).collect());
+            }
+            let mut evidence = to_evidence(&evidence, &evaluator.routes);
+            let omitted_evidence = evidence.len().saturating_sub(MAX_EVIDENCE);
+            evidence.truncate(MAX_EVIDENCE);
+            findings.push((
+                index,
+                Finding {
+                    rule: rule.id.clone(),
+                    source: rule.file.clone(),
+                    severity: rule.severity,
+                    confidence: rule.confidence,
+                    title: rule.title.clone(),
+                    message: rule.message.render(&values, as_of),
+                    evidence,
+                    omitted_evidence,
+                    remediation: rule.remediation.clone(),
+                    references: rule.references.clone(),
+                },
+            ));
+        }
+        let unread_documents = bundle
+            .documents
+            .keys()
+            .filter(|name| !self.read_documents.contains(*name))
+            .map(|name| {
+                let known: Vec<&str> = self.read_documents.iter().map(String::as_str).collect();
+                UnreadDocument {
+                    name: name.clone(),
+                    did_you_mean: crate::suggest::closest(name, &known)
+                        .or_else(|| {
+                            let lower = name.to_lowercase().replace('-', "_");
+                            known.iter().copied().find(|k| *k == lower)
+                        })
+                        .map(str::to_owned),
+                }
+            })
+            .collect();
+        let mut labels = std::collections::BTreeMap::new();
+        for (name, reference) in &self.labels {
+            if let Some(node) = evaluator.non_null(reference).into_iter().next() {
+                labels.insert(name.clone(), node.value.clone());
+            }
+        }
+        findings.sort_by_key(|(index, finding)| (finding.severity, *index));
+        not_evaluated.sort_by_key(|(index, _)| *index);
+        traces.sort_by_key(|(index, _)| *index);
+        Diagnosis {
+            version: DIAGNOSIS_VERSION,
+            as_of,
+            labels,
+            unread_documents,
+            findings: findings.into_iter().map(|(_, f)| f).collect(),
+            not_evaluated: not_evaluated.into_iter().map(|(_, n)| n).collect(),
+            explain: options
+                .explain
+                .then(|| traces.into_iter().map(|(_, t)| t).collect()),
+        }
+    }
+}
+
+fn trace(
+    rule: &str,
+    outcome: RuleOutcome,
+    missing: Vec<MissingInput>,
+    condition: Option<ConditionTrace>,
+) -> RuleTrace {
+    RuleTrace {
+        rule: rule.to_owned(),
+        outcome,
+        missing,
+        superseded_by: None,
+        condition,
+    }
+}
+
+/// Evidence without repeats, paths rendered.
+fn to_evidence(nodes: &[Node<'_>], routes: &Routes<'_>) -> Vec<Evidence> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        let path = routes.normalized_path(node.route);
+        if seen.insert((node.doc, path.clone())) {
+            out.push(Evidence {
+                document: node.doc.to_owned(),
+                path,
+                value: node.value.clone(),
+            });
+        }
+    }
+    out
+}

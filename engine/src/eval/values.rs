@@ -1,0 +1,122 @@
+//! Values against operators: equality of JSON values, comparisons, join keys.
+
+use crate::number::Tolerance;
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::compiled::Op;
+use crate::time::timestamp_of;
+use crate::vocab::{CompareOp, JsonType, Quantifier};
+
+/// Whether `value` passes the operator `op` at the time `as_of`.
+pub(super) fn holds(op: &Op, value: &Value, as_of: Timestamp) -> bool {
+    match op {
+        Op::Equals(expected) => json_eq(value, expected),
+        Op::OneOf(list) => list.iter().any(|item| json_eq(value, item)),
+        Op::NoneOf(list) => !list.iter().any(|item| json_eq(value, item)),
+        Op::Contains(item) => value
+            .as_array()
+            .is_some_and(|items| items.iter().any(|v| json_eq(v, item))),
+        Op::ContainsAny(list) => value.as_array().is_some_and(|items| {
+            items
+                .iter()
+                .any(|v| list.iter().any(|item| json_eq(v, item)))
+        }),
+        Op::ContainsNone(list) => value.as_array().is_some_and(|items| {
+            !items
+                .iter()
+                .any(|v| list.iter().any(|item| json_eq(v, item)))
+        }),
+        Op::Number(cmp, bound) => value.as_f64().is_some_and(|n| cmp.holds(n, *bound)),
+        Op::Regex(regex) => value.as_str().is_some_and(|text| regex.is_match(text)),
+        Op::OlderThan(limit) => {
+            timestamp_of(value).is_some_and(|at| as_of.duration_since(at) > *limit)
+        }
+        Op::NewerThan(limit) => {
+            timestamp_of(value).is_some_and(|at| as_of.duration_since(at) < *limit)
+        }
+        Op::WithinAfter(limit) => timestamp_of(value).is_some_and(|at| {
+            let ahead = at.duration_since(as_of);
+            !ahead.is_negative() && ahead <= *limit
+        }),
+        Op::LaterThan(limit) => {
+            timestamp_of(value).is_some_and(|at| at.duration_since(as_of) > *limit)
+        }
+        Op::Type(kind) => match kind {
+            JsonType::Object => value.is_object(),
+            JsonType::Array => value.is_array(),
+            JsonType::String => value.is_string(),
+            JsonType::Number => value.is_number(),
+            JsonType::Boolean => value.is_boolean(),
+        },
+    }
+}
+
+pub(super) fn quantified(quantifier: Quantifier, passed: usize, total: usize) -> bool {
+    match quantifier {
+        Quantifier::Any => passed > 0,
+        Quantifier::All => total > 0 && passed == total,
+        Quantifier::None => passed == 0,
+    }
+}
+
+pub(super) fn compare_values(
+    op: CompareOp,
+    left: &Value,
+    right: &Value,
+    tolerance: &Tolerance,
+) -> bool {
+    let numbers = left.as_f64().zip(right.as_f64());
+    match op {
+        CompareOp::Equals => match crate::number::distance(left, right) {
+            Some(distance) => distance.within(tolerance),
+            None => left == right,
+        },
+        CompareOp::Differs => match crate::number::distance(left, right) {
+            Some(distance) => !distance.within(tolerance),
+            None => left != right,
+        },
+        CompareOp::Gt => numbers.is_some_and(|(l, r)| l > r),
+        CompareOp::Gte => numbers.is_some_and(|(l, r)| l >= r),
+        CompareOp::Lt => numbers.is_some_and(|(l, r)| l < r),
+        CompareOp::Lte => numbers.is_some_and(|(l, r)| l <= r),
+        CompareOp::Before | CompareOp::After => match (timestamp_of(left), timestamp_of(right)) {
+            (Some(l), Some(r)) if op == CompareOp::Before => l < r,
+            (Some(l), Some(r)) => l > r,
+            _ => false,
+        },
+    }
+}
+
+/// A join key, hashable, equal exactly when the values are [`json_eq`].
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub(super) enum JoinKey {
+    Number(u64),
+    Text(String),
+    Other(String),
+}
+
+impl JoinKey {
+    pub(super) fn of(value: &Value) -> JoinKey {
+        match value {
+            // `+ 0.0` folds -0.0 into 0.0, which compare equal.
+            Value::Number(n) => match n.as_f64() {
+                Some(f) => JoinKey::Number((f + 0.0).to_bits()),
+                None => JoinKey::Other(n.to_string()),
+            },
+            Value::String(text) => JoinKey::Text(text.clone()),
+            other => JoinKey::Other(other.to_string()),
+        }
+    }
+}
+
+/// JSON equality where numbers compare by value (`1` equals `1.0`).
+pub(super) fn json_eq(left: &Value, right: &Value) -> bool {
+    match (left, right) {
+        (Value::Number(l), Value::Number(r)) => match (l.as_f64(), r.as_f64()) {
+            (Some(l), Some(r)) => l == r,
+            _ => l == r,
+        },
+        _ => left == right,
+    }
+}
