@@ -113,10 +113,10 @@ pub fn human(
             safe(&finding.title),
             finding.rule,
             finding.confidence.as_str(),
-            if finding.source == crate::DEFAULT_RULES_NAME {
+            if finding.rule_file == crate::DEFAULT_RULES_NAME {
                 String::new()
             } else {
-                format!(", from {}", finding.source)
+                format!(", from {}", finding.rule_file)
             }
         )?;
         writeln!(out, "  {}", safe(&finding.message))?;
@@ -155,7 +155,7 @@ pub fn human(
             let needs: Vec<String> = rule
                 .missing
                 .iter()
-                .map(|m| format!("{}: {dim}{}{dim:#}", m.name, m.capture))
+                .map(|m| format!("{}: {dim}{}{dim:#}", m.name, m.how_to_get))
                 .collect();
             writeln!(out, "  {} needs {}", rule.rule, needs.join("; and "))?;
         }
@@ -181,7 +181,7 @@ pub fn human(
                 outcome(trace.outcome)
             )?;
             for missing in &trace.missing {
-                writeln!(out, "    missing {}: {}", missing.name, missing.capture)?;
+                writeln!(out, "    missing {}: {}", missing.name, missing.how_to_get)?;
             }
             if let Some(by) = &trace.superseded_by {
                 writeln!(out, "    stood down: {by} fired and supersedes it")?;
@@ -315,7 +315,7 @@ pub fn markdown(
         writeln!(out)?;
         writeln!(out, "### Not evaluated")?;
         writeln!(out)?;
-        writeln!(out, "| rule | needs | capture |")?;
+        writeln!(out, "| rule | needs | how to get |")?;
         writeln!(out, "| --- | --- | --- |")?;
         for rule in &diagnosis.not_evaluated {
             for missing in &rule.missing {
@@ -324,7 +324,7 @@ pub fn markdown(
                     "| `{}` | {} | {} |",
                     rule.rule,
                     md_code_cell(&missing.name),
-                    md_cell(&missing.capture)
+                    md_cell(&missing.how_to_get)
                 )?;
             }
         }
@@ -337,7 +337,7 @@ pub fn markdown(
         for trace in traces {
             writeln!(out, "{} ({})", trace.rule, outcome(trace.outcome))?;
             for missing in &trace.missing {
-                writeln!(out, "  missing {}: {}", missing.name, missing.capture)?;
+                writeln!(out, "  missing {}: {}", missing.name, missing.how_to_get)?;
             }
             if let Some(by) = &trace.superseded_by {
                 writeln!(out, "  stood down: {by} fired and supersedes it")?;

@@ -68,7 +68,7 @@ fn diagnose_json_is_the_diagnosis_plus_the_source_of_as_of() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["as_of"], "2026-12-01T00:00:00Z");
     assert_eq!(report["as_of_source"], "flag");
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["version"], 2);
     // Eleven days later the consent has expired: the rule still fires, now for the past date.
     let rules: Vec<&str> = report["findings"]
         .as_array()
@@ -318,7 +318,7 @@ fn rule_files_extend_and_override_the_default_pack() {
     let personal = diagnose("tests/compose/personal.yaml", "fixtures/no-webhook");
     let no_webhook = finding(&personal, "no-webhook").unwrap();
     assert_eq!(no_webhook["severity"], "error");
-    assert_eq!(no_webhook["source"], "<default>/rules/default.yaml");
+    assert_eq!(no_webhook["rule_file"], "<default>/rules/default.yaml");
     // A rule in a file that extends the pack makes a pack rule stand down with `supersedes`.
     let pack = diagnose("rules/default.yaml", "fixtures/unexplained-item-error");
     assert!(finding(&pack, "item-error").is_some());
