@@ -348,12 +348,12 @@ pub fn bundle(rng: &mut Rng) -> Value {
                 "request_id": rng.id(15)}),
         );
     }
-    let source = if rng.chance(50) {
+    let balance_source = if rng.chance(50) {
         "accounts_get"
     } else {
         "accounts_balance_get"
     };
-    json!({"as_of": AS_OF, "context": {"balance_source": source}, "documents": documents})
+    json!({"as_of": AS_OF, "context": {"balance_source": balance_source}, "documents": documents})
 }
 
 /// Writes `count` bundles as JSON Lines.

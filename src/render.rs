@@ -6,34 +6,30 @@ use anstyle::{AnsiColor, Style};
 use balance_doctor_engine::{ConditionTrace, Diagnosis, RuleOutcome, Severity};
 use serde::Serialize;
 
-use crate::input::AsOfSource;
+use crate::input::AsOfOrigin;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
     #[serde(flatten)]
     diagnosis: &'a Diagnosis,
-    as_of_source: AsOfSource,
+    as_of_from: AsOfOrigin,
 }
 
 /// One JSON object: the diagnosis plus where its `as_of` came from.
-pub fn json(
-    out: &mut impl Write,
-    diagnosis: &Diagnosis,
-    as_of_source: AsOfSource,
-) -> io::Result<()> {
+pub fn json(out: &mut impl Write, diagnosis: &Diagnosis, as_of_from: AsOfOrigin) -> io::Result<()> {
     let report = JsonReport {
         diagnosis,
-        as_of_source,
+        as_of_from,
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
 }
 
-fn as_of_note(source: AsOfSource) -> &'static str {
-    match source {
-        AsOfSource::Flag => "from --as-of",
-        AsOfSource::Bundle => "from the bundle",
-        AsOfSource::Clock => "the current time: the bundle has no as_of and no --as-of was given",
+fn as_of_note(from: AsOfOrigin) -> &'static str {
+    match from {
+        AsOfOrigin::Flag => "from --as-of",
+        AsOfOrigin::Bundle => "from the bundle",
+        AsOfOrigin::Clock => "the current time: the bundle has no as_of and no --as-of was given",
     }
 }
 
@@ -84,7 +80,7 @@ pub fn human(
     out: &mut impl Write,
     label: &str,
     diagnosis: &Diagnosis,
-    as_of_source: AsOfSource,
+    as_of_from: AsOfOrigin,
     palette: Palette,
 ) -> io::Result<()> {
     let Palette { strong, dim, .. } = palette;
@@ -93,7 +89,7 @@ pub fn human(
         out,
         "as of {} ({})",
         diagnosis.as_of,
-        as_of_note(as_of_source)
+        as_of_note(as_of_from)
     )?;
     if !diagnosis.labels.is_empty() {
         let labels: Vec<String> = diagnosis
@@ -251,7 +247,7 @@ pub fn markdown(
     out: &mut impl Write,
     label: &str,
     diagnosis: &Diagnosis,
-    as_of_source: AsOfSource,
+    as_of_from: AsOfOrigin,
 ) -> io::Result<()> {
     writeln!(out, "## balance-doctor: {}", md_text(label))?;
     writeln!(out)?;
@@ -259,7 +255,7 @@ pub fn markdown(
         out,
         "Evaluated as of **{}** ({}). {}.",
         diagnosis.as_of,
-        as_of_note(as_of_source),
+        as_of_note(as_of_from),
         summary(diagnosis)
     )?;
     if diagnosis.findings.is_empty() {
