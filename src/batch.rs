@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::input::{self, AsOfSource};
+use crate::input::{self, AsOfOrigin};
 
 /// One input argument, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,7 +38,7 @@ pub enum Input {
 
 /// Where a record came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Source {
+pub struct RecordOrigin {
     /// The file or directory (`-` for stdin).
     pub file: String,
     /// The 1-based line, for JSON Lines input.
@@ -143,7 +143,7 @@ enum Payload {
 }
 
 struct Record {
-    source: Source,
+    origin: RecordOrigin,
     payload: Payload,
     /// Input bytes the record took (for progress).
     bytes: u64,
@@ -152,7 +152,7 @@ struct Record {
 /// Reads records from inputs in order.
 struct Records {
     inputs: VecDeque<Input>,
-    lines: Option<(Source, Box<dyn BufRead + Send>)>,
+    lines: Option<(RecordOrigin, Box<dyn BufRead + Send>)>,
 }
 
 impl Records {
@@ -165,10 +165,10 @@ impl Records {
 
     /// Bytes consumed so far are not tracked; records are.
     fn next_line(&mut self) -> Option<Record> {
-        let (source, reader) = self.lines.as_mut()?;
+        let (origin, reader) = self.lines.as_mut()?;
         let mut buffer = Vec::new();
-        source.line = Some(source.line.unwrap_or(0) + 1);
-        let at = source.clone();
+        origin.line = Some(origin.line.unwrap_or(0) + 1);
+        let at = origin.clone();
         match reader.read_until(b'\n', &mut buffer) {
             Ok(0) => {
                 self.lines = None;
@@ -187,7 +187,7 @@ impl Records {
                     Err(_) => Payload::Failed("the line is not valid UTF-8".to_owned()),
                 };
                 Some(Record {
-                    source: at,
+                    origin: at,
                     payload,
                     bytes,
                 })
@@ -195,7 +195,7 @@ impl Records {
             Err(error) => {
                 self.lines = None;
                 Some(Record {
-                    source: at,
+                    origin: at,
                     payload: Payload::Failed(format!("reading stopped: {error}")),
                     bytes: 0,
                 })
@@ -220,14 +220,14 @@ impl Iterator for Records {
                 Input::Stdin => {
                     let reader: Box<dyn BufRead + Send> =
                         Box::new(BufReader::with_capacity(1 << 16, io::stdin()));
-                    self.lines = Some((source("-"), reader));
+                    self.lines = Some((origin_of("-"), reader));
                     continue;
                 }
                 Input::Jsonl(path) => match File::open(&path) {
                     Ok(file) => {
                         let reader: Box<dyn BufRead + Send> =
                             Box::new(BufReader::with_capacity(1 << 16, file));
-                        self.lines = Some((source(&path.display().to_string()), reader));
+                        self.lines = Some((origin_of(&path.display().to_string()), reader));
                         continue;
                     }
                     Err(error) => (
@@ -256,7 +256,7 @@ impl Iterator for Records {
                 _ => 0,
             };
             return Some(Record {
-                source: source(&file),
+                origin: origin_of(&file),
                 payload,
                 bytes,
             });
@@ -264,8 +264,8 @@ impl Iterator for Records {
     }
 }
 
-fn source(file: &str) -> Source {
-    Source {
+fn origin_of(file: &str) -> RecordOrigin {
+    RecordOrigin {
         file: file.to_owned(),
         line: None,
     }
@@ -323,15 +323,15 @@ pub struct RunReport {
 
 #[derive(Serialize)]
 struct DiagnosedRecord<'a> {
-    source: &'a Source,
+    origin: &'a RecordOrigin,
     #[serde(flatten)]
     diagnosis: &'a Diagnosis,
-    as_of_source: AsOfSource,
+    as_of_from: AsOfOrigin,
 }
 
 #[derive(Serialize)]
 struct FailedRecord<'a> {
-    source: &'a Source,
+    origin: &'a RecordOrigin,
     error: &'a str,
 }
 
@@ -342,7 +342,7 @@ pub fn run(
     inputs: Vec<Input>,
     out: &mut dyn Write,
     options: &BatchOptions,
-    observe: &mut dyn FnMut(&Source, &Outcome, u64),
+    observe: &mut dyn FnMut(&RecordOrigin, &Outcome, u64),
 ) -> Result<RunReport> {
     let mut report = RunReport::default();
     let projection = rules.projection();
@@ -354,7 +354,7 @@ pub fn run(
                 report.failed += 1;
             }
             out.write_all(&processed.text)?;
-            observe(&processed.source, &processed.outcome, processed.bytes);
+            observe(&processed.origin, &processed.outcome, processed.bytes);
             Ok(())
         };
     if options.threads <= 1 {
@@ -482,7 +482,7 @@ fn closed_or(error: io::Error, mut report: RunReport) -> Result<RunReport> {
 }
 
 struct Processed {
-    source: Source,
+    origin: RecordOrigin,
     text: Vec<u8>,
     outcome: Outcome,
     bytes: u64,
@@ -502,12 +502,12 @@ fn process(
     };
     let bundle = match bundle {
         Ok(bundle) => bundle,
-        Err(message) => return failed(record.source, &message, options.format, bytes),
+        Err(message) => return failed(record.origin, &message, options.format, bytes),
     };
-    let (as_of, as_of_source) = match (options.as_of, bundle.as_of) {
-        (Some(as_of), _) => (as_of, AsOfSource::Flag),
-        (None, Some(as_of)) => (as_of, AsOfSource::Bundle),
-        (None, None) => (options.now, AsOfSource::Clock),
+    let (as_of, as_of_from) = match (options.as_of, bundle.as_of) {
+        (Some(as_of), _) => (as_of, AsOfOrigin::Flag),
+        (None, Some(as_of)) => (as_of, AsOfOrigin::Bundle),
+        (None, None) => (options.now, AsOfOrigin::Clock),
     };
     let diagnosis = rules.evaluate_with(
         &bundle,
@@ -520,9 +520,9 @@ fn process(
     match options.format {
         RecordFormat::Jsonl => {
             let line = DiagnosedRecord {
-                source: &record.source,
+                origin: &record.origin,
                 diagnosis: &diagnosis,
-                as_of_source,
+                as_of_from,
             };
             // Serializing plain data into memory cannot fail.
             let _ = serde_json::to_writer(&mut text, &line);
@@ -531,36 +531,32 @@ fn process(
         RecordFormat::Human(palette) => {
             let _ = crate::render::human(
                 &mut text,
-                &label(&record.source),
+                &label(&record.origin),
                 &diagnosis,
-                as_of_source,
+                as_of_from,
                 palette,
             );
             text.push(b'\n');
         }
         RecordFormat::Markdown => {
-            let _ = crate::render::markdown(
-                &mut text,
-                &label(&record.source),
-                &diagnosis,
-                as_of_source,
-            );
+            let _ =
+                crate::render::markdown(&mut text, &label(&record.origin), &diagnosis, as_of_from);
             text.push(b'\n');
         }
         RecordFormat::Nothing => {}
     }
     Processed {
-        source: record.source,
+        origin: record.origin,
         text,
         outcome: Outcome::Diagnosed(Box::new(diagnosis)),
         bytes,
     }
 }
 
-fn label(source: &Source) -> String {
-    match source.line {
-        Some(line) => format!("{}:{line}", source.file),
-        None => source.file.clone(),
+fn label(origin: &RecordOrigin) -> String {
+    match origin.line {
+        Some(line) => format!("{}:{line}", origin.file),
+        None => origin.file.clone(),
     }
 }
 
@@ -586,26 +582,26 @@ fn parse_bundle(text: &str, projection: &Projection) -> Result<Bundle, String> {
     }
 }
 
-fn failed(source: Source, message: &str, format: RecordFormat, bytes: u64) -> Processed {
+fn failed(origin: RecordOrigin, message: &str, format: RecordFormat, bytes: u64) -> Processed {
     let mut text = Vec::new();
     match format {
         RecordFormat::Jsonl => {
             let _ = serde_json::to_writer(
                 &mut text,
                 &FailedRecord {
-                    source: &source,
+                    origin: &origin,
                     error: message,
                 },
             );
             text.push(b'\n');
         }
         RecordFormat::Human(_) | RecordFormat::Markdown => {
-            text.extend_from_slice(format!("{}\nerror: {message}\n\n", label(&source)).as_bytes());
+            text.extend_from_slice(format!("{}\nerror: {message}\n\n", label(&origin)).as_bytes());
         }
         RecordFormat::Nothing => {}
     }
     Processed {
-        source,
+        origin,
         text,
         outcome: Outcome::Failed,
         bytes,

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::DEFAULT_RULES;
 use crate::batch::{self, BatchOptions, Input, Outcome, RecordFormat};
-use crate::input::{self, AsOfSource};
+use crate::input::{self, AsOfOrigin};
 use crate::render;
 use crate::summary::Summary;
 
@@ -125,7 +125,7 @@ pub enum RulesCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
-    /// List the rules: id, severity, title and source file (disabled ones marked).
+    /// List the rules: id, severity, title and rules file (disabled ones marked).
     List {
         /// Rule files to list instead of the embedded default pack.
         #[arg(long = "rules", value_name = "FILE")]
@@ -167,9 +167,9 @@ pub enum TestFormat {
 pub enum Format {
     /// A readable report.
     Human,
-    /// One JSON object (the diagnosis format, plus `as_of_source`); one bundle only.
+    /// One JSON object (the diagnosis format, plus `as_of_from`); one bundle only.
     Json,
-    /// One JSON object per line and per bundle, in input order, tagged with its source.
+    /// One JSON object per line and per bundle, in input order, tagged with its origin.
     Jsonl,
     /// A Markdown report to paste into a ticket.
     Markdown,
@@ -399,10 +399,10 @@ fn diagnose_one(
         Input::Stdin | Input::Jsonl(_) => bail!("not a single bundle"),
     };
     let bundle = input::read_bundle(path)?;
-    let (as_of, as_of_source) = match (as_of, bundle.as_of) {
-        (Some(as_of), _) => (as_of, AsOfSource::Flag),
-        (None, Some(as_of)) => (as_of, AsOfSource::Bundle),
-        (None, None) => (jiff::Timestamp::now(), AsOfSource::Clock),
+    let (as_of, as_of_from) = match (as_of, bundle.as_of) {
+        (Some(as_of), _) => (as_of, AsOfOrigin::Flag),
+        (None, Some(as_of)) => (as_of, AsOfOrigin::Bundle),
+        (None, None) => (jiff::Timestamp::now(), AsOfOrigin::Clock),
     };
     let options = EvaluateOptions {
         explain: args.explain,
@@ -411,13 +411,13 @@ fn diagnose_one(
     let mut out = std::io::stdout().lock();
     let label = path.display().to_string();
     let written = match format {
-        Format::Json => render::json(&mut out, &diagnosis, as_of_source),
-        Format::Markdown => render::markdown(&mut out, &label, &diagnosis, as_of_source),
+        Format::Json => render::json(&mut out, &diagnosis, as_of_from),
+        Format::Markdown => render::markdown(&mut out, &label, &diagnosis, as_of_from),
         Format::Human | Format::Jsonl => render::human(
             &mut out,
             &label,
             &diagnosis,
-            as_of_source,
+            as_of_from,
             palette(args.color),
         ),
     };
@@ -488,11 +488,11 @@ fn compile_files(
     files: &[PathBuf],
 ) -> Result<(usize, Result<RuleSet, balance_doctor_engine::RuleErrors>)> {
     let texts = input::resolve_rule_files(files)?;
-    let sources: Vec<_> = texts
+    let rule_texts: Vec<_> = texts
         .iter()
         .map(|(name, text)| input::rule_text(name, text))
         .collect();
-    Ok((texts.len(), balance_doctor_engine::compile(&sources)))
+    Ok((texts.len(), balance_doctor_engine::compile(&rule_texts)))
 }
 
 fn check(files: &[PathBuf]) -> Result<ExitCode> {

@@ -1,7 +1,7 @@
 //! `balance-doctor generate`: realistic synthetic bundles, reproducible from a seed, for
 //! benchmarks and load tests.
 //!
-//! Each bundle is shaped like a real capture of one Item: `/item/get`, `/accounts/get`,
+//! Each bundle is shaped like one captured from a real Item: `/item/get`, `/accounts/get`,
 //! `/accounts/balance/get`, a page of `/transactions/sync` with transactions, and received
 //! webhooks; some carry `/institutions/get_by_id`. About a third of the Items are unhealthy in
 //! one of the ways the default rules know (login required, user action at the bank, an
@@ -348,12 +348,12 @@ pub fn bundle(rng: &mut Rng) -> Value {
                 "request_id": rng.id(15)}),
         );
     }
-    let source = if rng.chance(50) {
+    let balance_source = if rng.chance(50) {
         "accounts_get"
     } else {
         "accounts_balance_get"
     };
-    json!({"as_of": AS_OF, "context": {"balance_source": source}, "documents": documents})
+    json!({"as_of": AS_OF, "context": {"balance_source": balance_source}, "documents": documents})
 }
 
 /// Writes `count` bundles as JSON Lines.

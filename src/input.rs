@@ -15,7 +15,7 @@ use serde_json::Value;
 /// Where the evaluation time came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum AsOfSource {
+pub enum AsOfOrigin {
     /// `--as-of`.
     Flag,
     /// The bundle's `as_of`.

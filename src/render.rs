@@ -6,34 +6,30 @@ use anstyle::{AnsiColor, Style};
 use balance_doctor_engine::{ConditionTrace, Diagnosis, RuleOutcome, Severity};
 use serde::Serialize;
 
-use crate::input::AsOfSource;
+use crate::input::AsOfOrigin;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
     #[serde(flatten)]
     diagnosis: &'a Diagnosis,
-    as_of_source: AsOfSource,
+    as_of_from: AsOfOrigin,
 }
 
 /// One JSON object: the diagnosis plus where its `as_of` came from.
-pub fn json(
-    out: &mut impl Write,
-    diagnosis: &Diagnosis,
-    as_of_source: AsOfSource,
-) -> io::Result<()> {
+pub fn json(out: &mut impl Write, diagnosis: &Diagnosis, as_of_from: AsOfOrigin) -> io::Result<()> {
     let report = JsonReport {
         diagnosis,
-        as_of_source,
+        as_of_from,
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
     writeln!(out)
 }
 
-fn as_of_note(source: AsOfSource) -> &'static str {
-    match source {
-        AsOfSource::Flag => "from --as-of",
-        AsOfSource::Bundle => "from the bundle",
-        AsOfSource::Clock => "the current time: the bundle has no as_of and no --as-of was given",
+fn as_of_note(from: AsOfOrigin) -> &'static str {
+    match from {
+        AsOfOrigin::Flag => "from --as-of",
+        AsOfOrigin::Bundle => "from the bundle",
+        AsOfOrigin::Clock => "the current time: the bundle has no as_of and no --as-of was given",
     }
 }
 
@@ -84,7 +80,7 @@ pub fn human(
     out: &mut impl Write,
     label: &str,
     diagnosis: &Diagnosis,
-    as_of_source: AsOfSource,
+    as_of_from: AsOfOrigin,
     palette: Palette,
 ) -> io::Result<()> {
     let Palette { strong, dim, .. } = palette;
@@ -93,7 +89,7 @@ pub fn human(
         out,
         "as of {} ({})",
         diagnosis.as_of,
-        as_of_note(as_of_source)
+        as_of_note(as_of_from)
     )?;
     if !diagnosis.labels.is_empty() {
         let labels: Vec<String> = diagnosis
@@ -113,10 +109,10 @@ pub fn human(
             safe(&finding.title),
             finding.rule,
             finding.confidence.as_str(),
-            if finding.source == crate::DEFAULT_RULES_NAME {
+            if finding.rule_file == crate::DEFAULT_RULES_NAME {
                 String::new()
             } else {
-                format!(", from {}", finding.source)
+                format!(", from {}", finding.rule_file)
             }
         )?;
         writeln!(out, "  {}", safe(&finding.message))?;
@@ -155,7 +151,7 @@ pub fn human(
             let needs: Vec<String> = rule
                 .missing
                 .iter()
-                .map(|m| format!("{}: {dim}{}{dim:#}", m.name, m.capture))
+                .map(|m| format!("{}: {dim}{}{dim:#}", m.name, m.how_to_get))
                 .collect();
             writeln!(out, "  {} needs {}", rule.rule, needs.join("; and "))?;
         }
@@ -181,7 +177,7 @@ pub fn human(
                 outcome(trace.outcome)
             )?;
             for missing in &trace.missing {
-                writeln!(out, "    missing {}: {}", missing.name, missing.capture)?;
+                writeln!(out, "    missing {}: {}", missing.name, missing.how_to_get)?;
             }
             if let Some(by) = &trace.superseded_by {
                 writeln!(out, "    stood down: {by} fired and supersedes it")?;
@@ -251,7 +247,7 @@ pub fn markdown(
     out: &mut impl Write,
     label: &str,
     diagnosis: &Diagnosis,
-    as_of_source: AsOfSource,
+    as_of_from: AsOfOrigin,
 ) -> io::Result<()> {
     writeln!(out, "## balance-doctor: {}", md_text(label))?;
     writeln!(out)?;
@@ -259,7 +255,7 @@ pub fn markdown(
         out,
         "Evaluated as of **{}** ({}). {}.",
         diagnosis.as_of,
-        as_of_note(as_of_source),
+        as_of_note(as_of_from),
         summary(diagnosis)
     )?;
     if diagnosis.findings.is_empty() {
@@ -315,7 +311,7 @@ pub fn markdown(
         writeln!(out)?;
         writeln!(out, "### Not evaluated")?;
         writeln!(out)?;
-        writeln!(out, "| rule | needs | capture |")?;
+        writeln!(out, "| rule | needs | how to get |")?;
         writeln!(out, "| --- | --- | --- |")?;
         for rule in &diagnosis.not_evaluated {
             for missing in &rule.missing {
@@ -324,7 +320,7 @@ pub fn markdown(
                     "| `{}` | {} | {} |",
                     rule.rule,
                     md_code_cell(&missing.name),
-                    md_cell(&missing.capture)
+                    md_cell(&missing.how_to_get)
                 )?;
             }
         }
@@ -337,7 +333,7 @@ pub fn markdown(
         for trace in traces {
             writeln!(out, "{} ({})", trace.rule, outcome(trace.outcome))?;
             for missing in &trace.missing {
-                writeln!(out, "  missing {}: {}", missing.name, missing.capture)?;
+                writeln!(out, "  missing {}: {}", missing.name, missing.how_to_get)?;
             }
             if let Some(by) = &trace.superseded_by {
                 writeln!(out, "  stood down: {by} fired and supersedes it")?;

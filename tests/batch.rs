@@ -56,7 +56,7 @@ fn one_output_record_per_input_record_in_order_with_errors_in_place() {
         .collect();
     assert_eq!(records.len(), lines.len());
     for (index, record) in records.iter().enumerate() {
-        assert_eq!(record["source"]["line"], index as u64 + 1);
+        assert_eq!(record["origin"]["line"], index as u64 + 1);
         let failed = [2, 4, 6, 8].contains(&index);
         assert_eq!(record.get("error").is_some(), failed, "{record}");
         if !failed {
@@ -107,19 +107,19 @@ fn a_tree_of_bundle_directories_is_found_in_name_order() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
-    let sources: Vec<String> = String::from_utf8(output.stdout)
+    let files: Vec<String> = String::from_utf8(output.stdout)
         .unwrap()
         .lines()
         .map(|line| {
             let record: serde_json::Value = serde_json::from_str(line).unwrap();
-            record["source"]["file"].as_str().unwrap().to_owned()
+            record["origin"]["file"].as_str().unwrap().to_owned()
         })
         .collect();
     let expected: Vec<String> = support::fixture_dirs()
         .iter()
         .map(|dir| format!("fixtures/{}", dir.file_name().unwrap().to_string_lossy()))
         .collect();
-    assert_eq!(sources, expected);
+    assert_eq!(files, expected);
 }
 
 #[test]
@@ -142,8 +142,8 @@ fn stdin_streams_results_before_the_input_ends() {
         let mut line = String::new();
         stdout.read_line(&mut line).unwrap();
         let record: serde_json::Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(record["source"]["file"], "-");
-        assert_eq!(record["source"]["line"], expected_line);
+        assert_eq!(record["origin"]["file"], "-");
+        assert_eq!(record["origin"]["line"], expected_line);
     }
     drop(stdin);
     let mut rest = String::new();

@@ -51,7 +51,7 @@ fn diagnose_explains_every_rule() {
 }
 
 #[test]
-fn diagnose_json_is_the_diagnosis_plus_the_source_of_as_of() {
+fn diagnose_json_is_the_diagnosis_plus_where_as_of_came_from() {
     let output = Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
         .args([
             "diagnose",
@@ -67,8 +67,8 @@ fn diagnose_json_is_the_diagnosis_plus_the_source_of_as_of() {
     assert_eq!(output.status.code(), Some(0));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["as_of"], "2026-12-01T00:00:00Z");
-    assert_eq!(report["as_of_source"], "flag");
-    assert_eq!(report["version"], 1);
+    assert_eq!(report["as_of_from"], "flag");
+    assert_eq!(report["version"], 2);
     // Eleven days later the consent has expired: the rule still fires, now for the past date.
     let rules: Vec<&str> = report["findings"]
         .as_array()
@@ -91,7 +91,7 @@ fn without_any_as_of_the_current_time_is_used_and_said() {
     let output = run(&["diagnose", "--format", "json", dir.to_str().unwrap()]);
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(output.starts_with("exit: 0"), "{output}");
-    assert!(output.contains(r#""as_of_source": "clock""#), "{output}");
+    assert!(output.contains(r#""as_of_from": "clock""#), "{output}");
 }
 
 #[test]
@@ -318,7 +318,7 @@ fn rule_files_extend_and_override_the_default_pack() {
     let personal = diagnose("tests/compose/personal.yaml", "fixtures/no-webhook");
     let no_webhook = finding(&personal, "no-webhook").unwrap();
     assert_eq!(no_webhook["severity"], "error");
-    assert_eq!(no_webhook["source"], "<default>/rules/default.yaml");
+    assert_eq!(no_webhook["rule_file"], "<default>/rules/default.yaml");
     // A rule in a file that extends the pack makes a pack rule stand down with `supersedes`.
     let pack = diagnose("rules/default.yaml", "fixtures/unexplained-item-error");
     assert!(finding(&pack, "item-error").is_some());

@@ -271,7 +271,7 @@ fn plaid_bundle() -> impl Strategy<Value = Value> {
     )
         .prop_map(
             |(
-                (item_get, cached, realtime, source),
+                (item_get, cached, realtime, balance_source),
                 (hooks, sync, refresh, institution, read_at),
             )| {
                 let mut documents = Map::new();
@@ -290,8 +290,8 @@ fn plaid_bundle() -> impl Strategy<Value = Value> {
                     }
                 }
                 let mut context = Map::new();
-                if let Some(source) = source {
-                    context.insert("balance_source".into(), source);
+                if let Some(balance_source) = balance_source {
+                    context.insert("balance_source".into(), balance_source);
                 }
                 if let Some(at) = read_at {
                     context.insert("balance_read_at".into(), json!(at));

@@ -28,13 +28,13 @@ use crate::serde_text::without_serde_position;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundleSpec {
-    /// When the capture was evaluated (RFC 3339, with an offset).
+    /// The time to evaluate the bundle at (RFC 3339, with an offset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
-    /// Free text saying what the capture shows.
+    /// Free text saying what the bundle shows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Facts about the capture that no response says, such as `balance_source`: the document
+    /// Facts about the bundle that no response says, such as `balance_source`: the document
     /// the app read the stale balance from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Map<String, Value>>,
@@ -46,9 +46,9 @@ pub struct BundleSpec {
 /// A validated bundle, ready to evaluate.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Bundle {
-    /// The evaluation time the capture carries, if any.
+    /// The evaluation time the bundle carries, if any.
     pub as_of: Option<Timestamp>,
-    /// The capture's context (an object, empty when none was given).
+    /// The bundle's context (an object, empty when none was given).
     pub context: Value,
     /// Documents by name.
     pub documents: BTreeMap<String, Value>,

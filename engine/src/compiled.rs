@@ -112,7 +112,7 @@ pub(crate) struct Requirement {
     pub(crate) name: String,
     pub(crate) scope: Scope,
     /// What to capture when it is missing.
-    pub(crate) capture: String,
+    pub(crate) how_to_get: String,
 }
 
 #[derive(Debug)]

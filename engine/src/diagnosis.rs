@@ -4,7 +4,7 @@
 //!
 //! ```json
 //! {
-//!   "version": 1,
+//!   "version": 2,
 //!   "as_of": "2026-11-20T12:00:00Z",
 //!   "findings": [{
 //!     "rule": "no-webhook", "severity": "info", "confidence": "high",
@@ -13,7 +13,7 @@
 //!     "evidence": [{"document": "item_get", "path": "$['item']['webhook']", "value": null}],
 //!     "remediation": ["..."], "references": ["https://..."]
 //!   }],
-//!   "not_evaluated": [{"rule": "cached-balance-read", "missing": [{"name": "balance_source", "capture": "..."}]}]
+//!   "not_evaluated": [{"rule": "cached-balance-read", "missing": [{"name": "balance_source", "how_to_get": "..."}]}]
 //! }
 //! ```
 
@@ -27,12 +27,12 @@ use serde_json::Value;
 use crate::vocab::{Confidence, Severity};
 
 /// Version of the diagnosis format.
-pub const DIAGNOSIS_VERSION: u32 = 1;
+pub const DIAGNOSIS_VERSION: u32 = 2;
 
 /// The result of evaluating a rule set over one bundle.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Diagnosis {
-    /// Format version, currently 1.
+    /// Format version, currently 2.
     pub version: u32,
     /// The evaluation time every age and deadline was measured against.
     #[schemars(with = "String")]
@@ -58,7 +58,7 @@ pub struct Finding {
     /// The rule's id.
     pub rule: String,
     /// The rules file that defines the rule.
-    pub source: String,
+    pub rule_file: String,
     /// `error`, `warning` or `info`.
     pub severity: Severity,
     /// How sure the rule is of its cause.
@@ -121,8 +121,9 @@ pub struct NotEvaluated {
 pub struct MissingInput {
     /// The document or source name the rule requires.
     pub name: String,
-    /// What to capture to provide it.
-    pub capture: String,
+    /// What to capture to provide it: the document's note in the rules file, or a source's
+    /// description and the documents it reads.
+    pub how_to_get: String,
 }
 
 /// How one rule came out, and why.

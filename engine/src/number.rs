@@ -3,7 +3,7 @@
 //! Money amounts are written in decimal (`110.01`) but stored by serde_json as binary floats,
 //! where `110.01 - 110.00` is `0.010000000000005116`. Differences and tolerances are therefore
 //! computed on the shortest decimal text that reads back as the same float, which is the text
-//! the capture most likely held; numbers too large for a decimal fall back to floats.
+//! the bundle most likely held; numbers too large for a decimal fall back to floats.
 use std::str::FromStr;
 
 use rust_decimal::Decimal;

@@ -15,7 +15,7 @@ impl<'f> Compiler<'f> {
         let mut rule_count = 0;
         let mut first_rule_at: HashMap<&str, String> = HashMap::new();
         for (file_index, file) in files.iter().enumerate() {
-            for (name, capture) in &file.spec.documents {
+            for (name, how_to_get) in &file.spec.documents {
                 if let Some(message) = bad_name(name) {
                     self.problem(
                         file_index,
@@ -33,7 +33,7 @@ impl<'f> Compiler<'f> {
                         format!("`{name}` is reserved and cannot name a document: rename it"),
                     );
                 }
-                self.documents.insert(name, capture);
+                self.documents.insert(name, how_to_get);
             }
             for (name, value) in &file.spec.params {
                 if let Some(message) = bad_name(name) {

@@ -148,7 +148,7 @@ impl<'f> Compiler<'f> {
                 self.report(scope, ProblemKind::InvalidName, &item_field, message);
                 continue;
             }
-            let (scope_of, capture) = if name == "context" {
+            let (scope_of, how_to_get) = if name == "context" {
                 (Scope::Context, "the bundle's `context`".to_owned())
             } else if name == "left" || name == "right" {
                 self.report(
@@ -163,8 +163,8 @@ impl<'f> Compiler<'f> {
             } else if let Some((id, file)) = self.sources.get(name.as_str()).copied() {
                 (Scope::Source(id), self.describe_source(name, file))
             } else {
-                let capture = match self.documents.get(name.as_str()) {
-                    Some(capture) => (*capture).to_owned(),
+                let how_to_get = match self.documents.get(name.as_str()) {
+                    Some(how_to_get) => (*how_to_get).to_owned(),
                     None => format!("the `{name}` document"),
                 };
                 self.warn_if_undeclared(
@@ -174,12 +174,12 @@ impl<'f> Compiler<'f> {
                     "this rule can never be evaluated",
                 );
                 self.read_documents.insert(name.clone());
-                (Scope::Document(name.clone()), capture)
+                (Scope::Document(name.clone()), how_to_get)
             };
             out.push(Requirement {
                 name: name.clone(),
                 scope: scope_of,
-                capture,
+                how_to_get,
             });
         }
         out

@@ -88,7 +88,7 @@ impl RuleSet {
                 .filter(|requirement| !evaluator.has(requirement))
                 .map(|requirement| MissingInput {
                     name: requirement.name.clone(),
-                    capture: requirement.capture.clone(),
+                    how_to_get: requirement.how_to_get.clone(),
                 })
                 .collect();
             if !missing.is_empty() {
@@ -145,7 +145,7 @@ impl RuleSet {
                 index,
                 Finding {
                     rule: rule.id.clone(),
-                    source: rule.file.clone(),
+                    rule_file: rule.file.clone(),
                     severity: rule.severity,
                     confidence: rule.confidence,
                     title: rule.title.clone(),
