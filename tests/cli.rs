@@ -69,14 +69,16 @@ fn diagnose_json_is_the_diagnosis_plus_where_as_of_came_from() {
     assert_eq!(report["as_of"], "2026-12-01T00:00:00Z");
     assert_eq!(report["as_of_from"], "flag");
     assert_eq!(report["version"], 2);
-    // Eleven days later the consent has expired: the rule still fires, now for the past date.
+    // Eleven days later the consent has expired: `consent-expired` (an error) takes the place of
+    // the warning about an upcoming expiry.
     let rules: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
-    assert!(rules.contains(&"consent-expiring"), "{rules:?}");
+    assert!(rules.contains(&"consent-expired"), "{rules:?}");
+    assert!(!rules.contains(&"consent-expiring"), "{rules:?}");
 }
 
 #[test]
