@@ -178,22 +178,12 @@ impl<'f> Compiler<'f> {
         field: &str,
     ) -> Option<usize> {
         let id = spec.fired.as_deref()?;
-        let Some(index) = self.rule_ids.get(id).copied() else {
-            if self.left_out(id) {
-                return None;
-            }
-            let known: Vec<&str> = self.rule_ids.keys().copied().collect();
-            let hint = did_you_mean(id, &known, || {
-                "use the id of a rule in the loaded files".to_owned()
-            });
-            self.report(
-                scope,
-                ProblemKind::UnknownRule,
-                &format!("{field}.fired"),
-                format!("unknown rule `{id}`: {hint}"),
-            );
-            return None;
-        };
+        let index = self.rule_index(
+            id,
+            scope.file,
+            scope.origin.clone(),
+            &format!("{field}.fired"),
+        )?;
         scope.fired.insert(index);
         Some(index)
     }

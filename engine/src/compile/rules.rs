@@ -188,21 +188,8 @@ impl<'f> Compiler<'f> {
                 for (position, id) in spec.supersedes.iter().enumerate() {
                     let field = format!("rules[{rule_index}].supersedes[{position}]");
                     let origin = Origin::Rule(spec.id.clone());
-                    let Some(&target) = self.rule_ids.get(id.as_str()) else {
-                        if self.left_out(id) {
-                            continue;
-                        }
-                        let known: Vec<&str> = self.rule_ids.keys().copied().collect();
-                        let hint = did_you_mean(id, &known, || {
-                            "use the id of a rule in the loaded files".to_owned()
-                        });
-                        self.problem(
-                            file_index,
-                            origin,
-                            ProblemKind::UnknownRule,
-                            &field,
-                            format!("unknown rule `{id}`: {hint}"),
-                        );
+                    let Some(target) = self.rule_index(id, file_index, origin.clone(), &field)
+                    else {
                         continue;
                     };
                     if target == by {
@@ -222,5 +209,34 @@ impl<'f> Compiler<'f> {
                 }
             }
         }
+    }
+
+    /// The index of the rule `id` names (in `fired:` or `supersedes:`), or `None` after
+    /// reporting an unknown id at `field` (with a did-you-mean). Ids of rules that failed to
+    /// parse were reported already and are not reported again.
+    pub(super) fn rule_index(
+        &mut self,
+        id: &str,
+        file: usize,
+        origin: Origin,
+        field: &str,
+    ) -> Option<usize> {
+        if let Some(&index) = self.rule_ids.get(id) {
+            return Some(index);
+        }
+        if !self.left_out(id) {
+            let known: Vec<&str> = self.rule_ids.keys().copied().collect();
+            let hint = did_you_mean(id, &known, || {
+                "use the id of a rule in the loaded files".to_owned()
+            });
+            self.problem(
+                file,
+                origin,
+                ProblemKind::UnknownRule,
+                field,
+                format!("unknown rule `{id}`: {hint}"),
+            );
+        }
+        None
     }
 }
