@@ -65,6 +65,7 @@ fn throughput(c: &mut Criterion) {
                     threads,
                     chunk: 256,
                     format: RecordFormat::Jsonl,
+                    ..BatchOptions::default()
                 };
                 let report = batch::run(
                     &rules,

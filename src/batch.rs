@@ -1,16 +1,20 @@
 //! Batch diagnosis: many inputs, one output record per bundle, in input order, in parallel.
 //!
-//! Inputs are bundle files, bundle directories (a tree of them is searched), JSON Lines files
-//! (`.jsonl`, `.ndjson`: one bundle per line) and `-` (JSON Lines on stdin). Records are read by
-//! one thread in chunks, evaluated in parallel, and written in order as each chunk completes,
-//! so output starts before the input ends and memory does not grow with the input. A record
+//! Inputs (found by [`crate::discover`]) are bundle files, bundle directories, JSON Lines
+//! files (`.jsonl`, `.ndjson`: one bundle per line) and `-` (stdin: JSON Lines, or one
+//! pretty-printed bundle, see [`StdinFormat`]). Records are read by one thread in chunks,
+//! evaluated in parallel, and written in order as each chunk completes, so output starts before
+//! the input ends. Memory does not grow with the input: a chunk holds at most 256 records and
+//! [`CHUNK_BYTES`] of input (or one larger record), at most five chunks are held at once, and
+//! a record larger than the limit (`--max-input-size`) is skipped without being held. A record
 //! that cannot be read or parsed yields an error record in its place: the output has exactly
-//! one record per input record.
+//! one record per input record. Blank lines in JSON Lines are no record: they are skipped and
+//! counted ([`RunReport::blank_lines`]).
 
-use std::collections::{BTreeMap, VecDeque};
-use std::fs::{self, File};
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{TryRecvError, sync_channel};
 
 use anyhow::Result;
@@ -19,21 +23,24 @@ use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::input::{self, AsOfOrigin};
+pub use crate::discover::Input;
+use crate::input::{self, AsOfOrigin, JsonLines, Line};
 
-/// One input argument, classified.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
-    /// JSON Lines on stdin (`-`).
-    Stdin,
-    /// A JSON Lines file.
-    Jsonl(PathBuf),
-    /// A single-bundle JSON file.
-    BundleFile(PathBuf),
-    /// A bundle directory.
-    BundleDir(PathBuf),
-    /// An argument that names nothing usable; it becomes one error record.
-    Unusable(PathBuf, String),
+/// Input bytes a chunk of records may hold (a chunk always takes at least one record): the
+/// reader runs at most about five chunks ahead of the output, so this bounds its read-ahead.
+pub const CHUNK_BYTES: u64 = 4 << 20;
+
+/// How stdin (`-`) is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum StdinFormat {
+    /// One pretty-printed bundle when the first line that is not blank is a lone `{` (as
+    /// `jq` and JSON pretty-printers write), JSON Lines otherwise.
+    #[default]
+    Auto,
+    /// JSON Lines: one bundle per line.
+    Jsonl,
+    /// One bundle, the whole of stdin, in any layout.
+    Bundle,
 }
 
 /// Where a record came from.
@@ -44,95 +51,6 @@ pub struct RecordOrigin {
     /// The 1-based line, for JSON Lines input.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
-}
-
-/// Input bytes of the files among `inputs`, when every input is a file (so that progress
-/// can show a share and an estimate of the time left).
-pub fn total_bytes(inputs: &[Input]) -> Option<u64> {
-    inputs
-        .iter()
-        .map(|input| match input {
-            Input::Jsonl(path) | Input::BundleFile(path) => {
-                fs::metadata(path).ok().map(|m| m.len())
-            }
-            Input::Unusable(..) => Some(0),
-            Input::Stdin | Input::BundleDir(_) => None,
-        })
-        .sum()
-}
-
-/// Classifies arguments: `-`, `.jsonl`/`.ndjson` files, other files, bundle directories, and
-/// directory trees (searched for bundle directories, in name order).
-pub fn expand_inputs(arguments: &[PathBuf]) -> Vec<Input> {
-    let mut inputs = Vec::new();
-    for argument in arguments {
-        if argument.as_os_str() == "-" {
-            inputs.push(Input::Stdin);
-            continue;
-        }
-        match fs::metadata(argument) {
-            Err(error) => inputs.push(Input::Unusable(
-                argument.clone(),
-                format!("cannot read {}: {error}", argument.display()),
-            )),
-            Ok(meta) if meta.is_dir() => {
-                let before = inputs.len();
-                find_bundle_dirs(argument, &mut inputs);
-                if inputs.len() == before {
-                    inputs.push(Input::Unusable(
-                        argument.clone(),
-                        format!(
-                            "{} holds no bundle: no `<document>.json` file in it or below it; capture at least one response, such as item_get.json",
-                            argument.display()
-                        ),
-                    ));
-                }
-            }
-            Ok(_) => {
-                let extension = argument
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or_default();
-                if matches!(extension, "jsonl" | "ndjson") {
-                    inputs.push(Input::Jsonl(argument.clone()));
-                } else {
-                    inputs.push(Input::BundleFile(argument.clone()));
-                }
-            }
-        }
-    }
-    inputs
-}
-
-/// A directory holding `*.json` files is a bundle; any other directory is searched.
-fn find_bundle_dirs(dir: &Path, inputs: &mut Vec<Input>) {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(error) => {
-            inputs.push(Input::Unusable(
-                dir.to_path_buf(),
-                format!("cannot list {}: {error}", dir.display()),
-            ));
-            return;
-        }
-    };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    let is_bundle = paths.iter().any(|p| {
-        p.is_file()
-            && (p.extension().is_some_and(|e| e == "json")
-                || p.file_name()
-                    .is_some_and(|n| n == "bundle.yaml" || n == "bundle.yml"))
-    });
-    if is_bundle {
-        inputs.push(Input::BundleDir(dir.to_path_buf()));
-        return;
-    }
-    for path in paths {
-        if path.is_dir() {
-            find_bundle_dirs(&path, inputs);
-        }
-    }
 }
 
 /// What one record holds before evaluation.
@@ -150,61 +68,120 @@ struct Record {
 }
 
 /// Reads records from inputs in order.
-struct Records {
-    inputs: VecDeque<Input>,
-    lines: Option<(RecordOrigin, Box<dyn BufRead + Send>)>,
+struct Records<'a> {
+    inputs: Box<dyn Iterator<Item = Input> + Send + 'a>,
+    lines: Option<(String, JsonLines<Box<dyn BufRead + Send>>)>,
+    max_input_bytes: u64,
+    stdin: StdinFormat,
+    blank_lines: &'a AtomicU64,
 }
 
-impl Records {
-    fn new(inputs: Vec<Input>) -> Records {
+impl<'a> Records<'a> {
+    fn new(
+        inputs: impl Iterator<Item = Input> + Send + 'a,
+        options: &BatchOptions,
+        blank_lines: &'a AtomicU64,
+    ) -> Records<'a> {
         Records {
-            inputs: inputs.into(),
+            inputs: Box::new(inputs),
             lines: None,
+            max_input_bytes: options.max_input_bytes,
+            stdin: options.stdin,
+            blank_lines,
         }
     }
 
-    /// Bytes consumed so far are not tracked; records are.
     fn next_line(&mut self) -> Option<Record> {
-        let (origin, reader) = self.lines.as_mut()?;
-        let mut buffer = Vec::new();
-        origin.line = Some(origin.line.unwrap_or(0) + 1);
-        let at = origin.clone();
-        match reader.read_until(b'\n', &mut buffer) {
-            Ok(0) => {
+        let (file, lines) = self.lines.as_mut()?;
+        match lines.next_line() {
+            Some(line) => Some(line_record(file, line, self.max_input_bytes)),
+            None => {
+                self.blank_lines
+                    .fetch_add(lines.blank_lines(), Ordering::Relaxed);
                 self.lines = None;
                 None
             }
-            Ok(read) => {
-                let bytes = read as u64;
-                while buffer.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
-                    buffer.pop();
-                }
-                let payload = match String::from_utf8(buffer) {
-                    Ok(text) if text.trim().is_empty() => Payload::Failed(
-                        "empty line: each line must hold one bundle as a JSON object".to_owned(),
-                    ),
-                    Ok(text) => Payload::Json(text),
-                    Err(_) => Payload::Failed("the line is not valid UTF-8".to_owned()),
-                };
-                Some(Record {
-                    origin: at,
-                    payload,
-                    bytes,
-                })
-            }
-            Err(error) => {
-                self.lines = None;
-                Some(Record {
-                    origin: at,
-                    payload: Payload::Failed(format!("reading stopped: {error}")),
-                    bytes: 0,
-                })
-            }
         }
+    }
+
+    /// Stdin: JSON Lines, or one bundle (see [`StdinFormat`]).
+    fn stdin(&mut self) -> Option<Record> {
+        let reader: Box<dyn BufRead + Send> =
+            Box::new(BufReader::with_capacity(1 << 16, io::stdin()));
+        let mut lines = JsonLines::new(reader, self.max_input_bytes);
+        let whole = |lines: &mut JsonLines<_>, text: String| {
+            let payload = match lines.read_rest(text) {
+                Ok(text) => Payload::Json(text),
+                Err(message) => Payload::Failed(message),
+            };
+            let bytes = match &payload {
+                Payload::Json(text) => text.len() as u64,
+                _ => 0,
+            };
+            Some(Record {
+                origin: origin_of("-"),
+                payload,
+                bytes,
+            })
+        };
+        match self.stdin {
+            StdinFormat::Jsonl => {}
+            StdinFormat::Bundle => return whole(&mut lines, String::new()),
+            StdinFormat::Auto => match lines.next_line() {
+                None => {
+                    self.blank_lines
+                        .fetch_add(lines.blank_lines(), Ordering::Relaxed);
+                    return None;
+                }
+                Some(Line::Text { text, .. }) if text.trim() == "{" => {
+                    return whole(&mut lines, text + "\n");
+                }
+                Some(first) => {
+                    let record = line_record("-", first, self.max_input_bytes);
+                    self.lines = Some(("-".to_owned(), lines));
+                    return Some(record);
+                }
+            },
+        }
+        self.lines = Some(("-".to_owned(), lines));
+        None
     }
 }
 
-impl Iterator for Records {
+/// The record of one JSON Lines line.
+fn line_record(file: &str, line: Line, limit: u64) -> Record {
+    let (line, payload, bytes) = match line {
+        Line::Text { line, text, bytes } => (line, Payload::Json(text), bytes),
+        Line::TooLong { line, bytes } => (
+            line,
+            Payload::Failed(format!(
+                "the line holds {bytes} bytes, more than {}, the most read from one record: it was skipped; split the bundle, or raise the limit with --max-input-size",
+                input::format_size(limit)
+            )),
+            bytes,
+        ),
+        Line::NotUtf8 { line, bytes } => (
+            line,
+            Payload::Failed("the line is not valid UTF-8".to_owned()),
+            bytes,
+        ),
+        Line::Failed { line, error } => (
+            line,
+            Payload::Failed(format!("reading stopped: {error}")),
+            0,
+        ),
+    };
+    Record {
+        origin: RecordOrigin {
+            file: file.to_owned(),
+            line: Some(line),
+        },
+        payload,
+        bytes,
+    }
+}
+
+impl Iterator for Records<'_> {
     type Item = Record;
 
     fn next(&mut self) -> Option<Record> {
@@ -215,35 +192,34 @@ impl Iterator for Records {
                 }
                 continue;
             }
-            let input = self.inputs.pop_front()?;
+            let input = self.inputs.next()?;
             let (file, payload) = match input {
                 Input::Stdin => {
-                    let reader: Box<dyn BufRead + Send> =
-                        Box::new(BufReader::with_capacity(1 << 16, io::stdin()));
-                    self.lines = Some((origin_of("-"), reader));
+                    if let Some(record) = self.stdin() {
+                        return Some(record);
+                    }
                     continue;
                 }
-                Input::Jsonl(path) => match File::open(&path) {
+                Input::Jsonl(path) => match input::open_regular_file(&path) {
                     Ok(file) => {
                         let reader: Box<dyn BufRead + Send> =
                             Box::new(BufReader::with_capacity(1 << 16, file));
-                        self.lines = Some((origin_of(&path.display().to_string()), reader));
+                        self.lines = Some((
+                            path.display().to_string(),
+                            JsonLines::new(reader, self.max_input_bytes),
+                        ));
                         continue;
                     }
                     Err(error) => (
                         path.display().to_string(),
-                        Payload::Failed(format!("cannot read {}: {error}", path.display())),
+                        Payload::Failed(format!("{error:#}")),
                     ),
                 },
                 Input::BundleFile(path) => {
-                    let mut text = String::new();
-                    let payload =
-                        match File::open(&path).and_then(|mut f| f.read_to_string(&mut text)) {
-                            Ok(_) => Payload::Json(text),
-                            Err(error) => {
-                                Payload::Failed(format!("cannot read {}: {error}", path.display()))
-                            }
-                        };
+                    let payload = match input::read_file_limited(&path, self.max_input_bytes) {
+                        Ok(text) => Payload::Json(text),
+                        Err(error) => Payload::Failed(format!("{error:#}")),
+                    };
                     (path.display().to_string(), payload)
                 }
                 Input::BundleDir(path) => (path.display().to_string(), Payload::Dir(path)),
@@ -295,10 +271,29 @@ pub struct BatchOptions {
     pub explain: bool,
     /// Worker threads; 1 runs everything on the calling thread.
     pub threads: usize,
-    /// Records per chunk handed to the workers.
+    /// Records per chunk handed to the workers (a chunk also stops at [`CHUNK_BYTES`]).
     pub chunk: usize,
     /// How each record is written.
     pub format: RecordFormat,
+    /// The most bytes read from one file or one JSON Lines record (`--max-input-size`).
+    pub max_input_bytes: u64,
+    /// How stdin is read (`--stdin-format`).
+    pub stdin: StdinFormat,
+}
+
+impl Default for BatchOptions {
+    fn default() -> BatchOptions {
+        BatchOptions {
+            as_of: None,
+            now: Timestamp::UNIX_EPOCH,
+            explain: false,
+            threads: 1,
+            chunk: 256,
+            format: RecordFormat::Jsonl,
+            max_input_bytes: input::DEFAULT_MAX_INPUT_BYTES,
+            stdin: StdinFormat::Auto,
+        }
+    }
 }
 
 /// What one record came to, for the summary.
@@ -319,6 +314,8 @@ pub struct RunReport {
     pub failed: u64,
     /// Whether the reader of the output went away before the end (a closed pipe).
     pub output_closed: bool,
+    /// Blank lines skipped in JSON Lines input (they hold no record).
+    pub blank_lines: u64,
 }
 
 #[derive(Serialize)]
@@ -339,7 +336,30 @@ struct FailedRecord<'a> {
 /// order (for a summary or a progress bar).
 pub fn run(
     rules: &RuleSet,
-    inputs: Vec<Input>,
+    inputs: impl IntoIterator<Item = Input, IntoIter: Send>,
+    out: &mut dyn Write,
+    options: &BatchOptions,
+    observe: &mut dyn FnMut(&RecordOrigin, &Outcome, u64),
+) -> Result<RunReport> {
+    let blank_lines = AtomicU64::new(0);
+    let report = run_records(
+        rules,
+        inputs.into_iter(),
+        &blank_lines,
+        out,
+        options,
+        observe,
+    )?;
+    Ok(RunReport {
+        blank_lines: blank_lines.into_inner(),
+        ..report
+    })
+}
+
+fn run_records(
+    rules: &RuleSet,
+    inputs: impl Iterator<Item = Input> + Send,
+    blank_lines: &AtomicU64,
     out: &mut dyn Write,
     options: &BatchOptions,
     observe: &mut dyn FnMut(&RecordOrigin, &Outcome, u64),
@@ -358,7 +378,7 @@ pub fn run(
             Ok(())
         };
     if options.threads <= 1 {
-        for record in Records::new(inputs) {
+        for record in Records::new(inputs, options, blank_lines) {
             let processed = process(rules, projection, record, options);
             if let Err(error) =
                 emit(processed, out, &mut report).and_then(|_| flush_if_line(out, options))
@@ -378,12 +398,20 @@ pub fn run(
     let largest = options.chunk.max(1);
     std::thread::scope(|scope| {
         scope.spawn(move || {
-            let mut records = Records::new(inputs);
+            let mut records = Records::new(inputs, options, blank_lines);
             // Chunks start at one record and double: the first results appear at once even
-            // when records trickle in, and large inputs still go in large chunks.
+            // when records trickle in, and large inputs still go in large chunks. A chunk also
+            // ends once it holds CHUNK_BYTES of input, so that large records do not multiply
+            // the memory the read-ahead takes.
             let mut chunk = 1;
             loop {
-                let batch: Vec<Record> = records.by_ref().take(chunk).collect();
+                let mut batch: Vec<Record> = Vec::new();
+                let mut bytes = 0;
+                while batch.len() < chunk && bytes < CHUNK_BYTES {
+                    let Some(record) = records.next() else { break };
+                    bytes += record.bytes;
+                    batch.push(record);
+                }
                 chunk = (chunk * 2).min(largest);
                 if batch.is_empty() || sender.send(batch).is_err() {
                     break;
@@ -497,7 +525,9 @@ fn process(
     let bytes = record.bytes;
     let bundle = match record.payload {
         Payload::Json(text) => parse_bundle(&text, projection),
-        Payload::Dir(path) => input::read_bundle(&path).map_err(|e| format!("{e:#}")),
+        Payload::Dir(path) => {
+            input::read_bundle_limited(&path, options.max_input_bytes).map_err(|e| format!("{e:#}"))
+        }
         Payload::Failed(message) => Err(message),
     };
     let bundle = match bundle {

@@ -9,7 +9,8 @@ use balance_doctor_engine::{EvaluateOptions, RuleSet, SchemaKind, Severity, json
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::DEFAULT_RULES;
-use crate::batch::{self, BatchOptions, Input, Outcome, RecordFormat};
+use crate::batch::{self, BatchOptions, Input, Outcome, RecordFormat, StdinFormat};
+use crate::discover;
 use crate::input::{self, AsOfOrigin};
 use crate::render;
 use crate::summary::Summary;
@@ -61,8 +62,10 @@ pub enum SchemaArg {
 #[derive(Debug, clap::Args)]
 pub struct DiagnoseArgs {
     /// Bundles to diagnose: bundle directories (`<document>.json` files plus an optional
-    /// `bundle.yaml`), trees of them (searched), bundle JSON files, JSON Lines files
-    /// (`.jsonl`, `.ndjson`: one bundle per line), or `-` for JSON Lines on stdin.
+    /// `bundle.yaml`), bundle JSON files, JSON Lines files (`.jsonl`, `.ndjson`: one bundle per
+    /// line), folders holding any of these (searched, with every folder below), or `-` for
+    /// stdin (JSON Lines, or one pretty-printed bundle: see --stdin-format). Only regular files
+    /// are opened.
     #[arg(required = true, value_name = "BUNDLE")]
     pub inputs: Vec<PathBuf>,
     /// Rule files to use instead of the embedded default pack (repeatable).
@@ -82,9 +85,18 @@ pub struct DiagnoseArgs {
     /// Format of the summary.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Human)]
     pub summary_format: SummaryFormat,
-    /// Worker threads for many bundles (default: every core).
-    #[arg(long, value_name = "N")]
-    pub threads: Option<usize>,
+    /// Worker threads for many bundles, 1 to 256 (default: every core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=MAX_THREADS))]
+    pub threads: Option<u16>,
+    /// The most bytes read from one file (a bundle file, a document, `bundle.yaml`) or one
+    /// JSON Lines record; a larger one becomes an error record and the run goes on. `K`, `M`
+    /// and `G` multiply by 1024.
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = input::parse_size)]
+    pub max_input_size: u64,
+    /// How stdin (`-`) is read: `auto` takes one pretty-printed bundle when the first line
+    /// that is not blank is a lone `{`, JSON Lines otherwise.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = StdinFormat::Auto)]
+    pub stdin_format: StdinFormat,
     /// Show, for every rule, the deciding conditions and the values they saw.
     #[arg(long)]
     pub explain: bool,
@@ -96,6 +108,9 @@ pub struct DiagnoseArgs {
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
 }
+
+/// The most worker threads `--threads` accepts.
+pub const MAX_THREADS: i64 = 256;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SummaryFormat {
@@ -256,9 +271,14 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
                 .map_err(|error| anyhow::anyhow!("--as-of: {}", error.message))
         })
         .transpose()?;
-    let inputs = batch::expand_inputs(&args.inputs);
+    // `diagnose` with one input and batch runs find their inputs the same way; the first two
+    // tell whether there is only one.
+    let mut found = discover::Inputs::new(args.inputs.clone(), args.max_input_size, |warning| {
+        eprintln!("warning: {warning}")
+    });
+    let first: Vec<Input> = found.by_ref().take(2).collect();
     let single = matches!(
-        inputs.as_slice(),
+        first.as_slice(),
         [Input::BundleDir(_) | Input::BundleFile(_) | Input::Unusable(..)]
     );
     let format = match (args.format, args.summary) {
@@ -266,11 +286,27 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
         (None, true) => None,
         (None, false) => Some(Format::Human),
     };
+    if first == [Input::Stdin] && !args.summary && format == Some(Format::Json) {
+        let bundle = read_stdin_bundle(args.max_input_size);
+        return diagnose_one(&args, &rule_set, "-", bundle, as_of, Format::Json);
+    }
     if single && !args.summary && format != Some(Format::Jsonl) {
+        let (label, bundle) = match &first[0] {
+            Input::BundleDir(path) | Input::BundleFile(path) => (
+                path.display().to_string(),
+                input::read_bundle_limited(path, args.max_input_size),
+            ),
+            Input::Unusable(path, message) => (
+                path.display().to_string(),
+                Err(anyhow::anyhow!("{message}")),
+            ),
+            Input::Stdin | Input::Jsonl(_) => unreachable!("not a single bundle"),
+        };
         return diagnose_one(
             &args,
             &rule_set,
-            &inputs[0],
+            &label,
+            bundle,
             as_of,
             format.unwrap_or(Format::Human),
         );
@@ -284,22 +320,25 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
             "--format json prints one bundle; for several bundles use --format jsonl (one JSON object per line)"
         ),
     };
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = args.threads.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        usize::from,
+    );
     let options = BatchOptions {
         as_of,
         now: jiff::Timestamp::now(),
         explain: args.explain,
-        threads,
+        threads: threads.clamp(1, MAX_THREADS as usize),
         chunk: 256,
         format: record_format,
+        max_input_bytes: args.max_input_size,
+        stdin: args.stdin_format,
     };
     let mut summary = Summary::default();
     let fail_on = args.fail_on.map(FailOn::severity);
     let mut failing_finding = false;
-    let progress = progress_bar(batch::total_bytes(&inputs));
+    let progress = progress_bar(discover::total_bytes(&args.inputs));
+    let inputs = first.into_iter().chain(found);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let report = batch::run(
@@ -320,6 +359,12 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
         },
     )?;
     progress.finish_and_clear();
+    if report.blank_lines > 0 {
+        eprintln!(
+            "note: {} blank line(s) in JSON Lines input skipped (a blank line holds no bundle)",
+            report.blank_lines
+        );
+    }
     if report.output_closed {
         return Ok(ExitCode::SUCCESS);
     }
@@ -385,20 +430,48 @@ fn palette(color: Color) -> render::Palette {
     }
 }
 
+/// One bundle from stdin for `--format json`: the whole of stdin (within the size limit) must
+/// hold exactly one JSON value, pretty-printed or on one line.
+fn read_stdin_bundle(limit: u64) -> Result<balance_doctor_engine::Bundle> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        bail!(
+            "stdin holds more than {}, the most read from one input: raise the limit with --max-input-size",
+            input::format_size(limit)
+        );
+    }
+    let text = String::from_utf8(bytes).map_err(|_| anyhow::anyhow!("stdin is not valid UTF-8"))?;
+    let values = serde_json::Deserializer::from_str(&text)
+        .into_iter::<serde::de::IgnoredAny>()
+        .take(2)
+        .take_while(Result::is_ok)
+        .count();
+    if values == 0 && text.trim().is_empty() {
+        bail!("stdin is empty: pipe one bundle into `diagnose --format json -`");
+    }
+    if values > 1 {
+        bail!(
+            "stdin holds more than one bundle: --format json prints one; for many use --format jsonl (one JSON object per line)"
+        );
+    }
+    input::parse_bundle_text("-", &text)
+}
+
 /// One bundle in a readable, JSON or Markdown form; a bad bundle is an error (exit 2).
 fn diagnose_one(
     args: &DiagnoseArgs,
     rule_set: &RuleSet,
-    input: &Input,
+    label: &str,
+    bundle: Result<balance_doctor_engine::Bundle>,
     as_of: Option<jiff::Timestamp>,
     format: Format,
 ) -> Result<ExitCode> {
-    let path = match input {
-        Input::BundleDir(path) | Input::BundleFile(path) => path,
-        Input::Unusable(_, message) => bail!("{message}"),
-        Input::Stdin | Input::Jsonl(_) => bail!("not a single bundle"),
-    };
-    let bundle = input::read_bundle(path)?;
+    let bundle = bundle?;
     let (as_of, as_of_from) = match (as_of, bundle.as_of) {
         (Some(as_of), _) => (as_of, AsOfOrigin::Flag),
         (None, Some(as_of)) => (as_of, AsOfOrigin::Bundle),
@@ -409,17 +482,12 @@ fn diagnose_one(
     };
     let diagnosis = rule_set.evaluate_with(&bundle, as_of, &options);
     let mut out = std::io::stdout().lock();
-    let label = path.display().to_string();
     let written = match format {
         Format::Json => render::json(&mut out, &diagnosis, as_of_from),
-        Format::Markdown => render::markdown(&mut out, &label, &diagnosis, as_of_from),
-        Format::Human | Format::Jsonl => render::human(
-            &mut out,
-            &label,
-            &diagnosis,
-            as_of_from,
-            palette(args.color),
-        ),
+        Format::Markdown => render::markdown(&mut out, label, &diagnosis, as_of_from),
+        Format::Human | Format::Jsonl => {
+            render::human(&mut out, label, &diagnosis, as_of_from, palette(args.color))
+        }
     };
     crate::unless_output_closed(written.and_then(|_| out.flush()))?;
     let failed = args.fail_on.is_some_and(|limit| {

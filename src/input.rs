@@ -1,7 +1,12 @@
 //! Reading bundles and rule files from disk.
+//!
+//! Every file the CLI reads goes through [`read_file_limited`]: it opens only regular files
+//! (never a FIFO, a device or a socket, which could block or never end) and reads at most a
+//! given number of bytes, so that no input can hang the program or exhaust its memory.
 
 use std::collections::BTreeMap;
-use std::fs;
+use std::fs::{self, File};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -24,6 +29,132 @@ pub enum AsOfOrigin {
     Clock,
 }
 
+/// The most bytes read from one file, or one JSON Lines record, unless told otherwise
+/// (`diagnose --max-input-size`): 64 MiB.
+pub const DEFAULT_MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Reads a whole regular file as UTF-8 text, refusing more than `limit` bytes.
+///
+/// This is the one way the CLI reads a file: bundle files and directories (documents and
+/// `bundle.yaml`), rules files and their `extends`, and test files. The file is opened without
+/// blocking and checked through the open handle, so a FIFO, a device (`/dev/zero`), a socket or
+/// a folder is refused with an error that says what it is, and never read; a larger file is
+/// refused without being read past the limit. Errors name the path.
+pub fn read_file_limited(path: &Path, limit: u64) -> Result<String> {
+    let file = open_regular_file(path)?;
+    let mut bytes = Vec::new();
+    file.take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > limit {
+        bail!(
+            "{} is larger than {}, the most read from one input: check that it is the file you meant, or raise the limit with `diagnose --max-input-size`",
+            path.display(),
+            format_size(limit)
+        );
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        anyhow::anyhow!(
+            "{}: not valid UTF-8 text (at byte {}): save it as UTF-8",
+            path.display(),
+            error.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Opens a file for reading only if it is a regular file (following symbolic links). The open
+/// does not block on a FIFO; the type is checked on the open handle, so the file cannot be
+/// swapped for another between the check and the read.
+pub fn open_regular_file(path: &Path) -> Result<File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options
+        .open(path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let metadata = file
+        .metadata()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if !metadata.is_file() {
+        bail!(
+            "{} is {}, not a regular file: balance-doctor reads only regular files (to read a stream, pipe it into `-`)",
+            path.display(),
+            file_kind(&metadata.file_type())
+        );
+    }
+    Ok(file)
+}
+
+/// What a file that is not a regular file is, for messages.
+pub fn file_kind(file_type: &fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO (named pipe)";
+        }
+        if file_type.is_char_device() {
+            return "a character device";
+        }
+        if file_type.is_block_device() {
+            return "a block device";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+    }
+    if file_type.is_dir() {
+        "a folder"
+    } else if file_type.is_file() {
+        "a regular file"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// A byte count as people write it: `64 MiB`, `512 KiB`, `100 bytes`.
+pub fn format_size(bytes: u64) -> String {
+    for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] {
+        if bytes >= 1 << shift && bytes % (1 << shift) == 0 {
+            return format!("{} {unit}", bytes >> shift);
+        }
+    }
+    format!("{bytes} bytes")
+}
+
+/// Parses a size: a number of bytes, optionally followed by `K`, `M` or `G` (binary
+/// multiples, with or without `iB`/`B`): `64M`, `64MiB`, `512k`, `1000000`.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a size: write a number of bytes, optionally with K, M or G (such as 64M)"
+            ));
+        }
+    };
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a size: start with a number (such as 64M)"))?;
+    match number.checked_mul(1 << shift) {
+        Some(0) => Err("the size must be at least one byte".to_owned()),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("`{text}` is too large")),
+    }
+}
+
 pub fn rule_text<'a>(name: &'a str, text: &'a str) -> RuleText<'a> {
     RuleText { name, text }
 }
@@ -33,7 +164,7 @@ pub fn read_rule_files(files: &[PathBuf]) -> Result<Vec<(String, String)>> {
     files
         .iter()
         .map(|path| {
-            let text = fs::read_to_string(path)
+            let text = read_file_limited(path, DEFAULT_MAX_INPUT_BYTES)
                 .with_context(|| format!("cannot read rules file {}", path.display()))?;
             Ok((path.display().to_string(), text))
         })
@@ -80,9 +211,13 @@ impl Resolver {
                 DEFAULT_RULES.to_owned(),
             ),
             RuleOrigin::Path(path) => {
-                let text = fs::read_to_string(path).with_context(|| match extended_by {
-                    Some(by) => format!("{by}: extends {}, which cannot be read", path.display()),
-                    None => format!("cannot read rules file {}", path.display()),
+                let text = read_file_limited(path, DEFAULT_MAX_INPUT_BYTES).with_context(|| {
+                    match extended_by {
+                        Some(by) => {
+                            format!("{by}: extends {}, which cannot be read", path.display())
+                        }
+                        None => format!("cannot read rules file {}", path.display()),
+                    }
                 })?;
                 let key = fs::canonicalize(path).unwrap_or_else(|_| path.clone());
                 (key, path.display().to_string(), text)
@@ -137,19 +272,46 @@ fn extends_of(text: &str) -> Vec<String> {
     }
 }
 
-/// Reads a bundle from a directory (one `<document>.json` per document) or a bundle JSON file.
+/// Reads a bundle from a directory (one `<document>.json` per document) or a bundle JSON file,
+/// with the default size limit per file.
 pub fn read_bundle(path: &Path) -> Result<Bundle> {
+    read_bundle_limited(path, DEFAULT_MAX_INPUT_BYTES)
+}
+
+/// Reads a bundle from a directory or a bundle JSON file, refusing any file larger than `limit`
+/// bytes and anything that is not a regular file (see [`read_file_limited`]).
+pub fn read_bundle_limited(path: &Path, limit: u64) -> Result<Bundle> {
     let metadata =
         fs::metadata(path).with_context(|| format!("cannot read bundle {}", path.display()))?;
     if metadata.is_dir() {
-        read_bundle_dir(path)
+        read_bundle_dir(path, limit)
     } else {
-        let text = fs::read_to_string(path)
-            .with_context(|| format!("cannot read bundle {}", path.display()))?;
-        // Report JSON syntax errors with their line and column.
-        serde_json::from_str::<Value>(&text).map_err(|error| json_error(path, &error))?;
-        Bundle::from_json(&text).with_context(|| format!("invalid bundle {}", path.display()))
+        let text = read_file_limited(path, limit)?;
+        parse_bundle_text(&path.display().to_string(), &text)
     }
+}
+
+/// Parses one bundle in the single-file JSON form; `label` names it in messages (a path, or
+/// `-` for stdin). JSON syntax errors are reported with their line and column.
+pub fn parse_bundle_text(label: &str, text: &str) -> Result<Bundle> {
+    if let Err(error) = serde_json::from_str::<Value>(text) {
+        bail!(
+            "{label}:{}:{}: not valid JSON: {}",
+            error.line(),
+            error.column(),
+            without_serde_position(&error.to_string())
+        );
+    }
+    Bundle::from_json(text).with_context(|| format!("invalid bundle {label}"))
+}
+
+/// Whether a JSON file's value is a bundle in the single-file form (an object with a
+/// `documents` key that is not null) rather than one captured document: a bundle directory's
+/// documents never are.
+pub fn is_single_file_bundle(value: &Value) -> bool {
+    value
+        .get("documents")
+        .is_some_and(|documents| !documents.is_null())
 }
 
 fn json_error(path: &Path, error: &serde_json::Error) -> anyhow::Error {
@@ -162,10 +324,11 @@ fn json_error(path: &Path, error: &serde_json::Error) -> anyhow::Error {
     )
 }
 
-fn read_bundle_dir(dir: &Path) -> Result<Bundle> {
+fn read_bundle_dir(dir: &Path, limit: u64) -> Result<Bundle> {
     let mut spec = BundleSpec::default();
     let mut documents = BTreeMap::new();
     let mut metadata_file: Option<PathBuf> = None;
+    let mut bundle_files: Vec<String> = Vec::new();
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)
         .with_context(|| format!("cannot list bundle directory {}", dir.display()))?
         .map(|entry| entry.map(|e| e.path()))
@@ -185,8 +348,7 @@ fn read_bundle_dir(dir: &Path) -> Result<Bundle> {
                     path.display()
                 );
             }
-            let text = fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
+            let text = read_file_limited(&path, limit)?;
             spec = if file_name == "bundle.json" {
                 serde_json::from_str::<Value>(&text).map_err(|e| json_error(&path, &e))?;
                 serde_json::from_str(&text).map_err(|e| {
@@ -210,18 +372,39 @@ fn read_bundle_dir(dir: &Path) -> Result<Bundle> {
             metadata_file = Some(path);
             continue;
         }
-        if path.extension().and_then(|e| e.to_str()) != Some("json") || !path.is_file() {
+        // Folders are never documents (a tree search looks into them on its own); every other
+        // `*.json` entry is, and one that is not a regular file is refused when read.
+        if path.extension().and_then(|e| e.to_str()) != Some("json") || path.is_dir() {
             continue;
         }
         let name = file_name.trim_end_matches(".json");
         check_document_name(name)
             .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message))?;
-        let text =
-            fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let text = read_file_limited(&path, limit)?;
         let value: Value = serde_json::from_str(&text).map_err(|e| json_error(&path, &e))?;
+        if is_single_file_bundle(&value) {
+            bundle_files.push(file_name.to_owned());
+            continue;
+        }
         documents.insert(name.to_owned(), value);
     }
+    if !bundle_files.is_empty() && (metadata_file.is_some() || !documents.is_empty()) {
+        bail!(
+            "{} mixes one bundle's documents with bundles in the single-file form ({}: each has a `documents` key, and is a bundle of its own): a bundle directory holds one bundle only; move those files out of it",
+            dir.display(),
+            bundle_files.join(", ")
+        );
+    }
     if documents.is_empty() {
+        if !bundle_files.is_empty() {
+            bail!(
+                "{} is not one bundle but a folder of {} bundle file(s) ({}): pass the folder as a tree to diagnose each (`diagnose --format jsonl {}`)",
+                dir.display(),
+                bundle_files.len(),
+                bundle_files.join(", "),
+                dir.display()
+            );
+        }
         bail!(
             "{} holds no `<document>.json` file: capture at least one response, such as item_get.json",
             dir.display()
@@ -230,4 +413,157 @@ fn read_bundle_dir(dir: &Path) -> Result<Bundle> {
     spec.documents = documents;
     let label = metadata_file.unwrap_or_else(|| dir.to_path_buf());
     Bundle::from_spec(spec).with_context(|| format!("invalid bundle {}", label.display()))
+}
+
+/// One line of a JSON Lines input, as [`JsonLines`] reads it.
+#[derive(Debug)]
+pub enum Line {
+    /// A line with text (its ending removed): one record.
+    Text {
+        /// The 1-based line number.
+        line: u64,
+        text: String,
+        /// Bytes the line took in the input, ending included.
+        bytes: u64,
+    },
+    /// A line longer than the limit: read to its end and discarded, never held in memory.
+    TooLong { line: u64, bytes: u64 },
+    /// A line that is not valid UTF-8.
+    NotUtf8 { line: u64, bytes: u64 },
+    /// Reading failed; nothing more is read from this input.
+    Failed { line: u64, error: std::io::Error },
+}
+
+/// Reads JSON Lines, one record per line, each line holding at most `limit` bytes.
+///
+/// A line ends at `\n`, `\r\n` or a lone `\r` (old Mac files), and line numbers count every
+/// ending. Blank lines (nothing but spaces and tabs) are no record: they are skipped and
+/// counted ([`JsonLines::blank_lines`]). A line over the limit is read to its end in pieces,
+/// without being kept, and reported as [`Line::TooLong`], and reading goes on with the next.
+pub struct JsonLines<R> {
+    reader: R,
+    limit: u64,
+    line: u64,
+    /// The last line ended with `\r`: a `\n` right after it belongs to the same ending.
+    after_cr: bool,
+    blank_lines: u64,
+    done: bool,
+}
+
+impl<R: std::io::BufRead> JsonLines<R> {
+    /// Lines of `reader`, each of at most `limit` bytes.
+    pub fn new(reader: R, limit: u64) -> JsonLines<R> {
+        JsonLines {
+            reader,
+            limit,
+            line: 0,
+            after_cr: false,
+            blank_lines: 0,
+            done: false,
+        }
+    }
+
+    /// Blank lines skipped so far.
+    pub fn blank_lines(&self) -> u64 {
+        self.blank_lines
+    }
+
+    /// The rest of the input after the lines read so far, appended to `text`, as long as the
+    /// whole stays within the limit (for one bundle spread over many lines).
+    pub fn read_rest(&mut self, mut text: String) -> Result<String, String> {
+        self.done = true;
+        let mut rest = Vec::new();
+        let room = self.limit.saturating_sub(text.len() as u64);
+        if let Err(error) = (&mut self.reader)
+            .take(room.saturating_add(1))
+            .read_to_end(&mut rest)
+        {
+            return Err(format!("reading stopped: {error}"));
+        }
+        if rest.len() as u64 > room {
+            return Err(format!(
+                "the bundle is larger than {}, the most read from one input: raise the limit with --max-input-size",
+                format_size(self.limit)
+            ));
+        }
+        let rest =
+            String::from_utf8(rest).map_err(|_| "the input is not valid UTF-8".to_owned())?;
+        text.push_str(&rest);
+        Ok(text)
+    }
+
+    /// The next line that is not blank, or `None` at the end of the input.
+    pub fn next_line(&mut self) -> Option<Line> {
+        loop {
+            let line = self.read_line()?;
+            if let Line::Text { text, .. } = &line {
+                if text.trim_matches([' ', '\t']).is_empty() {
+                    self.blank_lines += 1;
+                    continue;
+                }
+            }
+            return Some(line);
+        }
+    }
+
+    fn read_line(&mut self) -> Option<Line> {
+        if self.done {
+            return None;
+        }
+        self.line += 1;
+        let line = self.line;
+        let mut kept = Vec::new();
+        let mut length: u64 = 0;
+        let mut ending: u64 = 0;
+        let mut over = false;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(available) => available,
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(error) => {
+                    self.done = true;
+                    return Some(Line::Failed { line, error });
+                }
+            };
+            if available.is_empty() {
+                self.done = true;
+                if length == 0 {
+                    return None;
+                }
+                break;
+            }
+            let mut start = 0;
+            if std::mem::take(&mut self.after_cr) && available[0] == b'\n' {
+                start = 1;
+                ending += 1;
+            }
+            let found = memchr::memchr2(b'\n', b'\r', &available[start..]);
+            let piece = &available[start..start + found.unwrap_or(available.len() - start)];
+            length += piece.len() as u64;
+            if length > self.limit {
+                over = true;
+                kept = Vec::new();
+            } else {
+                kept.extend_from_slice(piece);
+            }
+            let mut consumed = start + piece.len();
+            if found.is_some() {
+                self.after_cr = available[consumed] == b'\r';
+                consumed += 1;
+                ending += 1;
+            }
+            self.reader.consume(consumed);
+            if found.is_some() {
+                break;
+            }
+        }
+        let bytes = length + ending;
+        if over {
+            return Some(Line::TooLong { line, bytes });
+        }
+        match String::from_utf8(kept) {
+            Ok(text) => Some(Line::Text { line, text, bytes }),
+            Err(_) => Some(Line::NotUtf8 { line, bytes }),
+        }
+    }
 }

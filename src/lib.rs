@@ -4,6 +4,7 @@
 
 pub mod batch;
 pub mod cli;
+pub mod discover;
 pub mod generate;
 pub mod input;
 pub mod render;

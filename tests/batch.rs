@@ -39,6 +39,7 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
 fn one_output_record_per_input_record_in_order_with_errors_in_place() {
     let mut lines = fixture_lines();
     lines.insert(2, "{not json".to_owned());
+    // A blank line holds no record: it is skipped (and counted), the others keep their line.
     lines.insert(4, String::new());
     lines.insert(6, r#"{"as_of": "yesterday", "documents": {}}"#.to_owned());
     lines.insert(8, r#"{"documents": {"context": {}}}"#.to_owned());
@@ -54,16 +55,17 @@ fn one_output_record_per_input_record_in_order_with_errors_in_place() {
         .lines()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    assert_eq!(records.len(), lines.len());
-    for (index, record) in records.iter().enumerate() {
-        assert_eq!(record["origin"]["line"], index as u64 + 1);
-        let failed = [2, 4, 6, 8].contains(&index);
+    assert_eq!(records.len(), lines.len() - 1);
+    let record_lines: Vec<usize> = (0..lines.len()).filter(|index| *index != 4).collect();
+    for (record, index) in records.iter().zip(&record_lines) {
+        assert_eq!(record["origin"]["line"], *index as u64 + 1);
+        let failed = [2, 6, 8].contains(index);
         assert_eq!(record.get("error").is_some(), failed, "{record}");
         if !failed {
             assert!(record["labels"]["item_id"].is_string() || record["findings"].is_array());
         }
     }
-    let errors: Vec<&str> = [2, 4, 6, 8]
+    let errors: Vec<&str> = [2, 5, 7]
         .iter()
         .map(|i| records[*i]["error"].as_str().unwrap())
         .collect();
@@ -261,4 +263,482 @@ fn several_bundles_need_a_streaming_format() {
     assert_eq!(human.status.code(), Some(0));
     let text = String::from_utf8(human.stdout).unwrap();
     assert!(text.contains("fixtures/no-webhook\n") && text.contains("fixtures/several-causes\n"));
+}
+
+// ---- Inputs: how paths are found and read (issue 9: nothing lost, nothing merged, nothing
+// twice; issue 10: bounded reads). Links and FIFOs are made at test time in a temp folder.
+
+/// A fresh, empty folder for one test.
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bd-batch-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A copy of a fixture folder (a bundle directory) at `to`.
+fn copy_fixture(name: &str, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(support::root().join("fixtures").join(name)).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, to.join(path.file_name().unwrap())).unwrap();
+    }
+}
+
+/// A fixture in the single-file form (one JSON object with `documents`).
+fn bundle_file(name: &str) -> String {
+    let bundle =
+        balance_doctor::input::read_bundle(&support::root().join("fixtures").join(name)).unwrap();
+    serde_json::json!({
+        "as_of": bundle.as_of.map(|t| t.to_string()),
+        "context": bundle.context,
+        "documents": bundle.documents,
+    })
+    .to_string()
+}
+
+struct Run {
+    code: Option<i32>,
+    records: Vec<serde_json::Value>,
+    stderr: String,
+}
+
+/// Runs `diagnose --format jsonl` with `arguments`, failing the test if the run does not end
+/// within a minute (a loop or a blocking read would otherwise hang the suite: this guards
+/// against a hang, it measures no speed).
+fn run_jsonl(arguments: &[&std::ffi::OsStr], stdin: Option<&str>) -> Run {
+    let mut child = binary()
+        .args(["diagnose", "--format", "jsonl"])
+        .args(arguments)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(text) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        let text = text.to_owned();
+        std::thread::spawn(move || pipe.write_all(text.as_bytes()));
+    }
+    let mut stdout = child.stdout.take().unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).unwrap();
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = String::new();
+        stderr.read_to_string(&mut text).unwrap();
+        text
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("diagnose {arguments:?} did not end: it loops or blocks on a read");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let records = out
+        .join()
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    Run {
+        code: status.code(),
+        records,
+        stderr: err.join().unwrap(),
+    }
+}
+
+/// Each record's origin, `file` relative to `base`, with `:line` for JSON Lines.
+fn origins(records: &[serde_json::Value], base: &std::path::Path) -> Vec<String> {
+    let base = format!("{}/", base.display());
+    records
+        .iter()
+        .map(|record| {
+            let file = record["origin"]["file"].as_str().unwrap();
+            let file = file.strip_prefix(&base).unwrap_or(file);
+            match record["origin"]["line"].as_u64() {
+                Some(line) => format!("{file}:{line}"),
+                None => file.to_owned(),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_mixed_tree_yields_each_bundle_on_its_own_never_merged() {
+    let tree = temp_dir("mixed-tree");
+    copy_fixture("no-webhook", &tree.join("a-bundle"));
+    std::fs::write(tree.join("b.json"), bundle_file("several-causes")).unwrap();
+    std::fs::write(tree.join("c.json"), bundle_file("fresh-item-4h")).unwrap();
+    copy_fixture("no-webhook", &tree.join("d-folder/e-bundle"));
+    let two_lines = format!(
+        "{}\n{}\n",
+        bundle_file("fresh-item-4h"),
+        bundle_file("no-webhook")
+    );
+    std::fs::write(tree.join("d-folder/f.jsonl"), two_lines).unwrap();
+    copy_fixture("several-causes", &tree.join("g-bundle"));
+    copy_fixture("fresh-item-4h", &tree.join("g-bundle/sub"));
+    copy_fixture("no-webhook", &tree.join("h-mixed"));
+    std::fs::write(tree.join("h-mixed/i.json"), bundle_file("several-causes")).unwrap();
+    std::fs::write(tree.join("notes.txt"), "not an input").unwrap();
+
+    let run = run_jsonl(&[tree.as_os_str()], None);
+    assert_eq!(
+        origins(&run.records, &tree),
+        [
+            "b.json",
+            "c.json",
+            "a-bundle",
+            "d-folder/f.jsonl:1",
+            "d-folder/f.jsonl:2",
+            "d-folder/e-bundle",
+            "g-bundle",
+            "g-bundle/sub",
+            "h-mixed",
+            "h-mixed/i.json",
+        ]
+    );
+    // Only the folder that mixes one bundle's documents with a bundle file is refused, and
+    // its error names that file; the file itself is diagnosed on its own.
+    for record in &run.records {
+        let mixed = record["origin"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("h-mixed");
+        assert_eq!(record.get("error").is_some(), mixed, "{record}");
+    }
+    let error = run.records[8]["error"].as_str().unwrap();
+    assert!(
+        error.contains("i.json") && error.contains("move"),
+        "{error}"
+    );
+    assert_eq!(run.code, Some(2));
+    // Each is diagnosed as itself: a bundle file as its fixture folder is.
+    let findings = |index: usize| run.records[index]["findings"].clone();
+    let fixture = run_jsonl(
+        &[support::root().join("fixtures/several-causes").as_os_str()],
+        None,
+    );
+    assert_eq!(findings(1 - 1), fixture.records[0]["findings"]);
+    assert_eq!(findings(6), fixture.records[0]["findings"]);
+    assert_eq!(findings(9), fixture.records[0]["findings"]);
+    std::fs::remove_dir_all(tree).unwrap();
+}
+
+#[test]
+fn diagnose_with_one_folder_finds_what_a_batch_run_finds() {
+    let tree = temp_dir("one-folder");
+    copy_fixture("no-webhook", &tree.join("x"));
+    std::fs::write(tree.join("x/y.json"), bundle_file("several-causes")).unwrap();
+    // `diagnose x` is not one bundle: the readable output shows both inputs, as the batch
+    // run does, and fails on the mixed folder.
+    let output = binary()
+        .args(["diagnose", "--color", "never"])
+        .arg(tree.join("x"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("mixes one bundle's documents"), "{text}");
+    assert!(text.contains("x/y.json\n"), "{text}");
+    let run = run_jsonl(&[tree.join("x").as_os_str()], None);
+    assert_eq!(origins(&run.records, &tree), ["x", "x/y.json"]);
+    std::fs::remove_dir_all(tree).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn a_looped_tree_reads_each_bundle_once_and_names_the_links_it_skipped() {
+    use std::os::unix::fs::symlink;
+    let tree = temp_dir("looped-tree");
+    copy_fixture("no-webhook", &tree.join("a"));
+    copy_fixture("several-causes", &tree.join("x/b"));
+    for name in ["up1", "up2", "up3"] {
+        symlink("..", tree.join("x").join(name)).unwrap();
+    }
+    symlink("../a", tree.join("x/alias")).unwrap();
+    symlink("nowhere", tree.join("x/broken")).unwrap();
+    std::fs::write(tree.join("c.json"), bundle_file("fresh-item-4h")).unwrap();
+    symlink("c.json", tree.join("d.json")).unwrap();
+
+    let run = run_jsonl(&[tree.as_os_str()], None);
+    assert_eq!(origins(&run.records, &tree), ["c.json", "a", "x/b"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    for skipped in ["x/up1", "x/up2", "x/up3"] {
+        assert!(
+            run.stderr
+                .contains(&format!("skipped {}/{skipped}: a link to", tree.display()))
+                && run.stderr.contains("(a loop)"),
+            "{}",
+            run.stderr
+        );
+    }
+    assert!(
+        run.stderr.contains("x/alias: the same folder as"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("d.json: the same file as"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("x/broken: a link to something that does not exist")
+    );
+    std::fs::remove_dir_all(tree).unwrap();
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_devices_are_refused_never_read() {
+    use std::os::unix::fs::symlink;
+    let mkfifo = |path: &std::path::Path| {
+        assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+    };
+    let tree = temp_dir("fifo-tree");
+    copy_fixture("no-webhook", &tree.join("a-fifo-document"));
+    mkfifo(&tree.join("a-fifo-document/extra.json"));
+    copy_fixture("no-webhook", &tree.join("b-fifo-metadata"));
+    std::fs::remove_file(tree.join("b-fifo-metadata/bundle.yaml")).unwrap();
+    mkfifo(&tree.join("b-fifo-metadata/bundle.yaml"));
+    copy_fixture("no-webhook", &tree.join("c-device-document"));
+    symlink("/dev/null", tree.join("c-device-document/extra.json")).unwrap();
+    mkfifo(&tree.join("d.jsonl"));
+    copy_fixture("no-webhook", &tree.join("e-fine"));
+    let elsewhere = temp_dir("fifo-argument");
+    let fifo_argument = elsewhere.join("f-argument.json");
+    mkfifo(&fifo_argument);
+
+    let run = run_jsonl(&[tree.as_os_str(), fifo_argument.as_os_str()], None);
+    assert_eq!(
+        origins(&run.records, &tree),
+        [
+            "d.jsonl",
+            "a-fifo-document",
+            "b-fifo-metadata",
+            "c-device-document",
+            "e-fine",
+            &fifo_argument.display().to_string(),
+        ]
+    );
+    let errors: Vec<&str> = run
+        .records
+        .iter()
+        .filter_map(|record| record["error"].as_str())
+        .collect();
+    assert_eq!(errors.len(), 5, "{errors:?}");
+    for (error, what) in errors.iter().zip([
+        "d.jsonl is a FIFO",
+        "extra.json is a FIFO",
+        "bundle.yaml is a FIFO",
+        "extra.json is a character device",
+        "f-argument.json is a FIFO",
+    ]) {
+        assert!(error.contains(what), "{error}");
+        assert!(error.contains("regular file"), "{error}");
+    }
+    assert!(run.records[4]["findings"].is_array());
+    assert_eq!(run.code, Some(2));
+    std::fs::remove_dir_all(tree).unwrap();
+    std::fs::remove_dir_all(elsewhere).unwrap();
+}
+
+#[test]
+fn files_and_records_over_the_size_limit_are_refused_and_the_run_goes_on() {
+    let dir = temp_dir("size-limit");
+    let small = bundle_file("no-webhook");
+    let large = format!(
+        r#"{{"documents": {{"notes": {{"text": "{}"}}}}}}"#,
+        "a".repeat(100_000)
+    );
+    std::fs::write(dir.join("large.json"), &large).unwrap();
+    std::fs::write(
+        dir.join("lines.jsonl"),
+        format!("{small}\n{large}\n{small}\n"),
+    )
+    .unwrap();
+    let run = run_jsonl(
+        &[
+            "--max-input-size".as_ref(),
+            "64K".as_ref(),
+            dir.join("lines.jsonl").as_os_str(),
+            dir.join("large.json").as_os_str(),
+        ],
+        None,
+    );
+    assert_eq!(
+        origins(&run.records, &dir),
+        [
+            "lines.jsonl:1",
+            "lines.jsonl:2",
+            "lines.jsonl:3",
+            "large.json"
+        ]
+    );
+    assert!(run.records[0]["findings"].is_array());
+    assert!(run.records[2]["findings"].is_array());
+    let line_error = run.records[1]["error"].as_str().unwrap();
+    assert!(
+        line_error.contains(&format!("{} bytes", large.len() + 1))
+            && line_error.contains("64 KiB")
+            && line_error.contains("--max-input-size"),
+        "{line_error}"
+    );
+    let file_error = run.records[3]["error"].as_str().unwrap();
+    assert!(file_error.contains("larger than 64 KiB"), "{file_error}");
+    assert_eq!(run.code, Some(2));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn blank_lines_are_skipped_and_counted_and_every_line_ending_ends_a_line() {
+    let lines = fixture_lines();
+    // LF, CRLF, a lone CR (old Mac files), blank and whitespace-only lines, no final ending.
+    let text = format!(
+        "{}\n\n{}\r\n \t\r\n{}\r{}\r\r{}",
+        lines[0], lines[1], lines[2], lines[3], lines[4]
+    );
+    let path = temp_file("endings.jsonl", &text);
+    let run = run_jsonl(&[path.as_os_str()], None);
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let expected: Vec<String> = [1, 3, 5, 6, 8]
+        .iter()
+        .map(|line| format!("{}:{line}", path.display()))
+        .collect();
+    assert_eq!(
+        origins(&run.records, std::path::Path::new("/nowhere")),
+        expected
+    );
+    assert!(
+        run.records.iter().all(|r| r.get("error").is_none()),
+        "{name}"
+    );
+    assert_eq!(run.code, Some(0));
+    assert!(run.stderr.contains("3 blank line(s)"), "{}", run.stderr);
+    std::fs::remove_file(path).unwrap();
+}
+
+proptest::proptest! {
+    /// However the input is cut into reads, lines end at LF, CRLF and lone CR, blank lines are
+    /// skipped, and line numbers count every ending.
+    #[test]
+    fn json_lines_split_like_a_plain_reading(
+        text in "[ab\r\n \t]{0,40}",
+        capacity in 1usize..8,
+    ) {
+        use balance_doctor::input::{JsonLines, Line};
+        let mut expected = Vec::new();
+        let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+        for (index, line) in normalized.split('\n').enumerate() {
+            if !line.trim_matches([' ', '\t']).is_empty() {
+                expected.push((index as u64 + 1, line.to_owned()));
+            }
+        }
+        let reader = std::io::BufReader::with_capacity(capacity, text.as_bytes());
+        let mut lines = JsonLines::new(reader, 1 << 20);
+        let mut found = Vec::new();
+        while let Some(line) = lines.next_line() {
+            match line {
+                Line::Text { line, text, .. } => found.push((line, text)),
+                other => panic!("{other:?}"),
+            }
+        }
+        proptest::prop_assert_eq!(found, expected);
+    }
+}
+
+#[test]
+fn one_pretty_printed_bundle_on_stdin() {
+    let path = temp_file(
+        "pretty.json",
+        &serde_json::to_string_pretty(
+            &serde_json::from_str::<serde_json::Value>(&bundle_file("several-causes")).unwrap(),
+        )
+        .unwrap(),
+    );
+    let pretty = std::fs::read_to_string(&path).unwrap();
+    let from_file = binary()
+        .args(["diagnose", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(from_file.status.code(), Some(0));
+    let with_stdin = |arguments: &[&str], input: &str| {
+        let mut child = binary()
+            .args(arguments)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    // --format json: the same diagnosis as from the file, pretty-printed or on one line.
+    for input in [pretty.as_str(), &bundle_file("several-causes")] {
+        let output = with_stdin(&["diagnose", "--format", "json", "-"], input);
+        assert_eq!(output.status.code(), Some(0));
+        assert_eq!(output.stdout, from_file.stdout);
+    }
+    // Detected as one bundle in the other formats too.
+    let run = run_jsonl(&["-".as_ref()], Some(&pretty));
+    assert_eq!(run.records.len(), 1);
+    assert_eq!(run.records[0]["origin"], serde_json::json!({"file": "-"}));
+    assert!(run.records[0]["findings"].is_array());
+    let human = with_stdin(&["diagnose", "--color", "never", "-"], &pretty);
+    assert_eq!(human.status.code(), Some(0));
+    assert!(String::from_utf8(human.stdout).unwrap().starts_with("-\n"));
+    // More than one bundle is refused by --format json.
+    let two = format!(
+        "{}\n{}\n",
+        bundle_file("no-webhook"),
+        bundle_file("no-webhook")
+    );
+    let output = with_stdin(&["diagnose", "--format", "json", "-"], &two);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .contains("--format jsonl")
+    );
+    // --stdin-format jsonl reads a pretty bundle as lines (each an error record).
+    let run = run_jsonl(
+        &["--stdin-format".as_ref(), "jsonl".as_ref(), "-".as_ref()],
+        Some(&pretty),
+    );
+    assert!(run.records.len() > 1);
+    std::fs::remove_file(path).unwrap();
+}
+
+#[test]
+fn threads_are_bounded() {
+    for threads in ["0", "100000"] {
+        let output = binary()
+            .args(["diagnose", "--threads", threads, "fixtures"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains("1..=256"), "{stderr}");
+    }
 }
