@@ -27,6 +27,8 @@ pub struct RuleSet {
     pub(crate) labels: Vec<(String, Ref)>,
     /// Every document name some reference or requirement reads.
     pub(crate) read_documents: std::collections::BTreeSet<String>,
+    /// Object keys whose values are never shown (`redact:` of every loaded file).
+    pub(crate) redact: std::collections::HashSet<String>,
     pub(crate) warnings: Vec<crate::error::Problem>,
 }
 

@@ -60,6 +60,11 @@ pub(crate) struct RuleFile {
     /// the first non-null value each reference finds. Batch output and summaries use them.
     #[serde(default)]
     pub(crate) labels: BTreeMap<String, String>,
+    /// Object keys whose values are secrets or personal data: a value under any of these keys
+    /// (at any depth) is shown as `[redacted]` in evidence, messages, labels and explanations.
+    /// The lists of all loaded files add up.
+    #[serde(default)]
+    pub(crate) redact: Vec<String>,
     /// Named conditions that rules reuse with `{condition: <name>}`.
     #[serde(default)]
     pub(crate) conditions: BTreeMap<String, ConditionSpec>,

@@ -156,32 +156,53 @@ impl Template {
                         out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
                         continue;
                     }
-                    // The same value read from several documents is shown once.
-                    let mut rendered: Vec<String> = Vec::with_capacity(found.len());
+                    // The same value read from several documents is shown once; at most
+                    // `MAX_SHOWN` distinct values, and a count of the others.
+                    let mut distinct = std::collections::HashSet::new();
+                    let mut rendered: Vec<String> = Vec::new();
+                    let mut left_out = 0;
                     for value in found {
                         let text = render_one(value, filters.time, as_of);
-                        if !text.is_empty() && !rendered.contains(&text) {
+                        if text.is_empty() || !distinct.insert(text.clone()) {
+                            continue;
+                        }
+                        if rendered.len() == MAX_SHOWN {
+                            left_out += 1;
+                        } else {
                             rendered.push(text);
                         }
                     }
                     if rendered.is_empty() {
                         // Only empty strings or lists: show the fallback.
                         out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
-                    } else if let Some(pattern) = &filters.each {
-                        let shown: Vec<String> = rendered
-                            .iter()
-                            .map(|text| pattern.replace('*', text))
-                            .collect();
-                        out.push_str(&shown.join(", "));
-                    } else {
-                        out.push_str(&rendered.join(", "));
+                        continue;
+                    }
+                    if let Some(pattern) = &filters.each {
+                        for text in &mut rendered {
+                            *text = pattern.replace('*', text);
+                        }
+                    }
+                    out.push_str(&rendered.join(", "));
+                    if left_out > 0 {
+                        out.push_str(&format!(" and {left_out} more"));
                     }
                 }
             }
         }
+        if let Some((cut, _)) = out.char_indices().nth(MAX_MESSAGE) {
+            let left_out = out[cut..].chars().count();
+            out.truncate(cut);
+            out.push_str(&format!("... ({left_out} more characters)"));
+        }
         out
     }
 }
+
+/// Distinct values a placeholder shows; the others are counted (`and 3 more`).
+const MAX_SHOWN: usize = 20;
+
+/// Characters of a message; the rest are counted.
+const MAX_MESSAGE: usize = 4_000;
 
 fn parse_placeholder(inner: &str, lookup: &impl Fn(&str) -> Option<Name>) -> Result<Part, String> {
     let mut pieces = inner.split('|');
@@ -323,6 +344,21 @@ mod tests {
         let text = template.render(&[vec![], vec![&a, &b]], as_of);
         assert_eq!(text, "x /transactions/refresh, /investments/refresh y");
         assert_eq!(template.render(&[vec![], vec![]], as_of), "x - y");
+    }
+
+    #[test]
+    fn many_distinct_values_are_shown_once_each_up_to_a_count() {
+        let template = Template::parse("codes {codes}", lookup).unwrap();
+        let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        let values: Vec<Value> = (0..200_000).map(|n| json!(format!("R{n}"))).collect();
+        let mut found: Vec<&Value> = values.iter().collect();
+        found.extend(values.iter());
+        let text = template.render(&[vec![], found], as_of);
+        assert!(text.starts_with("codes R0, R1, "), "{text}");
+        assert!(text.ends_with(" and 199980 more"), "{text}");
+        let long = json!("y".repeat(10_000));
+        let text = template.render(&[vec![], vec![&long]], as_of);
+        assert!(text.ends_with("... (6006 more characters)"), "{}", &text[3900..]);
     }
 
     #[test]

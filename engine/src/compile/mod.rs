@@ -215,6 +215,11 @@ impl<'f> Compiler<'f> {
             sources,
             labels,
             read_documents: std::mem::take(&mut self.read_documents),
+            redact: self
+                .files
+                .iter()
+                .flat_map(|file| file.spec.redact.iter().cloned())
+                .collect(),
             warnings,
         }
     }

@@ -8,6 +8,10 @@ use crate::compiled::{Check, Compare, Cond, CondKind, Join, Quant, Test};
 use crate::path::{Node, Routes};
 use crate::vocab::{Pick, Quantifier};
 
+/// Pairs of elements a join tests per key value: elements sharing one key are not paired
+/// without bound (1,000 accounts with one id would make a million pairs).
+const MAX_PAIRS_PER_KEY: usize = 100;
+
 impl<'a> Evaluator<'a> {
     pub(super) fn condition(&mut self, cond: &'a Cond) -> Outcome<'a> {
         match &cond.kind {
@@ -177,16 +181,25 @@ impl<'a> Evaluator<'a> {
                 &seen,
             );
         }
+        // Each value is evidence once, however many pairs it passed in: memory stays linear.
         let mut passing = Vec::new();
+        let mut right_shown = vec![false; right.len()];
         let mut total = 0;
         let mut passed = 0;
         for l in &left {
-            for r in &right {
+            let mut left_shown = false;
+            for (r, shown) in right.iter().zip(&mut right_shown) {
                 total += 1;
                 if compare_values(compare.op, l.value, r.value, &compare.tolerance) {
                     passed += 1;
-                    passing.push(*l);
-                    passing.push(*r);
+                    if !left_shown {
+                        passing.push(*l);
+                        left_shown = true;
+                    }
+                    if !*shown {
+                        passing.push(*r);
+                        *shown = true;
+                    }
                 }
             }
         }
@@ -209,14 +222,16 @@ impl<'a> Evaluator<'a> {
             join.on.select(node, routes, &mut keys);
             keys.into_iter().find(|key| !key.value.is_null())
         };
-        // Right elements by key, so that pairing is linear; pairs keep document order.
-        let mut by_key: std::collections::HashMap<JoinKey, Vec<(usize, Node<'a>)>> =
+        // Right elements by key, so that pairing is linear; pairs keep document order. At
+        // most `MAX_PAIRS_PER_KEY` pairs are tested per key; the others are counted.
+        let mut by_key: std::collections::HashMap<JoinKey, (Vec<(usize, Node<'a>)>, usize)> =
             std::collections::HashMap::new();
         for (index, r) in right.iter().enumerate() {
             if let Some(key) = key_of(*r, &mut self.routes) {
                 by_key
                     .entry(JoinKey::of(key.value))
                     .or_default()
+                    .0
                     .push((index, key));
             }
         }
@@ -224,13 +239,18 @@ impl<'a> Evaluator<'a> {
         let mut children = Vec::new();
         let mut total = 0;
         let mut passed = 0;
+        let mut untested = 0;
         for l in &left {
             let Some(left_key) = key_of(*l, &mut self.routes) else {
                 continue;
             };
-            let Some(matches) = by_key.get(&JoinKey::of(left_key.value)) else {
+            let Some((matches, tested)) = by_key.get_mut(&JoinKey::of(left_key.value)) else {
                 continue;
             };
+            let room = MAX_PAIRS_PER_KEY - *tested;
+            untested += matches.len().saturating_sub(room);
+            let matches = &matches[..matches.len().min(room)];
+            *tested += matches.len();
             for (index, right_key) in matches {
                 let r = &right[*index];
                 total += 1;
@@ -257,7 +277,15 @@ impl<'a> Evaluator<'a> {
             evidence.clear();
             self.rollback(&checkpoint);
         }
-        let note = || (total == 0).then(|| "no pair of elements had equal keys".to_owned());
+        let note = || {
+            if untested > 0 {
+                Some(format!(
+                    "{untested} more pairs with equal keys were not tested (at most {MAX_PAIRS_PER_KEY} per key)"
+                ))
+            } else {
+                (total == 0).then(|| "no pair of elements had equal keys".to_owned())
+            }
+        };
         self.finish(cond, pass, evidence, children, note, &[])
     }
 }

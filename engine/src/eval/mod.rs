@@ -6,6 +6,7 @@
 use std::collections::HashSet;
 
 use jiff::Timestamp;
+use serde_json::Value;
 
 use crate::bundle::Bundle;
 use crate::compiled::RuleSet;
@@ -17,6 +18,7 @@ use crate::path::{Node, Routes};
 
 mod conditions;
 mod evaluator;
+mod shown;
 mod values;
 
 use evaluator::Evaluator;
@@ -131,16 +133,16 @@ impl RuleSet {
             let mut values = Vec::with_capacity(rule.values.len() + rule.captures.len());
             for (_, reference) in &rule.values {
                 let found = evaluator.non_null(reference);
-                values.push(found.iter().map(|node| node.value).collect::<Vec<_>>());
+                values.push(shown_values(&found, &evaluator.routes, &self.redact));
                 evidence.extend(found);
             }
             for id in &rule.captures {
                 let captured = &evaluator.captured[*id];
-                values.push(captured.iter().map(|node| node.value).collect());
+                values.push(shown_values(captured, &evaluator.routes, &self.redact));
             }
-            let mut evidence = to_evidence(&evidence, &evaluator.routes);
-            let omitted_evidence = evidence.len().saturating_sub(MAX_EVIDENCE);
-            evidence.truncate(MAX_EVIDENCE);
+            let values: Vec<Vec<&Value>> = values.iter().map(|v| v.iter().collect()).collect();
+            let (evidence, omitted_evidence) =
+                to_evidence(&evidence, &evaluator.routes, &self.redact, MAX_EVIDENCE);
             findings.push((
                 index,
                 Finding {
@@ -177,7 +179,8 @@ impl RuleSet {
         let mut labels = std::collections::BTreeMap::new();
         for (name, reference) in &self.labels {
             if let Some(node) = evaluator.non_null(reference).into_iter().next() {
-                labels.insert(name.clone(), node.value.clone());
+                let path = evaluator.routes.normalized_path(node.route);
+                labels.insert(name.clone(), shown::shown(node.value, &path, &self.redact));
             }
         }
         findings.sort_by_key(|(index, finding)| (finding.severity, *index));
@@ -212,19 +215,43 @@ fn trace(
     }
 }
 
-/// Evidence without repeats, paths rendered.
-fn to_evidence(nodes: &[Node<'_>], routes: &Routes<'_>) -> Vec<Evidence> {
+/// Evidence without repeats, paths rendered, values as they may be shown (see [`shown`]): at
+/// most `limit` pieces, and how many others there were.
+fn to_evidence(
+    nodes: &[Node<'_>],
+    routes: &Routes<'_>,
+    redact: &HashSet<String>,
+    limit: usize,
+) -> (Vec<Evidence>, usize) {
+    // The same value of the same document is the same place: no path is built to tell.
     let mut seen = HashSet::new();
-    let mut out = Vec::with_capacity(nodes.len());
+    let mut out = Vec::with_capacity(nodes.len().min(limit));
+    let mut left_out = 0;
     for node in nodes {
-        let path = routes.normalized_path(node.route);
-        if seen.insert((node.doc, path.clone())) {
-            out.push(Evidence {
-                document: node.doc.to_owned(),
-                path,
-                value: node.value.clone(),
-            });
+        if !seen.insert((node.doc.as_ptr(), std::ptr::from_ref(node.value))) {
+            continue;
         }
+        if out.len() == limit {
+            left_out += 1;
+            continue;
+        }
+        let path = routes.normalized_path(node.route);
+        out.push(Evidence {
+            document: node.doc.to_owned(),
+            value: shown::shown(node.value, &path, redact),
+            path,
+        });
     }
-    out
+    (out, left_out)
+}
+
+/// The values of `nodes` as they may be shown in a message.
+fn shown_values(nodes: &[Node<'_>], routes: &Routes<'_>, redact: &HashSet<String>) -> Vec<Value> {
+    nodes
+        .iter()
+        .map(|node| {
+            let path = routes.normalized_path(node.route);
+            shown::shown(node.value, &path, redact)
+        })
+        .collect()
 }
