@@ -105,7 +105,11 @@ fn run(args: &[&str], dir: &Path) -> String {
 
 fn assert_no_secret(output: &str, what: &str) {
     if let Some(at) = output.find(MARK) {
-        let start = output[..at].char_indices().rev().nth(300).map_or(0, |(i, _)| i);
+        let start = output[..at]
+            .char_indices()
+            .rev()
+            .nth(300)
+            .map_or(0, |(i, _)| i);
         panic!(
             "{what}: a planted secret appears in the output:\n...{}",
             &output[start..(at + 40).min(output.len())]
@@ -142,7 +146,13 @@ fn no_planted_secret_reaches_any_output_format() {
         }
     }
     for summary in ["human", "json", "markdown"] {
-        let args = ["diagnose", "--summary", "--summary-format", summary, "all.jsonl"];
+        let args = [
+            "diagnose",
+            "--summary",
+            "--summary-format",
+            summary,
+            "all.jsonl",
+        ];
         assert_no_secret(&run(&args, &dir), &args.join(" "));
     }
     for file in &files {

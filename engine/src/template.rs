@@ -358,7 +358,11 @@ mod tests {
         assert!(text.ends_with(" and 199980 more"), "{text}");
         let long = json!("y".repeat(10_000));
         let text = template.render(&[vec![], vec![&long]], as_of);
-        assert!(text.ends_with("... (6006 more characters)"), "{}", &text[3900..]);
+        assert!(
+            text.ends_with("... (6006 more characters)"),
+            "{}",
+            &text[3900..]
+        );
     }
 
     #[test]

@@ -35,10 +35,7 @@ fn capped(value: &Value, redact: &HashSet<String>, depth: usize) -> Value {
         Value::String(text) => match text.char_indices().nth(MAX_TEXT) {
             Some((cut, _)) => {
                 let left_out = text[cut..].chars().count();
-                Value::String(format!(
-                    "{}... ({left_out} more characters)",
-                    &text[..cut]
-                ))
+                Value::String(format!("{}... ({left_out} more characters)", &text[..cut]))
             }
             None => value.clone(),
         },
@@ -164,7 +161,12 @@ mod tests {
     fn large_values_are_capped_with_counts() {
         let long = "x".repeat(MAX_TEXT + 7);
         let shown_text = shown(&json!(long), "$", &HashSet::new());
-        assert!(shown_text.as_str().unwrap().ends_with("... (7 more characters)"));
+        assert!(
+            shown_text
+                .as_str()
+                .unwrap()
+                .ends_with("... (7 more characters)")
+        );
         let items: Vec<u32> = (0..25).collect();
         let shown_list = shown(&json!(items), "$", &HashSet::new());
         assert_eq!(shown_list.as_array().unwrap().len(), MAX_ITEMS + 1);
