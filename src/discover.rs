@@ -24,9 +24,9 @@
 //! its bundle and JSON Lines files in name order, then its subfolders in name order.
 //!
 //! Symbolic links are followed. A link back to a folder that contains it (a loop), a link to
-//! nothing, and a folder or file reached a second time (through another link) are skipped,
-//! each with a warning that names it; the walk is lazy, so the first results come before the
-//! whole tree is listed. An argument you name is always read, even twice.
+//! nothing, and a folder or file reached a second time (through another link, or named again)
+//! are skipped, each with a warning that names it; the walk is lazy, so the first results come
+//! before the whole tree is listed. A file you name is always read, even twice.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs;
@@ -132,7 +132,7 @@ impl Inputs {
     }
 
     /// Classifies one folder of a walk; returns whether its subfolders are to be searched.
-    fn folder(&mut self, dir: &Path) -> bool {
+    fn folder(&mut self, dir: &Path, depth: usize) -> bool {
         if let Ok(canonical) = fs::canonicalize(dir) {
             if let Some(first) = self.seen.get(&canonical) {
                 (self.warn)(format!(
@@ -140,6 +140,10 @@ impl Inputs {
                     dir.display(),
                     first.display()
                 ));
+                // A folder named again is not "a folder without bundles".
+                if let (0, Some(walk)) = (depth, &mut self.walk) {
+                    walk.found = true;
+                }
                 return false;
             }
             self.seen.insert(canonical, dir.to_path_buf());
@@ -216,7 +220,7 @@ impl Iterator for Inputs {
             if let Some(walk) = &mut self.walk {
                 match walk.entries.next() {
                     Some(Ok(entry)) => {
-                        if !self.folder(entry.path()) {
+                        if !self.folder(entry.path(), entry.depth()) {
                             if let Some(walk) = &mut self.walk {
                                 walk.entries.skip_current_dir();
                             }

@@ -19,7 +19,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -165,21 +164,37 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// The `*.test.yaml` files below `dir`, in name order. Links are followed; a link back to a
+/// folder that contains it (a loop) is skipped with a warning.
 fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .with_context(|| format!("cannot list {}", dir.display()))?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    entries.sort();
-    for path in entries {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default();
-        if path.is_dir() {
-            collect(&path, files)?;
-        } else if name.ends_with(".test.yaml") || name.ends_with(".test.yml") {
-            files.push(path);
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => match error.loop_ancestor() {
+                Some(ancestor) => {
+                    let path = error.path().unwrap_or(dir);
+                    eprintln!(
+                        "warning: skipped {}: a link to {}, a folder that contains it (a loop)",
+                        path.display(),
+                        ancestor.display()
+                    );
+                    continue;
+                }
+                None => {
+                    return Err(
+                        anyhow::Error::new(error).context(format!("cannot list {}", dir.display()))
+                    );
+                }
+            },
+        };
+        let name = entry.file_name().to_str().unwrap_or_default();
+        if !entry.file_type().is_dir()
+            && (name.ends_with(".test.yaml") || name.ends_with(".test.yml"))
+        {
+            files.push(entry.into_path());
         }
     }
     Ok(())

@@ -500,6 +500,15 @@ fn a_looped_tree_reads_each_bundle_once_and_names_the_links_it_skipped() {
         run.stderr
             .contains("x/broken: a link to something that does not exist")
     );
+    // A folder named again after its tree was searched is skipped too, with no error record.
+    let again = run_jsonl(&[tree.as_os_str(), tree.join("a").as_os_str()], None);
+    assert_eq!(origins(&again.records, &tree), ["c.json", "a", "x/b"]);
+    assert_eq!(again.code, Some(0), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("a: the same folder as"),
+        "{}",
+        again.stderr
+    );
     std::fs::remove_dir_all(tree).unwrap();
 }
 
