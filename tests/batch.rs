@@ -563,6 +563,25 @@ fn fifos_and_devices_are_refused_never_read() {
     }
     assert!(run.records[4]["findings"].is_array());
     assert_eq!(run.code, Some(2));
+    // Rules files and what they extend are read the same way.
+    mkfifo(&elsewhere.join("fifo.yaml"));
+    std::fs::write(
+        elsewhere.join("rules.yaml"),
+        "extends:\n  - fifo.yaml\nrules: []\n",
+    )
+    .unwrap();
+    for rules in [elsewhere.join("rules.yaml"), PathBuf::from("/dev/zero")] {
+        let run = run_jsonl(
+            &[
+                "--rules".as_ref(),
+                rules.as_os_str(),
+                tree.join("e-fine").as_os_str(),
+            ],
+            None,
+        );
+        assert_eq!(run.code, Some(2));
+        assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+    }
     std::fs::remove_dir_all(tree).unwrap();
     std::fs::remove_dir_all(elsewhere).unwrap();
 }
