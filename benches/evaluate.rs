@@ -53,7 +53,7 @@ fn main() {
         "login-required-oauth",
     ] {
         let bundle = load(&root.join("fixtures").join(name));
-        let as_of = bundle.as_of.unwrap();
+        let as_of = bundle.as_of().unwrap();
         let evaluate = measure(51, 2_000, || {
             black_box(rules.evaluate_with(black_box(&bundle), as_of, &plain));
         });
@@ -73,7 +73,7 @@ fn main() {
     let count = bundles.len() as u32;
     let all = measure(21, 50, || {
         for bundle in &bundles {
-            black_box(rules.evaluate_with(black_box(bundle), bundle.as_of.unwrap(), &plain));
+            black_box(rules.evaluate_with(black_box(bundle), bundle.as_of().unwrap(), &plain));
         }
     }) / count;
     println!("evaluate, mean over all {count} fixtures   {all:>10.1?} per bundle");

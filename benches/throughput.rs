@@ -88,7 +88,7 @@ fn throughput(c: &mut Criterion) {
             for bundle in &bundles {
                 black_box(rules.evaluate_with(
                     bundle,
-                    bundle.as_of.unwrap(),
+                    bundle.as_of().unwrap(),
                     &EvaluateOptions::default(),
                 ));
             }

@@ -534,7 +534,7 @@ fn process(
         Ok(bundle) => bundle,
         Err(message) => return failed(record.origin, &message, options.format, bytes),
     };
-    let (as_of, as_of_from) = match (options.as_of, bundle.as_of) {
+    let (as_of, as_of_from) = match (options.as_of, bundle.as_of()) {
         (Some(as_of), _) => (as_of, AsOfOrigin::Flag),
         (None, Some(as_of)) => (as_of, AsOfOrigin::Bundle),
         (None, None) => (options.now, AsOfOrigin::Clock),

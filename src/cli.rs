@@ -13,6 +13,7 @@ use crate::batch::{self, BatchOptions, Input, Outcome, RecordFormat, StdinFormat
 use crate::discover;
 use crate::input::{self, AsOfOrigin};
 use crate::render;
+use crate::rules::ReadOptions;
 use crate::summary::Summary;
 
 /// Explains why a Plaid Item's balance is out of date, from captured API responses.
@@ -68,9 +69,9 @@ pub struct DiagnoseArgs {
     /// are opened.
     #[arg(required = true, value_name = "BUNDLE")]
     pub inputs: Vec<PathBuf>,
-    /// Rule files to use instead of the embedded default pack (repeatable).
-    #[arg(long = "rules", value_name = "FILE")]
-    pub rules: Vec<PathBuf>,
+    /// Which rules to use.
+    #[command(flatten)]
+    pub rules: RulesArgs,
     /// Evaluation time (RFC 3339), overriding the bundle's `as_of`. Without either, the
     /// current time is used and the output says so.
     #[arg(long, value_name = "TIME")]
@@ -112,6 +113,26 @@ pub struct DiagnoseArgs {
 /// The most worker threads `--threads` accepts.
 pub const MAX_THREADS: i64 = 256;
 
+/// Which rules to use, for every command that loads rules.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RulesArgs {
+    /// Rule files to use instead of the embedded default pack (repeatable).
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Let `extends` in rule files read any file, not only files under the extending file's
+    /// folder and rule files passed with --rules.
+    #[arg(long)]
+    pub extends_anywhere: bool,
+}
+
+impl RulesArgs {
+    fn read_options(&self) -> ReadOptions {
+        ReadOptions {
+            extends_anywhere: self.extends_anywhere,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SummaryFormat {
     /// A compact table with a bar chart.
@@ -139,12 +160,16 @@ pub enum RulesCommand {
         /// The rule files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// Let `extends` read any file, not only files under the extending file's folder and
+        /// the files given here.
+        #[arg(long)]
+        extends_anywhere: bool,
     },
     /// List the rules: id, severity, title and rules file (disabled ones marked).
     List {
-        /// Rule files to list instead of the embedded default pack.
-        #[arg(long = "rules", value_name = "FILE")]
-        rules: Vec<PathBuf>,
+        /// Which rules to list.
+        #[command(flatten)]
+        rules: RulesArgs,
     },
     /// Print the embedded default rule pack.
     Show,
@@ -156,9 +181,9 @@ pub enum RulesCommand {
         /// Test files, or directories searched for `*.test.yaml`.
         #[arg(default_value = "rules/tests")]
         paths: Vec<PathBuf>,
-        /// Rule files to test instead of the embedded default pack.
-        #[arg(long = "rules", value_name = "FILE")]
-        rules: Vec<PathBuf>,
+        /// Which rules to test.
+        #[command(flatten)]
+        rules: RulesArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
         format: TestFormat,
@@ -210,7 +235,10 @@ impl FailOn {
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.command {
         Command::Diagnose(args) => diagnose(args),
-        Command::Rules(RulesCommand::Check { files }) => check(&files),
+        Command::Rules(RulesCommand::Check {
+            files,
+            extends_anywhere,
+        }) => check(&files, ReadOptions { extends_anywhere }),
         Command::Rules(RulesCommand::List { rules }) => {
             let rule_set = load_rules(&rules)?;
             let mut out = std::io::stdout().lock();
@@ -472,7 +500,7 @@ fn diagnose_one(
     format: Format,
 ) -> Result<ExitCode> {
     let bundle = bundle?;
-    let (as_of, as_of_from) = match (as_of, bundle.as_of) {
+    let (as_of, as_of_from) = match (as_of, bundle.as_of()) {
         (Some(as_of), _) => (as_of, AsOfOrigin::Flag),
         (None, Some(as_of)) => (as_of, AsOfOrigin::Bundle),
         (None, None) => (jiff::Timestamp::now(), AsOfOrigin::Clock),
@@ -505,7 +533,7 @@ fn diagnose_one(
 
 fn test(
     paths: &[PathBuf],
-    rules: &[PathBuf],
+    rules: &RulesArgs,
     format: TestFormat,
     min_coverage: Option<f64>,
 ) -> Result<ExitCode> {
@@ -551,21 +579,8 @@ fn test(
     })
 }
 
-/// Resolves `extends` and compiles: the number of files loaded and the outcome.
-fn compile_files(
-    files: &[PathBuf],
-) -> Result<(usize, Result<RuleSet, balance_doctor_engine::RuleErrors>)> {
-    let texts = input::resolve_rule_files(files)?;
-    let rule_texts: Vec<_> = texts
-        .iter()
-        .map(|(name, text)| input::rule_text(name, text))
-        .collect();
-    Ok((texts.len(), balance_doctor_engine::compile(&rule_texts)))
-}
-
-fn check(files: &[PathBuf]) -> Result<ExitCode> {
-    let (loaded, compiled) = compile_files(files)?;
-    match compiled {
+fn check(files: &[PathBuf], options: ReadOptions) -> Result<ExitCode> {
+    match crate::rules::compile_files(files, options)? {
         Ok(rule_set) => {
             for warning in rule_set.warnings() {
                 eprintln!("warning: {warning}");
@@ -577,7 +592,7 @@ fn check(files: &[PathBuf]) -> Result<ExitCode> {
             println!(
                 "{} rule(s) in {} file(s): no problems found{warnings}",
                 rule_set.rules().len(),
-                loaded
+                rule_set.files().len()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -596,9 +611,9 @@ fn check(files: &[PathBuf]) -> Result<ExitCode> {
     }
 }
 
-/// Compiles the given rule files, or the embedded pack when none is given.
-fn load_rules(files: &[PathBuf]) -> Result<RuleSet> {
-    match compile_files(files)?.1 {
+/// Compiles the chosen rule files, or the embedded pack when none is given.
+fn load_rules(rules: &RulesArgs) -> Result<RuleSet> {
+    match crate::rules::compile_files(&rules.rules, rules.read_options())? {
         Ok(rule_set) => Ok(rule_set),
         Err(errors) => bail!(
             "the rules have {} problem(s):\n{errors}\nrun `balance-doctor rules check <FILE>` after fixing them",

@@ -1,20 +1,15 @@
-//! Reading bundles and rule files from disk.
+//! Reading bundles and other files from disk (rules files and `extends`: [`crate::rules`]).
 //!
 //! Every file the CLI reads goes through [`read_file_limited`]: it opens only regular files
 //! (never a FIFO, a device or a socket, which could block or never end) and reads at most a
 //! given number of bytes, so that no input can hang the program or exhaust its memory.
 
-use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use balance_doctor_engine::{
-    Bundle, BundleSpec, RuleText, check_document_name, serde_message, without_serde_position,
-};
-
-use crate::{DEFAULT_RULES, DEFAULT_RULES_NAME};
+use balance_doctor_engine::{Bundle, without_serde_position};
 use serde_json::Value;
 
 /// Where the evaluation time came from.
@@ -155,123 +150,6 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     }
 }
 
-pub fn rule_text<'a>(name: &'a str, text: &'a str) -> RuleText<'a> {
-    RuleText { name, text }
-}
-
-/// Reads rule files, keeping each path as its display name. No `extends` is followed.
-pub fn read_rule_files(files: &[PathBuf]) -> Result<Vec<(String, String)>> {
-    files
-        .iter()
-        .map(|path| {
-            let text = read_file_limited(path, DEFAULT_MAX_INPUT_BYTES)
-                .with_context(|| format!("cannot read rules file {}", path.display()))?;
-            Ok((path.display().to_string(), text))
-        })
-        .collect()
-}
-
-/// The rule files to compile, in layering order: with no path, the embedded default pack;
-/// otherwise each path after the files it `extends` (depth first, each file once). `default`
-/// in `extends` names the embedded pack; other entries are paths relative to the file.
-pub fn resolve_rule_files(paths: &[PathBuf]) -> Result<Vec<(String, String)>> {
-    if paths.is_empty() {
-        return Ok(vec![(
-            DEFAULT_RULES_NAME.to_owned(),
-            DEFAULT_RULES.to_owned(),
-        )]);
-    }
-    let mut resolver = Resolver::default();
-    for path in paths {
-        resolver.visit(RuleOrigin::Path(path.clone()), None)?;
-    }
-    Ok(resolver.ordered)
-}
-
-#[derive(Debug, Clone)]
-enum RuleOrigin {
-    Default,
-    Path(PathBuf),
-}
-
-#[derive(Default)]
-struct Resolver {
-    ordered: Vec<(String, String)>,
-    loaded: std::collections::HashSet<PathBuf>,
-    /// Files being resolved, to report `extends` cycles.
-    stack: Vec<(PathBuf, String)>,
-}
-
-impl Resolver {
-    fn visit(&mut self, origin: RuleOrigin, extended_by: Option<&str>) -> Result<()> {
-        let (key, name, text) = match &origin {
-            RuleOrigin::Default => (
-                PathBuf::from(DEFAULT_RULES_NAME),
-                DEFAULT_RULES_NAME.to_owned(),
-                DEFAULT_RULES.to_owned(),
-            ),
-            RuleOrigin::Path(path) => {
-                let text = read_file_limited(path, DEFAULT_MAX_INPUT_BYTES).with_context(|| {
-                    match extended_by {
-                        Some(by) => {
-                            format!("{by}: extends {}, which cannot be read", path.display())
-                        }
-                        None => format!("cannot read rules file {}", path.display()),
-                    }
-                })?;
-                let key = fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-                (key, path.display().to_string(), text)
-            }
-        };
-        if self.loaded.contains(&key) {
-            return Ok(());
-        }
-        if let Some(start) = self.stack.iter().position(|(k, _)| *k == key) {
-            let mut chain: Vec<&str> = self.stack[start..]
-                .iter()
-                .map(|(_, n)| n.as_str())
-                .collect();
-            chain.push(&name);
-            bail!(
-                "rules files extend each other in a cycle: {}: remove one `extends`",
-                chain.join(" -> ")
-            );
-        }
-        self.stack.push((key.clone(), name.clone()));
-        let base = match &origin {
-            RuleOrigin::Path(path) => path.parent().map(Path::to_path_buf).unwrap_or_default(),
-            RuleOrigin::Default => PathBuf::new(),
-        };
-        for extended in extends_of(&text) {
-            let origin = if extended == "default" {
-                RuleOrigin::Default
-            } else {
-                RuleOrigin::Path(base.join(&extended))
-            };
-            self.visit(origin, Some(&name))?;
-        }
-        self.stack.pop();
-        self.loaded.insert(key);
-        self.ordered.push((name, text));
-        Ok(())
-    }
-}
-
-/// The `extends` list of a rules file's text. A file that is not valid YAML, or whose
-/// `extends` is malformed, yields none here: compiling it reports the problem with its line.
-fn extends_of(text: &str) -> Vec<String> {
-    let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
-        return Vec::new();
-    };
-    match value.get("extends") {
-        Some(serde_yaml::Value::Sequence(items)) => items
-            .iter()
-            .filter_map(|item| item.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 /// Reads a bundle from a directory (one `<document>.json` per document) or a bundle JSON file,
 /// with the default size limit per file.
 pub fn read_bundle(path: &Path) -> Result<Bundle> {
@@ -305,114 +183,36 @@ pub fn parse_bundle_text(label: &str, text: &str) -> Result<Bundle> {
     Bundle::from_json(text).with_context(|| format!("invalid bundle {label}"))
 }
 
-/// Whether a JSON file's value is a bundle in the single-file form (an object with a
-/// `documents` key that is not null) rather than one captured document: a bundle directory's
-/// documents never are.
-pub fn is_single_file_bundle(value: &Value) -> bool {
-    value
-        .get("documents")
-        .is_some_and(|documents| !documents.is_null())
-}
+pub use balance_doctor_engine::is_single_file_bundle;
 
-fn json_error(path: &Path, error: &serde_json::Error) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{}:{}:{}: not valid JSON: {}",
-        path.display(),
-        error.line(),
-        error.column(),
-        without_serde_position(&error.to_string())
-    )
-}
-
+/// Reads a bundle directory through [`Bundle::from_dir`]: the engine decides which files
+/// matter and what they mean, this lists the folder and reads what it asks for, with
+/// [`read_file_limited`]. Sub-folders are never documents (a tree search looks into them on its
+/// own); any other entry is offered, and one that is not a regular file is refused when read.
 fn read_bundle_dir(dir: &Path, limit: u64) -> Result<Bundle> {
-    let mut spec = BundleSpec::default();
-    let mut documents = BTreeMap::new();
-    let mut metadata_file: Option<PathBuf> = None;
-    let mut bundle_files: Vec<String> = Vec::new();
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+    let mut names = Vec::new();
+    for entry in fs::read_dir(dir)
         .with_context(|| format!("cannot list bundle directory {}", dir.display()))?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("cannot list bundle directory {}", dir.display()))?;
-    entries.sort();
-    for path in entries {
-        let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
-            continue;
-        };
-        let is_metadata = matches!(file_name, "bundle.json" | "bundle.yaml" | "bundle.yml");
-        if is_metadata {
-            if let Some(first) = &metadata_file {
-                bail!(
-                    "{} and {} both describe the bundle: keep one",
-                    first.display(),
-                    path.display()
-                );
-            }
-            let text = read_file_limited(&path, limit)?;
-            spec = if file_name == "bundle.json" {
-                serde_json::from_str::<Value>(&text).map_err(|e| json_error(&path, &e))?;
-                serde_json::from_str(&text).map_err(|e| {
-                    anyhow::anyhow!("{}: {}", path.display(), serde_message(&e.to_string()))
-                })?
-            } else {
-                serde_yaml::from_str(&text).map_err(|e| {
-                    let at = e
-                        .location()
-                        .map(|l| format!(":{}:{}", l.line(), l.column()))
-                        .unwrap_or_default();
-                    anyhow::anyhow!("{}{at}: {}", path.display(), serde_message(&e.to_string()))
-                })?
-            };
-            if !spec.documents.is_empty() {
-                bail!(
-                    "{}: `documents` does not belong in a bundle directory's metadata: put each document in its own `<name>.json` file",
-                    path.display()
-                );
-            }
-            metadata_file = Some(path);
-            continue;
+    {
+        let entry =
+            entry.with_context(|| format!("cannot list bundle directory {}", dir.display()))?;
+        let path = entry.path();
+        if let Some(name) = entry.file_name().to_str()
+            && !path.is_dir()
+        {
+            names.push(name.to_owned());
         }
-        // Folders are never documents (a tree search looks into them on its own); every other
-        // `*.json` entry is, and one that is not a regular file is refused when read.
-        if path.extension().and_then(|e| e.to_str()) != Some("json") || path.is_dir() {
-            continue;
-        }
-        let name = file_name.trim_end_matches(".json");
-        check_document_name(name)
-            .map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e.message))?;
-        let text = read_file_limited(&path, limit)?;
-        let value: Value = serde_json::from_str(&text).map_err(|e| json_error(&path, &e))?;
-        if is_single_file_bundle(&value) {
-            bundle_files.push(file_name.to_owned());
-            continue;
-        }
-        documents.insert(name.to_owned(), value);
     }
-    if !bundle_files.is_empty() && (metadata_file.is_some() || !documents.is_empty()) {
-        bail!(
-            "{} mixes one bundle's documents with bundles in the single-file form ({}: each has a `documents` key, and is a bundle of its own): a bundle directory holds one bundle only; move those files out of it",
-            dir.display(),
-            bundle_files.join(", ")
-        );
-    }
-    if documents.is_empty() {
-        if !bundle_files.is_empty() {
-            bail!(
-                "{} is not one bundle but a folder of {} bundle file(s) ({}): pass the folder as a tree to diagnose each (`diagnose --format jsonl {}`)",
-                dir.display(),
-                bundle_files.len(),
-                bundle_files.join(", "),
-                dir.display()
-            );
+    Bundle::from_dir(&names, |name| {
+        read_file_limited(&dir.join(name), limit).map_err(|error| format!("{error:#}"))
+    })
+    .map_err(|mut error| match error.file.take() {
+        Some(file) => {
+            error.file = Some(dir.join(file).display().to_string());
+            anyhow::anyhow!("{error}")
         }
-        bail!(
-            "{} holds no `<document>.json` file: capture at least one response, such as item_get.json",
-            dir.display()
-        );
-    }
-    spec.documents = documents;
-    let label = metadata_file.unwrap_or_else(|| dir.to_path_buf());
-    Bundle::from_spec(spec).with_context(|| format!("invalid bundle {}", label.display()))
+        None => anyhow::anyhow!("invalid bundle {}: {error}", dir.display()),
+    })
 }
 
 /// One line of a JSON Lines input, as [`JsonLines`] reads it.

@@ -8,6 +8,7 @@ pub mod discover;
 pub mod generate;
 pub mod input;
 pub mod render;
+pub mod rules;
 pub mod summary;
 pub mod testing;
 
@@ -25,16 +26,9 @@ pub(crate) fn unless_output_closed(result: std::io::Result<()>) -> std::io::Resu
     }
 }
 
-/// The embedded default rule pack.
-pub const DEFAULT_RULES: &str = include_str!("../rules/default.yaml");
+/// The embedded default rule pack (the engine's [`DEFAULT_PACK`](balance_doctor_engine::DEFAULT_PACK)).
+pub const DEFAULT_RULES: &str = balance_doctor_engine::DEFAULT_PACK.text;
 /// The name the embedded pack is reported under.
-pub const DEFAULT_RULES_NAME: &str = "<default>/rules/default.yaml";
+pub const DEFAULT_RULES_NAME: &str = balance_doctor_engine::DEFAULT_PACK.name;
 
-/// Compiles the embedded default rule pack.
-pub fn default_rule_set()
--> Result<balance_doctor_engine::RuleSet, balance_doctor_engine::RuleErrors> {
-    balance_doctor_engine::compile(&[balance_doctor_engine::RuleText {
-        name: DEFAULT_RULES_NAME,
-        text: DEFAULT_RULES,
-    }])
-}
+pub use balance_doctor_engine::default_rule_set;

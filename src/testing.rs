@@ -311,7 +311,7 @@ fn load_case(case: &TestCase, base: &Path) -> Result<(Bundle, jiff::Timestamp)> 
         (None, Some(spec)) => Bundle::from_spec(spec.clone()).context("inline bundle")?,
         _ => bail!("give the case exactly one of `bundle: <path>` and `inline: <bundle>`"),
     };
-    let as_of = match (&case.as_of, bundle.as_of) {
+    let as_of = match (&case.as_of, bundle.as_of()) {
         (Some(text), _) => balance_doctor_engine::parse_as_of(text)
             .map_err(|e| anyhow::anyhow!("as_of: {}", e.message))?,
         (None, Some(as_of)) => as_of,

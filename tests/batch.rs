@@ -19,12 +19,7 @@ fn fixture_lines() -> Vec<String> {
         .iter()
         .map(|dir| {
             let bundle = balance_doctor::input::read_bundle(dir).unwrap();
-            serde_json::json!({
-                "as_of": bundle.as_of.map(|t| t.to_string()),
-                "context": bundle.context,
-                "documents": bundle.documents,
-            })
-            .to_string()
+            bundle.to_value().to_string()
         })
         .collect()
 }
@@ -289,12 +284,7 @@ fn copy_fixture(name: &str, to: &std::path::Path) {
 fn bundle_file(name: &str) -> String {
     let bundle =
         balance_doctor::input::read_bundle(&support::root().join("fixtures").join(name)).unwrap();
-    serde_json::json!({
-        "as_of": bundle.as_of.map(|t| t.to_string()),
-        "context": bundle.context,
-        "documents": bundle.documents,
-    })
-    .to_string()
+    bundle.to_value().to_string()
 }
 
 struct Run {

@@ -415,3 +415,44 @@ fn captured_text_cannot_forge_report_lines_or_terminal_codes() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn extends_reads_only_the_folder_and_the_files_passed() {
+    insta::assert_snapshot!(
+        "extends_outside_folder",
+        run(&["rules", "check", "tests/compose/escape/parent.yaml"])
+    );
+    insta::assert_snapshot!(
+        "extends_system_files",
+        run(&["rules", "check", "tests/compose/escape/system.yaml"])
+    );
+    // A file passed by the user may be extended from anywhere.
+    let passed = [
+        "rules",
+        "list",
+        "--rules",
+        "tests/compose/team.yaml",
+        "--rules",
+        "tests/compose/escape/parent.yaml",
+    ];
+    assert_eq!(exit_code(&passed), 0, "{}", run(&passed));
+    let anywhere = [
+        "rules",
+        "check",
+        "--extends-anywhere",
+        "tests/compose/escape/parent.yaml",
+    ];
+    assert_eq!(exit_code(&anywhere), 0, "{}", run(&anywhere));
+    // Even then, a device is not read.
+    let output = run(&[
+        "rules",
+        "check",
+        "--extends-anywhere",
+        "tests/compose/escape/system.yaml",
+    ]);
+    assert!(
+        output.contains("extends `/dev/stdin`, which cannot be read")
+            && output.contains("not a regular file"),
+        "{output}"
+    );
+}

@@ -96,16 +96,16 @@ fn a_failed_request_keeps_every_other_finding() {
     let mut problems = Vec::new();
     for dir in support::fixture_dirs() {
         let bundle = balance_doctor::input::read_bundle(&dir).unwrap();
-        let as_of = bundle.as_of.unwrap();
+        let as_of = bundle.as_of().unwrap();
         let before = rules.evaluate_with(&bundle, as_of, &EvaluateOptions::default());
         for (document, error_type, error_code) in FAILED_CALLS {
-            if bundle.documents.contains_key(*document) {
+            if bundle.documents().contains_key(*document) {
                 continue;
             }
             let mut with_error = bundle.clone();
             with_error
-                .documents
-                .insert((*document).to_owned(), error_body(error_type, error_code));
+                .insert_document(document, error_body(error_type, error_code))
+                .unwrap();
             let after = rules.evaluate_with(&with_error, as_of, &EvaluateOptions::default());
             let others = |findings: &[balance_doctor_engine::Finding]| {
                 findings

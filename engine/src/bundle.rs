@@ -7,7 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::BundleError;
+use crate::error::{BundleError, Location};
 use crate::serde_text::without_serde_position;
 
 /// A bundle as written on disk (the single-file JSON form), before validation.
@@ -43,21 +43,81 @@ pub struct BundleSpec {
     pub documents: BTreeMap<String, Value>,
 }
 
-/// A validated bundle, ready to evaluate.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A validated bundle, ready to evaluate: its evaluation time parsed, its document names
+/// usable. The only ways to make one are [`Bundle::from_json`], [`Bundle::from_value`],
+/// [`Bundle::from_spec`] and [`Bundle::from_dir`], so an invalid bundle cannot be built.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Bundle {
     /// The evaluation time the bundle carries, if any.
-    pub as_of: Option<Timestamp>,
+    pub(crate) as_of: Option<Timestamp>,
     /// The bundle's context (an object, empty when none was given).
-    pub context: Value,
+    pub(crate) context: Value,
     /// Documents by name.
-    pub documents: BTreeMap<String, Value>,
+    pub(crate) documents: BTreeMap<String, Value>,
 }
 
 /// Names a document cannot take, because rules use them for something else.
 pub const RESERVED_NAMES: [&str; 3] = ["context", "left", "right"];
 
+/// The file names of a bundle directory's metadata (at most one may be present).
+pub const METADATA_FILES: [&str; 3] = ["bundle.json", "bundle.yaml", "bundle.yml"];
+
+impl Default for Bundle {
+    /// A bundle with no document, no context and no evaluation time.
+    fn default() -> Bundle {
+        Bundle {
+            as_of: None,
+            context: Value::Object(Map::new()),
+            documents: BTreeMap::new(),
+        }
+    }
+}
+
 impl Bundle {
+    /// The evaluation time the bundle carries (`as_of`), if any.
+    pub fn as_of(&self) -> Option<Timestamp> {
+        self.as_of
+    }
+
+    /// The bundle's context: an object, empty when none was given.
+    pub fn context(&self) -> &Value {
+        &self.context
+    }
+
+    /// The documents, by name.
+    pub fn documents(&self) -> &BTreeMap<String, Value> {
+        &self.documents
+    }
+
+    /// The document named `name`, if captured.
+    pub fn document(&self, name: &str) -> Option<&Value> {
+        self.documents.get(name)
+    }
+
+    /// Adds or replaces a document, checking its name like every other.
+    pub fn insert_document(&mut self, name: &str, value: Value) -> Result<(), BundleError> {
+        check_document_name(name)?;
+        self.documents.insert(name.to_owned(), value);
+        Ok(())
+    }
+
+    /// Sets the evaluation time the bundle carries.
+    pub fn set_as_of(&mut self, as_of: Option<Timestamp>) {
+        self.as_of = as_of;
+    }
+
+    /// The bundle in its single-file JSON form (what [`Bundle::from_value`] reads back).
+    pub fn to_value(&self) -> Value {
+        let mut object = Map::new();
+        if let Some(as_of) = self.as_of {
+            object.insert("as_of".into(), Value::String(as_of.to_string()));
+        }
+        object.insert("context".into(), self.context.clone());
+        let documents = self.documents.clone().into_iter().collect();
+        object.insert("documents".into(), Value::Object(documents));
+        Value::Object(object)
+    }
+
     /// Validates a bundle spec: the timestamp parses and every document name is usable.
     pub fn from_spec(spec: BundleSpec) -> Result<Bundle, BundleError> {
         let as_of = spec.as_of.as_deref().map(parse_as_of).transpose()?;
@@ -71,56 +131,250 @@ impl Bundle {
         })
     }
 
+    /// Validates a bundle given as a JSON value in the single-file form.
+    ///
+    /// ```
+    /// use balance_doctor_engine::Bundle;
+    ///
+    /// let bundle = Bundle::from_value(serde_json::json!({
+    ///     "as_of": "2026-11-20T12:00:00Z",
+    ///     "documents": {"item_get": {"item": {"item_id": "item-1"}}}
+    /// })).unwrap();
+    /// assert_eq!(bundle.as_of().unwrap().to_string(), "2026-11-20T12:00:00Z");
+    /// assert!(bundle.document("item_get").is_some());
+    /// assert!(Bundle::from_value(serde_json::json!({"documents": {"left": {}}})).is_err());
+    /// ```
+    pub fn from_value(value: Value) -> Result<Bundle, BundleError> {
+        if !value.is_object() {
+            return Err(BundleError::new(
+                "",
+                "a bundle must be a JSON object with `documents` (and optionally `as_of`, `context`)",
+            ));
+        }
+        let spec: BundleSpec = serde_path_to_error::deserialize(value)
+            .map_err(|error| spec_error(error.path().to_string(), &error.inner().to_string()))?;
+        Bundle::from_spec(spec)
+    }
+
     /// Parses the single-file JSON form.
     pub fn from_json(text: &str) -> Result<Bundle, BundleError> {
         // serde would read a struct from a JSON array; a bundle is an object.
         let first = text.trim_start().chars().next();
         if first.is_some_and(|c| c != '{') {
             let is_json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
-            return Err(BundleError {
-                field: String::new(),
-                message: if is_json {
-                    "a bundle must be a JSON object with `documents` (and optionally `as_of`, `context`)".to_owned()
+            return Err(BundleError::new(
+                "",
+                if is_json {
+                    "a bundle must be a JSON object with `documents` (and optionally `as_of`, `context`)"
                 } else {
-                    "not valid JSON: a bundle is a JSON object with `documents`".to_owned()
+                    "not valid JSON: a bundle is a JSON object with `documents`"
                 },
-            });
+            ));
         }
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        let spec: BundleSpec =
-            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-                let field = error.path().to_string();
-                let message = error.inner().to_string();
-                let explained = crate::serde_text::explain(&message);
-                let field = if field == "." { String::new() } else { field };
-                BundleError {
-                    field: match explained.unknown_key {
-                        Some(name) if !field.ends_with(name) => {
-                            crate::load::join_path(&field, name)
-                        }
-                        _ => field,
-                    },
-                    message: format!("not a valid bundle: {}", explained.message),
-                }
-            })?;
-        deserializer.end().map_err(|error| BundleError {
-            field: String::new(),
-            message: format!(
-                "not a valid bundle: {}: a bundle is one JSON object",
-                without_serde_position(&error.to_string())
-            ),
+        let spec: BundleSpec = serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| spec_error(error.path().to_string(), &error.inner().to_string()))?;
+        deserializer.end().map_err(|error| {
+            BundleError::new(
+                "",
+                format!(
+                    "not a valid bundle: {}: a bundle is one JSON object",
+                    without_serde_position(&error.to_string())
+                ),
+            )
         })?;
         Bundle::from_spec(spec)
     }
+
+    /// Reads the directory form through `read`, which returns the text of a file of the
+    /// directory by name, or why it cannot.
+    ///
+    /// `names` are the names of the directory's regular files. Only the metadata
+    /// ([`METADATA_FILES`], at most one) and the `<document>.json` files are read; other names
+    /// are skipped. A `*.json` file in the single-file bundle form (an object with
+    /// `documents`, see [`is_single_file_bundle`]) is not a document: a folder of those is not
+    /// one bundle, and a folder mixing them with documents is refused. An error names the file (`BundleError::file`) and, for JSON and YAML
+    /// syntax, the line and column. The engine reads nothing itself: `read` may read a
+    /// folder on disk, an archive or a map in memory.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use balance_doctor_engine::Bundle;
+    ///
+    /// let files = BTreeMap::from([
+    ///     ("bundle.yaml", "as_of: 2026-11-20T12:00:00Z\n"),
+    ///     ("item_get.json", r#"{"item": {"item_id": "item-1"}}"#),
+    ///     ("notes.txt", "not read"),
+    /// ]);
+    /// let bundle = Bundle::from_dir(files.keys().copied(), |name| {
+    ///     files.get(name).map(|text| text.to_string()).ok_or_else(|| "no such file".to_owned())
+    /// })
+    /// .unwrap();
+    /// assert_eq!(bundle.documents().len(), 1);
+    /// assert!(bundle.as_of().is_some());
+    /// ```
+    pub fn from_dir<N, R>(names: N, mut read: R) -> Result<Bundle, BundleError>
+    where
+        N: IntoIterator,
+        N::Item: AsRef<str>,
+        R: FnMut(&str) -> Result<String, String>,
+    {
+        let mut names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_owned()).collect();
+        names.sort();
+        let mut read = |name: &str| {
+            read(name).map_err(|reason| BundleError::new("", reason).in_file(name, None))
+        };
+        let metadata: Vec<&String> = names
+            .iter()
+            .filter(|name| METADATA_FILES.contains(&name.as_str()))
+            .collect();
+        let mut spec = match metadata.as_slice() {
+            [] => BundleSpec::default(),
+            [name] => {
+                let text = read(name)?;
+                metadata_spec(name, &text)?
+            }
+            [first, second, ..] => {
+                return Err(BundleError::new(
+                    "",
+                    format!("{first} and {second} both describe the bundle: keep one"),
+                )
+                .in_file(second, None));
+            }
+        };
+        if !spec.documents.is_empty() {
+            return Err(BundleError::new(
+                "",
+                "`documents` does not belong in a bundle directory's metadata: put each document in its own `<name>.json` file",
+            )
+            .in_file(metadata[0], None));
+        }
+        let mut bundle_files: Vec<&str> = Vec::new();
+        for name in &names {
+            let Some(document) = name.strip_suffix(".json") else {
+                continue;
+            };
+            if METADATA_FILES.contains(&name.as_str()) {
+                continue;
+            }
+            // The file names the document: the field would say it twice.
+            check_document_name(document)
+                .map_err(|error| BundleError::new("", error.message).in_file(name, None))?;
+            let text = read(name)?;
+            let value: Value =
+                serde_json::from_str(&text).map_err(|error| json_error(name, &error))?;
+            if is_single_file_bundle(&value) {
+                bundle_files.push(name.as_str());
+                continue;
+            }
+            spec.documents.insert(document.to_owned(), value);
+        }
+        if !bundle_files.is_empty() && (!metadata.is_empty() || !spec.documents.is_empty()) {
+            return Err(BundleError::new(
+                "",
+                format!(
+                    "the folder mixes one bundle's documents with bundles in the single-file form ({}: each has a `documents` key, and is a bundle of its own): a bundle directory holds one bundle only; move those files out of it",
+                    bundle_files.join(", ")
+                ),
+            ));
+        }
+        if spec.documents.is_empty() {
+            if !bundle_files.is_empty() {
+                return Err(BundleError::new(
+                    "",
+                    format!(
+                        "not one bundle but a folder of {} bundle file(s) ({}): read each as a bundle of its own",
+                        bundle_files.len(),
+                        bundle_files.join(", ")
+                    ),
+                ));
+            }
+            return Err(BundleError::new(
+                "",
+                "the directory holds no `<document>.json` file: capture at least one response, such as item_get.json",
+            ));
+        }
+        let label = metadata.first().map(|name| name.as_str());
+        Bundle::from_spec(spec).map_err(|error| match label {
+            Some(name) if !error.field.starts_with("documents.") => error.in_file(name, None),
+            _ => error,
+        })
+    }
+}
+
+/// Whether a JSON value is a bundle in the single-file form (an object with a `documents` key
+/// that is not null) rather than one captured document: a bundle directory's documents never
+/// are.
+pub fn is_single_file_bundle(value: &Value) -> bool {
+    value
+        .get("documents")
+        .is_some_and(|documents| !documents.is_null())
+}
+
+/// A bundle spec read from a directory's metadata file (`bundle.json` or `bundle.yaml`).
+fn metadata_spec(name: &str, text: &str) -> Result<BundleSpec, BundleError> {
+    if name.ends_with(".json") {
+        serde_json::from_str::<Value>(text).map_err(|error| json_error(name, &error))?;
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            spec_error(error.path().to_string(), &error.inner().to_string()).in_file(name, None)
+        })
+    } else {
+        let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
+            let location = error.location().map(|l| Location {
+                line: l.line(),
+                column: l.column(),
+            });
+            BundleError::new(
+                "",
+                format!(
+                    "not valid YAML: {}",
+                    without_serde_position(&error.to_string())
+                ),
+            )
+            .in_file(name, location)
+        })?;
+        serde_path_to_error::deserialize(value).map_err(|error| {
+            spec_error(error.path().to_string(), &error.inner().to_string()).in_file(name, None)
+        })
+    }
+}
+
+fn json_error(name: &str, error: &serde_json::Error) -> BundleError {
+    let location = Location {
+        line: error.line(),
+        column: error.column(),
+    };
+    BundleError::new(
+        "",
+        format!(
+            "not valid JSON: {}",
+            without_serde_position(&error.to_string())
+        ),
+    )
+    .in_file(name, Some(location))
+}
+
+/// A serde error about a bundle's keys, explained, with its field path.
+fn spec_error(field: String, message: &str) -> BundleError {
+    let explained = crate::serde_text::explain(message);
+    let field = if field == "." { String::new() } else { field };
+    let field = match explained.unknown_key {
+        Some(name) if !field.ends_with(name) => crate::load::join_path(&field, name),
+        _ => field,
+    };
+    BundleError::new(field, format!("not a valid bundle: {}", explained.message))
 }
 
 /// Parses an RFC 3339 evaluation time, with a message that says how to write one.
 pub fn parse_as_of(text: &str) -> Result<Timestamp, BundleError> {
-    text.parse().map_err(|_| BundleError {
-        field: "as_of".to_owned(),
-        message: format!(
-            "`{text}` is not an RFC 3339 timestamp: write it with a date, a time and an offset, such as `2026-11-20T12:00:00Z`"
-        ),
+    text.parse().map_err(|_| {
+        BundleError::new(
+            "as_of",
+            format!(
+                "`{text}` is not an RFC 3339 timestamp: write it with a date, a time and an offset, such as `2026-11-20T12:00:00Z`"
+            ),
+        )
     })
 }
 
@@ -128,22 +382,20 @@ pub fn parse_as_of(text: &str) -> Result<Timestamp, BundleError> {
 pub fn check_document_name(name: &str) -> Result<(), BundleError> {
     let field = format!("documents.{name}");
     if RESERVED_NAMES.contains(&name) {
-        return Err(BundleError {
+        return Err(BundleError::new(
             field,
-            message: format!("`{name}` is reserved and cannot name a document: rename it"),
-        });
+            format!("`{name}` is reserved and cannot name a document: rename it"),
+        ));
     }
     let valid = !name.is_empty()
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if !valid {
-        return Err(BundleError {
+        return Err(BundleError::new(
             field,
-            message: format!(
-                "`{name}` cannot name a document: use letters, digits, `_` and `-` only"
-            ),
-        });
+            format!("`{name}` cannot name a document: use letters, digits, `_` and `-` only"),
+        ));
     }
     Ok(())
 }

@@ -30,6 +30,8 @@ pub struct RuleSet {
     /// Object keys whose values are never shown (`redact:` of every loaded file).
     pub(crate) redact: std::collections::HashSet<String>,
     pub(crate) warnings: Vec<crate::error::Problem>,
+    /// The names of the files compiled, in layering order (`extends` resolved).
+    pub(crate) files: Vec<String>,
 }
 
 /// Public facts about one compiled rule.
@@ -78,6 +80,12 @@ impl RuleSet {
     /// file declares.
     pub fn warnings(&self) -> &[crate::error::Problem] {
         &self.warnings
+    }
+
+    /// The names of the rules files compiled, in layering order: each file after the files
+    /// it `extends`.
+    pub fn files(&self) -> &[String] {
+        &self.files
     }
 }
 

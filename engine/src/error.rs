@@ -132,6 +132,8 @@ pub enum ProblemKind {
     Cycle,
     /// A message template that does not parse or names something unknown.
     Template,
+    /// An `extends` entry that names no file the reader could give.
+    UnresolvedExtends,
 }
 
 /// Every problem found while loading and compiling rules; compilation reports them all at once.
@@ -155,19 +157,53 @@ impl fmt::Display for RuleErrors {
     }
 }
 
-/// A problem with a bundle: its shape, a document name, or a timestamp.
+/// A problem with a bundle: its shape, a document name, a timestamp, or a file of a bundle
+/// directory.
 ///
-/// Displayed as `<field>: <message>`, or only the message when the whole bundle is at fault.
+/// Displayed as `<file>:<line>:<column>: <field>: <message>`, leaving out the parts that are
+/// not known (the message alone when the whole bundle is at fault).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub struct BundleError {
-    /// Where in the bundle (`as_of`, `documents.item_get`, `context`).
+    /// The file of a bundle directory at fault ([`Bundle::from_dir`](crate::Bundle::from_dir)),
+    /// by the name it was read under.
+    pub file: Option<String>,
+    /// Where in that file, for syntax errors.
+    pub location: Option<Location>,
+    /// Where in the bundle (`as_of`, `documents.item_get`, `context`), empty for the whole.
     pub field: String,
     /// What is wrong and what to do.
     pub message: String,
 }
 
+impl BundleError {
+    /// An error at `field` (empty for the whole bundle).
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> BundleError {
+        BundleError {
+            file: None,
+            location: None,
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// The same error, attributed to a file of a bundle directory.
+    pub fn in_file(mut self, file: &str, location: Option<Location>) -> BundleError {
+        self.file = Some(file.to_owned());
+        self.location = location;
+        self
+    }
+}
+
 impl fmt::Display for BundleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}")?;
+            if let Some(location) = self.location {
+                write!(f, ":{}:{}", location.line, location.column)?;
+            }
+            write!(f, ": ")?;
+        }
         if !self.field.is_empty() {
             write!(f, "{}: ", self.field)?;
         }

@@ -56,6 +56,7 @@ mod compiled;
 mod diagnosis;
 mod error;
 mod eval;
+mod extends;
 mod load;
 mod number;
 mod path;
@@ -69,8 +70,11 @@ mod template;
 mod time;
 mod vocab;
 
-pub use bundle::{Bundle, BundleSpec, RESERVED_NAMES, check_document_name, parse_as_of};
-pub use compile::{RuleText, compile};
+pub use bundle::{
+    Bundle, BundleSpec, METADATA_FILES, RESERVED_NAMES, check_document_name, is_single_file_bundle,
+    parse_as_of,
+};
+pub use compile::{RuleText, compile, compile_with};
 pub use compiled::{RuleInfo, RuleSet};
 pub use diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
@@ -78,11 +82,20 @@ pub use diagnosis::{
 };
 pub use error::{BundleError, Location, Origin, Problem, ProblemKind, RuleErrors};
 pub use eval::EvaluateOptions;
+pub use extends::{DEFAULT_PACK, ExtendsRequest, RuleSource, no_reader};
+/// The evaluation time's type in [`RuleSet::evaluate`], re-exported so that embedders need not
+/// depend on `jiff` themselves.
+pub use jiff::Timestamp;
 pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
 pub use serde_text::{serde_message, without_serde_position};
 pub use suggest::closest;
 pub use vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
+
+/// Compiles the embedded default pack ([`DEFAULT_PACK`]).
+pub fn default_rule_set() -> Result<RuleSet, RuleErrors> {
+    compile(&[DEFAULT_PACK])
+}
 
 #[cfg(test)]
 mod send_sync {

@@ -245,10 +245,7 @@ impl Projection {
         let spec = BundleSeed(self)
             .deserialize(&mut deserializer)
             .and_then(|spec| deserializer.end().map(|()| spec))
-            .map_err(|error| BundleError {
-                field: String::new(),
-                message: format!("not a valid bundle: {error}"),
-            })?;
+            .map_err(|error| BundleError::new("", format!("not a valid bundle: {error}")))?;
         Bundle::from_spec(spec)
     }
 }

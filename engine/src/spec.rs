@@ -37,9 +37,10 @@ pub(crate) struct RuleFile {
     /// Version of the rule language; only `1` exists.
     #[serde(default = "default_version")]
     pub(crate) version: u32,
-    /// Rule files this one builds on, loaded before it: `default` (the embedded pack) or paths
-    /// relative to this file. Resolved by the caller that reads files (the CLI); the engine
-    /// only layers the files it is given, in order.
+    /// Rule files this one builds on, loaded before it: `default` (the embedded pack) or
+    /// names the embedder's reader resolves (the command line: paths relative to this file's
+    /// folder, read only under that folder or when passed with `--rules`). An entry that
+    /// cannot be resolved is an error.
     #[serde(default)]
     pub(crate) extends: Vec<String>,
     /// Changes to rules defined in this or another loaded file, by rule id.

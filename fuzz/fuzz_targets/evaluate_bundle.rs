@@ -18,6 +18,6 @@ fn rules() -> &'static RuleSet {
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(bundle) = Bundle::from_json(text) else { return };
-    let as_of = bundle.as_of.unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let as_of = bundle.as_of().unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     let _ = rules().evaluate_with(&bundle, as_of, &EvaluateOptions { explain: true });
 });

@@ -50,7 +50,7 @@ pub fn check(dir: &Path, options: &EvaluateOptions) -> Diagnosis {
     let bundle = balance_doctor::input::read_bundle(dir)
         .unwrap_or_else(|e| panic!("{}: {e:#}", dir.display()));
     let as_of = bundle
-        .as_of
+        .as_of()
         .unwrap_or_else(|| panic!("{}: fixtures must carry an as_of", dir.display()));
     default_rules().evaluate_with(&bundle, as_of, options)
 }

@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::compiled::{Cond, Rule, RuleSet};
 use crate::error::{Origin, Problem, ProblemKind, RuleErrors};
-use crate::load::{self, ParsedFile};
+use crate::extends::{ExtendsRequest, RuleSource};
+use crate::load::ParsedFile;
 use crate::spec::{ConditionSpec, RuleOverride};
 
 mod checks;
@@ -41,17 +42,58 @@ pub struct RuleText<'a> {
 
 /// Parses, validates and compiles rules files into one [`RuleSet`].
 ///
-/// Files are layered in the order given: sources, named conditions and labels are shared by
-/// all files; file-level parameters too, a later file's value replacing an earlier one; a
-/// file's `overrides` change rules of any loaded file. Every problem in every file is
-/// reported at once.
+/// Files are layered in the order given, each after the files it `extends`: sources, named
+/// conditions and labels are shared by all files; file-level parameters too, a later file's
+/// value replacing an earlier one; a file's `overrides` change rules of any loaded file. Every
+/// problem in every file is reported at once.
+///
+/// `extends: [default]` loads the embedded pack ([`DEFAULT_PACK`](crate::DEFAULT_PACK)); any
+/// other `extends` entry is an error here: use [`compile_with`] and a reader to resolve files.
 pub fn compile(files: &[RuleText<'_>]) -> Result<RuleSet, RuleErrors> {
-    let mut problems = Vec::new();
-    let mut parsed = Vec::new();
-    for file in files {
-        let (file, found) = load::parse(file.name, file.text);
-        parsed.extend(file);
-        problems.extend(found);
+    compile_with(files, crate::extends::no_reader)
+}
+
+/// [`compile`], with `read` resolving the `extends` entries other than `default`.
+///
+/// The reader is called once per entry, with the entry and the name of the file that holds it,
+/// and returns the file's name and text, or why it cannot. The engine stays I/O-free: whatever
+/// reading means (files, a map in memory, a database) is the caller's. An entry the reader
+/// cannot resolve is a located problem (`ProblemKind::UnresolvedExtends`); files that extend
+/// each other in a cycle are one too.
+///
+/// ```
+/// use balance_doctor_engine::{compile_with, ExtendsRequest, RuleSource, RuleText};
+///
+/// let base = "rules:\n  - { id: base-rule, title: Base, severity: info, when: { path: 'item_get:$.item', exists: true }, message: m }\n";
+/// let local = "extends: [default, base.yaml]\nrules: []\n";
+/// let read = |request: ExtendsRequest<'_>| match request.entry {
+///     "base.yaml" => Ok(RuleSource { name: "base.yaml".into(), text: base.into() }),
+///     other => Err(format!("no file named {other}")),
+/// };
+/// let rule_set = compile_with(&[RuleText { name: "local.yaml", text: local }], read).unwrap();
+/// assert!(rule_set.rules().any(|rule| rule.id == "base-rule"));
+/// assert_eq!(rule_set.files().len(), 3); // the default pack, base.yaml, local.yaml
+/// ```
+pub fn compile_with<R>(files: &[RuleText<'_>], read: R) -> Result<RuleSet, RuleErrors>
+where
+    R: FnMut(ExtendsRequest<'_>) -> Result<RuleSource, String>,
+{
+    let crate::extends::Resolved {
+        files: parsed,
+        names,
+        mut problems,
+    } = crate::extends::resolve(files, read);
+    if problems
+        .iter()
+        .any(|problem| problem.kind == ProblemKind::UnresolvedExtends)
+    {
+        // Without the files it builds on, a file's other problems would mostly be echoes
+        // (unknown rules in `overrides`, unknown sources): report what to fix first.
+        problems.retain(|problem| problem.kind == ProblemKind::UnresolvedExtends);
+        return Err(RuleErrors {
+            problems,
+            warnings: Vec::new(),
+        });
     }
     let mut compiler = Compiler::new(&parsed);
     let set = compiler.run();
@@ -59,10 +101,10 @@ pub fn compile(files: &[RuleText<'_>]) -> Result<RuleSet, RuleErrors> {
     if problems.is_empty() {
         Ok(set)
     } else {
-        let order: HashMap<&str, usize> = files
+        let order: HashMap<&str, usize> = names
             .iter()
             .enumerate()
-            .map(|(index, file)| (file.name, index))
+            .map(|(index, name)| (name.as_str(), index))
             .collect();
         problems.sort_by_key(|p| (order.get(p.file.as_str()).copied(), p.location));
         Err(RuleErrors {
@@ -221,6 +263,7 @@ impl<'f> Compiler<'f> {
                 .flat_map(|file| file.spec.redact.iter().cloned())
                 .collect(),
             warnings,
+            files: self.files.iter().map(|file| file.name.clone()).collect(),
         }
     }
 
