@@ -26,7 +26,8 @@ pub struct Args {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Diagnose one captured bundle (a directory of `<document>.json` files or a bundle JSON file).
+    /// Diagnose captured bundles: a directory of `<document>.json` files, a bundle JSON file,
+    /// JSON Lines, folders of these, or stdin.
     Diagnose(DiagnoseArgs),
     /// Work with rule files.
     #[command(subcommand)]
