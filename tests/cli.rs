@@ -456,3 +456,32 @@ fn extends_reads_only_the_folder_and_the_files_passed() {
         "{output}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn rules_test_skips_a_link_loop_in_a_searched_folder() {
+    let dir = std::env::temp_dir().join(format!("bd-rules-test-loop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let fixture = support::root().join("fixtures/no-webhook");
+    std::fs::write(
+        dir.join("sub/one.test.yaml"),
+        format!(
+            "cases:\n  - name: one\n    bundle: {}\n    fires: [no-webhook]\n",
+            fixture.display()
+        ),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("..", dir.join("sub/up")).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
+        .args(["rules", "test"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("1 passed"), "{stdout}");
+    assert!(stderr.contains("sub/up: a link to"), "{stderr}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
