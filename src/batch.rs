@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{TryRecvError, sync_channel};
 
 use anyhow::Result;
-use balance_doctor_engine::{Bundle, BundleSpec, Diagnosis, EvaluateOptions, Projection, RuleSet};
+use balance_doctor_engine::{Bundle, Diagnosis, EvaluateOptions, Projection, RuleSet};
 use jiff::Timestamp;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -590,26 +590,20 @@ fn label(origin: &RecordOrigin) -> String {
     }
 }
 
-/// Parses a bundle's JSON text: first building only what the rules read, then, if that
-/// fails, fully, for a message that says where the problem is.
+/// Parses a bundle's JSON text, building only what the rules read. The projected parse accepts
+/// exactly what `Bundle::from_json` (and so `diagnose FILE`) accepts; on a refusal, a JSON
+/// syntax error is worded with its column.
 fn parse_bundle(text: &str, projection: &Projection) -> Result<Bundle, String> {
-    if let Ok(bundle) = projection.parse_bundle(text) {
-        return Ok(bundle);
-    }
-    if let Ok(spec) = serde_json::from_str::<BundleSpec>(text) {
-        return Bundle::from_spec(spec).map_err(|e| e.to_string());
-    }
-    if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        return Err(format!(
-            "not valid JSON: {} (column {})",
-            balance_doctor_engine::without_serde_position(&error.to_string()),
-            error.column()
-        ));
-    }
-    match Bundle::from_json(text) {
-        Ok(bundle) => Ok(bundle),
-        Err(error) => Err(error.to_string()),
-    }
+    projection.parse_bundle(text).map_err(|error| {
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Err(syntax) => format!(
+                "not valid JSON: {} (column {})",
+                balance_doctor_engine::without_serde_position(&syntax.to_string()),
+                syntax.column()
+            ),
+            Ok(_) => error.to_string(),
+        }
+    })
 }
 
 fn failed(origin: RecordOrigin, message: &str, format: RecordFormat, bytes: u64) -> Processed {

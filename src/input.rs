@@ -172,15 +172,17 @@ pub fn read_bundle_limited(path: &Path, limit: u64) -> Result<Bundle> {
 /// Parses one bundle in the single-file JSON form; `label` names it in messages (a path, or
 /// `-` for stdin). JSON syntax errors are reported with their line and column.
 pub fn parse_bundle_text(label: &str, text: &str) -> Result<Bundle> {
-    if let Err(error) = serde_json::from_str::<Value>(text) {
-        bail!(
+    // The same parse as a batch line's: accepted or refused by `Bundle::from_json` alone, a
+    // JSON syntax error then worded with its line and column.
+    Bundle::from_json(text).map_err(|refused| match serde_json::from_str::<Value>(text) {
+        Err(error) => anyhow::anyhow!(
             "{label}:{}:{}: not valid JSON: {}",
             error.line(),
             error.column(),
             without_serde_position(&error.to_string())
-        );
-    }
-    Bundle::from_json(text).with_context(|| format!("invalid bundle {label}"))
+        ),
+        Ok(_) => anyhow::Error::new(refused).context(format!("invalid bundle {label}")),
+    })
 }
 
 pub use balance_doctor_engine::is_single_file_bundle;

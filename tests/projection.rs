@@ -4,7 +4,7 @@
 
 mod support;
 
-use balance_doctor_engine::{Bundle, EvaluateOptions, RuleSet, RuleText, compile};
+use balance_doctor_engine::{Bundle, BundleSpec, EvaluateOptions, RuleSet, RuleText, compile};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
@@ -143,6 +143,131 @@ proptest! {
         let projected = support::default_rules().projection().parse_bundle(&text);
         let full = Bundle::from_json(&text);
         prop_assert_eq!(projected.is_ok(), full.is_ok(), "{}", text);
+    }
+}
+
+/// serde's reading of a bundle: the reference the one scanner must agree with.
+fn serde_accepts(text: &str) -> bool {
+    text.trim_start().starts_with('{')
+        && serde_json::from_str::<BundleSpec>(text)
+            .is_ok_and(|spec| Bundle::from_spec(spec).is_ok())
+}
+
+/// A projected parse, a full parse and serde accept and refuse the same texts, and accepted
+/// texts diagnose the same projected and full.
+fn same_acceptance(rules: &RuleSet, text: &str) {
+    let projected = rules.projection().parse_bundle(text);
+    let full = Bundle::from_json(text);
+    assert_eq!(projected.is_ok(), full.is_ok(), "projected vs full: {text}");
+    assert_eq!(full.is_ok(), serde_accepts(text), "full vs serde: {text}");
+    match (&projected, &full) {
+        (Ok(_), Ok(_)) => same_diagnosis(rules, text),
+        (Err(projected), Err(full)) => assert_eq!(projected, full, "messages: {text}"),
+        _ => {}
+    }
+}
+
+#[test]
+fn what_no_rule_reads_is_checked_as_strictly_as_what_rules_read() {
+    let deep = |n: usize| format!("{}1{}", "[".repeat(n), "]".repeat(n));
+    let parts = [
+        "[]".to_owned(),
+        "[null,null,{},{}]".to_owned(),
+        "1e400".to_owned(),
+        "-1e400".to_owned(),
+        "1e-400".to_owned(),
+        format!("1{}", "0".repeat(400)),
+        r#""\ud800""#.to_owned(),
+        r#""\udc00x""#.to_owned(),
+        r#""\ud800\udc00""#.to_owned(),
+        r#"{"a":"\u0000\/"}"#.to_owned(),
+        "\"\u{1}\"".to_owned(),
+        "01".to_owned(),
+        "[1,]".to_owned(),
+        deep(124),
+        deep(125),
+        deep(126),
+        deep(200),
+    ];
+    let rules = support::default_rules();
+    for whole in [
+        "[]",
+        "[null,null,{},{}]",
+        "{}",
+        "null",
+        "{\"documents\":null}",
+    ] {
+        same_acceptance(rules, whole);
+    }
+    for part in &parts {
+        for (document, at) in [
+            ("unread_doc", "$"),
+            ("item_get", "item"),
+            ("item_get", "other"),
+        ] {
+            let body = if at == "$" {
+                part.clone()
+            } else {
+                format!(r#"{{"{at}": {part}, "request_id": "r"}}"#)
+            };
+            same_acceptance(
+                rules,
+                &format!(r#"{{"documents": {{"{document}": {body}}}}}"#),
+            );
+            same_acceptance(
+                rules,
+                &format!(
+                    r#"{{"documents": {{"accounts_get": {{"accounts": []}}, "{document}": {body}}}}}"#
+                ),
+            );
+        }
+        same_acceptance(
+            rules,
+            &format!(r#"{{"context": {{"x": {part}}}, "documents": {{}}}}"#),
+        );
+        same_acceptance(rules, &format!(r#"{{"as_of": {part}, "documents": {{}}}}"#));
+    }
+}
+
+/// Text made of JSON tokens, often almost a bundle.
+fn bundle_like_text() -> impl Strategy<Value = String> {
+    let token = prop_oneof![
+        Just("{".to_owned()),
+        Just("}".to_owned()),
+        Just("[".to_owned()),
+        Just("]".to_owned()),
+        Just(",".to_owned()),
+        Just(":".to_owned()),
+        Just(" ".to_owned()),
+        Just("\"documents\"".to_owned()),
+        Just("\"item_get\"".to_owned()),
+        Just("\"item\"".to_owned()),
+        Just("\"error\"".to_owned()),
+        Just("\"unread\"".to_owned()),
+        Just("\"as_of\"".to_owned()),
+        Just("\"context\"".to_owned()),
+        Just("\"2026-11-20T12:00:00Z\"".to_owned()),
+        Just("\"\\ud800\"".to_owned()),
+        Just("\"\\u00e9\\n\"".to_owned()),
+        Just("1e400".to_owned()),
+        Just("-0.5e3".to_owned()),
+        Just("12".to_owned()),
+        Just("01".to_owned()),
+        Just("null".to_owned()),
+        Just("true".to_owned()),
+    ];
+    prop::collection::vec(token, 0..40).prop_map(|tokens| tokens.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn projected_full_and_serde_agree_on_every_text(body in bundle_like_text(), unread in bundle_like_text()) {
+        let rules = support::default_rules();
+        same_acceptance(rules, &body);
+        same_acceptance(rules, &format!(r#"{{"documents": {{"item_get": {body}}}}}"#));
+        same_acceptance(rules, &format!(r#"{{"documents": {{"item_get": {{"item": {body}}}, "unread": {unread}}}}}"#));
     }
 }
 

@@ -54,6 +54,9 @@ pub struct Bundle {
     pub(crate) context: Value,
     /// Documents by name.
     pub(crate) documents: BTreeMap<String, Value>,
+    /// The text of objects and arrays that a projected parse built as skeletons, for
+    /// evidence ([`crate::projection`]).
+    pub(crate) raw: Vec<crate::projection::RawPart>,
 }
 
 /// Names a document cannot take, because rules use them for something else.
@@ -69,6 +72,7 @@ impl Default for Bundle {
             as_of: None,
             context: Value::Object(Map::new()),
             documents: BTreeMap::new(),
+            raw: Vec::new(),
         }
     }
 }
@@ -97,6 +101,7 @@ impl Bundle {
     /// Adds or replaces a document, checking its name like every other.
     pub fn insert_document(&mut self, name: &str, value: Value) -> Result<(), BundleError> {
         check_document_name(name)?;
+        self.raw.retain(|part| part.document != name);
         self.documents.insert(name.to_owned(), value);
         Ok(())
     }
@@ -128,6 +133,7 @@ impl Bundle {
             as_of,
             context: Value::Object(spec.context.unwrap_or_default()),
             documents: spec.documents,
+            raw: Vec::new(),
         })
     }
 
@@ -156,34 +162,10 @@ impl Bundle {
         Bundle::from_spec(spec)
     }
 
-    /// Parses the single-file JSON form.
+    /// Parses the single-file JSON form. This is [`crate::Projection::parse_bundle`] keeping
+    /// everything: the same code accepts or refuses a bundle whatever the rules read.
     pub fn from_json(text: &str) -> Result<Bundle, BundleError> {
-        // serde would read a struct from a JSON array; a bundle is an object.
-        let first = text.trim_start().chars().next();
-        if first.is_some_and(|c| c != '{') {
-            let is_json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
-            return Err(BundleError::new(
-                "",
-                if is_json {
-                    "a bundle must be a JSON object with `documents` (and optionally `as_of`, `context`)"
-                } else {
-                    "not valid JSON: a bundle is a JSON object with `documents`"
-                },
-            ));
-        }
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let spec: BundleSpec = serde_path_to_error::deserialize(&mut deserializer)
-            .map_err(|error| spec_error(error.path().to_string(), &error.inner().to_string()))?;
-        deserializer.end().map_err(|error| {
-            BundleError::new(
-                "",
-                format!(
-                    "not a valid bundle: {}: a bundle is one JSON object",
-                    without_serde_position(&error.to_string())
-                ),
-            )
-        })?;
-        Bundle::from_spec(spec)
+        crate::projection::parse(text, None)
     }
 
     /// Reads the directory form through `read`, which returns the text of a file of the
@@ -300,6 +282,44 @@ impl Bundle {
             _ => error,
         })
     }
+}
+
+/// The message for a bundle text the scanner refused: serde's reading of it, which names the
+/// field, or the scanner's own when serde finds nothing wrong.
+pub(crate) fn explain_rejection(text: &str, error: &crate::scan::ScanError) -> BundleError {
+    match serde_reading(text) {
+        Err(explained) => explained,
+        Ok(_) => BundleError::from(error.clone()),
+    }
+}
+
+/// The bundle as serde reads it: used only to word a rejection.
+fn serde_reading(text: &str) -> Result<BundleSpec, BundleError> {
+    let first = text.trim_start().chars().next();
+    if first.is_some_and(|c| c != '{') {
+        let is_json = serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
+        return Err(BundleError::new(
+            "",
+            if is_json {
+                "a bundle must be a JSON object with `documents` (and optionally `as_of`, `context`)"
+            } else {
+                "not valid JSON: a bundle is a JSON object with `documents`"
+            },
+        ));
+    }
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let spec: BundleSpec = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| spec_error(error.path().to_string(), &error.inner().to_string()))?;
+    deserializer.end().map_err(|error| {
+        BundleError::new(
+            "",
+            format!(
+                "not a valid bundle: {}: a bundle is one JSON object",
+                without_serde_position(&error.to_string())
+            ),
+        )
+    })?;
+    Ok(spec)
 }
 
 /// Whether a JSON value is a bundle in the single-file form (an object with a `documents` key

@@ -62,6 +62,7 @@ mod number;
 mod path;
 mod positions;
 mod projection;
+mod scan;
 mod schema;
 mod serde_text;
 mod spec;

@@ -127,28 +127,43 @@ impl<'a> Routes<'a> {
         }
         let mut out = String::from("$");
         for segment in segments.into_iter().rev() {
-            match segment {
-                Seg::Key(key) => {
-                    out.push_str("['");
-                    for c in key.chars() {
-                        match c {
-                            '\'' => out.push_str("\\'"),
-                            '\\' => out.push_str("\\\\"),
-                            c if (c as u32) < 0x20 => {
-                                let _ = write!(out, "\\u{:04x}", c as u32);
-                            }
-                            c => out.push(c),
-                        }
-                    }
-                    out.push_str("']");
-                }
-                Seg::Index(index) => {
-                    let _ = write!(out, "[{index}]");
-                }
-                Seg::Raw(raw) => out.push_str(raw),
-            }
+            push_segment(&mut out, segment);
         }
         out
+    }
+}
+
+/// The RFC 9535 normalized path of a list of segments, such as `$['accounts'][0]`.
+pub(crate) fn normalized_path(segments: &[Seg<'_>]) -> String {
+    let mut out = String::from("$");
+    for segment in segments {
+        push_segment(&mut out, segment);
+    }
+    out
+}
+
+fn push_segment(out: &mut String, segment: &Seg<'_>) {
+    {
+        match segment {
+            Seg::Key(key) => {
+                out.push_str("['");
+                for c in key.chars() {
+                    match c {
+                        '\'' => out.push_str("\\'"),
+                        '\\' => out.push_str("\\\\"),
+                        c if (c as u32) < 0x20 => {
+                            let _ = write!(out, "\\u{:04x}", c as u32);
+                        }
+                        c => out.push(c),
+                    }
+                }
+                out.push_str("']");
+            }
+            Seg::Index(index) => {
+                let _ = write!(out, "[{index}]");
+            }
+            Seg::Raw(raw) => out.push_str(raw),
+        }
     }
 }
 

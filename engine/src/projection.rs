@@ -2,23 +2,30 @@
 //!
 //! A compiled rule set knows every path it can follow into every document. [`Projection`]
 //! gathers them into one tree per document; [`Projection::parse_bundle`] then builds
-//! `serde_json::Value`s only along those trees and skips everything else without
-//! allocating (serde's `IgnoredAny` still checks the JSON is well formed). Skipped object
-//! members are left out; array elements are always kept (as skeletons if nothing in them is
-//! read), so indexes and normalized paths are unchanged. Evaluating a projected bundle gives
-//! exactly the diagnosis the full bundle gives: a property test checks it.
+//! `serde_json::Value`s only along those trees and skips everything else without building it,
+//! with the strict scanner of [`crate::scan`] (a skipped part is checked exactly as strictly as
+//! a built one). Skipped object members are left out; array elements are always kept (as
+//! skeletons if nothing in them is read), so indexes and normalized paths are unchanged.
+//!
+//! A value that a rule only tests for its type, its presence or a scalar property (`type`,
+//! `exists`, `missing`, `regex`, ...) is built as a skeleton; if it is an object or an array,
+//! its text is kept beside the bundle ([`RawPart`]) so that evidence, the only place its
+//! content shows, is built from it when a finding is output.
+//!
+//! [`Bundle::from_json`] is the same parse keeping everything: a bundle is accepted or refused
+//! by one code path whatever the rules read. Evaluating a projected bundle gives exactly the
+//! diagnosis the full bundle gives: property tests and a differential fuzz target check it.
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::bundle::{Bundle, BundleSpec};
-use crate::compiled::{Cond, CondKind, Ref, RuleSet, Scope};
+use crate::compiled::{Check, Cond, CondKind, Op, Ref, RuleSet, Scope};
 use crate::error::BundleError;
-use crate::path::Access;
+use crate::path::{Access, Node, Seg, normalized_path};
+use crate::scan::{Scan, ScanError, Scanner};
 
 /// What of each document the rules of one [`RuleSet`] can read.
 #[derive(Debug, Clone, Default)]
@@ -33,11 +40,24 @@ enum Keep {
     All,
     /// Only these members (objects), and for every other member and every element `any`.
     /// With nothing listed the value is kept as a skeleton: scalars whole, objects empty,
-    /// arrays with every element as a skeleton.
+    /// arrays with every element as a skeleton. With `raw`, an object or array also keeps its
+    /// text, for evidence.
     Some {
         members: BTreeMap<String, Keep>,
         any: Option<Box<Keep>>,
+        raw: bool,
     },
+}
+
+/// What a reference needs of the values at its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// A skeleton (the kind, and scalars whole).
+    Skeleton,
+    /// A skeleton, and the whole value if it is shown as evidence.
+    Shown,
+    /// The whole value.
+    All,
 }
 
 impl Keep {
@@ -45,20 +65,24 @@ impl Keep {
         Keep::Some {
             members: BTreeMap::new(),
             any: None,
+            raw: false,
         }
     }
 
-    /// Adds a path to the tree; `everything` keeps all of the value at its end.
-    fn insert(&mut self, steps: &[Access], everything: bool) {
-        let Keep::Some { members, any } = self else {
+    /// Adds a path to the tree, keeping at its end what `need` says.
+    fn insert(&mut self, steps: &[Access], need: Need) {
+        let Keep::Some { members, any, raw } = self else {
             return;
         };
         let Some((step, rest)) = steps.split_first() else {
-            if everything {
-                *self = Keep::All;
+            match need {
+                Need::All => *self = Keep::All,
+                Need::Shown => *raw = true,
+                Need::Skeleton => {}
             }
             return;
         };
+        let everything = need;
         match step {
             Access::Keys(keys) => {
                 for key in keys {
@@ -80,12 +104,14 @@ impl Keep {
             (Keep::All, _) => {}
             (this, Keep::All) => *this = Keep::All,
             (
-                Keep::Some { members, any },
+                Keep::Some { members, any, raw },
                 Keep::Some {
                     members: more,
                     any: more_any,
+                    raw: more_raw,
                 },
             ) => {
+                *raw |= *more_raw;
                 for (key, keep) in more {
                     members
                         .entry(key.clone())
@@ -102,7 +128,7 @@ impl Keep {
 
     /// Folds `any` into every named member, so that parsing looks one place up per member.
     fn settle(&mut self) {
-        if let Keep::Some { members, any } = self {
+        if let Keep::Some { members, any, .. } = self {
             if let Some(any) = any.as_deref_mut() {
                 any.settle();
             }
@@ -123,13 +149,13 @@ struct Reader<'s> {
 }
 
 impl Reader<'_> {
-    /// Records that `reference` is read, followed by `then`, keeping everything at the end
-    /// when `everything`.
+    /// Records that `reference` is read, followed by `then`, keeping at the end what `need`
+    /// says.
     fn read(
         &mut self,
         reference: &Ref,
         then: &[Access],
-        everything: bool,
+        need: Need,
         join: Option<(&Ref, &Ref)>,
         depth: usize,
     ) {
@@ -137,7 +163,7 @@ impl Reader<'_> {
             return;
         }
         let (mut steps, all_below) = reference.path.access();
-        let everything = all_below || everything;
+        let everything = if all_below { Need::All } else { need };
         if !all_below {
             steps.extend_from_slice(then);
         }
@@ -179,17 +205,25 @@ impl Reader<'_> {
                 self.condition(&set.conditions[*id], join);
             }
             CondKind::Fired(_) => {}
-            CondKind::Test(test) => self.read(&test.target, &[], true, join, 0),
+            CondKind::Test(test) => {
+                let need = if test.capture.is_some() || !shape_is_enough(&test.check) {
+                    Need::All
+                } else {
+                    Need::Shown
+                };
+                self.read(&test.target, &[], need, join, 0)
+            }
             CondKind::Compare(compare) => {
-                self.read(&compare.left, &[], true, join, 0);
-                self.read(&compare.right, &[], true, join, 0);
+                self.read(&compare.left, &[], Need::All, join, 0);
+                self.read(&compare.right, &[], Need::All, join, 0);
             }
             CondKind::Join(inner) => {
+                // A general `on` path reads everything below its simple prefix.
                 let (on, _) = inner.on.access();
                 for side in [&inner.left, &inner.right] {
                     // The elements themselves, as skeletons, and their keys.
-                    self.read(side, &[], false, join, 0);
-                    self.read(side, &on, true, join, 0);
+                    self.read(side, &[], Need::Skeleton, join, 0);
+                    self.read(side, &on, Need::All, join, 0);
                 }
                 self.condition(&inner.where_, Some((&inner.left, &inner.right)));
             }
@@ -215,19 +249,19 @@ impl RuleSet {
                     }
                     Scope::Source(id) => {
                         for candidate in &self.sources[*id].candidates {
-                            reader.read(candidate, &[], false, None, 0);
+                            reader.read(candidate, &[], Need::Skeleton, None, 0);
                         }
                     }
                     _ => {}
                 }
             }
             for (_, reference) in &rule.values {
-                reader.read(reference, &[], true, None, 0);
+                reader.read(reference, &[], Need::All, None, 0);
             }
             reader.condition(&rule.when, None);
         }
         for (_, reference) in &self.labels {
-            reader.read(reference, &[], true, None, 0);
+            reader.read(reference, &[], Need::All, None, 0);
         }
         let mut documents = reader.documents;
         for keep in documents.values_mut() {
@@ -237,224 +271,269 @@ impl RuleSet {
     }
 }
 
+/// Whether a test's check decides the same on a skeleton as on the whole value: type,
+/// presence, numbers, regexes and times read only scalars or the kind; equality and
+/// containment against scalars never hold for an object or an array, whatever it holds.
+fn shape_is_enough(check: &Check) -> bool {
+    let scalar = |value: &Value| !value.is_object() && !value.is_array();
+    match check {
+        Check::Exists(_) => true,
+        Check::Values(ops, _) => ops.iter().all(|op| match op {
+            Op::Equals(value) | Op::Contains(value) => scalar(value),
+            Op::OneOf(list) | Op::NoneOf(list) | Op::ContainsAny(list) | Op::ContainsNone(list) => {
+                list.iter().all(scalar)
+            }
+            Op::Number(..)
+            | Op::Regex(_)
+            | Op::OlderThan(_)
+            | Op::NewerThan(_)
+            | Op::WithinAfter(_)
+            | Op::LaterThan(_)
+            | Op::Type(_) => true,
+        }),
+    }
+}
+
+/// The text of an object or array that was built as a skeleton, for evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawPart {
+    pub(crate) document: String,
+    /// Its normalized path, such as `$['accounts']`.
+    pub(crate) path: String,
+    pub(crate) json: Box<str>,
+}
+
+/// The whole value of `node` when the projected parse built it as a skeleton (from its kept
+/// text, already checked when the bundle was parsed); `None` when `node.value` is whole.
+pub(crate) fn whole_value(raw: &[RawPart], node: &Node<'_>, path: &str) -> Option<Value> {
+    if raw.is_empty() || !(node.value.is_object() || node.value.is_array()) {
+        return None;
+    }
+    let part = raw
+        .iter()
+        .find(|part| part.document == node.doc && part.path == path)?;
+    Scanner::new(&part.json).value().ok()
+}
+
 impl Projection {
-    /// Parses a bundle's single-file JSON form, building only what the rules read. Errors
-    /// say less than [`Bundle::from_json`]'s: on an error, parse again with it for the message.
+    /// Parses a bundle's single-file JSON form, building only what the rules read. Accepts
+    /// and refuses exactly what [`Bundle::from_json`] does, with the same messages.
     pub fn parse_bundle(&self, text: &str) -> Result<Bundle, BundleError> {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        let spec = BundleSeed(self)
-            .deserialize(&mut deserializer)
-            .and_then(|spec| deserializer.end().map(|()| spec))
-            .map_err(|error| BundleError::new("", format!("not a valid bundle: {error}")))?;
-        Bundle::from_spec(spec)
+        parse(text, Some(self))
     }
 }
 
-struct BundleSeed<'p>(&'p Projection);
-
-impl<'de> DeserializeSeed<'de> for BundleSeed<'_> {
-    type Value = BundleSpec;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<BundleSpec, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for BundleSeed<'_> {
-    type Value = BundleSpec;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a bundle object with `documents`")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<BundleSpec, A::Error> {
-        let mut spec = BundleSpec::default();
-        let mut seen = [false; 4];
-        while let Some(key) = map.next_key::<String>()? {
-            let slot = match key.as_str() {
-                "as_of" => 0,
-                "description" => 1,
-                "context" => 2,
-                "documents" => 3,
-                other => {
-                    return Err(de::Error::unknown_field(
-                        other,
-                        &["as_of", "description", "context", "documents"],
-                    ));
-                }
-            };
-            if std::mem::replace(&mut seen[slot], true) {
-                return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
-            }
-            match slot {
-                0 => spec.as_of = map.next_value()?,
-                1 => spec.description = map.next_value()?,
-                2 => spec.context = map.next_value()?,
-                _ => spec.documents = map.next_value_seed(DocumentsSeed(self.0))?,
-            }
+/// Parses a bundle, keeping what `projection` reads (everything without one).
+pub(crate) fn parse(text: &str, projection: Option<&Projection>) -> Result<Bundle, BundleError> {
+    let mut parser = Parser {
+        scan: Scanner::new(text),
+        route: Vec::new(),
+        raw: Vec::new(),
+    };
+    match parser.bundle(projection) {
+        Ok(spec) => {
+            let mut bundle = Bundle::from_spec(spec)?;
+            bundle.raw = parser.raw;
+            Ok(bundle)
         }
-        Ok(spec)
-    }
-}
-
-struct DocumentsSeed<'p>(&'p Projection);
-
-impl<'de> DeserializeSeed<'de> for DocumentsSeed<'_> {
-    type Value = BTreeMap<String, Value>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DocumentsSeed<'_> {
-    type Value = BTreeMap<String, Value>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a map of document names to response bodies")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut documents = BTreeMap::new();
-        while let Some(name) = map.next_key::<String>()? {
-            let value = match self.0.documents.get(&name) {
-                Some(keep) => map.next_value_seed(ValueSeed(keep))?,
-                // No rule reads it: only its presence matters.
-                None => {
-                    map.next_value::<IgnoredAny>()?;
-                    Value::Null
-                }
-            };
-            documents.insert(name, value);
-        }
-        Ok(documents)
-    }
-}
-
-/// An object key, borrowed from the input when it has no escapes.
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an object key")
-    }
-
-    fn visit_borrowed_str<E>(self, value: &'de str) -> Result<Self::Value, E> {
-        Ok(Cow::Borrowed(value))
-    }
-
-    fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(value.to_owned()))
-    }
-
-    fn visit_string<E>(self, value: String) -> Result<Self::Value, E> {
-        Ok(Cow::Owned(value))
+        Err(error) => Err(crate::bundle::explain_rejection(text, &error)),
     }
 }
 
 static SKELETON: Keep = Keep::Some {
     members: BTreeMap::new(),
     any: None,
+    raw: false,
 };
 
-struct ValueSeed<'k>(&'k Keep);
-
-impl<'de> DeserializeSeed<'de> for ValueSeed<'_> {
-    type Value = Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        match self.0 {
-            Keep::All => serde::Deserialize::deserialize(deserializer),
-            Keep::Some { members, any } => deserializer.deserialize_any(ValueVisitor {
-                members,
-                any: any.as_deref(),
-            }),
-        }
-    }
+/// One step of the route to the value being built.
+enum Step<'t> {
+    Key(Cow<'t, str>),
+    Index(usize),
 }
 
-/// Builds a value keeping `members` (and, for other members and elements, `any`).
-struct ValueVisitor<'k> {
-    members: &'k BTreeMap<String, Keep>,
-    any: Option<&'k Keep>,
+struct Parser<'t> {
+    scan: Scanner<'t>,
+    route: Vec<Step<'t>>,
+    raw: Vec<RawPart>,
 }
 
-impl<'de> Visitor<'de> for ValueVisitor<'_> {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-
-    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
-        Ok(Value::Bool(value))
-    }
-
-    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
-        Ok(Value::from(value))
-    }
-
-    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
-        Ok(Value::from(value))
-    }
-
-    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number))
-    }
-
-    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
-        Ok(Value::String(value.to_owned()))
-    }
-
-    fn visit_string<E>(self, value: String) -> Result<Value, E> {
-        Ok(Value::String(value))
-    }
-
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let element = self.any.unwrap_or(&SKELETON);
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element_seed(ValueSeed(element))? {
-            items.push(item);
+impl<'t> Parser<'t> {
+    fn bundle(&mut self, projection: Option<&Projection>) -> Scan<BundleSpec> {
+        let mut spec = BundleSpec::default();
+        if self.scan.peek() != Some(b'{') {
+            return self.scan.fail("a bundle is a JSON object");
         }
-        Ok(Value::Array(items))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut out = Map::new();
-        // Keys are borrowed from the input where they can be: skipped members cost nothing.
-        while let Some(key) = map.next_key_seed(KeySeed)? {
-            match self.members.get(key.as_ref()).or(self.any) {
-                Some(keep) => {
-                    let value = map.next_value_seed(ValueSeed(keep))?;
-                    out.insert(key.into_owned(), value);
+        self.scan.enter()?;
+        let mut seen = [false; 4];
+        if self.scan.first_member()? {
+            loop {
+                let key = self.scan.key()?;
+                let slot = match key.as_ref() {
+                    "as_of" => 0,
+                    "description" => 1,
+                    "context" => 2,
+                    "documents" => 3,
+                    _ => return self.scan.fail("unknown key"),
+                };
+                if std::mem::replace(&mut seen[slot], true) {
+                    return self.scan.fail("duplicate key");
                 }
-                None => {
-                    map.next_value::<IgnoredAny>()?;
+                match slot {
+                    0 => spec.as_of = self.optional_string()?,
+                    1 => spec.description = self.optional_string()?,
+                    2 => {
+                        spec.context = match self.scan.peek() {
+                            Some(b'n') => self.null_or_fail()?,
+                            Some(b'{') => match self.scan.value()? {
+                                Value::Object(map) => Some(map),
+                                _ => None,
+                            },
+                            _ => return self.scan.fail("`context` must be an object"),
+                        }
+                    }
+                    _ => spec.documents = self.documents(projection)?,
+                }
+                if !self.scan.next_member()? {
+                    break;
                 }
             }
         }
-        Ok(Value::Object(out))
+        if !self.scan.at_end() {
+            return self.scan.fail("trailing characters");
+        }
+        Ok(spec)
+    }
+
+    fn null_or_fail<T>(&mut self) -> Scan<Option<T>> {
+        match self.scan.scalar()? {
+            Value::Null => Ok(None),
+            _ => self.scan.fail("expected null"),
+        }
+    }
+
+    fn optional_string(&mut self) -> Scan<Option<String>> {
+        match self.scan.peek() {
+            Some(b'"') | Some(b'n') => match self.scan.scalar()? {
+                Value::String(text) => Ok(Some(text)),
+                _ => Ok(None),
+            },
+            _ => self.scan.fail("expected a string or null"),
+        }
+    }
+
+    fn documents(&mut self, projection: Option<&Projection>) -> Scan<BTreeMap<String, Value>> {
+        let mut documents = BTreeMap::new();
+        if self.scan.peek() != Some(b'{') {
+            return self.scan.fail("`documents` must be an object");
+        }
+        self.scan.enter()?;
+        if self.scan.first_member()? {
+            loop {
+                let name = self.scan.key()?;
+                let value = match projection {
+                    None => self.scan.value()?,
+                    Some(projection) => match projection.documents.get(name.as_ref()) {
+                        Some(keep) => self.build(keep, &name)?,
+                        // No rule reads it: only its presence matters.
+                        None => {
+                            self.scan.skip()?;
+                            Value::Null
+                        }
+                    },
+                };
+                documents.insert(name.into_owned(), value);
+                if !self.scan.next_member()? {
+                    break;
+                }
+            }
+        }
+        Ok(documents)
+    }
+
+    /// Builds what `keep` says of the value at the cursor, in `document`.
+    fn build(&mut self, keep: &Keep, document: &str) -> Scan<Value> {
+        let Keep::Some { members, any, raw } = keep else {
+            return self.scan.value();
+        };
+        let start = self.scan.at;
+        let value = match self.scan.peek() {
+            Some(b'{') => {
+                self.scan.enter()?;
+                let mut map = Map::new();
+                if self.scan.first_member()? {
+                    let skeleton = members.is_empty() && any.is_none();
+                    loop {
+                        if skeleton {
+                            self.scan.skip_key()?;
+                            self.scan.skip()?;
+                        } else {
+                            let key = self.scan.key()?;
+                            match members.get(key.as_ref()).or(any.as_deref()) {
+                                Some(keep) => {
+                                    self.route.push(Step::Key(key.clone()));
+                                    let value = self.build(keep, document);
+                                    self.route.pop();
+                                    map.insert(key.into_owned(), value?);
+                                }
+                                None => self.scan.skip()?,
+                            }
+                        }
+                        if !self.scan.next_member()? {
+                            break;
+                        }
+                    }
+                }
+                Value::Object(map)
+            }
+            Some(b'[') => {
+                self.scan.enter()?;
+                let element = any.as_deref().unwrap_or(&SKELETON);
+                let mut items = Vec::new();
+                if self.scan.first_element()? {
+                    loop {
+                        self.route.push(Step::Index(items.len()));
+                        let value = self.build(element, document);
+                        self.route.pop();
+                        items.push(value?);
+                        if !self.scan.next_element()? {
+                            break;
+                        }
+                    }
+                }
+                Value::Array(items)
+            }
+            _ => return self.scan.scalar(),
+        };
+        if *raw {
+            let json = self.scan.text[start..self.scan.at].trim_start().into();
+            let segments: Vec<Seg<'_>> = self
+                .route
+                .iter()
+                .map(|step| match step {
+                    Step::Key(key) => Seg::Key(key),
+                    Step::Index(index) => Seg::Index(*index),
+                })
+                .collect();
+            self.raw.push(RawPart {
+                document: document.to_owned(),
+                path: normalized_path(&segments),
+                json,
+            });
+        }
+        Ok(value)
+    }
+}
+
+impl From<ScanError> for BundleError {
+    fn from(error: ScanError) -> BundleError {
+        BundleError::new(
+            "",
+            format!(
+                "not a valid bundle: {} (byte {})",
+                error.message,
+                error.at + 1
+            ),
+        )
     }
 }

@@ -160,7 +160,7 @@ impl<'a> Evaluator<'a> {
             test: cond.description.clone(),
             result: pass,
             note: note(),
-            seen: to_evidence(seen, &self.routes, &self.set.redact, MAX_SEEN).0,
+            seen: to_evidence(seen, &self.routes, &self.set.redact, MAX_SEEN, self.bundle).0,
             children,
         });
         Outcome {

@@ -141,8 +141,13 @@ impl RuleSet {
                 values.push(shown_values(captured, &evaluator.routes, &self.redact));
             }
             let values: Vec<Vec<&Value>> = values.iter().map(|v| v.iter().collect()).collect();
-            let (evidence, omitted_evidence) =
-                to_evidence(&evidence, &evaluator.routes, &self.redact, MAX_EVIDENCE);
+            let (evidence, omitted_evidence) = to_evidence(
+                &evidence,
+                &evaluator.routes,
+                &self.redact,
+                MAX_EVIDENCE,
+                bundle,
+            );
             findings.push((
                 index,
                 Finding {
@@ -217,11 +222,15 @@ fn trace(
 
 /// Evidence without repeats, paths rendered, values as they may be shown (see [`shown`]): at
 /// most `limit` pieces, and how many others there were.
+///
+/// An object or array that the projected parse built as a skeleton is built whole from its
+/// kept text here, only when it is output.
 fn to_evidence(
     nodes: &[Node<'_>],
     routes: &Routes<'_>,
     redact: &HashSet<String>,
     limit: usize,
+    bundle: &Bundle,
 ) -> (Vec<Evidence>, usize) {
     // The same value of the same document is the same place: no path is built to tell.
     let mut seen = HashSet::new();
@@ -236,9 +245,10 @@ fn to_evidence(
             continue;
         }
         let path = routes.normalized_path(node.route);
+        let whole = crate::projection::whole_value(&bundle.raw, node, &path);
         out.push(Evidence {
             document: node.doc.to_owned(),
-            value: shown::shown(node.value, &path, redact),
+            value: shown::shown(whole.as_ref().unwrap_or(node.value), &path, redact),
             path,
         });
     }

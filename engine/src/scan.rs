@@ -1,0 +1,598 @@
+//! A strict JSON scanner: skips values without building them, and builds `serde_json::Value`s
+//! where asked, accepting exactly what `serde_json` accepts when it parses into a `Value`.
+//!
+//! Every bundle, whole or projected, is read by this one scanner ([`crate::projection`]), so
+//! that what is accepted never depends on which parts the rules read. Skipped parts are
+//! checked as strictly as built ones: string escapes (a lone UTF-16 surrogate is an error),
+//! control characters, the number grammar, numbers out of `f64` range (`1e400`) and nesting
+//! deeper than serde_json's limit. Numbers that are not plain integers are converted by
+//! serde_json itself, so a built value is bit for bit what serde_json builds. A differential
+//! fuzz target and property tests check acceptance against serde_json.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Number, Value};
+
+/// The deepest nesting serde_json accepts: it refuses the 128th container opened inside
+/// another (the bundle object itself counts).
+pub(crate) const MAX_DEPTH: u32 = 127;
+
+/// Why the text is not accepted, and at which byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ScanError {
+    pub(crate) message: &'static str,
+    pub(crate) at: usize,
+}
+
+pub(crate) type Scan<T> = Result<T, ScanError>;
+
+/// A cursor over JSON text.
+pub(crate) struct Scanner<'t> {
+    pub(crate) text: &'t str,
+    bytes: &'t [u8],
+    pub(crate) at: usize,
+    /// Containers open around the cursor.
+    depth: u32,
+}
+
+const ONES: u64 = u64::MAX / 255;
+const HIGH: u64 = ONES << 7;
+
+impl<'t> Scanner<'t> {
+    pub(crate) fn new(text: &'t str) -> Scanner<'t> {
+        Scanner {
+            text,
+            bytes: text.as_bytes(),
+            at: 0,
+            depth: 0,
+        }
+    }
+
+    pub(crate) fn fail<T>(&self, message: &'static str) -> Scan<T> {
+        Err(ScanError {
+            message,
+            at: self.at,
+        })
+    }
+
+    /// Skips JSON whitespace and returns the next byte, if any.
+    #[inline]
+    pub(crate) fn peek(&mut self) -> Option<u8> {
+        while let Some(&byte) = self.bytes.get(self.at) {
+            match byte {
+                b' ' | b'\n' | b'\t' | b'\r' => self.at += 1,
+                _ => return Some(byte),
+            }
+        }
+        None
+    }
+
+    /// Consumes `byte` (after whitespace) or fails with `message`.
+    #[inline]
+    pub(crate) fn expect(&mut self, byte: u8, message: &'static str) -> Scan<()> {
+        if self.peek() == Some(byte) {
+            self.at += 1;
+            Ok(())
+        } else {
+            self.fail(message)
+        }
+    }
+
+    /// Whether the text ends here (after whitespace).
+    pub(crate) fn at_end(&mut self) -> bool {
+        self.peek().is_none()
+    }
+
+    /// Opens a container: the cursor is on `{` or `[`.
+    #[inline]
+    pub(crate) fn enter(&mut self) -> Scan<()> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.fail("recursion limit exceeded");
+        }
+        self.at += 1;
+        Ok(())
+    }
+
+    #[inline]
+    pub(crate) fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// After `{` (entered): whether the object has a first member (`}` is consumed if not).
+    #[inline]
+    pub(crate) fn first_member(&mut self) -> Scan<bool> {
+        match self.peek() {
+            Some(b'}') => {
+                self.at += 1;
+                self.leave();
+                Ok(false)
+            }
+            Some(b'"') => Ok(true),
+            _ => self.fail("expected a key or `}`"),
+        }
+    }
+
+    /// After a member's value: whether another member follows (`}` is consumed if not).
+    #[inline]
+    pub(crate) fn next_member(&mut self) -> Scan<bool> {
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                if self.peek() == Some(b'"') {
+                    Ok(true)
+                } else {
+                    self.fail("expected a key after `,`")
+                }
+            }
+            Some(b'}') => {
+                self.at += 1;
+                self.leave();
+                Ok(false)
+            }
+            _ => self.fail("expected `,` or `}`"),
+        }
+    }
+
+    /// Reads a key and the `:` after it; the cursor is on the key's opening quote.
+    #[inline]
+    pub(crate) fn key(&mut self) -> Scan<Cow<'t, str>> {
+        self.at += 1;
+        let key = self.string_body()?;
+        self.expect(b':', "expected `:`")?;
+        Ok(key)
+    }
+
+    /// Skips a key and the `:` after it.
+    #[inline]
+    pub(crate) fn skip_key(&mut self) -> Scan<()> {
+        self.at += 1;
+        self.skip_string_body()?;
+        self.expect(b':', "expected `:`")
+    }
+
+    /// After `[` (entered): whether the array has a first element (`]` is consumed if not).
+    #[inline]
+    pub(crate) fn first_element(&mut self) -> Scan<bool> {
+        match self.peek() {
+            Some(b']') => {
+                self.at += 1;
+                self.leave();
+                Ok(false)
+            }
+            Some(_) => Ok(true),
+            None => self.fail("unexpected end in an array"),
+        }
+    }
+
+    /// After an element: whether another follows (`]` is consumed if not).
+    #[inline]
+    pub(crate) fn next_element(&mut self) -> Scan<bool> {
+        match self.peek() {
+            Some(b',') => {
+                self.at += 1;
+                match self.peek() {
+                    Some(b']') => self.fail("trailing comma"),
+                    _ => Ok(true),
+                }
+            }
+            Some(b']') => {
+                self.at += 1;
+                self.leave();
+                Ok(false)
+            }
+            _ => self.fail("expected `,` or `]`"),
+        }
+    }
+
+    /// Skips one value, checking it as strictly as building it would.
+    pub(crate) fn skip(&mut self) -> Scan<()> {
+        match self.peek() {
+            Some(b'"') => {
+                self.at += 1;
+                self.skip_string_body()
+            }
+            Some(b'{') => {
+                self.enter()?;
+                if self.first_member()? {
+                    loop {
+                        self.skip_key()?;
+                        self.skip()?;
+                        if !self.next_member()? {
+                            break;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Some(b'[') => {
+                self.enter()?;
+                if self.first_element()? {
+                    loop {
+                        self.skip()?;
+                        if !self.next_element()? {
+                            break;
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Some(b't') => self.literal(b"true").map(drop),
+            Some(b'f') => self.literal(b"false").map(drop),
+            Some(b'n') => self.literal(b"null").map(drop),
+            Some(b'-' | b'0'..=b'9') => self.number_token().map(drop),
+            Some(_) => self.fail("expected a value"),
+            None => self.fail("unexpected end, expected a value"),
+        }
+    }
+
+    /// Builds one whole value.
+    pub(crate) fn value(&mut self) -> Scan<Value> {
+        match self.peek() {
+            Some(b'"') => {
+                self.at += 1;
+                Ok(Value::String(self.string_body()?.into_owned()))
+            }
+            Some(b'{') => {
+                self.enter()?;
+                let mut map = Map::new();
+                if self.first_member()? {
+                    loop {
+                        let key = self.key()?;
+                        let value = self.value()?;
+                        map.insert(key.into_owned(), value);
+                        if !self.next_member()? {
+                            break;
+                        }
+                    }
+                }
+                Ok(Value::Object(map))
+            }
+            Some(b'[') => {
+                self.enter()?;
+                let mut items = Vec::new();
+                if self.first_element()? {
+                    loop {
+                        items.push(self.value()?);
+                        if !self.next_element()? {
+                            break;
+                        }
+                    }
+                }
+                Ok(Value::Array(items))
+            }
+            _ => self.scalar(),
+        }
+    }
+
+    /// Builds a value that is not an object or an array.
+    pub(crate) fn scalar(&mut self) -> Scan<Value> {
+        match self.peek() {
+            Some(b'"') => {
+                self.at += 1;
+                Ok(Value::String(self.string_body()?.into_owned()))
+            }
+            Some(b't') => self.literal(b"true").map(|_| Value::Bool(true)),
+            Some(b'f') => self.literal(b"false").map(|_| Value::Bool(false)),
+            Some(b'n') => self.literal(b"null").map(|_| Value::Null),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.at;
+                let plain = self.number_token()?;
+                let token = &self.text[start..self.at];
+                number(token, plain).map(Value::Number).ok_or(ScanError {
+                    message: "number out of range",
+                    at: start,
+                })
+            }
+            Some(_) => self.fail("expected a value"),
+            None => self.fail("unexpected end, expected a value"),
+        }
+    }
+
+    fn literal(&mut self, word: &'static [u8]) -> Scan<()> {
+        if self.bytes[self.at..].starts_with(word) {
+            self.at += word.len();
+            Ok(())
+        } else {
+            self.fail("expected a value")
+        }
+    }
+
+    /// Scans a number; returns whether it is a plain integer (no fraction, no exponent). A
+    /// number serde_json would refuse as out of range is refused here.
+    fn number_token(&mut self) -> Scan<bool> {
+        let start = self.at;
+        let digits = |s: &mut Self| {
+            let from = s.at;
+            while s.bytes.get(s.at).is_some_and(u8::is_ascii_digit) {
+                s.at += 1;
+            }
+            s.at - from
+        };
+        if self.bytes[self.at] == b'-' {
+            self.at += 1;
+        }
+        let mut count = match self.bytes.get(self.at) {
+            Some(b'0') => {
+                self.at += 1;
+                if self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
+                    return self.fail("invalid number");
+                }
+                1
+            }
+            Some(b'1'..=b'9') => digits(self),
+            _ => return self.fail("invalid number"),
+        };
+        let mut plain = true;
+        if self.bytes.get(self.at) == Some(&b'.') {
+            self.at += 1;
+            plain = false;
+            let fraction = digits(self);
+            if fraction == 0 {
+                return self.fail("invalid number");
+            }
+            count += fraction;
+        }
+        let mut exponent = false;
+        if matches!(self.bytes.get(self.at), Some(b'e' | b'E')) {
+            self.at += 1;
+            plain = false;
+            exponent = true;
+            if matches!(self.bytes.get(self.at), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            if digits(self) == 0 {
+                return self.fail("invalid number");
+            }
+        }
+        // Without an exponent, fewer than 300 digits are always below f64::MAX; anything else
+        // is decided by serde_json's own conversion.
+        if (exponent || count >= 300) && number(&self.text[start..self.at], false).is_none() {
+            return Err(ScanError {
+                message: "number out of range",
+                at: start,
+            });
+        }
+        Ok(plain)
+    }
+
+    /// Skips the rest of a string (after its opening quote).
+    #[inline]
+    fn skip_string_body(&mut self) -> Scan<()> {
+        loop {
+            self.skip_plain();
+            match self.bytes.get(self.at) {
+                Some(b'"') => {
+                    self.at += 1;
+                    return Ok(());
+                }
+                Some(b'\\') => {
+                    self.at += 1;
+                    self.escape(None)?;
+                }
+                Some(_) => return self.fail("control character in a string"),
+                None => return self.fail("unexpected end in a string"),
+            }
+        }
+    }
+
+    /// Reads the rest of a string (after its opening quote), borrowed when it has no escape.
+    #[inline]
+    pub(crate) fn string_body(&mut self) -> Scan<Cow<'t, str>> {
+        let start = self.at;
+        self.skip_plain();
+        if self.bytes.get(self.at) == Some(&b'"') {
+            self.at += 1;
+            return Ok(Cow::Borrowed(&self.text[start..self.at - 1]));
+        }
+        let mut out = String::new();
+        let mut from = start;
+        loop {
+            match self.bytes.get(self.at) {
+                Some(b'"') => {
+                    out.push_str(&self.text[from..self.at]);
+                    self.at += 1;
+                    return Ok(Cow::Owned(out));
+                }
+                Some(b'\\') => {
+                    out.push_str(&self.text[from..self.at]);
+                    self.at += 1;
+                    self.escape(Some(&mut out))?;
+                    from = self.at;
+                }
+                Some(_) => return self.fail("control character in a string"),
+                None => return self.fail("unexpected end in a string"),
+            }
+            self.skip_plain();
+        }
+    }
+
+    /// Moves to the next `"`, `\` or control character (or the end).
+    #[inline]
+    fn skip_plain(&mut self) {
+        let special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+        while let Some(chunk) = self.bytes.get(self.at..self.at + 8) {
+            let chars = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+            let control = chars.wrapping_sub(ONES * 0x20) & !chars;
+            let quote = chars ^ (ONES * u64::from(b'"'));
+            let quote = quote.wrapping_sub(ONES) & !quote;
+            let backslash = chars ^ (ONES * u64::from(b'\\'));
+            let backslash = backslash.wrapping_sub(ONES) & !backslash;
+            let found = (control | quote | backslash) & HIGH;
+            if found != 0 {
+                self.at += found.trailing_zeros() as usize / 8;
+                return;
+            }
+            self.at += 8;
+        }
+        while self.bytes.get(self.at).is_some_and(|b| !special(*b)) {
+            self.at += 1;
+        }
+    }
+
+    /// Reads an escape (after its `\`), appending the character to `out` when given.
+    fn escape(&mut self, out: Option<&mut String>) -> Scan<()> {
+        let Some(&byte) = self.bytes.get(self.at) else {
+            return self.fail("unexpected end in a string");
+        };
+        self.at += 1;
+        let c = match byte {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let high = self.hex4()?;
+                let code = if (0xDC00..=0xDFFF).contains(&high) {
+                    return self.fail("lone leading surrogate in hex escape");
+                } else if (0xD800..=0xDBFF).contains(&high) {
+                    if self.bytes.get(self.at..self.at + 2) != Some(b"\\u") {
+                        return self.fail("unexpected end of hex escape");
+                    }
+                    self.at += 2;
+                    let low = self.hex4()?;
+                    if !(0xDC00..=0xDFFF).contains(&low) {
+                        return self.fail("lone leading surrogate in hex escape");
+                    }
+                    0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    high
+                };
+                match char::from_u32(code) {
+                    Some(c) => c,
+                    None => return self.fail("invalid escape"),
+                }
+            }
+            _ => return self.fail("invalid escape"),
+        };
+        if let Some(out) = out {
+            out.push(c);
+        }
+        Ok(())
+    }
+
+    fn hex4(&mut self) -> Scan<u32> {
+        let Some(digits) = self.bytes.get(self.at..self.at + 4) else {
+            self.at = self.bytes.len();
+            return self.fail("unexpected end in a string");
+        };
+        let mut code = 0;
+        for &digit in digits {
+            let value = match digit {
+                b'0'..=b'9' => digit - b'0',
+                b'a'..=b'f' => digit - b'a' + 10,
+                b'A'..=b'F' => digit - b'A' + 10,
+                _ => return self.fail("invalid escape"),
+            };
+            code = code * 16 + u32::from(value);
+            self.at += 1;
+        }
+        Ok(code)
+    }
+}
+
+/// A number token as serde_json converts it (`None` when out of range). Plain integers that
+/// fit are converted here; everything else by serde_json.
+fn number(token: &str, plain: bool) -> Option<Number> {
+    if plain && token.len() <= 18 {
+        if let Some(digits) = token.strip_prefix('-') {
+            if digits != "0" {
+                return digits.parse::<i64>().ok().map(|n| Number::from(-n));
+            }
+        } else {
+            return token.parse::<u64>().ok().map(Number::from);
+        }
+    }
+    serde_json::from_str::<Number>(token).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepts(text: &str) -> bool {
+        let mut scanner = Scanner::new(text);
+        scanner.skip().is_ok() && scanner.at_end()
+    }
+
+    fn builds(text: &str) -> Option<Value> {
+        let mut scanner = Scanner::new(text);
+        let value = scanner.value().ok()?;
+        scanner.at_end().then_some(value)
+    }
+
+    #[test]
+    fn accepts_what_serde_json_accepts() {
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let cases = [
+            "1",
+            "-0",
+            "0.5",
+            "1e5",
+            "1E+5",
+            "-1.5e-3",
+            "01",
+            "-",
+            "1.",
+            ".5",
+            "1e",
+            "+1",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "0e999999999999",
+            "1e99999999999999999999",
+            "true",
+            "tru",
+            "null",
+            "nul",
+            "\"a\"",
+            "\"\\u0041\"",
+            "\"\\ud800\"",
+            "\"\\udc00\"",
+            "\"\\ud800\\udc00\"",
+            "\"\\ud800\\u0041\"",
+            "\"\\ud800x\"",
+            "\"\\x\"",
+            "\"\\u00g0\"",
+            "\"\t\"",
+            "\"\u{1}\"",
+            "\"é\\\"\"",
+            "[]",
+            "[1,]",
+            "[,1]",
+            "[1 2]",
+            "{}",
+            "{\"a\":1}",
+            "{\"a\":1,}",
+            "{\"a\"}",
+            "{1:1}",
+            "{\"a\":1 \"b\":2}",
+            " [ 1 , { \"x\" : [ ] } ] ",
+            "[] x",
+            "",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "123456789012345678901234567890",
+            "1.7976931348623157e308",
+            "1.7976931348623159e308",
+            "17976931348623157e292",
+        ];
+        let mut cases: Vec<String> = cases.iter().map(|s| s.to_string()).collect();
+        cases.extend([deep(126), deep(127), deep(128), deep(129)]);
+        cases.push(format!("1{}", "0".repeat(308)));
+        cases.push(format!("1{}", "0".repeat(309)));
+        cases.push(format!("0.{}1e310", "0".repeat(400)));
+        for case in &cases {
+            let expected = serde_json::from_str::<Value>(case).ok();
+            assert_eq!(accepts(case), expected.is_some(), "skip {case:?}");
+            assert_eq!(builds(case), expected, "build {case:?}");
+        }
+    }
+}
