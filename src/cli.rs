@@ -20,14 +20,17 @@ use crate::summary::Summary;
 #[derive(Debug, Parser)]
 #[command(name = "balance-doctor", version, about)]
 pub struct Args {
+    /// The command to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Diagnose captured bundles: a directory of `<document>.json` files, a bundle JSON file,
     /// JSON Lines, folders of these, or stdin.
+    #[command(after_help = EXIT_CODES)]
     Diagnose(DiagnoseArgs),
     /// Work with rule files.
     #[command(subcommand)]
@@ -47,8 +50,32 @@ pub enum Command {
         #[arg(value_enum)]
         kind: SchemaArg,
     },
+    /// Print a shell completion script, such as
+    /// `balance-doctor completions bash > ~/.local/share/bash-completion/completions/balance-doctor`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or with --dir write one page per command into a folder, such
+    /// as `balance-doctor man --dir ~/.local/share/man/man1`.
+    Man {
+        /// Write `balance-doctor.1` and a page per subcommand (`balance-doctor-diagnose.1`, ...)
+        /// into this folder instead of printing the main page.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
+/// The exit codes of `diagnose`, shown in its help.
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  done: no finding at or above --fail-on
+  1  a finding at or above --fail-on
+  2  an error: a bundle that cannot be read or is invalid (in a batch: any
+     record that failed), broken rules, or a bad argument";
+
+/// The file formats `schema` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SchemaArg {
     /// Rules files.
@@ -61,6 +88,7 @@ pub enum SchemaArg {
     Tests,
 }
 
+/// The arguments of `diagnose`.
 #[derive(Debug, clap::Args)]
 pub struct DiagnoseArgs {
     /// Bundles to diagnose: bundle directories (`<document>.json` files plus an optional
@@ -134,6 +162,7 @@ impl RulesArgs {
     }
 }
 
+/// The formats of `--summary`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SummaryFormat {
     /// A compact table with a bar chart.
@@ -144,6 +173,7 @@ pub enum SummaryFormat {
     Markdown,
 }
 
+/// When to colour the human format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Color {
     /// Colour when writing to a terminal and NO_COLOR is not set.
@@ -154,6 +184,7 @@ pub enum Color {
     Never,
 }
 
+/// The `rules` commands.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
     /// Validate rule files and report every problem (exit 0 when clean, 2 otherwise).
@@ -194,6 +225,7 @@ pub enum RulesCommand {
     },
 }
 
+/// The formats of the `rules test` report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TestFormat {
     /// A line per case, failures in detail, the coverage table.
@@ -204,6 +236,7 @@ pub enum TestFormat {
     Junit,
 }
 
+/// The output formats of `diagnose`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// A readable report.
@@ -216,10 +249,14 @@ pub enum Format {
     Markdown,
 }
 
+/// The severities `--fail-on` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FailOn {
+    /// Exit 1 when a finding is an error.
     Error,
+    /// Exit 1 when a finding is a warning or an error.
     Warning,
+    /// Exit 1 on any finding.
     Info,
 }
 
@@ -233,6 +270,7 @@ impl FailOn {
     }
 }
 
+/// Runs a command: the exit code it ends with, or an error (exit 2, printed by `main`).
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.command {
         Command::Diagnose(args) => diagnose(args),
@@ -281,6 +319,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
             crate::unless_output_closed(crate::generate::write_jsonl(count, seed, &mut out))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut command = <Args as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut command, "balance-doctor", &mut out);
+            write_stdout(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man { dir } => {
+            let command = <Args as clap::CommandFactory>::command();
+            match dir {
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir).map_err(|error| {
+                        anyhow::anyhow!("cannot create {}: {error}", dir.display())
+                    })?;
+                    clap_mangen::generate_to(command, &dir).map_err(|error| {
+                        anyhow::anyhow!("cannot write the man pages to {}: {error}", dir.display())
+                    })?;
+                }
+                None => {
+                    let mut out = Vec::new();
+                    clap_mangen::Man::new(command).render(&mut out)?;
+                    write_stdout(&out)?;
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules(RulesCommand::Show) => {
@@ -621,4 +685,11 @@ fn load_rules(rules: &RulesArgs) -> Result<RuleSet> {
             errors.problems.len()
         ),
     }
+}
+
+/// Writes `bytes` to stdout; a closed output ends quietly.
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    crate::unless_output_closed(out.write_all(bytes).and_then(|()| out.flush()))?;
+    Ok(())
 }

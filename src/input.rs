@@ -224,16 +224,32 @@ pub enum Line {
     Text {
         /// The 1-based line number.
         line: u64,
+        /// The line's text.
         text: String,
         /// Bytes the line took in the input, ending included.
         bytes: u64,
     },
     /// A line longer than the limit: read to its end and discarded, never held in memory.
-    TooLong { line: u64, bytes: u64 },
+    TooLong {
+        /// The 1-based line number.
+        line: u64,
+        /// Bytes the line took in the input, ending included.
+        bytes: u64,
+    },
     /// A line that is not valid UTF-8.
-    NotUtf8 { line: u64, bytes: u64 },
+    NotUtf8 {
+        /// The 1-based line number.
+        line: u64,
+        /// Bytes the line took in the input, ending included.
+        bytes: u64,
+    },
     /// Reading failed; nothing more is read from this input.
-    Failed { line: u64, error: std::io::Error },
+    Failed {
+        /// The 1-based number of the line being read.
+        line: u64,
+        /// What failed.
+        error: std::io::Error,
+    },
 }
 
 /// Reads JSON Lines, one record per line, each line holding at most `limit` bytes.

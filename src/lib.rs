@@ -2,6 +2,8 @@
 //! handling. Everything that touches files, the clock or the terminal lives here; the rules
 //! engine itself is the pure `balance-doctor-engine` crate.
 
+#![warn(missing_docs)]
+
 pub mod batch;
 pub mod cli;
 pub mod discover;

@@ -70,7 +70,8 @@ impl Palette {
         match severity {
             Severity::Error => self.error,
             Severity::Warning => self.warning,
-            Severity::Info => self.info,
+            // Severities added later read as information until they get a colour.
+            _ => self.info,
         }
     }
 }
@@ -221,6 +222,7 @@ fn outcome(outcome: RuleOutcome) -> &'static str {
         RuleOutcome::NotEvaluated => "not evaluated",
         RuleOutcome::Disabled => "disabled",
         RuleOutcome::Superseded => "superseded",
+        other => other.as_str(),
     }
 }
 

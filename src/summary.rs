@@ -130,7 +130,7 @@ impl Summary {
         self.worst[match worst {
             Some(Severity::Error) => 0,
             Some(Severity::Warning) => 1,
-            Some(Severity::Info) => 2,
+            Some(_) => 2,
             None => 3,
         }] += 1;
         if let Some(first) = diagnosis.findings.first() {

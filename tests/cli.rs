@@ -485,3 +485,25 @@ fn rules_test_skips_a_link_loop_in_a_searched_folder() {
     assert!(stderr.contains("sub/up: a link to"), "{stderr}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn completions_man_pages_and_exit_codes_come_from_the_arguments() {
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = run(&["completions", shell]);
+        assert!(output.starts_with("exit: 0\n"), "{output}");
+        assert!(output.contains("diagnose"), "{shell}: {output}");
+    }
+    let page = run(&["man"]);
+    assert!(page.contains(".TH balance-doctor 1"), "{page}");
+    let dir = std::env::temp_dir().join(format!("balance-doctor-man-{}", std::process::id()));
+    let written = run(&["man", "--dir", dir.to_str().unwrap()]);
+    assert!(written.starts_with("exit: 0\n"), "{written}");
+    let page = std::fs::read_to_string(dir.join("balance-doctor-diagnose.1")).unwrap();
+    assert!(page.contains("Exit codes"), "{page}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    let help = run(&["diagnose", "--help"]);
+    assert!(
+        help.contains("Exit codes:\n  0  done: no finding at or above --fail-on\n"),
+        "{help}"
+    );
+}

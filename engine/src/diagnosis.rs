@@ -147,6 +147,7 @@ pub struct RuleTrace {
 /// The outcome of one rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum RuleOutcome {
     /// The rule's condition held.
     Fired,
@@ -178,4 +179,23 @@ pub struct ConditionTrace {
     /// Sub-conditions.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub children: Vec<ConditionTrace>,
+}
+
+impl RuleOutcome {
+    /// The name the diagnosis JSON uses (`fired`, `not_evaluated`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleOutcome::Fired => "fired",
+            RuleOutcome::Silent => "silent",
+            RuleOutcome::NotEvaluated => "not_evaluated",
+            RuleOutcome::Disabled => "disabled",
+            RuleOutcome::Superseded => "superseded",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

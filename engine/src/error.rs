@@ -136,6 +136,52 @@ pub enum ProblemKind {
     UnresolvedExtends,
 }
 
+impl fmt::Display for Origin {
+    /// `file`, `rule <id>`, `condition <name>`, `source <name>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File => f.write_str("file"),
+            Origin::Rule(id) => write!(f, "rule {id}"),
+            Origin::Condition(name) => write!(f, "condition {name}"),
+            Origin::Source(name) => write!(f, "source {name}"),
+        }
+    }
+}
+
+impl ProblemKind {
+    /// The kind's name, as serialized (`unknown_key`, `cycle`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::Syntax => "syntax",
+            ProblemKind::DuplicateKey => "duplicate_key",
+            ProblemKind::UnknownKey => "unknown_key",
+            ProblemKind::MissingKey => "missing_key",
+            ProblemKind::InvalidValue => "invalid_value",
+            ProblemKind::UnsupportedVersion => "unsupported_version",
+            ProblemKind::InvalidName => "invalid_name",
+            ProblemKind::DuplicateName => "duplicate_name",
+            ProblemKind::UnknownRule => "unknown_rule",
+            ProblemKind::UnknownCondition => "unknown_condition",
+            ProblemKind::UnknownParameter => "unknown_parameter",
+            ProblemKind::InvalidParameterValue => "invalid_parameter_value",
+            ProblemKind::InvalidReference => "invalid_reference",
+            ProblemKind::UndeclaredDocument => "undeclared_document",
+            ProblemKind::Shape => "shape",
+            ProblemKind::InvalidOperand => "invalid_operand",
+            ProblemKind::JoinScope => "join_scope",
+            ProblemKind::Cycle => "cycle",
+            ProblemKind::Template => "template",
+            ProblemKind::UnresolvedExtends => "unresolved_extends",
+        }
+    }
+}
+
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Every problem found while loading and compiling rules; compilation reports them all at once.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct RuleErrors {
@@ -234,5 +280,25 @@ pub(crate) mod reworded {
         let result = f();
         ON.with(|on| on.set(false));
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_spells_kinds_as_serialized() {
+        for kind in [
+            ProblemKind::Syntax,
+            ProblemKind::InvalidParameterValue,
+            ProblemKind::UnresolvedExtends,
+        ] {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::String(kind.to_string())
+            );
+        }
+        assert_eq!(Origin::Rule("x".into()).to_string(), "rule x");
     }
 }

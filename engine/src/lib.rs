@@ -50,6 +50,8 @@
 //!
 //! The rule language is documented in `rules/README.md` of the repository.
 
+#![warn(missing_docs)]
+
 mod bundle;
 mod compile;
 mod compiled;

@@ -8,6 +8,7 @@ use crate::{BundleSpec, Diagnosis};
 
 /// Which contract a schema describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SchemaKind {
     /// A rules file (YAML).
     Rules,
@@ -28,4 +29,21 @@ pub fn json_schema(kind: SchemaKind) -> String {
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
+}
+
+impl SchemaKind {
+    /// The contract's name, as in `schemas/<name>.schema.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SchemaKind::Rules => "rules",
+            SchemaKind::Bundle => "bundle",
+            SchemaKind::Diagnosis => "diagnosis",
+        }
+    }
+}
+
+impl std::fmt::Display for SchemaKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

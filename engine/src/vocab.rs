@@ -33,6 +33,7 @@ macro_rules! spelled {
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Severity {
     /// The Item is broken or the data cannot be trusted until something is done.
     Error,
@@ -45,6 +46,7 @@ pub enum Severity {
 /// How sure a rule is that its cause is the real one when it fires.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Confidence {
     /// The captured data states the cause outright (an error code, a product list).
     High,
@@ -58,6 +60,7 @@ pub enum Confidence {
 /// How the matched values of a `path` test combine.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Quantifier {
     /// At least one value passes.
     #[default]
@@ -71,6 +74,7 @@ pub enum Quantifier {
 /// A JSON type, for the `type` operator (null counts as missing, so it is not one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum JsonType {
     /// A JSON object.
     Object,
@@ -87,6 +91,7 @@ pub enum JsonType {
 /// Which single value a `path` test keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Pick {
     /// The first value matched, in document order.
     First,
@@ -97,6 +102,7 @@ pub enum Pick {
 /// A comparison between two values.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum CompareOp {
     /// Equal JSON values (numbers within `tolerance`).
     #[default]
