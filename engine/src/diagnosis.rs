@@ -196,6 +196,6 @@ impl RuleOutcome {
 
 impl std::fmt::Display for RuleOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }

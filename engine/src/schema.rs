@@ -44,6 +44,6 @@ impl SchemaKind {
 
 impl std::fmt::Display for SchemaKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
