@@ -25,6 +25,7 @@ use serde::Serialize;
 
 pub use crate::discover::Input;
 use crate::input::{self, AsOfOrigin, JsonLines, Line};
+use crate::render::{DiagnosedRecord, FailedRecord, JsonReport, JsonlRecord};
 
 /// Input bytes a chunk of records may hold (a chunk always takes at least one record): the
 /// reader runs at most about five chunks ahead of the output, so this bounds its read-ahead.
@@ -44,7 +45,7 @@ pub enum StdinFormat {
 }
 
 /// Where a record came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct RecordOrigin {
     /// The file or directory (`-` for stdin).
     pub file: String,
@@ -299,8 +300,8 @@ impl Default for BatchOptions {
 /// What one record came to, for the summary.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// The record could not be read, parsed or validated.
-    Failed,
+    /// The record could not be read, parsed or validated: why.
+    Failed(String),
     /// The record was diagnosed.
     Diagnosed(Box<Diagnosis>),
 }
@@ -316,20 +317,6 @@ pub struct RunReport {
     pub output_closed: bool,
     /// Blank lines skipped in JSON Lines input (they hold no record).
     pub blank_lines: u64,
-}
-
-#[derive(Serialize)]
-struct DiagnosedRecord<'a> {
-    origin: &'a RecordOrigin,
-    #[serde(flatten)]
-    diagnosis: &'a Diagnosis,
-    as_of_from: AsOfOrigin,
-}
-
-#[derive(Serialize)]
-struct FailedRecord<'a> {
-    origin: &'a RecordOrigin,
-    error: &'a str,
 }
 
 /// Reads, evaluates and writes every record of `inputs`; `observe` sees each outcome in
@@ -370,7 +357,7 @@ fn run_records(
     let mut emit =
         |processed: Processed, out: &mut dyn Write, report: &mut RunReport| -> io::Result<()> {
             report.records += 1;
-            if matches!(processed.outcome, Outcome::Failed) {
+            if matches!(processed.outcome, Outcome::Failed(_)) {
                 report.failed += 1;
             }
             out.write_all(&processed.text)?;
@@ -524,15 +511,18 @@ fn process(
 ) -> Processed {
     let bytes = record.bytes;
     let bundle = match record.payload {
-        Payload::Json(text) => parse_bundle(&text, projection),
-        Payload::Dir(path) => {
-            input::read_bundle_limited(&path, options.max_input_bytes).map_err(|e| format!("{e:#}"))
+        Payload::Json(text) => {
+            parse_bundle(&text, projection).map_err(|message| (message, id_of(&text)))
         }
-        Payload::Failed(message) => Err(message),
+        Payload::Dir(path) => input::read_bundle_limited(&path, options.max_input_bytes)
+            .map_err(|e| (format!("{e:#}"), None)),
+        Payload::Failed(message) => Err((message, None)),
     };
     let bundle = match bundle {
         Ok(bundle) => bundle,
-        Err(message) => return failed(record.origin, &message, options.format, bytes),
+        Err((message, id)) => {
+            return failed(record.origin, id.as_ref(), &message, options.format, bytes);
+        }
     };
     let (as_of, as_of_from) = match (options.as_of, bundle.as_of()) {
         (Some(as_of), _) => (as_of, AsOfOrigin::Flag),
@@ -549,11 +539,14 @@ fn process(
     let mut text = Vec::with_capacity(2048);
     match options.format {
         RecordFormat::Jsonl => {
-            let line = DiagnosedRecord {
+            let line = JsonlRecord::Diagnosed(DiagnosedRecord {
                 origin: &record.origin,
-                diagnosis: &diagnosis,
-                as_of_from,
-            };
+                report: JsonReport {
+                    id: bundle.id(),
+                    diagnosis: &diagnosis,
+                    as_of_from,
+                },
+            });
             // Serializing plain data into memory cannot fail.
             let _ = serde_json::to_writer(&mut text, &line);
             text.push(b'\n');
@@ -606,16 +599,35 @@ fn parse_bundle(text: &str, projection: &Projection) -> Result<Bundle, String> {
     })
 }
 
-fn failed(origin: RecordOrigin, message: &str, format: RecordFormat, bytes: u64) -> Processed {
+/// The `id` of a record that failed, when its text is still a JSON object with a usable
+/// `id`, so that its error record can be joined back to it too.
+fn id_of(text: &str) -> Option<serde_json::Value> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly {
+        #[serde(default)]
+        id: Option<serde_json::Value>,
+    }
+    let id = serde_json::from_str::<IdOnly>(text).ok()?.id?;
+    (id.is_string() || id.is_number()).then_some(id)
+}
+
+fn failed(
+    origin: RecordOrigin,
+    id: Option<&serde_json::Value>,
+    message: &str,
+    format: RecordFormat,
+    bytes: u64,
+) -> Processed {
     let mut text = Vec::new();
     match format {
         RecordFormat::Jsonl => {
             let _ = serde_json::to_writer(
                 &mut text,
-                &FailedRecord {
+                &JsonlRecord::Failed(FailedRecord {
                     origin: &origin,
+                    id,
                     error: message,
-                },
+                }),
             );
             text.push(b'\n');
         }
@@ -627,7 +639,7 @@ fn failed(origin: RecordOrigin, message: &str, format: RecordFormat, bytes: u64)
     Processed {
         origin,
         text,
-        outcome: Outcome::Failed,
+        outcome: Outcome::Failed(message.to_owned()),
         bytes,
     }
 }

@@ -82,10 +82,16 @@ pub enum SchemaArg {
     Rules,
     /// Bundles (single-file JSON form).
     Bundle,
-    /// The diagnosis JSON.
+    /// What `diagnose --format json` prints.
     Diagnosis,
+    /// One line of `diagnose --format jsonl` (a diagnosis or an error record).
+    Record,
+    /// What `diagnose --summary --summary-format json` prints.
+    Summary,
     /// Rule test files (`*.test.yaml`).
     Tests,
+    /// What `rules test --format json` prints.
+    TestReport,
 }
 
 /// The arguments of `diagnose`.
@@ -303,8 +309,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let text = match kind {
                 SchemaArg::Rules => json_schema(SchemaKind::Rules),
                 SchemaArg::Bundle => json_schema(SchemaKind::Bundle),
-                SchemaArg::Diagnosis => json_schema(SchemaKind::Diagnosis),
+                SchemaArg::Diagnosis => render::output_schema(render::OutputSchema::Diagnosis),
+                SchemaArg::Record => render::output_schema(render::OutputSchema::Record),
+                SchemaArg::Summary => render::output_schema(render::OutputSchema::Summary),
                 SchemaArg::Tests => crate::testing::json_schema(),
+                SchemaArg::TestReport => render::output_schema(render::OutputSchema::TestReport),
             };
             print!("{text}");
             Ok(ExitCode::SUCCESS)
@@ -439,7 +448,7 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
         inputs,
         &mut out,
         &options,
-        &mut |_, outcome, bytes| {
+        &mut |origin, outcome, bytes| {
             match progress.length() {
                 Some(_) => progress.inc(bytes),
                 None => progress.inc(1),
@@ -448,7 +457,7 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
                 failing_finding |= fail_on
                     .is_some_and(|limit| diagnosis.findings.iter().any(|f| f.severity <= limit));
             }
-            summary.add(outcome);
+            summary.add(origin, outcome);
         },
     )?;
     progress.finish_and_clear();
@@ -576,7 +585,7 @@ fn diagnose_one(
     let diagnosis = rule_set.evaluate_with(&bundle, as_of, &options);
     let mut out = std::io::stdout().lock();
     let written = match format {
-        Format::Json => render::json(&mut out, &diagnosis, as_of_from),
+        Format::Json => render::json(&mut out, bundle.id(), &diagnosis, as_of_from),
         Format::Markdown => render::markdown(&mut out, label, &diagnosis, as_of_from),
         Format::Human | Format::Jsonl => {
             render::human(&mut out, label, &diagnosis, as_of_from, palette(args.color))

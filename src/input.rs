@@ -13,7 +13,7 @@ use balance_doctor_engine::{Bundle, without_serde_position};
 use serde_json::Value;
 
 /// Where the evaluation time came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AsOfOrigin {
     /// `--as-of`.

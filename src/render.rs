@@ -1,23 +1,118 @@
 //! Rendering a diagnosis for people (human, Markdown) and programs (JSON).
+//!
+//! The JSON outputs are contracts, each published as a JSON Schema generated from the types
+//! below (`balance-doctor schema diagnosis|record|summary`, committed under `schemas/`):
+//!
+//! - `diagnose --format json`: a [`JsonReport`], the diagnosis plus `as_of_from`;
+//! - `diagnose --format jsonl`: one [`JsonlRecord`] per line, a diagnosed record (the same
+//!   object plus `origin`) or an error record (`origin` and `error`);
+//! - `--summary-format json`: a [`crate::summary::SummaryReport`];
+//! - `rules test --format json`: a [`crate::testing::TestReport`].
 
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 use balance_doctor_engine::{ConditionTrace, Diagnosis, RuleOutcome, Severity};
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
 use serde::Serialize;
 
+use crate::batch::RecordOrigin;
 use crate::input::AsOfOrigin;
 
-#[derive(Serialize)]
-struct JsonReport<'a> {
+/// What `diagnose --format json` prints for one bundle.
+#[derive(Debug, Serialize, JsonSchema)]
+#[schemars(title = "Diagnosis")]
+pub struct JsonReport<'a> {
+    /// The bundle's `id`, copied unchanged, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "id_schema")]
+    pub id: Option<&'a serde_json::Value>,
+    /// The diagnosis.
     #[serde(flatten)]
-    diagnosis: &'a Diagnosis,
-    as_of_from: AsOfOrigin,
+    pub diagnosis: &'a Diagnosis,
+    /// Where `as_of` came from: `flag` (`--as-of`), `bundle` (its `as_of`) or `clock`.
+    pub as_of_from: AsOfOrigin,
+}
+
+/// One line of `diagnose --format jsonl`: a diagnosis, or an error in its place.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+#[schemars(title = "Record")]
+pub enum JsonlRecord<'a> {
+    /// A bundle that was diagnosed.
+    Diagnosed(DiagnosedRecord<'a>),
+    /// An input record that could not be read, parsed or validated.
+    Failed(FailedRecord<'a>),
+}
+
+/// A diagnosed record: the diagnosis, where it came from and where its `as_of` came from.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DiagnosedRecord<'a> {
+    /// The input file and line the bundle was read from.
+    pub origin: &'a RecordOrigin,
+    /// The diagnosis, with `as_of_from`.
+    #[serde(flatten)]
+    pub report: JsonReport<'a>,
+}
+
+/// An error record, in place of the diagnosis of an input record that failed.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FailedRecord<'a> {
+    /// The input file and line the record was read from.
+    pub origin: &'a RecordOrigin,
+    /// The input's `id`, when it could still be read from it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "id_schema")]
+    pub id: Option<&'a serde_json::Value>,
+    /// What went wrong, and what to do.
+    pub error: &'a str,
+}
+
+fn id_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "description": "The bundle's `id` (a string or a number), copied unchanged.",
+        "type": ["string", "number"]
+    })
+}
+
+/// The outputs that have a published JSON Schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputSchema {
+    /// `diagnose --format json`.
+    Diagnosis,
+    /// One line of `diagnose --format jsonl`.
+    Record,
+    /// `diagnose --summary --summary-format json`.
+    Summary,
+    /// `rules test --format json`.
+    TestReport,
+}
+
+/// The pretty-printed JSON Schema (draft-07) of an output, ending with a newline. Outputs are
+/// described as they are written: a field left out when empty is not required.
+pub fn output_schema(kind: OutputSchema) -> String {
+    let generator = SchemaSettings::draft07().for_serialize().into_generator();
+    let schema = match kind {
+        OutputSchema::Diagnosis => generator.into_root_schema_for::<JsonReport<'static>>(),
+        OutputSchema::Record => generator.into_root_schema_for::<JsonlRecord<'static>>(),
+        OutputSchema::Summary => generator.into_root_schema_for::<crate::summary::SummaryReport>(),
+        OutputSchema::TestReport => generator.into_root_schema_for::<crate::testing::TestReport>(),
+    };
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// One JSON object: the diagnosis plus where its `as_of` came from.
-pub fn json(out: &mut impl Write, diagnosis: &Diagnosis, as_of_from: AsOfOrigin) -> io::Result<()> {
+pub fn json(
+    out: &mut impl Write,
+    id: Option<&serde_json::Value>,
+    diagnosis: &Diagnosis,
+    as_of_from: AsOfOrigin,
+) -> io::Result<()> {
     let report = JsonReport {
+        id,
         diagnosis,
         as_of_from,
     };

@@ -1,20 +1,26 @@
 //! `--summary`: what a batch run found, across all bundles.
 //!
 //! Counts are of diagnosed bundles (Items). Institutions and last-update ages come from the
-//! rule files' labels named `institution`, `item_id` and `last_success`, when the rules
-//! declare them (the default pack does).
+//! rule files' labels named `institution` (an id to group by), `institution_name` (its name,
+//! when captured), `item_id` and `last_success`, when the rules declare them (the default
+//! pack does).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use balance_doctor_engine::Severity;
+use balance_doctor_engine::{Diagnosis, Severity};
 use jiff::Timestamp;
+use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::batch::Outcome;
+use crate::batch::{Outcome, RecordOrigin};
 
-/// How many institutions and oldest Items the summary lists.
+/// How many institutions, oldest Items, failed inputs and files the summary lists.
 const TOP: usize = 10;
+/// With this many diagnosed Items or more, institutions with fewer than
+/// [`INSTITUTION_MIN_ITEMS`] Items are not ranked: a share of one or two Items says little.
+const RANK_ONLY_LARGE_FROM: u64 = 100;
+const INSTITUTION_MIN_ITEMS: u64 = 5;
 
 /// Running totals of a batch run.
 #[derive(Debug, Default)]
@@ -22,36 +28,54 @@ pub struct Summary {
     read: u64,
     failed: u64,
     diagnosed: u64,
-    /// Rule id -> (severity, title, Items where it fired, first seen order).
-    rules: HashMap<String, (Severity, String, u64, usize)>,
+    /// The first failed inputs, with their errors.
+    failures: Vec<FailedInput>,
+    /// File -> failed records in it.
+    failed_by_file: BTreeMap<String, u64>,
+    /// Rule id -> (severity, title, Items where it fired).
+    rules: HashMap<String, (Severity, String, u64)>,
+    /// Rule id -> (severity, title, Items where it was not evaluated).
+    not_evaluated: HashMap<String, (Severity, String, u64)>,
+    /// Missing input -> (how to get it, Items lacking it, rules that need it).
+    missing: BTreeMap<String, (String, u64, Vec<String>)>,
     /// Items by their worst finding: error, warning, info, none.
     worst: [u64; 4],
+    /// Rule id of each Item's first finding -> Items; Items without a finding are `worst[3]`.
     primary: HashMap<String, u64>,
-    /// Institution -> Items with a finding of warning severity or worse.
-    institutions: HashMap<String, u64>,
-    /// The oldest last successful updates seen: (update time, item id).
+    /// Institution id -> its name (when captured), Items, Items with a warning or worse.
+    institutions: HashMap<String, (Option<String>, u64, u64)>,
+    /// The oldest last successful updates seen: (update time, item id, as_of).
     oldest: Vec<(Timestamp, String, Timestamp)>,
 }
 
 /// The summary as data, for JSON and for rendering.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SummaryReport {
     /// Bundles read, failed and diagnosed.
     pub bundles: BundleCounts,
+    /// The inputs that could not be diagnosed: the first ones with their errors, and where
+    /// the others are.
+    pub failures: Failures,
     /// Per rule: Items where it fired, most first.
     pub rules: Vec<RuleCount>,
     /// Items by their worst finding: error, warning, info, none.
     pub severities: Vec<SeverityCount>,
-    /// The rule that most often comes first in an Item's findings.
-    pub primary_cause: Option<RuleCount>,
-    /// Institutions with the most Items that have a warning or an error.
-    pub top_institutions: Vec<InstitutionCount>,
+    /// Each Item's primary cause (its first finding, the most severe), as a distribution over
+    /// rules, most first; `rule` is absent for Items without a finding.
+    pub primary_causes: Vec<PrimaryCount>,
+    /// Per rule: Items where it could not be evaluated, most first.
+    pub not_evaluated: Vec<RuleCount>,
+    /// What to capture: each missing document or source, the Items that lack it, and how to get
+    /// it; most first.
+    pub missing_inputs: Vec<MissingCount>,
+    /// Institutions with the largest share of their Items having a warning or an error.
+    pub institutions: Institutions,
     /// The Items whose last successful update is oldest, relative to their `as_of`.
     pub oldest_last_success: Vec<OldItem>,
 }
 
 /// Bundle totals.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct BundleCounts {
     /// Records read.
     pub read: u64,
@@ -61,8 +85,39 @@ pub struct BundleCounts {
     pub diagnosed: u64,
 }
 
+/// The failed inputs.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Failures {
+    /// The first failed inputs (at most 10), in input order.
+    pub first: Vec<FailedInput>,
+    /// Failed inputs not listed in `first`.
+    pub more: u64,
+    /// Files with failed records, most failures first (at most 10): where the others are.
+    pub files: Vec<FileFailures>,
+    /// Files with failed records not listed in `files`.
+    pub more_files: u64,
+}
+
+/// One input that failed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FailedInput {
+    /// Where it was read from.
+    pub origin: RecordOrigin,
+    /// Why it failed.
+    pub error: String,
+}
+
+/// A file's count of failed records.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FileFailures {
+    /// The file (`-` for stdin).
+    pub file: String,
+    /// Its records that failed.
+    pub failed: u64,
+}
+
 /// Items whose worst finding has one severity (`none`: no finding).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct SeverityCount {
     /// `error`, `warning`, `info` or `none`.
     pub severity: &'static str,
@@ -73,7 +128,7 @@ pub struct SeverityCount {
 }
 
 /// One rule's count.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct RuleCount {
     /// The rule id.
     pub rule: String,
@@ -81,23 +136,75 @@ pub struct RuleCount {
     pub severity: Severity,
     /// Its title.
     pub title: String,
-    /// Items where it fired (or came first, for the primary cause).
+    /// Items where it fired (or was not evaluated, under `not_evaluated`).
     pub items: u64,
-    /// `items` over diagnosed Items.
+    /// `items` over diagnosed Items, 0 to 1.
     pub share: f64,
 }
 
-/// An institution's count of stale Items.
-#[derive(Debug, Serialize)]
+/// How many Items have one rule as their primary cause.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PrimaryCount {
+    /// The rule id; absent for the Items without any finding.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Its severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+    /// Items whose first finding it is.
+    pub items: u64,
+    /// `items` over diagnosed Items, 0 to 1.
+    pub share: f64,
+}
+
+/// A document or source that Items lack, so that rules could not be evaluated.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct MissingCount {
+    /// The document or source name.
+    pub name: String,
+    /// What to capture to provide it.
+    pub how_to_get: String,
+    /// Items that lack it (for at least one rule).
+    pub items: u64,
+    /// `items` over diagnosed Items, 0 to 1.
+    pub share: f64,
+    /// The rules that need it.
+    pub rules: Vec<String>,
+}
+
+/// Institutions ranked by the share of their Items that have a warning or an error.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Institutions {
+    /// Institutions with at least `min_items` Items, largest share first, then most Items
+    /// (at most 10).
+    pub top: Vec<InstitutionCount>,
+    /// Only institutions with this many diagnosed Items are ranked (5 when the run has 100
+    /// Items or more, else 1).
+    pub min_items: u64,
+    /// Institutions seen (with the `institution` label).
+    pub seen: u64,
+    /// Items without an `institution` label.
+    pub items_without_institution: u64,
+}
+
+/// An institution's Items and the share of them that have a warning or an error.
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct InstitutionCount {
-    /// The `institution` label.
+    /// The `institution` label (its id in the default pack).
     pub institution: String,
-    /// Items with a warning or an error.
+    /// The `institution_name` label, when captured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Its diagnosed Items.
+    pub items: u64,
+    /// Of those, Items with a warning or an error.
     pub stale_items: u64,
+    /// `stale_items` over `items`, 0 to 1.
+    pub stale_share: f64,
 }
 
 /// An Item with an old last successful update.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, JsonSchema)]
 pub struct OldItem {
     /// The `item_id` label.
     pub item_id: String,
@@ -109,22 +216,57 @@ pub struct OldItem {
     pub age: String,
 }
 
+fn label_text(diagnosis: &Diagnosis, name: &str) -> Option<String> {
+    diagnosis.labels.get(name).map(|v| match v.as_str() {
+        Some(s) => s.to_owned(),
+        None => v.to_string(),
+    })
+}
+
 impl Summary {
     /// Adds one record's outcome.
-    pub fn add(&mut self, outcome: &Outcome) {
+    pub fn add(&mut self, origin: &RecordOrigin, outcome: &Outcome) {
         self.read += 1;
-        let Outcome::Diagnosed(diagnosis) = outcome else {
-            self.failed += 1;
-            return;
+        let diagnosis = match outcome {
+            Outcome::Failed(error) => {
+                self.failed += 1;
+                *self.failed_by_file.entry(origin.file.clone()).or_default() += 1;
+                if self.failures.len() < TOP {
+                    self.failures.push(FailedInput {
+                        origin: origin.clone(),
+                        error: error.clone(),
+                    });
+                }
+                return;
+            }
+            Outcome::Diagnosed(diagnosis) => diagnosis,
         };
         self.diagnosed += 1;
         for finding in &diagnosis.findings {
-            let order = self.rules.len();
-            let entry = self
-                .rules
+            self.rules
                 .entry(finding.rule.clone())
-                .or_insert_with(|| (finding.severity, finding.title.clone(), 0, order));
-            entry.2 += 1;
+                .or_insert_with(|| (finding.severity, finding.title.clone(), 0))
+                .2 += 1;
+        }
+        let mut lacking: Vec<&str> = Vec::new();
+        for rule in &diagnosis.not_evaluated {
+            self.not_evaluated
+                .entry(rule.rule.clone())
+                .or_insert_with(|| (rule.severity, rule.title.clone(), 0))
+                .2 += 1;
+            for missing in &rule.missing {
+                let entry = self
+                    .missing
+                    .entry(missing.name.clone())
+                    .or_insert_with(|| (missing.how_to_get.clone(), 0, Vec::new()));
+                if !lacking.contains(&missing.name.as_str()) {
+                    lacking.push(&missing.name);
+                    entry.1 += 1;
+                }
+                if !entry.2.contains(&rule.rule) {
+                    entry.2.push(rule.rule.clone());
+                }
+            }
         }
         let worst = diagnosis.findings.iter().map(|f| f.severity).min();
         self.worst[match worst {
@@ -136,20 +278,22 @@ impl Summary {
         if let Some(first) = diagnosis.findings.first() {
             *self.primary.entry(first.rule.clone()).or_default() += 1;
         }
-        let text = |name: &str| {
-            diagnosis.labels.get(name).map(|v| match v.as_str() {
-                Some(s) => s.to_owned(),
-                None => v.to_string(),
-            })
-        };
-        if worst.is_some_and(|s| s <= Severity::Warning) {
-            if let Some(institution) = text("institution") {
-                *self.institutions.entry(institution).or_default() += 1;
+        if let Some(institution) = label_text(diagnosis, "institution") {
+            let name = label_text(diagnosis, "institution_name");
+            let entry = self.institutions.entry(institution).or_default();
+            if entry.0.is_none() {
+                entry.0 = name;
+            }
+            entry.1 += 1;
+            if worst.is_some_and(|s| s <= Severity::Warning) {
+                entry.2 += 1;
             }
         }
-        let updated: Option<Timestamp> = text("last_success").and_then(|t| t.parse().ok());
+        let updated: Option<Timestamp> =
+            label_text(diagnosis, "last_success").and_then(|t| t.parse().ok());
         if let Some(updated) = updated {
-            let item = text("item_id").unwrap_or_else(|| "(no item_id)".to_owned());
+            let item =
+                label_text(diagnosis, "item_id").unwrap_or_else(|| "(no item_id)".to_owned());
             self.oldest.push((updated, item, diagnosis.as_of));
             // Keep the TOP oldest, by age at their own as_of.
             self.oldest.sort_by_key(|(at, item, as_of)| {
@@ -159,24 +303,23 @@ impl Summary {
         }
     }
 
-    /// The totals as data.
-    pub fn report(&self) -> SummaryReport {
-        let share = |items: u64| {
-            if self.diagnosed == 0 {
-                0.0
-            } else {
-                items as f64 / self.diagnosed as f64
-            }
-        };
-        let mut rules: Vec<RuleCount> = self
-            .rules
+    fn share(&self, items: u64) -> f64 {
+        if self.diagnosed == 0 {
+            0.0
+        } else {
+            items as f64 / self.diagnosed as f64
+        }
+    }
+
+    fn rule_counts(&self, counts: &HashMap<String, (Severity, String, u64)>) -> Vec<RuleCount> {
+        let mut rules: Vec<RuleCount> = counts
             .iter()
-            .map(|(rule, (severity, title, items, _))| RuleCount {
+            .map(|(rule, (severity, title, items))| RuleCount {
                 rule: rule.clone(),
                 severity: *severity,
                 title: title.clone(),
                 items: *items,
-                share: share(*items),
+                share: self.share(*items),
             })
             .collect();
         rules.sort_by(|a, b| {
@@ -185,43 +328,56 @@ impl Summary {
                 .then(a.severity.cmp(&b.severity))
                 .then(a.rule.cmp(&b.rule))
         });
+        rules
+    }
+
+    /// The totals as data.
+    pub fn report(&self) -> SummaryReport {
         let severities = ["error", "warning", "info", "none"]
             .into_iter()
             .zip(self.worst)
             .map(|(severity, items)| SeverityCount {
                 severity,
                 items,
-                share: share(items),
+                share: self.share(items),
             })
             .collect();
-        let primary_cause = self
+        let mut primary_causes: Vec<PrimaryCount> = self
             .primary
             .iter()
-            .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
-            .map(|(rule, items)| {
-                let (severity, title, _, _) = &self.rules[rule];
-                RuleCount {
-                    rule: rule.clone(),
-                    severity: *severity,
-                    title: title.clone(),
-                    items: *items,
-                    share: share(*items),
-                }
-            });
-        let mut top_institutions: Vec<InstitutionCount> = self
-            .institutions
-            .iter()
-            .map(|(institution, stale_items)| InstitutionCount {
-                institution: institution.clone(),
-                stale_items: *stale_items,
+            .map(|(rule, items)| PrimaryCount {
+                rule: Some(rule.clone()),
+                severity: self.rules.get(rule).map(|r| r.0),
+                items: *items,
+                share: self.share(*items),
             })
             .collect();
-        top_institutions.sort_by(|a, b| {
-            b.stale_items
-                .cmp(&a.stale_items)
-                .then(a.institution.cmp(&b.institution))
+        if self.worst[3] > 0 {
+            primary_causes.push(PrimaryCount {
+                rule: None,
+                severity: None,
+                items: self.worst[3],
+                share: self.share(self.worst[3]),
+            });
+        }
+        primary_causes.sort_by(|a, b| {
+            b.items
+                .cmp(&a.items)
+                .then(a.rule.is_none().cmp(&b.rule.is_none()))
+                .then(a.rule.cmp(&b.rule))
         });
-        top_institutions.truncate(TOP);
+        let mut missing_inputs: Vec<MissingCount> = self
+            .missing
+            .iter()
+            .map(|(name, (how_to_get, items, rules))| MissingCount {
+                name: name.clone(),
+                how_to_get: how_to_get.clone(),
+                items: *items,
+                share: self.share(*items),
+                rules: rules.clone(),
+            })
+            .collect();
+        missing_inputs.sort_by(|a, b| b.items.cmp(&a.items).then(a.name.cmp(&b.name)));
         let oldest_last_success = self
             .oldest
             .iter()
@@ -235,27 +391,97 @@ impl Summary {
                 }
             })
             .collect();
+        let mut files: Vec<FileFailures> = self
+            .failed_by_file
+            .iter()
+            .map(|(file, failed)| FileFailures {
+                file: file.clone(),
+                failed: *failed,
+            })
+            .collect();
+        files.sort_by(|a, b| b.failed.cmp(&a.failed).then(a.file.cmp(&b.file)));
+        let more_files = files.len().saturating_sub(TOP) as u64;
+        files.truncate(TOP);
         SummaryReport {
             bundles: BundleCounts {
                 read: self.read,
                 failed: self.failed,
                 diagnosed: self.diagnosed,
             },
-            rules,
+            failures: Failures {
+                first: self.failures.clone(),
+                more: self.failed - self.failures.len() as u64,
+                files,
+                more_files,
+            },
+            rules: self.rule_counts(&self.rules),
             severities,
-            primary_cause,
-            top_institutions,
+            primary_causes,
+            not_evaluated: self.rule_counts(&self.not_evaluated),
+            missing_inputs,
+            institutions: self.institutions(),
             oldest_last_success,
+        }
+    }
+
+    fn institutions(&self) -> Institutions {
+        let min_items = if self.diagnosed >= RANK_ONLY_LARGE_FROM {
+            INSTITUTION_MIN_ITEMS
+        } else {
+            1
+        };
+        let mut top: Vec<InstitutionCount> = self
+            .institutions
+            .iter()
+            .filter(|(_, (_, items, _))| *items >= min_items)
+            .map(
+                |(institution, (name, items, stale_items))| InstitutionCount {
+                    institution: institution.clone(),
+                    name: name.clone(),
+                    items: *items,
+                    stale_items: *stale_items,
+                    stale_share: *stale_items as f64 / *items as f64,
+                },
+            )
+            .collect();
+        // Shares compare exactly as fractions: a/b > c/d when a*d > c*b.
+        top.sort_by(|a, b| {
+            (b.stale_items * a.items)
+                .cmp(&(a.stale_items * b.items))
+                .then(b.items.cmp(&a.items))
+                .then(a.institution.cmp(&b.institution))
+        });
+        top.truncate(TOP);
+        let labelled: u64 = self.institutions.values().map(|(_, items, _)| items).sum();
+        Institutions {
+            top,
+            min_items,
+            seen: self.institutions.len() as u64,
+            items_without_institution: self.diagnosed - labelled,
         }
     }
 }
 
+/// `1 item`, `2 items`.
+fn count(count: u64, unit: &str) -> String {
+    if count == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{count} {unit}s")
+    }
+}
+
+/// An age in words: `3 days`; under two days, `1 hour`, `47 hours`; under an hour,
+/// `1 minute`, `0 minutes`.
 fn words(seconds: i64) -> String {
+    let plural = |number: i64, unit: &str| count(number.max(0) as u64, unit);
     let days = seconds / 86_400;
     if days >= 2 {
-        format!("{days} days")
+        plural(days, "day")
+    } else if seconds >= 3_600 {
+        plural(seconds / 3_600, "hour")
     } else {
-        format!("{} hours", seconds / 3_600)
+        plural(seconds / 60, "minute")
     }
 }
 
@@ -285,6 +511,47 @@ fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
+fn origin_text(origin: &RecordOrigin) -> String {
+    match origin.line {
+        Some(line) => format!("{}:{line}", origin.file),
+        None => origin.file.clone(),
+    }
+}
+
+fn primary_name(primary: &PrimaryCount) -> &str {
+    primary.rule.as_deref().unwrap_or("(no finding)")
+}
+
+fn institution_name(institution: &InstitutionCount) -> String {
+    match &institution.name {
+        Some(name) if *name != institution.institution => {
+            format!("{name} ({})", institution.institution)
+        }
+        _ => institution.institution.clone(),
+    }
+}
+
+/// Where the failed inputs not listed are, in words.
+fn failures_elsewhere(failures: &Failures) -> Option<String> {
+    if failures.more == 0 {
+        return None;
+    }
+    let files: Vec<String> = failures
+        .files
+        .iter()
+        .map(|f| format!("{} ({})", f.file, f.failed))
+        .collect();
+    let more_files = match failures.more_files {
+        0 => String::new(),
+        count => format!(" and {count} more file(s)"),
+    };
+    Some(format!(
+        "{} more failed; by file: {}{more_files}. Each is an error record (with an \"error\" key) in the --format jsonl output",
+        failures.more,
+        files.join(", ")
+    ))
+}
+
 /// A compact table with a bar chart of causes.
 pub fn human(report: &SummaryReport) -> String {
     let mut out = String::new();
@@ -294,6 +561,16 @@ pub fn human(report: &SummaryReport) -> String {
         "bundles: {} read, {} failed, {} diagnosed",
         b.read, b.failed, b.diagnosed
     );
+    if !report.failures.first.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "failed inputs:");
+        for failure in &report.failures.first {
+            let _ = writeln!(out, "  {}: {}", origin_text(&failure.origin), failure.error);
+        }
+        if let Some(elsewhere) = failures_elsewhere(&report.failures) {
+            let _ = writeln!(out, "  {elsewhere}");
+        }
+    }
     let _ = writeln!(out);
     let max = report.rules.first().map_or(0, |r| r.items);
     let _ = writeln!(
@@ -317,26 +594,77 @@ pub fn human(report: &SummaryReport) -> String {
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "worst finding per item: {}", severities(report));
-    if let Some(primary) = &report.primary_cause {
-        let _ = writeln!(
-            out,
-            "most common primary cause: {} ({} items, {})",
-            primary.rule,
-            primary.items,
-            percent(primary.share)
-        );
+    if !report.primary_causes.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "primary cause per item (its most severe finding):");
+        let max = report.primary_causes.first().map_or(0, |p| p.items);
+        for primary in report.primary_causes.iter().take(TOP) {
+            let _ = writeln!(
+                out,
+                "  {:<30} {:>8} {:>7}  {}",
+                primary_name(primary),
+                primary.items,
+                percent(primary.share),
+                bar(primary.items, max)
+            );
+        }
+        let rest = &report.primary_causes[report.primary_causes.len().min(TOP)..];
+        if !rest.is_empty() {
+            let items: u64 = rest.iter().map(|p| p.items).sum();
+            let _ = writeln!(
+                out,
+                "  {:<30} {:>8} {:>7}  ({} more causes; all in --summary-format json)",
+                "(others)",
+                items,
+                percent(items as f64 / b.diagnosed.max(1) as f64),
+                rest.len()
+            );
+        }
     }
-    if !report.top_institutions.is_empty() {
+    if !report.not_evaluated.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "rules not evaluated (items):");
+        for rule in &report.not_evaluated {
+            let _ = writeln!(
+                out,
+                "  {:<30} {:>8} {:>7}",
+                rule.rule,
+                rule.items,
+                percent(rule.share)
+            );
+        }
+        let _ = writeln!(out, "what to capture so that they can be:");
+        for missing in &report.missing_inputs {
+            let _ = writeln!(
+                out,
+                "  {} (lacking in {}, {}; needed by {}): {}",
+                missing.name,
+                count(missing.items, "item"),
+                percent(missing.share),
+                missing.rules.join(", "),
+                missing.how_to_get
+            );
+        }
+    }
+    let institutions = &report.institutions;
+    if !institutions.top.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(
             out,
-            "institutions with the most stale items (warning or worse):"
+            "institutions by share of their items with a warning or an error{}:",
+            if institutions.min_items > 1 {
+                format!(" (those with {} items or more)", institutions.min_items)
+            } else {
+                String::new()
+            }
         );
-        for institution in &report.top_institutions {
+        for institution in &institutions.top {
             let _ = writeln!(
                 out,
-                "  {:<20} {:>8}",
-                institution.institution, institution.stale_items
+                "  {:<40} {:>7} of {:>6} items",
+                institution_name(institution),
+                percent(institution.stale_share),
+                institution.items
             );
         }
     }
@@ -354,6 +682,23 @@ pub fn human(report: &SummaryReport) -> String {
     out
 }
 
+/// Text for a Markdown table cell: pipes and markup escaped, on one line.
+fn md_cell(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' | '\r' => out.push(' '),
+            '*' | '<' | '>' | '[' | ']' | '|' | '\\' | '`' | '_' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// The same as Markdown, with the bar chart in a code block.
 pub fn markdown(report: &SummaryReport) -> String {
     let mut out = String::new();
@@ -365,6 +710,23 @@ pub fn markdown(report: &SummaryReport) -> String {
         "{} bundles read, {} failed, {} diagnosed.",
         b.read, b.failed, b.diagnosed
     );
+    if !report.failures.first.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "| failed input | error |");
+        let _ = writeln!(out, "| --- | --- |");
+        for failure in &report.failures.first {
+            let _ = writeln!(
+                out,
+                "| {} | {} |",
+                md_cell(&origin_text(&failure.origin)),
+                md_cell(&failure.error)
+            );
+        }
+        if let Some(elsewhere) = failures_elsewhere(&report.failures) {
+            let _ = writeln!(out);
+            let _ = writeln!(out, "{}.", md_cell(&elsewhere));
+        }
+    }
     let _ = writeln!(out);
     let _ = writeln!(out, "| cause | severity | items | share |");
     let _ = writeln!(out, "| --- | --- | ---: | ---: |");
@@ -389,24 +751,62 @@ pub fn markdown(report: &SummaryReport) -> String {
     }
     let _ = writeln!(out);
     let _ = writeln!(out, "Worst finding per item: {}.", severities(report));
-    if let Some(primary) = &report.primary_cause {
-        let _ = writeln!(
-            out,
-            "Most common primary cause: `{}` ({} items, {}).",
-            primary.rule,
-            primary.items,
-            percent(primary.share)
-        );
-    }
-    if !report.top_institutions.is_empty() {
+    if !report.primary_causes.is_empty() {
         let _ = writeln!(out);
-        let _ = writeln!(out, "| institution | stale items |");
-        let _ = writeln!(out, "| --- | ---: |");
-        for institution in &report.top_institutions {
+        let _ = writeln!(out, "| primary cause | items | share |");
+        let _ = writeln!(out, "| --- | ---: | ---: |");
+        for primary in &report.primary_causes {
+            let name = match &primary.rule {
+                Some(rule) => format!("`{rule}`"),
+                None => "(no finding)".to_owned(),
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} |",
-                institution.institution, institution.stale_items
+                "| {name} | {} | {} |",
+                primary.items,
+                percent(primary.share)
+            );
+        }
+    }
+    if !report.not_evaluated.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "| not evaluated | items | share |");
+        let _ = writeln!(out, "| --- | ---: | ---: |");
+        for rule in &report.not_evaluated {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                rule.rule,
+                rule.items,
+                percent(rule.share)
+            );
+        }
+        let _ = writeln!(out);
+        let _ = writeln!(out, "| missing | items | needed by | how to get |");
+        let _ = writeln!(out, "| --- | ---: | --- | --- |");
+        for missing in &report.missing_inputs {
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} | {} |",
+                missing.name,
+                missing.items,
+                md_cell(&missing.rules.join(", ")),
+                md_cell(&missing.how_to_get)
+            );
+        }
+    }
+    let institutions = &report.institutions;
+    if !institutions.top.is_empty() {
+        let _ = writeln!(out);
+        let _ = writeln!(out, "| institution | items | with a warning or an error |");
+        let _ = writeln!(out, "| --- | ---: | ---: |");
+        for institution in &institutions.top {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                md_cell(&institution_name(institution)),
+                institution.items,
+                percent(institution.stale_share)
             );
         }
     }
@@ -423,4 +823,20 @@ pub fn markdown(report: &SummaryReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_in_words_agree_in_number() {
+        assert_eq!(words(3_600), "1 hour");
+        assert_eq!(words(7_199), "1 hour");
+        assert_eq!(words(7_200), "2 hours");
+        assert_eq!(words(60), "1 minute");
+        assert_eq!(words(59), "0 minutes");
+        assert_eq!(words(47 * 3_600), "47 hours");
+        assert_eq!(words(2 * 86_400), "2 days");
+    }
 }

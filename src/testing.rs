@@ -89,7 +89,7 @@ pub struct ExpectedEvidence {
 }
 
 /// The outcome of a whole run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct TestReport {
     /// Every case, in file and case order.
     pub cases: Vec<CaseReport>,
@@ -104,7 +104,7 @@ pub struct TestReport {
 }
 
 /// One case's outcome.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CaseReport {
     /// The test file.
     pub file: String,
@@ -119,7 +119,7 @@ pub struct CaseReport {
 }
 
 /// How often one rule was seen.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RuleCoverage {
     /// The rule id.
     pub rule: String,

@@ -28,6 +28,11 @@ use crate::serde_text::without_serde_position;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundleSpec {
+    /// A key of your choosing (a string or a number), copied unchanged to the bundle's output
+    /// record, so that each record can be joined back to its input wherever it was processed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "id_schema")]
+    pub id: Option<Value>,
     /// The time to evaluate the bundle at (RFC 3339, with an offset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub as_of: Option<String>,
@@ -43,11 +48,17 @@ pub struct BundleSpec {
     pub documents: BTreeMap<String, Value>,
 }
 
+fn id_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({ "type": ["string", "number"] })
+}
+
 /// A validated bundle, ready to evaluate: its evaluation time parsed, its document names
 /// usable. The only ways to make one are [`Bundle::from_json`], [`Bundle::from_value`],
 /// [`Bundle::from_spec`] and [`Bundle::from_dir`], so an invalid bundle cannot be built.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Bundle {
+    /// The caller's key for the bundle (a string or a number), if any.
+    pub(crate) id: Option<Value>,
     /// The evaluation time the bundle carries, if any.
     pub(crate) as_of: Option<Timestamp>,
     /// The bundle's context (an object, empty when none was given).
@@ -69,6 +80,7 @@ impl Default for Bundle {
     /// A bundle with no document, no context and no evaluation time.
     fn default() -> Bundle {
         Bundle {
+            id: None,
             as_of: None,
             context: Value::Object(Map::new()),
             documents: BTreeMap::new(),
@@ -78,6 +90,11 @@ impl Default for Bundle {
 }
 
 impl Bundle {
+    /// The caller's key for the bundle (`id`: a string or a number), copied to its output.
+    pub fn id(&self) -> Option<&Value> {
+        self.id.as_ref()
+    }
+
     /// The evaluation time the bundle carries (`as_of`), if any.
     pub fn as_of(&self) -> Option<Timestamp> {
         self.as_of
@@ -114,6 +131,9 @@ impl Bundle {
     /// The bundle in its single-file JSON form (what [`Bundle::from_value`] reads back).
     pub fn to_value(&self) -> Value {
         let mut object = Map::new();
+        if let Some(id) = &self.id {
+            object.insert("id".into(), id.clone());
+        }
         if let Some(as_of) = self.as_of {
             object.insert("as_of".into(), Value::String(as_of.to_string()));
         }
@@ -125,11 +145,15 @@ impl Bundle {
 
     /// Validates a bundle spec: the timestamp parses and every document name is usable.
     pub fn from_spec(spec: BundleSpec) -> Result<Bundle, BundleError> {
+        if let Some(id) = &spec.id {
+            check_id(id)?;
+        }
         let as_of = spec.as_of.as_deref().map(parse_as_of).transpose()?;
         for name in spec.documents.keys() {
             check_document_name(name)?;
         }
         Ok(Bundle {
+            id: spec.id,
             as_of,
             context: Value::Object(spec.context.unwrap_or_default()),
             documents: spec.documents,
@@ -384,6 +408,19 @@ fn spec_error(field: String, message: &str) -> BundleError {
         _ => field,
     };
     BundleError::new(field, format!("not a valid bundle: {}", explained.message))
+}
+
+/// Checks that a bundle's `id` is a string or a number, the kinds of key a join can use.
+fn check_id(id: &Value) -> Result<(), BundleError> {
+    if id.is_string() || id.is_number() {
+        return Ok(());
+    }
+    Err(BundleError::new(
+        "id",
+        format!(
+            "`id` must be a string or a number (it is copied to the output record to join it back to its input), not {id}"
+        ),
+    ))
 }
 
 /// Parses an RFC 3339 evaluation time, with a message that says how to write one.

@@ -1,6 +1,9 @@
 //! Stage 3 output: plain data describing what was found, in a deterministic order.
 //!
-//! The JSON form of [`Diagnosis`] is a versioned contract (see `schemas/diagnosis.schema.json`):
+//! The JSON form of [`Diagnosis`] is a versioned contract, described by
+//! `json_schema(SchemaKind::Diagnosis)` (the command line's `schemas/diagnosis.schema.json` is
+//! the same object plus its `as_of_from`). Fields shown only when not empty (`labels`,
+//! `unread_documents`, `explain`, `omitted_evidence`) are optional in the schema:
 //!
 //! ```json
 //! {

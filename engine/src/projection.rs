@@ -365,7 +365,7 @@ impl<'t> Parser<'t> {
             return self.scan.fail("a bundle is a JSON object");
         }
         self.scan.enter()?;
-        let mut seen = [false; 4];
+        let mut seen = [false; 5];
         if self.scan.first_member()? {
             loop {
                 let key = self.scan.key()?;
@@ -374,6 +374,7 @@ impl<'t> Parser<'t> {
                     "description" => 1,
                     "context" => 2,
                     "documents" => 3,
+                    "id" => 4,
                     _ => return self.scan.fail("unknown key"),
                 };
                 if std::mem::replace(&mut seen[slot], true) {
@@ -390,6 +391,13 @@ impl<'t> Parser<'t> {
                                 _ => None,
                             },
                             _ => return self.scan.fail("`context` must be an object"),
+                        }
+                    }
+                    4 => {
+                        // Checked (a string or a number) by `Bundle::from_spec`.
+                        spec.id = match self.scan.value()? {
+                            Value::Null => None,
+                            id => Some(id),
                         }
                     }
                     _ => spec.documents = self.documents(projection)?,

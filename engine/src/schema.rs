@@ -20,11 +20,16 @@ pub enum SchemaKind {
 
 /// The pretty-printed JSON Schema of `kind`, ending with a newline.
 pub fn json_schema(kind: SchemaKind) -> String {
-    let generator = SchemaSettings::draft07().into_generator();
+    // Input formats are described as they are read; the diagnosis as it is written, so that
+    // a field left out when empty (`skip_serializing_if`) is not required.
+    let input = SchemaSettings::draft07();
     let schema = match kind {
-        SchemaKind::Rules => generator.into_root_schema_for::<RuleFile>(),
-        SchemaKind::Bundle => generator.into_root_schema_for::<BundleSpec>(),
-        SchemaKind::Diagnosis => generator.into_root_schema_for::<Diagnosis>(),
+        SchemaKind::Rules => input.into_generator().into_root_schema_for::<RuleFile>(),
+        SchemaKind::Bundle => input.into_generator().into_root_schema_for::<BundleSpec>(),
+        SchemaKind::Diagnosis => input
+            .for_serialize()
+            .into_generator()
+            .into_root_schema_for::<Diagnosis>(),
     };
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
