@@ -1,25 +1,43 @@
-//! Throughput of batch diagnosis on generated bundles (`balance-doctor generate`, seed 42):
+//! Throughput of batch diagnosis against the parse-only floor, on two generators' data:
 //!
-//! 1. `parse_floor`: read the JSON Lines file and parse every line into `serde_json::Value`,
-//!    nothing else: the floor any JSON tool pays;
-//! 2. `diagnose_jsonl/1_thread` and `/all_threads`: `diagnose --format jsonl` end to end
-//!    (read, parse, evaluate the default pack, write JSON Lines to a sink);
-//! 3. `evaluate_only`: evaluating the default pack over already-parsed bundles.
+//! - `generate/...`: the project's own `balance-doctor generate` (seed 42; `BENCH_BUNDLES`
+//!   bundles, default 2,000);
+//! - `shared/...`: the independent generator of `../shared/bench` (`gen.py` then
+//!   `convert.py`, seed 42; `BENCH_SHARED_BUNDLES` bundles, default 5,000), skipped with a note
+//!   when that folder or `python3` is not there. Its eight rules (`r1-r8.yaml`) run too.
 //!
-//! Run with `cargo bench --bench throughput`; `BENCH_BUNDLES=N` changes the input size
-//! (default 2,000). Throughput is reported in bytes of input per second.
+//! Each group has:
+//! 1. `floor`: every line parsed into `serde_json::Value` with one reused line buffer, nothing
+//!    else (the floor any JSON tool pays, as `../shared/bench/floor` and
+//!    `examples/parse_floor` measure it);
+//! 2. `pack/1_thread`, `pack/all_threads`: `diagnose --format jsonl` end to end (read, parse,
+//!    evaluate the default pack, write JSON Lines to a sink); `r1-r8/...` the same with the
+//!    eight rules.
+//!
+//! Run with `cargo bench --bench throughput` (the release profile: thin LTO, one codegen
+//! unit). Throughput is in bundles per second; a ratio to the floor is the figure to compare
+//! across machines.
 
 use std::fs::File;
 use std::hint::black_box;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Duration;
 
 use balance_doctor::batch::{self, BatchOptions, Input, RecordFormat};
-use balance_doctor_engine::{Bundle, EvaluateOptions};
+use balance_doctor_engine::{RuleSet, RuleText, compile};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
-fn input(count: u64) -> PathBuf {
+fn count_from(variable: &str, default: u64) -> u64 {
+    std::env::var(variable)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The project's own generator's bundles.
+fn generated(count: u64) -> PathBuf {
     let path = std::env::temp_dir().join(format!("balance-doctor-bench-{count}.jsonl"));
     if !path.exists() {
         let mut file = std::io::BufWriter::new(File::create(&path).unwrap());
@@ -28,73 +46,115 @@ fn input(count: u64) -> PathBuf {
     path
 }
 
-fn throughput(c: &mut Criterion) {
-    let count: u64 = std::env::var("BENCH_BUNDLES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000);
-    let path = input(count);
-    let bytes = std::fs::metadata(&path).unwrap().len();
-    let rules = balance_doctor::default_rule_set().unwrap();
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+/// The independent generator's bundles, in the single-file form, if it can be run.
+fn shared(count: u64, bench: &Path) -> Option<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let work = root.join("target/shared-bench");
+    let data = work.join(format!("bundles-{count}.jsonl"));
+    if data.exists() {
+        return Some(data);
+    }
+    std::fs::create_dir_all(&work).ok()?;
+    let raw = work.join(format!("gen-{count}.jsonl"));
+    let generated = Command::new("python3")
+        .arg(bench.join("gen.py"))
+        .arg(count.to_string())
+        .args(["--seed", "42", "--out"])
+        .arg(&raw)
+        .output()
+        .ok()?
+        .status
+        .success();
+    let converted = generated
+        && Command::new("python3")
+            .arg(bench.join("convert.py"))
+            .arg(&raw)
+            .arg(&data)
+            .status()
+            .ok()?
+            .success();
+    converted.then_some(data)
+}
 
-    let mut group = c.benchmark_group("batch");
-    group.throughput(Throughput::Bytes(bytes));
+/// Parses every line into a `Value`, reusing one line buffer.
+fn floor(path: &Path) -> u64 {
+    let mut input = BufReader::with_capacity(1 << 20, File::open(path).unwrap());
+    let (mut line, mut lines) = (String::new(), 0);
+    while {
+        line.clear();
+        input.read_line(&mut line).unwrap() > 0
+    } {
+        let text = line.trim_end();
+        if text.is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        black_box(&value);
+        lines += 1;
+    }
+    lines
+}
+
+fn diagnose(rules: &RuleSet, path: &Path, threads: usize) -> u64 {
+    let options = BatchOptions {
+        as_of: None,
+        now: jiff::Timestamp::UNIX_EPOCH,
+        explain: false,
+        threads,
+        chunk: 256,
+        format: RecordFormat::Jsonl,
+        ..BatchOptions::default()
+    };
+    let report = batch::run(
+        rules,
+        vec![Input::Jsonl(path.to_path_buf())],
+        &mut std::io::sink(),
+        &options,
+        &mut |_, _, _| {},
+    )
+    .unwrap();
+    report.records
+}
+
+fn group(c: &mut Criterion, name: &str, path: &Path, rule_sets: &[(&str, &RuleSet)]) {
+    let count = floor(path);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let mut group = c.benchmark_group(name);
+    group.throughput(Throughput::Elements(count));
     group.sample_size(10);
     group.measurement_time(Duration::from_secs(8));
-
-    group.bench_function("parse_floor", |b| {
-        b.iter(|| {
-            let reader = BufReader::with_capacity(1 << 16, File::open(&path).unwrap());
-            for line in reader.lines() {
-                let value: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
-                black_box(value);
-            }
-        })
-    });
-    for (name, threads) in [
-        ("diagnose_jsonl/1_thread", 1),
-        ("diagnose_jsonl/all_threads", cores),
-    ] {
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                let options = BatchOptions {
-                    as_of: None,
-                    now: jiff::Timestamp::UNIX_EPOCH,
-                    explain: false,
-                    threads,
-                    chunk: 256,
-                    format: RecordFormat::Jsonl,
-                    ..BatchOptions::default()
-                };
-                let report = batch::run(
-                    &rules,
-                    vec![Input::Jsonl(path.clone())],
-                    &mut std::io::sink(),
-                    &options,
-                    &mut |_, _, _| {},
-                )
-                .unwrap();
-                assert_eq!(report.records, count);
-            })
-        });
+    group.bench_function("floor", |b| b.iter(|| assert_eq!(floor(path), count)));
+    for (rules_name, rules) in rule_sets {
+        for (threads_name, threads) in [("1_thread", 1), ("all_threads", cores)] {
+            group.bench_function(format!("{rules_name}/{threads_name}"), |b| {
+                b.iter(|| assert_eq!(diagnose(rules, path, threads), count))
+            });
+        }
     }
-    let bundles: Vec<Bundle> = BufReader::new(File::open(&path).unwrap())
-        .lines()
-        .map(|line| Bundle::from_json(&line.unwrap()).unwrap())
-        .collect();
-    group.bench_function("evaluate_only", |b| {
-        b.iter(|| {
-            for bundle in &bundles {
-                black_box(rules.evaluate_with(
-                    bundle,
-                    bundle.as_of().unwrap(),
-                    &EvaluateOptions::default(),
-                ));
-            }
-        })
-    });
     group.finish();
+}
+
+fn throughput(c: &mut Criterion) {
+    let pack = balance_doctor::default_rule_set().unwrap();
+    let path = generated(count_from("BENCH_BUNDLES", 2_000));
+    group(c, "generate", &path, &[("pack", &pack)]);
+
+    let bench = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/bench");
+    let shared_data = bench
+        .exists()
+        .then(|| shared(count_from("BENCH_SHARED_BUNDLES", 5_000), &bench))
+        .flatten();
+    let Some(path) = shared_data else {
+        eprintln!("shared: skipped ({} or python3 not found)", bench.display());
+        return;
+    };
+    let text = std::fs::read_to_string(bench.join("r1-r8.yaml")).unwrap();
+    let eight = compile(&[RuleText {
+        name: "r1-r8.yaml",
+        text: &text,
+    }])
+    .unwrap();
+    group(c, "shared", &path, &[("pack", &pack), ("r1-r8", &eight)]);
 }
 
 criterion_group!(benches, throughput);

@@ -284,3 +284,26 @@ fn only_objects_are_bundles() {
         );
     }
 }
+
+/// Every case the differential fuzz target found (and the issue-9 cases it guards), replayed
+/// by stable `cargo test`: `fuzz/regressions/parse_differential/`.
+#[test]
+fn fuzz_regressions_replay() {
+    let dir = support::root().join("fuzz/regressions/parse_differential");
+    let reader = compile(&[RuleText {
+        name: "projection.yaml",
+        text: RULES,
+    }])
+    .unwrap();
+    let mut replayed = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let Ok(text) = String::from_utf8(std::fs::read(&path).unwrap()) else {
+            continue;
+        };
+        same_acceptance(support::default_rules(), &text);
+        same_acceptance(&reader, &text);
+        replayed += 1;
+    }
+    assert!(replayed >= 7, "{replayed} cases in {}", dir.display());
+}

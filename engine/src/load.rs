@@ -22,7 +22,36 @@ pub(crate) struct ParsedFile {
     /// Ids of rules and names of conditions that were left out, so that references to them
     /// are not reported a second time as unknown.
     pub(crate) left_out: std::collections::HashSet<String>,
-    positions: Positions,
+    positions: LazyPositions,
+}
+
+/// Where each field path starts in a file's text, indexed on first use: only a problem needs a
+/// location, and indexing is a second YAML parse (a quarter of compiling the default pack).
+#[derive(Debug)]
+pub(crate) struct LazyPositions {
+    text: String,
+    index: std::cell::OnceCell<Positions>,
+}
+
+impl LazyPositions {
+    fn new(text: &str) -> LazyPositions {
+        LazyPositions {
+            text: text.to_owned(),
+            index: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn index(&self) -> &Positions {
+        self.index.get_or_init(|| positions::index(&self.text))
+    }
+
+    pub(crate) fn find(&self, path: &str) -> Option<positions::Location> {
+        self.index().find(path)
+    }
+
+    pub(crate) fn find_key(&self, path: &str) -> Option<positions::Location> {
+        self.index().find_key(path)
+    }
 }
 
 impl ParsedFile {
@@ -71,7 +100,7 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
             return (None, vec![at(kind, "", location, message)]);
         }
     };
-    let positions = positions::index(text);
+    let positions = LazyPositions::new(text);
     let mut problems: Vec<Problem> = Vec::new();
 
     let Value::Mapping(mut top) = value.clone() else {
@@ -144,7 +173,7 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
 struct Context<'a> {
     file: &'a str,
     value: &'a Value,
-    positions: &'a Positions,
+    positions: &'a LazyPositions,
     problems: &'a mut Vec<Problem>,
 }
 

@@ -143,10 +143,13 @@ pub(crate) fn normalized_path(segments: &[Seg<'_>]) -> String {
 }
 
 fn push_segment(out: &mut String, segment: &Seg<'_>) {
-    {
-        match segment {
-            Seg::Key(key) => {
-                out.push_str("['");
+    match segment {
+        Seg::Key(key) => {
+            out.push_str("['");
+            let plain = key.bytes().all(|b| b >= 0x20 && b != b'\'' && b != b'\\');
+            if plain {
+                out.push_str(key);
+            } else {
                 for c in key.chars() {
                     match c {
                         '\'' => out.push_str("\\'"),
@@ -157,14 +160,31 @@ fn push_segment(out: &mut String, segment: &Seg<'_>) {
                         c => out.push(c),
                     }
                 }
-                out.push_str("']");
             }
-            Seg::Index(index) => {
-                let _ = write!(out, "[{index}]");
-            }
-            Seg::Raw(raw) => out.push_str(raw),
+            out.push_str("']");
+        }
+        Seg::Index(index) => {
+            out.push('[');
+            push_decimal(out, *index);
+            out.push(']');
+        }
+        Seg::Raw(raw) => out.push_str(raw),
+    }
+}
+
+/// Appends `n` in decimal, without the formatting machinery (paths are built per evidence).
+fn push_decimal(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
         }
     }
+    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// A value found in a document, with the route to it.

@@ -340,6 +340,19 @@ pub(crate) fn parse(text: &str, projection: Option<&Projection>) -> Result<Bundl
     }
 }
 
+/// The member `key` of a tree: a scan comparing lengths first (few members, most keys of
+/// the input not among them) instead of the map's string comparisons.
+#[inline]
+fn member<'k>(members: &'k BTreeMap<String, Keep>, key: &str) -> Option<&'k Keep> {
+    if members.len() > 8 {
+        return members.get(key);
+    }
+    members
+        .iter()
+        .find(|(name, _)| name.len() == key.len() && name.as_bytes() == key.as_bytes())
+        .map(|(_, keep)| keep)
+}
+
 static SKELETON: Keep = Keep::Some {
     members: BTreeMap::new(),
     any: None,
@@ -477,7 +490,7 @@ impl<'t> Parser<'t> {
                             self.scan.skip()?;
                         } else {
                             let key = self.scan.key()?;
-                            match members.get(key.as_ref()).or(any.as_deref()) {
+                            match member(members, &key).or(any.as_deref()) {
                                 Some(keep) => {
                                     self.route.push(Step::Key(key.clone()));
                                     let value = self.build(keep, document);
