@@ -151,7 +151,10 @@ pub const MAX_THREADS: i64 = 256;
 /// Which rules to use, for every command that loads rules.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct RulesArgs {
-    /// Rule files to use instead of the embedded default pack (repeatable).
+    /// Rule files to use instead of the embedded default pack (repeatable). Without it: the
+    /// files in BALANCE_DOCTOR_RULES (separated like PATH), else the `rules:` of the first
+    /// `balance-doctor.yaml` (or `.balance-doctor.yaml`) in the current folder or a parent,
+    /// else the embedded pack.
     #[arg(long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
     /// Let `extends` in rule files read any file, not only files under the extending file's
@@ -216,8 +219,9 @@ pub enum RulesCommand {
     /// Exit 0 when every case passes (and coverage is at least --min-coverage), 1 otherwise,
     /// 2 when a test file cannot be read.
     Test {
-        /// Test files, or directories searched for `*.test.yaml`.
-        #[arg(default_value = "rules/tests")]
+        /// Test files, or directories searched for `*.test.yaml`. Without any: the
+        /// configuration file's `tests:`, else `<name>.test.yaml` and `tests/` beside each rules
+        /// file, else (embedded pack) `rules/tests` in a checkout of the repository.
         paths: Vec<PathBuf>,
         /// Which rules to test.
         #[command(flatten)]
@@ -611,8 +615,14 @@ fn test(
     format: TestFormat,
     min_coverage: Option<f64>,
 ) -> Result<ExitCode> {
-    let rule_set = load_rules(rules)?;
-    let files = crate::testing::discover(paths)?;
+    let choice = choose_rules(rules)?;
+    let rule_set = load_chosen(&choice, rules)?;
+    let paths = if paths.is_empty() {
+        crate::rules::tests_for(&choice)?
+    } else {
+        paths.to_vec()
+    };
+    let files = crate::testing::discover(&paths)?;
     let report = crate::testing::run(&rule_set, &files)?;
     let mut text = String::new();
     match format {
@@ -687,7 +697,20 @@ fn check(files: &[PathBuf], options: ReadOptions) -> Result<ExitCode> {
 
 /// Compiles the chosen rule files, or the embedded pack when none is given.
 fn load_rules(rules: &RulesArgs) -> Result<RuleSet> {
-    match crate::rules::compile_files(&rules.rules, rules.read_options())? {
+    load_chosen(&choose_rules(rules)?, rules)
+}
+
+/// Which rules `--rules`, the environment or a configuration file chose (see
+/// [`crate::rules::choose`]).
+fn choose_rules(rules: &RulesArgs) -> Result<crate::rules::RulesChoice> {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let env = std::env::var_os(crate::rules::RULES_ENV);
+    crate::rules::choose(&rules.rules, env.as_deref(), &cwd)
+}
+
+/// Compiles the chosen rules files, or the embedded pack when none was chosen.
+fn load_chosen(choice: &crate::rules::RulesChoice, rules: &RulesArgs) -> Result<RuleSet> {
+    match crate::rules::compile_files(&choice.files, rules.read_options())? {
         Ok(rule_set) => Ok(rule_set),
         Err(errors) => bail!(
             "the rules have {} problem(s):\n{errors}\nrun `balance-doctor rules check <FILE>` after fixing them",

@@ -1,5 +1,9 @@
 //! Rules files from disk: the reader the engine resolves `extends` through.
 //!
+//! Which rules a run uses is decided here too ([`choose`]): `--rules`, else the
+//! `BALANCE_DOCTOR_RULES` environment variable, else a `balance-doctor.yaml` found in the
+//! current folder or the nearest parent folder that has one, else the embedded pack.
+//!
 //! The engine reads no files: it asks a reader for each `extends` entry other than `default`
 //! (the embedded pack). This one reads, as regular files of bounded size, only
 //!
@@ -128,4 +132,247 @@ impl FileReader {
 /// folder) of bounded size.
 fn read_rules_file(path: &Path) -> Result<String> {
     read_file_limited(path, DEFAULT_MAX_INPUT_BYTES)
+}
+
+/// The environment variable that names rules files when `--rules` is not given: paths
+/// separated like `PATH` (`:` on Unix, `;` on Windows), relative to the current folder.
+pub const RULES_ENV: &str = "BALANCE_DOCTOR_RULES";
+
+/// The names of a project's configuration file, looked for in the current folder, then in each
+/// parent folder up to the root; the first folder holding one wins.
+pub const CONFIG_FILES: [&str; 2] = ["balance-doctor.yaml", ".balance-doctor.yaml"];
+
+/// A project's configuration file (`balance-doctor.yaml`): its rules choice, so that every run
+/// in the project uses it without `--rules`.
+///
+/// ```yaml
+/// rules: [rules/team.yaml]      # relative to this file's folder
+/// tests: [rules/tests]          # what `rules test` runs when given no path (optional)
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Rules files, relative to the configuration file's folder.
+    #[serde(default)]
+    pub rules: Vec<PathBuf>,
+    /// Test files or folders for `rules test`, relative to the configuration file's folder.
+    #[serde(default)]
+    pub tests: Vec<PathBuf>,
+}
+
+/// Where the rules of a run came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChoiceOrigin {
+    /// `--rules`.
+    Flag,
+    /// The [`RULES_ENV`] environment variable.
+    Environment,
+    /// A configuration file, at this path.
+    Config(PathBuf),
+    /// Nothing chose: the embedded pack.
+    Default,
+}
+
+/// The rules a run uses, and the tests that go with them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulesChoice {
+    /// The rules files (empty: the embedded pack).
+    pub files: Vec<PathBuf>,
+    /// Where the choice came from.
+    pub origin: ChoiceOrigin,
+    /// Test files or folders the configuration file names (`tests:`), made relative to it.
+    pub tests: Vec<PathBuf>,
+}
+
+/// Decides which rules a run uses, in this order: `flag` (`--rules`), the environment
+/// variable's value `env` ([`RULES_ENV`]), the first configuration file ([`CONFIG_FILES`]) in
+/// `cwd` or a parent of it, the embedded pack. The caller reads the environment and the
+/// current folder, so that this stays testable.
+pub fn choose(flag: &[PathBuf], env: Option<&std::ffi::OsStr>, cwd: &Path) -> Result<RulesChoice> {
+    if !flag.is_empty() {
+        return Ok(RulesChoice {
+            files: flag.to_vec(),
+            origin: ChoiceOrigin::Flag,
+            tests: Vec::new(),
+        });
+    }
+    if let Some(value) = env.filter(|value| !value.is_empty()) {
+        let files: Vec<PathBuf> = std::env::split_paths(value)
+            .filter(|path| !path.as_os_str().is_empty())
+            .collect();
+        if !files.is_empty() {
+            return Ok(RulesChoice {
+                files,
+                origin: ChoiceOrigin::Environment,
+                tests: Vec::new(),
+            });
+        }
+    }
+    if let Some(path) = find_config(cwd) {
+        let text = read_file_limited(&path, DEFAULT_MAX_INPUT_BYTES)?;
+        let config: Config = serde_yaml::from_str(&text).map_err(|error| {
+            let at = error
+                .location()
+                .map(|l| format!(":{}:{}", l.line(), l.column()))
+                .unwrap_or_default();
+            anyhow::anyhow!(
+                "{}{at}: {}: a configuration file holds `rules:` (and optionally `tests:`), lists of paths relative to it",
+                path.display(),
+                balance_doctor_engine::serde_message(&error.to_string())
+            )
+        })?;
+        let folder = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let relative = |paths: Vec<PathBuf>| paths.into_iter().map(|p| folder.join(p)).collect();
+        return Ok(RulesChoice {
+            files: relative(config.rules),
+            tests: relative(config.tests),
+            origin: ChoiceOrigin::Config(path),
+        });
+    }
+    Ok(RulesChoice {
+        files: Vec::new(),
+        origin: ChoiceOrigin::Default,
+        tests: Vec::new(),
+    })
+}
+
+/// The first configuration file in `cwd` or its nearest parent that has one.
+fn find_config(cwd: &Path) -> Option<PathBuf> {
+    cwd.ancestors().find_map(|folder| {
+        CONFIG_FILES
+            .iter()
+            .map(|name| folder.join(name))
+            .find(|path| path.is_file())
+    })
+}
+
+/// What `rules test` runs when given no path: the configuration file's `tests:`; else, for
+/// each rules file, `<name>.test.yaml` beside it and the `tests/` folder beside it, those that
+/// exist; for the embedded pack, `rules/tests` if the current folder is a checkout of the
+/// repository. Never a path relative to the current folder otherwise.
+pub fn tests_for(choice: &RulesChoice) -> Result<Vec<PathBuf>> {
+    if !choice.tests.is_empty() {
+        return Ok(choice.tests.clone());
+    }
+    if choice.files.is_empty() {
+        let checkout = PathBuf::from("rules/tests");
+        if checkout.is_dir() {
+            return Ok(vec![checkout]);
+        }
+        anyhow::bail!(
+            "the embedded pack's test cases are not installed with the program: pass test files or folders, or choose rules with --rules, {RULES_ENV} or a balance-doctor.yaml"
+        );
+    }
+    let mut found = Vec::new();
+    for file in &choice.files {
+        let folder = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        let stem = file
+            .file_name()
+            .and_then(|name| name.to_str())
+            .map(|name| {
+                name.trim_end_matches(".yaml")
+                    .trim_end_matches(".yml")
+                    .to_owned()
+            })
+            .unwrap_or_default();
+        let beside = folder.join(format!("{stem}.test.yaml"));
+        if beside.is_file() && !found.contains(&beside) {
+            found.push(beside);
+        }
+        let tests = folder.join("tests");
+        if tests.is_dir() && !found.contains(&tests) {
+            found.push(tests);
+        }
+    }
+    if found.is_empty() {
+        let names: Vec<String> = choice
+            .files
+            .iter()
+            .map(|file| file.display().to_string())
+            .collect();
+        anyhow::bail!(
+            "no test cases next to {}: put them in `<name>.test.yaml` beside the rules file or in a `tests/` folder beside it, or pass test files",
+            names.join(", ")
+        );
+    }
+    Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("bd-choose-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn the_flag_wins_then_the_environment_then_the_nearest_config_then_the_pack() {
+        let root = temp("order");
+        let deep = root.join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(
+            root.join("balance-doctor.yaml"),
+            "rules: [team.yaml]\ntests: [cases]\n",
+        )
+        .unwrap();
+        let flag = [PathBuf::from("mine.yaml")];
+        let env = std::ffi::OsString::from("x.yaml");
+
+        let chosen = choose(&flag, Some(&env), &deep).unwrap();
+        assert_eq!(
+            (chosen.origin, chosen.files),
+            (ChoiceOrigin::Flag, flag.to_vec())
+        );
+        let chosen = choose(&[], Some(&env), &deep).unwrap();
+        assert_eq!(chosen.origin, ChoiceOrigin::Environment);
+        assert_eq!(chosen.files, [PathBuf::from("x.yaml")]);
+        let chosen = choose(&[], None, &deep).unwrap();
+        assert_eq!(
+            chosen.origin,
+            ChoiceOrigin::Config(root.join("balance-doctor.yaml"))
+        );
+        assert_eq!(chosen.files, [root.join("team.yaml")]);
+        assert_eq!(tests_for(&chosen).unwrap(), [root.join("cases")]);
+        std::fs::remove_file(root.join("balance-doctor.yaml")).unwrap();
+        // The temporary folder's parents hold no configuration file.
+        let chosen = choose(&[], Some(std::ffi::OsStr::new("")), &deep).unwrap();
+        assert_eq!(chosen.origin, ChoiceOrigin::Default);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_config_with_an_unknown_key_says_where() {
+        let root = temp("unknown");
+        std::fs::write(root.join(".balance-doctor.yaml"), "rulez: [a.yaml]\n").unwrap();
+        let error = choose(&[], None, &root).unwrap_err().to_string();
+        assert!(error.contains(".balance-doctor.yaml:1:1"), "{error}");
+        assert!(error.contains("rulez"), "{error}");
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn tests_are_found_next_to_the_rules_not_in_the_current_folder() {
+        let root = temp("tests");
+        std::fs::create_dir_all(root.join("team/tests")).unwrap();
+        std::fs::write(root.join("team/rules.test.yaml"), "cases: []\n").unwrap();
+        let choice = RulesChoice {
+            files: vec![root.join("team/rules.yaml")],
+            origin: ChoiceOrigin::Flag,
+            tests: Vec::new(),
+        };
+        assert_eq!(
+            tests_for(&choice).unwrap(),
+            [root.join("team/rules.test.yaml"), root.join("team/tests")]
+        );
+        let lonely = RulesChoice {
+            files: vec![root.join("other.yaml")],
+            ..choice
+        };
+        assert!(tests_for(&lonely).is_err());
+        std::fs::remove_dir_all(root).unwrap();
+    }
 }

@@ -507,3 +507,60 @@ fn completions_man_pages_and_exit_codes_come_from_the_arguments() {
         "{help}"
     );
 }
+
+#[test]
+fn rules_come_from_the_flag_the_environment_or_the_nearest_config_and_tests_from_beside_them() {
+    let team = support::root().join("tests/compose/team.yaml");
+    let project = std::env::temp_dir().join(format!("bd-config-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&project);
+    std::fs::create_dir_all(project.join("deep/er")).unwrap();
+    let in_project = |args: &[&str], env: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_balance-doctor"));
+        command
+            .args(args)
+            .current_dir(project.join("deep/er"))
+            .env_remove("BALANCE_DOCTOR_RULES");
+        if let Some(value) = env {
+            command.env("BALANCE_DOCTOR_RULES", value);
+        }
+        let output = command.output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    // The environment variable chooses, and `rules test` finds team.test.yaml beside team.yaml.
+    let (code, stdout, stderr) = in_project(&["rules", "test"], team.to_str());
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains("2 passed"), "{stdout}");
+    // With neither flag nor variable nor config, the embedded pack's tests are not found from
+    // an unrelated folder: an error that says what to do, not a path relative to it.
+    let (code, _, stderr) = in_project(&["rules", "test"], None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("pass test files or folders"), "{stderr}");
+    // A configuration file two folders up chooses the rules for every command.
+    std::fs::write(
+        project.join("balance-doctor.yaml"),
+        format!("rules: [{}]\n", team.display()),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = in_project(&["rules", "list"], None);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("chase-item"), "{stdout}");
+    let (code, stdout, stderr) = in_project(&["rules", "test"], None);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    // --rules wins over the configuration file.
+    let (code, stdout, _) = in_project(
+        &[
+            "rules",
+            "list",
+            "--rules",
+            team.with_file_name("supersede.yaml").to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(code, Some(0));
+    assert!(!stdout.contains("chase-item") && stdout.contains("known-unsupported-bank"));
+    std::fs::remove_dir_all(&project).unwrap();
+}
