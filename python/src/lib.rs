@@ -1,0 +1,596 @@
+//! `import balance_doctor`: the rules engine from Python.
+//!
+//! A thin layer over `balance-doctor-engine`: rules are compiled once into a `RuleSet`, bundles
+//! (dicts or JSON text) are evaluated with the GIL released, and many bundles are evaluated in
+//! parallel (rayon) with their order kept. Diagnoses come back as plain dicts in the shape of
+//! `schemas/diagnosis.schema.json`, or as that JSON text. Reading rule files and the clock
+//! happens here, never in the engine.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use balance_doctor_engine::{
+    Bundle, BundleSpec, Diagnosis, EvaluateOptions, Problem, Projection, RuleErrors, RuleText,
+    parse_as_of,
+};
+use jiff::Timestamp;
+use pyo3::create_exception;
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyIterator, PyList, PyString};
+use rayon::prelude::*;
+
+create_exception!(
+    balance_doctor,
+    RuleError,
+    PyException,
+    "Rules that cannot be compiled. `str()` gives every problem, one per line, located as the \
+     command line prints them (`file:line:column: rule <id>: <field>: <message>`); `problems` \
+     and `warnings` hold them as dicts."
+);
+create_exception!(
+    balance_doctor,
+    BundleError,
+    PyValueError,
+    "A bundle that cannot be evaluated: not a JSON object with `documents`, an invalid `as_of`, \
+     a reserved document name. The message says which field and what to do."
+);
+
+/// The compiled rules and what of each document they read.
+struct Engine {
+    rules: balance_doctor_engine::RuleSet,
+    projection: Projection,
+}
+
+impl Engine {
+    fn new(rules: balance_doctor_engine::RuleSet) -> Engine {
+        let projection = rules.projection();
+        Engine { rules, projection }
+    }
+}
+
+/// Where the evaluation time came from, as in the command line's JSON output.
+#[derive(Clone, Copy)]
+enum AsOfFrom {
+    Argument,
+    Bundle,
+    Clock,
+}
+
+impl AsOfFrom {
+    fn as_str(self) -> &'static str {
+        match self {
+            // `flag` is the command line's word for a time given by the caller.
+            AsOfFrom::Argument => "flag",
+            AsOfFrom::Bundle => "bundle",
+            AsOfFrom::Clock => "clock",
+        }
+    }
+}
+
+/// One bundle as received: JSON text is parsed later, without the GIL; a dict is converted
+/// while the GIL is held.
+enum Input {
+    Text(String),
+    Converted(Result<Bundle, String>),
+}
+
+/// What evaluating one bundle needs besides the bundle.
+#[derive(Clone, Copy)]
+struct Settings {
+    as_of: Option<Timestamp>,
+    now: Timestamp,
+    explain: bool,
+}
+
+type Evaluated = Result<(Diagnosis, AsOfFrom), String>;
+
+fn evaluate_input(engine: &Engine, input: Input, settings: Settings) -> Evaluated {
+    let bundle = match input {
+        Input::Text(text) => parse_text(engine, &text)?,
+        Input::Converted(bundle) => bundle?,
+    };
+    let (as_of, from) = match (settings.as_of, bundle.as_of) {
+        (Some(as_of), _) => (as_of, AsOfFrom::Argument),
+        (None, Some(as_of)) => (as_of, AsOfFrom::Bundle),
+        (None, None) => (settings.now, AsOfFrom::Clock),
+    };
+    let options = EvaluateOptions {
+        explain: settings.explain,
+    };
+    Ok((engine.rules.evaluate_with(&bundle, as_of, &options), from))
+}
+
+/// Parses a bundle's JSON text, building only what the rules read; on failure, parses it fully
+/// for a message that says what is wrong.
+fn parse_text(engine: &Engine, text: &str) -> Result<Bundle, String> {
+    if let Ok(bundle) = engine.projection.parse_bundle(text) {
+        return Ok(bundle);
+    }
+    if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
+        return Err(format!(
+            "not valid JSON: {} (line {}, column {})",
+            balance_doctor_engine::without_serde_position(&error.to_string()),
+            error.line(),
+            error.column()
+        ));
+    }
+    Bundle::from_json(text).map_err(|error| error.to_string())
+}
+
+/// A dict (or any mapping) in the single-file bundle form -> a validated bundle.
+fn bundle_from_object(object: &Bound<'_, PyAny>) -> Result<Bundle, String> {
+    let mut deserializer = pythonize::Depythonizer::from_object(object);
+    let spec: BundleSpec =
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let field = error.path().to_string();
+            let message = balance_doctor_engine::serde_message(&error.inner().to_string());
+            if field == "." {
+                format!("not a valid bundle: {message}")
+            } else {
+                format!("{field}: not a valid bundle: {message}")
+            }
+        })?;
+    Bundle::from_spec(spec).map_err(|error| error.to_string())
+}
+
+fn to_input(object: &Bound<'_, PyAny>) -> Input {
+    if let Ok(text) = object.cast::<PyString>() {
+        return match text.to_str() {
+            Ok(text) => Input::Text(text.to_owned()),
+            Err(error) => Input::Converted(Err(format!("the bundle text is not UTF-8: {error}"))),
+        };
+    }
+    if let Ok(bytes) = object.cast::<PyBytes>() {
+        return match std::str::from_utf8(bytes.as_bytes()) {
+            Ok(text) => Input::Text(text.to_owned()),
+            Err(error) => Input::Converted(Err(format!("the bundle bytes are not UTF-8: {error}"))),
+        };
+    }
+    if object.cast::<PyDict>().is_ok() || object.hasattr("keys").unwrap_or(false) {
+        return Input::Converted(bundle_from_object(object));
+    }
+    let type_name = object
+        .get_type()
+        .name()
+        .map(|name| name.to_string())
+        .unwrap_or_else(|_| "?".to_owned());
+    Input::Converted(Err(format!(
+        "a bundle is a dict or its JSON text (str or bytes), not {type_name}"
+    )))
+}
+
+/// `as_of` as given: `None`, RFC 3339 text, or an aware `datetime.datetime`.
+fn as_of_argument(as_of: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Timestamp>> {
+    let Some(as_of) = as_of.filter(|value| !value.is_none()) else {
+        return Ok(None);
+    };
+    let text: String = if let Ok(text) = as_of.cast::<PyString>() {
+        text.to_str()?.to_owned()
+    } else if as_of.hasattr("isoformat")? {
+        as_of.call_method0("isoformat")?.extract()?
+    } else {
+        return Err(PyTypeError::new_err(
+            "as_of is RFC 3339 text (such as \"2026-11-20T12:00:00Z\") or a datetime with a timezone",
+        ));
+    };
+    parse_as_of(&text)
+        .map(Some)
+        .map_err(|error| BundleError::new_err(error.to_string()))
+}
+
+fn problem_dict<'py>(py: Python<'py>, problem: &Problem) -> PyResult<Bound<'py, PyDict>> {
+    let dict = PyDict::new(py);
+    dict.set_item("file", &problem.file)?;
+    dict.set_item("line", problem.location.map(|l| l.line))?;
+    dict.set_item("column", problem.location.map(|l| l.column))?;
+    dict.set_item("rule", problem.rule())?;
+    dict.set_item("field", &problem.field)?;
+    dict.set_item("kind", pythonize::pythonize(py, &problem.kind)?)?;
+    dict.set_item("message", &problem.message)?;
+    dict.set_item("text", problem.to_string())?;
+    Ok(dict)
+}
+
+fn problem_list<'py>(py: Python<'py>, problems: &[Problem]) -> PyResult<Bound<'py, PyList>> {
+    let dicts = problems
+        .iter()
+        .map(|problem| problem_dict(py, problem))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, dicts)
+}
+
+fn rule_error(py: Python<'_>, errors: &RuleErrors) -> PyErr {
+    let error = RuleError::new_err(errors.to_string());
+    let value = error.value(py);
+    let attached = problem_list(py, &errors.problems)
+        .and_then(|problems| value.setattr("problems", problems))
+        .and_then(|()| problem_list(py, &errors.warnings))
+        .and_then(|warnings| value.setattr("warnings", warnings));
+    match attached {
+        Ok(()) => error,
+        Err(other) => other,
+    }
+}
+
+/// A rule error that is not a problem inside a rules file (a file that cannot be read).
+fn file_error(py: Python<'_>, message: String) -> PyErr {
+    let error = RuleError::new_err(message);
+    let value = error.value(py);
+    let attached = PyList::empty(py);
+    match value
+        .setattr("problems", attached.clone())
+        .and_then(|()| value.setattr("warnings", attached))
+    {
+        Ok(()) => error,
+        Err(other) => other,
+    }
+}
+
+fn compile_texts(py: Python<'_>, texts: &[(String, String)]) -> PyResult<RuleSet> {
+    let rule_texts: Vec<RuleText<'_>> = texts
+        .iter()
+        .map(|(name, text)| RuleText { name, text })
+        .collect();
+    let compiled = py.detach(|| balance_doctor_engine::compile(&rule_texts));
+    match compiled {
+        Ok(rules) => Ok(RuleSet {
+            engine: Arc::new(Engine::new(rules)),
+        }),
+        Err(errors) => Err(rule_error(py, &errors)),
+    }
+}
+
+/// The `extends` of a rules text given as a string: `default` names the embedded pack, any
+/// other entry a file relative to `base` (the current directory when not given).
+fn resolve_text(name: &str, text: &str, base: Option<PathBuf>) -> Result<Vec<(String, String)>, String> {
+    let mut files: Vec<(String, String)> = Vec::new();
+    for extended in extends_of(text) {
+        let resolved = if extended == "default" {
+            vec![(
+                balance_doctor::DEFAULT_RULES_NAME.to_owned(),
+                balance_doctor::DEFAULT_RULES.to_owned(),
+            )]
+        } else {
+            let path = base.clone().unwrap_or_default().join(&extended);
+            balance_doctor::input::resolve_rule_files(&[path])
+                .map_err(|error| format!("{name}: extends {extended}: {error:#}"))?
+        };
+        for file in resolved {
+            if !files.iter().any(|(loaded, _)| *loaded == file.0) {
+                files.push(file);
+            }
+        }
+    }
+    files.push((name.to_owned(), text.to_owned()));
+    Ok(files)
+}
+
+fn extends_of(text: &str) -> Vec<String> {
+    // A text whose `extends` is malformed has none here: compiling it reports the problem.
+    let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
+        return Vec::new();
+    };
+    match value.get("extends") {
+        Some(serde_yaml::Value::Sequence(items)) => items
+            .iter()
+            .filter_map(|item| item.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Compiled rules, reusable and safe to share between threads.
+///
+/// `RuleSet()` is the embedded default pack; `RuleSet.from_files(...)` and
+/// `RuleSet.from_text(...)` compile your own rules, after the files they `extends`.
+#[pyclass(frozen, module = "balance_doctor", name = "RuleSet")]
+struct RuleSet {
+    engine: Arc<Engine>,
+}
+
+#[pymethods]
+impl RuleSet {
+    /// The embedded default pack.
+    #[new]
+    fn new(py: Python<'_>) -> PyResult<RuleSet> {
+        compile_texts(
+            py,
+            &[(
+                balance_doctor::DEFAULT_RULES_NAME.to_owned(),
+                balance_doctor::DEFAULT_RULES.to_owned(),
+            )],
+        )
+    }
+
+    /// The embedded default pack (the same as `RuleSet()`).
+    #[staticmethod]
+    fn default(py: Python<'_>) -> PyResult<RuleSet> {
+        RuleSet::new(py)
+    }
+
+    /// Compiles rules files, each after the files it `extends` (`default` is the embedded pack,
+    /// other entries are paths relative to the file), as `--rules` does.
+    #[staticmethod]
+    #[pyo3(signature = (*paths))]
+    fn from_files(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<RuleSet> {
+        if paths.is_empty() {
+            return Err(PyValueError::new_err(
+                "from_files needs at least one rules file; RuleSet() is the default pack",
+            ));
+        }
+        let texts = balance_doctor::input::resolve_rule_files(&paths)
+            .map_err(|error| file_error(py, format!("{error:#}")))?;
+        compile_texts(py, &texts)
+    }
+
+    /// Compiles rules given as text. `name` is how messages and findings name it; `extends`
+    /// entries other than `default` are paths relative to `base` (default: the current
+    /// directory).
+    #[staticmethod]
+    #[pyo3(signature = (text, name = "<string>", base = None))]
+    fn from_text(
+        py: Python<'_>,
+        text: &str,
+        name: &str,
+        base: Option<PathBuf>,
+    ) -> PyResult<RuleSet> {
+        let texts = resolve_text(name, text, base).map_err(|message| file_error(py, message))?;
+        compile_texts(py, &texts)
+    }
+
+    /// The rules, in report order, as dicts (`id`, `title`, `severity`, `file`, `enabled`,
+    /// `overridden_by`, `description`, `rationale`, `remediation`, `references`).
+    fn rules<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let rules = self
+            .engine
+            .rules
+            .rules()
+            .map(|info| pythonize::pythonize(py, &info))
+            .collect::<Result<Vec<_>, _>>()?;
+        PyList::new(py, rules)
+    }
+
+    /// Problems that did not stop compilation, as dicts (see `RuleError.problems`).
+    #[getter]
+    fn warnings<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        problem_list(py, self.engine.rules.warnings())
+    }
+
+    fn __len__(&self) -> usize {
+        self.engine.rules.rules().len()
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<balance_doctor.RuleSet of {} rules>", self.__len__())
+    }
+
+    /// Evaluates one bundle (a dict in the single-file form, or its JSON text) and returns the
+    /// diagnosis as a dict, or as JSON text with `as_json=True`. `as_of` (RFC 3339 text or an
+    /// aware datetime) wins over the bundle's own `as_of`; without either, the current time is
+    /// used. `as_of_from` says which. Raises `BundleError` for a bundle that is not valid.
+    #[pyo3(signature = (bundle, *, as_of = None, explain = false, as_json = false))]
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        bundle: &Bound<'py, PyAny>,
+        as_of: Option<&Bound<'py, PyAny>>,
+        explain: bool,
+        as_json: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let settings = Settings {
+            as_of: as_of_argument(as_of)?,
+            now: Timestamp::now(),
+            explain,
+        };
+        let input = to_input(bundle);
+        let engine = &self.engine;
+        let output = if as_json { Output::Json } else { Output::Dict };
+        let evaluated = py.detach(|| prepare(evaluate_input(engine, input, settings), output));
+        match evaluated {
+            Ok(done) => done.into_python(py),
+            Err(message) => Err(BundleError::new_err(message)),
+        }
+    }
+
+    /// Evaluates many bundles (any iterable of dicts or JSON texts) in parallel, and returns an
+    /// iterator over their diagnoses in input order. Bundles are taken in chunks (1, 2, 4, ...
+    /// up to `chunk_size`), so memory stays flat and the first results come at once.
+    /// `threads=None` uses every core, `threads=1` evaluates in the calling thread (one Spark
+    /// task per core). `errors="raise"` raises `BundleError` at an invalid bundle;
+    /// `errors="record"` yields `{"error": message}` in its place and goes on.
+    #[pyo3(signature = (bundles, *, as_of = None, explain = false, as_json = false, threads = None, errors = "raise", chunk_size = 256))]
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_many<'py>(
+        &self,
+        py: Python<'py>,
+        bundles: &Bound<'py, PyAny>,
+        as_of: Option<&Bound<'py, PyAny>>,
+        explain: bool,
+        as_json: bool,
+        threads: Option<usize>,
+        errors: &str,
+        chunk_size: usize,
+    ) -> PyResult<Diagnoses> {
+        let on_error = match errors {
+            "raise" => OnError::Raise,
+            "record" => OnError::Record,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "errors is \"raise\" or \"record\", not {other:?}"
+                )));
+            }
+        };
+        if chunk_size == 0 {
+            return Err(PyValueError::new_err("chunk_size must be at least 1"));
+        }
+        let pool = match threads {
+            None => None,
+            Some(0) => return Err(PyValueError::new_err("threads must be at least 1")),
+            Some(1) => Some(None),
+            Some(count) => Some(Some(Arc::new(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(count)
+                    .build()
+                    .map_err(|error| PyValueError::new_err(error.to_string()))?,
+            ))),
+        };
+        let _ = py;
+        Ok(Diagnoses {
+            engine: Arc::clone(&self.engine),
+            source: PyIterator::from_object(bundles)?.unbind(),
+            settings: Settings {
+                as_of: as_of_argument(as_of)?,
+                now: Timestamp::now(),
+                explain,
+            },
+            output: if as_json { Output::Json } else { Output::Dict },
+            on_error,
+            pool,
+            chunk_size,
+            next_chunk: 1,
+            pending: VecDeque::new(),
+            exhausted: false,
+        })
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Output {
+    Dict,
+    Json,
+}
+
+#[derive(Clone, Copy)]
+enum OnError {
+    Raise,
+    Record,
+}
+
+/// An evaluated bundle, ready to become a Python object (JSON text is made without the GIL).
+enum Done {
+    Diagnosis(Box<Diagnosis>, AsOfFrom),
+    Json(String),
+}
+
+fn prepare(evaluated: Evaluated, output: Output) -> Result<Done, String> {
+    let (diagnosis, from) = evaluated?;
+    Ok(match output {
+        Output::Dict => Done::Diagnosis(Box::new(diagnosis), from),
+        Output::Json => {
+            #[derive(serde::Serialize)]
+            struct Record<'a> {
+                #[serde(flatten)]
+                diagnosis: &'a Diagnosis,
+                as_of_from: &'static str,
+            }
+            let record = Record {
+                diagnosis: &diagnosis,
+                as_of_from: from.as_str(),
+            };
+            // Serializing plain data into memory cannot fail.
+            Done::Json(serde_json::to_string(&record).unwrap_or_default())
+        }
+    })
+}
+
+impl Done {
+    fn into_python(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+        match self {
+            Done::Diagnosis(diagnosis, from) => {
+                let object = pythonize::pythonize(py, &*diagnosis)?;
+                object.cast::<PyDict>()?.set_item("as_of_from", from.as_str())?;
+                Ok(object)
+            }
+            Done::Json(text) => Ok(PyString::new(py, &text).into_any()),
+        }
+    }
+}
+
+/// The iterator `RuleSet.evaluate_many` returns.
+#[pyclass(module = "balance_doctor")]
+struct Diagnoses {
+    engine: Arc<Engine>,
+    source: Py<PyIterator>,
+    settings: Settings,
+    output: Output,
+    on_error: OnError,
+    /// `None`: rayon's global pool; `Some(None)`: the calling thread; `Some(Some(pool))`.
+    pool: Option<Option<Arc<rayon::ThreadPool>>>,
+    chunk_size: usize,
+    next_chunk: usize,
+    pending: VecDeque<Result<Done, String>>,
+    exhausted: bool,
+}
+
+#[pymethods]
+impl Diagnoses {
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__<'py>(
+        mut slf: PyRefMut<'py, Self>,
+        py: Python<'py>,
+    ) -> PyResult<Option<Bound<'py, PyAny>>> {
+        if slf.pending.is_empty() && !slf.exhausted {
+            slf.fill(py)?;
+        }
+        match slf.pending.pop_front() {
+            None => Ok(None),
+            Some(Ok(done)) => done.into_python(py).map(Some),
+            Some(Err(message)) => match slf.on_error {
+                OnError::Raise => Err(BundleError::new_err(message)),
+                OnError::Record => {
+                    let record = PyDict::new(py);
+                    record.set_item("error", message)?;
+                    Ok(Some(record.into_any()))
+                }
+            },
+        }
+    }
+}
+
+impl Diagnoses {
+    /// Takes the next chunk of bundles from the source and evaluates it without the GIL.
+    fn fill(&mut self, py: Python<'_>) -> PyResult<()> {
+        let mut inputs = Vec::with_capacity(self.next_chunk);
+        let source = self.source.bind(py).clone();
+        for _ in 0..self.next_chunk {
+            match source.clone().next() {
+                Some(item) => inputs.push(to_input(&item?)),
+                None => {
+                    self.exhausted = true;
+                    break;
+                }
+            }
+        }
+        self.next_chunk = (self.next_chunk * 2).min(self.chunk_size);
+        let engine = &*self.engine;
+        let settings = self.settings;
+        let output = self.output;
+        let run = |input: Input| prepare(evaluate_input(engine, input, settings), output);
+        let done: Vec<Result<Done, String>> = py.detach(|| match &self.pool {
+            Some(None) => inputs.into_iter().map(run).collect(),
+            Some(Some(pool)) => pool.install(|| inputs.into_par_iter().map(run).collect()),
+            None => inputs.into_par_iter().map(run).collect(),
+        });
+        self.pending.extend(done);
+        Ok(())
+    }
+}
+
+/// The native part of the `balance_doctor` package.
+#[pymodule]
+fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add_class::<RuleSet>()?;
+    m.add_class::<Diagnoses>()?;
+    m.add("RuleError", py.get_type::<RuleError>())?;
+    m.add("BundleError", py.get_type::<BundleError>())?;
+    m.add("DEFAULT_RULES", balance_doctor::DEFAULT_RULES)?;
+    m.add("DEFAULT_RULES_NAME", balance_doctor::DEFAULT_RULES_NAME)?;
+    m.add("DIAGNOSIS_VERSION", balance_doctor_engine::DIAGNOSIS_VERSION)?;
+    Ok(())
+}
