@@ -244,7 +244,11 @@ fn compile_texts(py: Python<'_>, texts: &[(String, String)]) -> PyResult<RuleSet
 
 /// The `extends` of a rules text given as a string: `default` names the embedded pack, any
 /// other entry a file relative to `base` (the current directory when not given).
-fn resolve_text(name: &str, text: &str, base: Option<PathBuf>) -> Result<Vec<(String, String)>, String> {
+fn resolve_text(
+    name: &str,
+    text: &str,
+    base: Option<PathBuf>,
+) -> Result<Vec<(String, String)>, String> {
     let mut files: Vec<(String, String)> = Vec::new();
     for extended in extends_of(text) {
         let resolved = if extended == "default" {
@@ -500,7 +504,9 @@ impl Done {
         match self {
             Done::Diagnosis(diagnosis, from) => {
                 let object = pythonize::pythonize(py, &*diagnosis)?;
-                object.cast::<PyDict>()?.set_item("as_of_from", from.as_str())?;
+                object
+                    .cast::<PyDict>()?
+                    .set_item("as_of_from", from.as_str())?;
                 Ok(object)
             }
             Done::Json(text) => Ok(PyString::new(py, &text).into_any()),
@@ -591,6 +597,9 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("BundleError", py.get_type::<BundleError>())?;
     m.add("DEFAULT_RULES", balance_doctor::DEFAULT_RULES)?;
     m.add("DEFAULT_RULES_NAME", balance_doctor::DEFAULT_RULES_NAME)?;
-    m.add("DIAGNOSIS_VERSION", balance_doctor_engine::DIAGNOSIS_VERSION)?;
+    m.add(
+        "DIAGNOSIS_VERSION",
+        balance_doctor_engine::DIAGNOSIS_VERSION,
+    )?;
     Ok(())
 }
