@@ -1,11 +1,10 @@
 """balance-doctor from Python: explains why a Plaid Item's balance is out of date.
 
->>> import balance_doctor
->>> rules = balance_doctor.RuleSet()          # the embedded default pack
->>> diagnosis = rules.evaluate({"documents": {...}}, as_of="2026-11-20T12:00:00Z")
-
-Diagnoses are plain dicts in the shape of ``schemas/diagnosis.schema.json`` (plus
-``as_of_from``), the same as ``balance-doctor diagnose --format json`` prints.
+``RuleSet()`` compiles the embedded default pack (``RuleSet.from_files`` and
+``RuleSet.from_text`` compile your own rules); ``evaluate`` and ``evaluate_many`` return
+diagnoses as plain dicts in the shape of ``schemas/diagnosis.schema.json`` (plus
+``as_of_from``), the same as ``balance-doctor diagnose --format json`` prints. See the
+repository's README, section "From Python".
 """
 
 from ._native import (
