@@ -91,6 +91,16 @@ impl FileReader {
         self.remember(canonical, path.display().to_string())
     }
 
+    /// Records that the rules text reported as `name`, which was not read from a file (an
+    /// embedder passed it, as the Python package's `RuleSet.from_text` does), resolves its
+    /// `extends` entries as a file in `folder` would: files under that folder.
+    pub fn text_in(&mut self, name: &str, folder: &Path) {
+        let folder = std::fs::canonicalize(folder).unwrap_or_else(|_| folder.to_path_buf());
+        // Only this path's parent is used: the folder the text's entries are relative to.
+        self.paths
+            .insert(name.to_owned(), folder.join("(rules text)"));
+    }
+
     fn remember(&mut self, canonical: PathBuf, name: String) -> String {
         let name = self.names.entry(canonical.clone()).or_insert(name).clone();
         self.paths.entry(name.clone()).or_insert(canonical);

@@ -10,11 +10,11 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use balance_doctor::rules::{FileReader, ReadOptions};
 use balance_doctor_engine::{
-    Bundle, BundleSpec, Diagnosis, EvaluateOptions, Problem, Projection, RuleErrors, RuleText,
-    parse_as_of,
+    Bundle, DEFAULT_PACK, Diagnosis, EvaluateOptions, ExtendsRequest, Problem, Projection,
+    RuleErrors, RuleText, Timestamp, compile_with, parse_as_of,
 };
-use jiff::Timestamp;
 use pyo3::create_exception;
 use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -69,10 +69,11 @@ impl AsOfFrom {
     }
 }
 
-/// One bundle as received: JSON text is parsed later, without the GIL; a dict is converted
-/// while the GIL is held.
+/// One bundle as received: JSON text is parsed and a path read later, without the GIL; a dict
+/// is converted while the GIL is held.
 enum Input {
     Text(String),
+    Path(PathBuf),
     Converted(Result<Bundle, String>),
 }
 
@@ -89,9 +90,12 @@ type Evaluated = Result<(Diagnosis, AsOfFrom), String>;
 fn evaluate_input(engine: &Engine, input: Input, settings: Settings) -> Evaluated {
     let bundle = match input {
         Input::Text(text) => parse_text(engine, &text)?,
+        Input::Path(path) => {
+            balance_doctor::input::read_bundle(&path).map_err(|error| format!("{error:#}"))?
+        }
         Input::Converted(bundle) => bundle?,
     };
-    let (as_of, from) = match (settings.as_of, bundle.as_of) {
+    let (as_of, from) = match (settings.as_of, bundle.as_of()) {
         (Some(as_of), _) => (as_of, AsOfFrom::Argument),
         (None, Some(as_of)) => (as_of, AsOfFrom::Bundle),
         (None, None) => (settings.now, AsOfFrom::Clock),
@@ -121,18 +125,9 @@ fn parse_text(engine: &Engine, text: &str) -> Result<Bundle, String> {
 
 /// A dict (or any mapping) in the single-file bundle form -> a validated bundle.
 fn bundle_from_object(object: &Bound<'_, PyAny>) -> Result<Bundle, String> {
-    let mut deserializer = pythonize::Depythonizer::from_object(object);
-    let spec: BundleSpec =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let field = error.path().to_string();
-            let message = balance_doctor_engine::serde_message(&error.inner().to_string());
-            if field == "." {
-                format!("not a valid bundle: {message}")
-            } else {
-                format!("{field}: not a valid bundle: {message}")
-            }
-        })?;
-    Bundle::from_spec(spec).map_err(|error| error.to_string())
+    let value: serde_json::Value =
+        pythonize::depythonize(object).map_err(|error| format!("not a valid bundle: {error}"))?;
+    Bundle::from_value(value).map_err(|error| error.to_string())
 }
 
 fn to_input(object: &Bound<'_, PyAny>) -> Input {
@@ -148,6 +143,12 @@ fn to_input(object: &Bound<'_, PyAny>) -> Input {
             Err(error) => Input::Converted(Err(format!("the bundle bytes are not UTF-8: {error}"))),
         };
     }
+    if object.hasattr("__fspath__").unwrap_or(false) {
+        return match object.extract::<PathBuf>() {
+            Ok(path) => Input::Path(path),
+            Err(error) => Input::Converted(Err(format!("not a usable path: {error}"))),
+        };
+    }
     if object.cast::<PyDict>().is_ok() || object.hasattr("keys").unwrap_or(false) {
         return Input::Converted(bundle_from_object(object));
     }
@@ -157,7 +158,7 @@ fn to_input(object: &Bound<'_, PyAny>) -> Input {
         .map(|name| name.to_string())
         .unwrap_or_else(|_| "?".to_owned());
     Input::Converted(Err(format!(
-        "a bundle is a dict or its JSON text (str or bytes), not {type_name}"
+        "a bundle is a dict, its JSON text (str or bytes) or a path, not {type_name}"
     )))
 }
 
@@ -228,60 +229,15 @@ fn file_error(py: Python<'_>, message: String) -> PyErr {
     }
 }
 
-fn compile_texts(py: Python<'_>, texts: &[(String, String)]) -> PyResult<RuleSet> {
-    let rule_texts: Vec<RuleText<'_>> = texts
-        .iter()
-        .map(|(name, text)| RuleText { name, text })
-        .collect();
-    let compiled = py.detach(|| balance_doctor_engine::compile(&rule_texts));
-    match compiled {
+fn compiled(
+    py: Python<'_>,
+    result: Result<balance_doctor_engine::RuleSet, RuleErrors>,
+) -> PyResult<RuleSet> {
+    match result {
         Ok(rules) => Ok(RuleSet {
             engine: Arc::new(Engine::new(rules)),
         }),
         Err(errors) => Err(rule_error(py, &errors)),
-    }
-}
-
-/// The `extends` of a rules text given as a string: `default` names the embedded pack, any
-/// other entry a file relative to `base` (the current directory when not given).
-fn resolve_text(
-    name: &str,
-    text: &str,
-    base: Option<PathBuf>,
-) -> Result<Vec<(String, String)>, String> {
-    let mut files: Vec<(String, String)> = Vec::new();
-    for extended in extends_of(text) {
-        let resolved = if extended == "default" {
-            vec![(
-                balance_doctor::DEFAULT_RULES_NAME.to_owned(),
-                balance_doctor::DEFAULT_RULES.to_owned(),
-            )]
-        } else {
-            let path = base.clone().unwrap_or_default().join(&extended);
-            balance_doctor::input::resolve_rule_files(&[path])
-                .map_err(|error| format!("{name}: extends {extended}: {error:#}"))?
-        };
-        for file in resolved {
-            if !files.iter().any(|(loaded, _)| *loaded == file.0) {
-                files.push(file);
-            }
-        }
-    }
-    files.push((name.to_owned(), text.to_owned()));
-    Ok(files)
-}
-
-fn extends_of(text: &str) -> Vec<String> {
-    // A text whose `extends` is malformed has none here: compiling it reports the problem.
-    let Ok(value) = serde_yaml::from_str::<serde_yaml::Value>(text) else {
-        return Vec::new();
-    };
-    match value.get("extends") {
-        Some(serde_yaml::Value::Sequence(items)) => items
-            .iter()
-            .filter_map(|item| item.as_str().map(str::to_owned))
-            .collect(),
-        _ => Vec::new(),
     }
 }
 
@@ -299,13 +255,7 @@ impl RuleSet {
     /// The embedded default pack.
     #[new]
     fn new(py: Python<'_>) -> PyResult<RuleSet> {
-        compile_texts(
-            py,
-            &[(
-                balance_doctor::DEFAULT_RULES_NAME.to_owned(),
-                balance_doctor::DEFAULT_RULES.to_owned(),
-            )],
-        )
+        compiled(py, py.detach(balance_doctor_engine::default_rule_set))
     }
 
     /// The embedded default pack (the same as `RuleSet()`).
@@ -315,7 +265,7 @@ impl RuleSet {
     }
 
     /// Compiles rules files, each after the files it `extends` (`default` is the embedded pack,
-    /// other entries are paths relative to the file), as `--rules` does.
+    /// other entries are paths relative to the file), read as `--rules` reads them.
     #[staticmethod]
     #[pyo3(signature = (*paths))]
     fn from_files(py: Python<'_>, paths: Vec<PathBuf>) -> PyResult<RuleSet> {
@@ -324,14 +274,14 @@ impl RuleSet {
                 "from_files needs at least one rules file; RuleSet() is the default pack",
             ));
         }
-        let texts = balance_doctor::input::resolve_rule_files(&paths)
+        let result = py
+            .detach(|| balance_doctor::rules::compile_files(&paths, ReadOptions::default()))
             .map_err(|error| file_error(py, format!("{error:#}")))?;
-        compile_texts(py, &texts)
+        compiled(py, result)
     }
 
     /// Compiles rules given as text. `name` is how messages and findings name it; `extends`
-    /// entries other than `default` are paths relative to `base` (default: the current
-    /// directory).
+    /// entries other than `default` are files under `base` (default: the current directory).
     #[staticmethod]
     #[pyo3(signature = (text, name = "<string>", base = None))]
     fn from_text(
@@ -340,8 +290,19 @@ impl RuleSet {
         name: &str,
         base: Option<PathBuf>,
     ) -> PyResult<RuleSet> {
-        let texts = resolve_text(name, text, base).map_err(|message| file_error(py, message))?;
-        compile_texts(py, &texts)
+        let base = match base {
+            Some(base) => base,
+            None => std::env::current_dir()
+                .map_err(|error| file_error(py, format!("no current directory: {error}")))?,
+        };
+        let result = py.detach(|| {
+            let mut reader = FileReader::new(ReadOptions::default());
+            reader.text_in(name, &base);
+            compile_with(&[RuleText { name, text }], |request: ExtendsRequest<'_>| {
+                reader.read(request)
+            })
+        });
+        compiled(py, result)
     }
 
     /// The rules, in report order, as dicts (`id`, `title`, `severity`, `file`, `enabled`,
@@ -595,8 +556,8 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Diagnoses>()?;
     m.add("RuleError", py.get_type::<RuleError>())?;
     m.add("BundleError", py.get_type::<BundleError>())?;
-    m.add("DEFAULT_RULES", balance_doctor::DEFAULT_RULES)?;
-    m.add("DEFAULT_RULES_NAME", balance_doctor::DEFAULT_RULES_NAME)?;
+    m.add("DEFAULT_RULES", DEFAULT_PACK.text)?;
+    m.add("DEFAULT_RULES_NAME", DEFAULT_PACK.name)?;
     m.add(
         "DIAGNOSIS_VERSION",
         balance_doctor_engine::DIAGNOSIS_VERSION,

@@ -18,8 +18,10 @@ def test_every_fixture_diagnoses_as_the_cli_does(directory, cli, diagnosis_valid
     from_dict = RULES.evaluate(bundle)
     from_text = RULES.evaluate(json.dumps(bundle))
     as_json = json.loads(RULES.evaluate(bundle, as_json=True))
+    from_path = RULES.evaluate(directory)
 
     assert from_dict == expected
+    assert from_path == expected
     assert from_text == expected
     assert as_json == expected
     diagnosis_validator.validate(from_dict)
@@ -125,7 +127,8 @@ def test_errors_record_yields_an_error_record_in_place_and_goes_on(cli):
         ({"documents": {}, "extra": 1}, "extra"),
         ("[1, 2]", "a bundle must be a JSON object"),
         ('{"documents": ', "not valid JSON"),
-        (42, "a bundle is a dict or its JSON text"),
+        (42, "a bundle is a dict, its JSON text"),
+        (REPO / "fixtures" / "no-such-bundle", "cannot read bundle"),
     ],
 )
 def test_invalid_bundles_raise_bundle_error_saying_where(bundle, message):

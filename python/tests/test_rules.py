@@ -112,3 +112,14 @@ def test_extends_that_cannot_be_resolved_is_an_error():
         balance_doctor.RuleSet.from_text("extends: [missing.yaml]\n", base=COMPOSE)
     with pytest.raises(balance_doctor.RuleError, match="cannot read"):
         balance_doctor.RuleSet.from_files(COMPOSE / "no-such-file.yaml")
+
+
+def test_text_extends_only_files_under_its_base():
+    with pytest.raises(balance_doctor.RuleError) as raised:
+        balance_doctor.RuleSet.from_text(
+            "extends: [../rule-errors/empty.yaml]\n", name="outside.yaml", base=COMPOSE
+        )
+    (problem,) = raised.value.problems
+    assert problem["kind"] == "unresolved_extends"
+    assert problem["field"] == "extends[0]"
+    assert "outside the folder" in problem["message"]
