@@ -13,12 +13,13 @@ RULES = balance_doctor.RuleSet()
 
 def test_other_python_threads_run_while_rust_evaluates(cli):
     lines = cli("generate", "--count", "400", "--seed", "3").stdout.splitlines()
-    batch = lines * 10  # 4000 bundles, evaluated in one chunk without the GIL
+    batch = lines * 10  # 4000 bundles, in chunks of up to 4000
 
     def evaluate():
-        return sum(
-            1 for _ in RULES.evaluate_many(batch, as_of=AS_OF, threads=1, chunk_size=len(batch))
+        results = RULES.evaluate_many(
+            batch, as_of=AS_OF, threads=1, chunk_size=len(batch), as_json=True
         )
+        return sum(1 for _ in results)
 
     alone = time.perf_counter()
     evaluate()
@@ -35,9 +36,12 @@ def test_other_python_threads_run_while_rust_evaluates(cli):
         last = now
         ticks += 1
     worker.join()
-    # Holding the GIL through the chunk would stall this loop for the whole evaluation.
+    # Chunks grow 1, 2, 4, ...: the largest holds about half the batch. Holding the GIL through
+    # it would stall this loop for about that long (measured: 0.52 to 0.57 of `alone`); released,
+    # only the scheduler stalls it (at most 0.11 of `alone` measured on a loaded 2-core machine).
+    print(f"alone {alone:.3f}s, longest gap {longest_gap:.4f}s, {ticks} ticks")
     assert alone > 0.2, f"the batch took {alone:.3f}s alone: too short to tell"
-    assert longest_gap < alone / 2, (longest_gap, alone)
+    assert longest_gap < alone / 4, (longest_gap, alone)
     assert ticks > 1000
 
 
