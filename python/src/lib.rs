@@ -106,21 +106,20 @@ fn evaluate_input(engine: &Engine, input: Input, settings: Settings) -> Evaluate
     Ok((engine.rules.evaluate_with(&bundle, as_of, &options), from))
 }
 
-/// Parses a bundle's JSON text, building only what the rules read; on failure, parses it fully
-/// for a message that says what is wrong.
+/// Parses a bundle's JSON text, building only what the rules read, with the messages of a
+/// batch run's records.
 fn parse_text(engine: &Engine, text: &str) -> Result<Bundle, String> {
-    if let Ok(bundle) = engine.projection.parse_bundle(text) {
-        return Ok(bundle);
-    }
-    if let Err(error) = serde_json::from_str::<serde::de::IgnoredAny>(text) {
-        return Err(format!(
-            "not valid JSON: {} (line {}, column {})",
-            balance_doctor_engine::without_serde_position(&error.to_string()),
-            error.line(),
-            error.column()
-        ));
-    }
-    Bundle::from_json(text).map_err(|error| error.to_string())
+    engine.projection.parse_bundle(text).map_err(|error| {
+        match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+            Err(syntax) => format!(
+                "not valid JSON: {} (line {}, column {})",
+                balance_doctor_engine::without_serde_position(&syntax.to_string()),
+                syntax.line(),
+                syntax.column()
+            ),
+            Ok(_) => error.to_string(),
+        }
+    })
 }
 
 /// A dict (or any mapping) in the single-file bundle form -> a validated bundle.
