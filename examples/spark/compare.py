@@ -54,14 +54,19 @@ def main():
         )
     size = os.path.getsize(path)
     partitions = args.cores * 2
+    # Local workers run this Python (with pandas, pyarrow and balance_doctor), not the PATH's.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     spark = (
         SparkSession.builder.master(f"local[{args.cores}]")
         .appName("balance-doctor routes")
         .config("spark.sql.files.maxPartitionBytes", str(math.ceil(size / partitions)))
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
+    # The workers unpickle diagnose() from its module: ship it.
+    spark.sparkContext.addPyFile(str(pathlib.Path(__file__).resolve().parent / "in_process.py"))
 
     command = f"{binary} diagnose --format jsonl --threads 1 --as-of {AS_OF} -"
     piped = spark.sparkContext.textFile(path, partitions).pipe(command)
