@@ -150,6 +150,20 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     }
 }
 
+/// Refuses a YAML text whose aliases expand past the engine's budget
+/// ([`balance_doctor_engine::check_alias_expansion`]), with the file, line and column.
+pub(crate) fn check_yaml(path: &Path, text: &str) -> Result<()> {
+    balance_doctor_engine::check_alias_expansion(text).map_err(|error| {
+        anyhow::anyhow!(
+            "{}:{}:{}: {}",
+            path.display(),
+            error.location.line,
+            error.location.column,
+            error.message
+        )
+    })
+}
+
 /// Reads a bundle from a directory (one `<document>.json` per document) or a bundle JSON file,
 /// with the default size limit per file.
 pub fn read_bundle(path: &Path) -> Result<Bundle> {

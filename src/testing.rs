@@ -203,6 +203,7 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
 /// Reads a test file.
 pub fn read_test_file(path: &Path) -> Result<TestFile> {
     let text = crate::input::read_file_limited(path, crate::input::DEFAULT_MAX_INPUT_BYTES)?;
+    crate::input::check_yaml(path, &text)?;
     let deserializer = serde_yaml::Deserializer::from_str(&text);
     let file: TestFile = serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let at = error

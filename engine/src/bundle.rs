@@ -364,6 +364,9 @@ fn metadata_spec(name: &str, text: &str) -> Result<BundleSpec, BundleError> {
             spec_error(error.path().to_string(), &error.inner().to_string()).in_file(name, None)
         })
     } else {
+        crate::yaml_budget::check_alias_expansion(text).map_err(|error| {
+            BundleError::new("", error.message).in_file(name, Some(error.location))
+        })?;
         let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
             let location = error.location().map(|l| Location {
                 line: l.line(),

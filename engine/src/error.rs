@@ -134,6 +134,9 @@ pub enum ProblemKind {
     Template,
     /// An `extends` entry that names no file the reader could give.
     UnresolvedExtends,
+    /// Past a limit that bounds the cost of loading or evaluating: YAML aliases that expand too
+    /// much, conditions or sources nested too deep, a JSONPath too long or too nested.
+    TooLarge,
 }
 
 impl fmt::Display for Origin {

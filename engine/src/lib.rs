@@ -72,6 +72,7 @@ mod suggest;
 mod template;
 mod time;
 mod vocab;
+mod yaml_budget;
 
 pub use bundle::{
     Bundle, BundleSpec, METADATA_FILES, RESERVED_NAMES, check_document_name, is_single_file_bundle,
@@ -93,6 +94,7 @@ pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
 pub use serde_text::{serde_message, without_serde_position};
 pub use suggest::closest;
+pub use yaml_budget::{AliasExpansionError, MAX_ALIAS_EXPANSION, check_alias_expansion};
 pub use vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 
 /// Compiles the embedded default pack ([`DEFAULT_PACK`]).
