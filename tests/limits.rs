@@ -56,7 +56,11 @@ fn yaml_aliases_are_budgeted_in_every_yaml_read() {
         ),
     )
     .unwrap();
-    std::fs::write(bundle.join("item_get.json"), r#"{"item": {"item_id": "a"}}"#).unwrap();
+    std::fs::write(
+        bundle.join("item_get.json"),
+        r#"{"item": {"item_id": "a"}}"#,
+    )
+    .unwrap();
     std::fs::write(
         dir.join("rules.yaml"),
         format!("params:\n  big:\n{}rules: []\n", alias_bomb("    ")),
@@ -71,8 +75,14 @@ fn yaml_aliases_are_budgeted_in_every_yaml_read() {
     for (args, at) in [
         (&["diagnose", "bundle"][..], "bundle/bundle.yaml:6:"),
         (&["rules", "check", "rules.yaml"][..], "rules.yaml:5:"),
-        (&["diagnose", "--rules", "rules.yaml", "bundle"][..], "rules.yaml:5:"),
-        (&["rules", "test", "bomb.test.yaml"][..], "bomb.test.yaml:4:"),
+        (
+            &["diagnose", "--rules", "rules.yaml", "bundle"][..],
+            "rules.yaml:5:",
+        ),
+        (
+            &["rules", "test", "bomb.test.yaml"][..],
+            "bomb.test.yaml:4:",
+        ),
     ] {
         let output = run_in(&dir, args);
         let shown = text(&output);
@@ -80,5 +90,97 @@ fn yaml_aliases_are_budgeted_in_every_yaml_read() {
         assert!(shown.contains(expected), "{args:?}: {shown}");
         assert!(shown.contains(at), "{args:?}: {shown}");
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A chain of `length` named conditions, each using the next, and a rule that uses the first.
+fn named_chain(length: usize) -> String {
+    let mut text = String::from("conditions:\n  c0: { path: doc:$.a, exists: true }\n");
+    for index in 1..length {
+        text.push_str(&format!("  c{index}: {{ condition: c{} }}\n", index - 1));
+    }
+    text.push_str(&format!(
+        "rules:\n  - id: deep\n    title: deep\n    severity: info\n    when: {{ condition: c{} }}\n    message: found\n",
+        length - 1
+    ));
+    text
+}
+
+#[test]
+fn deep_rule_structures_are_refused_with_a_location() {
+    let dir = scratch("depth");
+    let mut sources = String::from("sources:\n  s0: { first_of: ['doc:$.a'] }\n");
+    for index in 1..5_000 {
+        sources.push_str(&format!(
+            "  s{index}: {{ first_of: ['s{}:$'] }}\n",
+            index - 1
+        ));
+    }
+    sources.push_str("rules:\n  - id: deep\n    title: deep\n    severity: info\n    when: { path: 's4999:$', exists: true }\n    message: found\n");
+    let long_path = format!(
+        "rules:\n  - id: deep\n    title: deep\n    severity: info\n    when: {{ path: 'doc:${}', exists: true }}\n    message: found\n",
+        ".a".repeat(60_000)
+    );
+    let nested_filter = format!(
+        "rules:\n  - id: deep\n    title: deep\n    severity: info\n    when: {{ path: 'doc:$.a{}{}', exists: true }}\n    message: found\n",
+        "[?@.b".repeat(40),
+        "]".repeat(40)
+    );
+    for (name, rules, expected) in [
+        (
+            "named.yaml",
+            named_chain(5_000),
+            "named.yaml:4938:10: conditions.c4936: conditions nest more than 64 deep here",
+        ),
+        (
+            "sources.yaml",
+            sources,
+            "sources read each other 101 deep (s100 -> s99 -> s98 -> ... -> s2 -> s1 -> s0), more than 16",
+        ),
+        (
+            "path.yaml",
+            long_path,
+            "path.yaml:5:19: rule deep: rules[0].when.path: this JSONPath is 120001 characters long, more than 2000",
+        ),
+        (
+            "filter.yaml",
+            nested_filter,
+            "rules[0].when.path: this JSONPath nests brackets and parentheses 40 deep, more than 32",
+        ),
+    ] {
+        std::fs::write(dir.join(name), rules).unwrap();
+        let output = run_in(&dir, &["rules", "check", name]);
+        let shown = text(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {shown}");
+        assert!(shown.contains(expected), "{name}: {shown}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_deepest_accepted_rules_evaluate_in_batch_workers() {
+    let dir = scratch("deep-ok");
+    // 62 named conditions + the rule's own condition node: within the limit of 64.
+    std::fs::write(dir.join("rules.yaml"), named_chain(62)).unwrap();
+    let line = r#"{"as_of": "2026-11-20T12:00:00Z", "documents": {"doc": {"a": 1}}}"#;
+    std::fs::write(dir.join("in.jsonl"), format!("{line}\n{line}\n{line}\n")).unwrap();
+    let args = [
+        "diagnose",
+        "--rules",
+        "rules.yaml",
+        "--format",
+        "jsonl",
+        "--threads",
+        "2",
+        "--explain",
+        "in.jsonl",
+    ];
+    let output = run_in(&dir, &args);
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(0), "{shown}");
+    assert_eq!(shown.matches("\"rule\":\"deep\"").count(), 6, "{shown}");
+    std::fs::write(dir.join("rules.yaml"), named_chain(64)).unwrap();
+    let output = run_in(&dir, &args);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     std::fs::remove_dir_all(&dir).unwrap();
 }

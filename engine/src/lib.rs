@@ -94,8 +94,8 @@ pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
 pub use serde_text::{serde_message, without_serde_position};
 pub use suggest::closest;
-pub use yaml_budget::{AliasExpansionError, MAX_ALIAS_EXPANSION, check_alias_expansion};
 pub use vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
+pub use yaml_budget::{AliasExpansionError, MAX_ALIAS_EXPANSION, check_alias_expansion};
 
 /// Compiles the embedded default pack ([`DEFAULT_PACK`]).
 pub fn default_rule_set() -> Result<RuleSet, RuleErrors> {

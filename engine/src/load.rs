@@ -80,7 +80,12 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
         Problem::new(name, location, Origin::File, kind, field, message)
     };
     if let Err(error) = crate::yaml_budget::check_alias_expansion(text) {
-        let problem = at(ProblemKind::TooLarge, "", Some(error.location), error.message);
+        let problem = at(
+            ProblemKind::TooLarge,
+            "",
+            Some(error.location),
+            error.message,
+        );
         return (None, vec![problem]);
     }
     let value: Value = match serde_yaml::from_str(text) {

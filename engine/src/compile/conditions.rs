@@ -14,8 +14,62 @@ use crate::path::CompiledPath;
 use crate::spec::ConditionSpec;
 use crate::suggest::did_you_mean;
 
+/// How deep conditions may nest, counting `all`, `any`, `not`, joins and every named
+/// condition on the way: evaluation recurses this deep and no deeper.
+pub(super) const MAX_CONDITION_DEPTH: usize = 64;
+
 impl<'f> Compiler<'f> {
     pub(super) fn compile_cond(
+        &mut self,
+        scope: &mut Scoped,
+        spec: &'f ConditionSpec,
+        field: &str,
+    ) -> Option<Cond> {
+        if scope.depth >= MAX_CONDITION_DEPTH {
+            self.report_too_deep(scope, field);
+            return None;
+        }
+        scope.depth += 1;
+        let compiled = self.compile_cond_kind(scope, spec, field);
+        scope.depth -= 1;
+        compiled
+    }
+
+    fn report_too_deep(&mut self, scope: &Scoped, field: &str) {
+        let stack = &scope.named_stack;
+        let through = match stack.len() {
+            0 => String::new(),
+            1..=6 => format!(" (through {})", stack.join(" -> ")),
+            n => format!(
+                " (through {} -> ... -> {}, {n} named conditions)",
+                stack[..3].join(" -> "),
+                stack[n - 3..].join(" -> ")
+            ),
+        };
+        self.report(
+            scope,
+            ProblemKind::TooLarge,
+            field,
+            format!("conditions nest more than {MAX_CONDITION_DEPTH} deep here{through}: flatten them, for example with `all:` or `any:` lists of named conditions"),
+        );
+    }
+
+    /// The height of a compiled condition: how deep evaluating it recurses.
+    pub(super) fn height(&self, cond: &Cond) -> usize {
+        1 + match &cond.kind {
+            CondKind::All(items) | CondKind::Any(items) => items
+                .iter()
+                .map(|item| self.height(item))
+                .max()
+                .unwrap_or(0),
+            CondKind::Not(inner) => self.height(inner),
+            CondKind::Named(id) => self.named_heights[*id],
+            CondKind::Join(join) => self.height(&join.where_),
+            CondKind::Fired(_) | CondKind::Test(_) | CondKind::Compare(_) => 0,
+        }
+    }
+
+    fn compile_cond_kind(
         &mut self,
         scope: &mut Scoped,
         spec: &'f ConditionSpec,
@@ -167,7 +221,16 @@ impl<'f> Compiler<'f> {
             );
             return None;
         }
-        self.named_condition(scope, name, file, named)
+        let id = self.named_condition(scope, name, file, named)?;
+        // Compiled for a shallower use, it may reach too deep from here.
+        if scope.depth + self.named_heights[id] > MAX_CONDITION_DEPTH {
+            let mut deeper = Scoped::new(scope.file, scope.origin.clone(), scope.params);
+            deeper.named_stack = scope.named_stack.clone();
+            deeper.named_stack.push(name.to_owned());
+            self.report_too_deep(&deeper, &format!("{field}.condition"));
+            return None;
+        }
+        Some(id)
     }
 
     /// `fired: <rule id>`: the index of the rule.
@@ -207,6 +270,15 @@ impl<'f> Compiler<'f> {
         }
         let left = self.compile_ref(scope, &join.left, &format!("{join_field}.left"));
         let right = self.compile_ref(scope, &join.right, &format!("{join_field}.right"));
+        if let Err(message) = super::references::check_path_size(&join.on) {
+            self.report(
+                scope,
+                ProblemKind::TooLarge,
+                &format!("{join_field}.on"),
+                message,
+            );
+            return None;
+        }
         let on = match CompiledPath::compile(&join.on) {
             Ok(path) => Some(path),
             Err(error) => {
@@ -267,6 +339,7 @@ impl<'f> Compiler<'f> {
                 inner.bindings = scope.bindings;
                 inner.named_stack = scope.named_stack.clone();
                 inner.named_stack.push(name.to_owned());
+                inner.depth = scope.depth;
                 let (problems, warnings) = (self.problems.len(), self.warnings.len());
                 let compiled = self.compile_cond(&mut inner, spec, &format!("conditions.{name}"));
                 // A second use with other parameters finds the same problems again, save
@@ -288,6 +361,7 @@ impl<'f> Compiler<'f> {
                         .map(|param| (param.clone(), scope.params.get(param).cloned()))
                         .collect(),
                     id: compiled.map(|cond| {
+                        self.named_heights.push(self.height(&cond));
                         self.named_conds.push(cond);
                         self.named_conds.len() - 1
                     }),

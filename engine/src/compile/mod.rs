@@ -129,6 +129,8 @@ struct Compiler<'f> {
     named: HashMap<&'f str, Vec<NamedUse>>,
     /// The compiled named conditions, shared by every rule that uses them.
     named_conds: Vec<Cond>,
+    /// Per compiled named condition, its height (see `height`).
+    named_heights: Vec<usize>,
     /// Per named condition, the problems already reported: (file, field, kind).
     named_reported: HashMap<&'f str, HashSet<(String, String, ProblemKind)>>,
     /// Capture names (`as:`) of all rules; a test's capture is an index into it.
@@ -155,6 +157,8 @@ struct Scoped<'s> {
     /// `left:`/`right:` may be used (inside a join, or in a named condition checked alone).
     bindings: bool,
     named_stack: Vec<String>,
+    /// How many conditions enclose the one being compiled, named conditions included.
+    depth: usize,
     fired: HashSet<usize>,
     /// Capture names (`as:`) met so far in the rule.
     captures: Vec<String>,
@@ -171,6 +175,7 @@ impl<'s> Scoped<'s> {
             in_join: false,
             bindings: false,
             named_stack: Vec::new(),
+            depth: 0,
             fired: HashSet::new(),
             captures: Vec::new(),
             read_params: Vec::new(),
@@ -201,6 +206,7 @@ impl<'f> Compiler<'f> {
             documents: BTreeMap::new(),
             named: HashMap::new(),
             named_conds: Vec::new(),
+            named_heights: Vec::new(),
             named_reported: HashMap::new(),
             capture_names: Vec::new(),
             params: Params::default(),
@@ -300,20 +306,30 @@ impl<'f> Compiler<'f> {
             );
             return (0..rules.len()).collect();
         }
+        // Each rule after its dependencies (depth first, post-order, without recursion).
         let mut order = Vec::new();
         let mut placed = vec![false; rules.len()];
-        fn visit(index: usize, edges: &[Vec<usize>], placed: &mut [bool], order: &mut Vec<usize>) {
-            if placed[index] {
-                return;
+        for root in 0..rules.len() {
+            if placed[root] {
+                continue;
             }
-            placed[index] = true;
-            for dep in &edges[index] {
-                visit(*dep, edges, placed, order);
+            placed[root] = true;
+            let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+            while let Some((node, next)) = stack.last_mut() {
+                match edges[*node].get(*next) {
+                    Some(&dep) => {
+                        *next += 1;
+                        if !placed[dep] {
+                            placed[dep] = true;
+                            stack.push((dep, 0));
+                        }
+                    }
+                    None => {
+                        order.push(*node);
+                        stack.pop();
+                    }
+                }
             }
-            order.push(index);
-        }
-        for index in 0..rules.len() {
-            visit(index, &edges, &mut placed, &mut order);
         }
         order
     }
@@ -339,6 +355,7 @@ impl<'f> Compiler<'f> {
 }
 
 /// A cycle in a directed graph given as adjacency lists, as the list of nodes along it.
+/// Depth first, without recursion: a chain of any length is walked on the heap.
 fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -346,41 +363,63 @@ fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {
         Active,
         Done,
     }
-    fn visit(
-        node: usize,
-        edges: &[Vec<usize>],
-        marks: &mut [Mark],
-        stack: &mut Vec<usize>,
-    ) -> Option<Vec<usize>> {
-        marks[node] = Mark::Active;
-        stack.push(node);
-        for next in &edges[node] {
-            match marks[*next] {
+    let mut marks = vec![Mark::New; edges.len()];
+    for root in 0..edges.len() {
+        if marks[root] != Mark::New {
+            continue;
+        }
+        marks[root] = Mark::Active;
+        // The path from `root`, each node with the index of its next edge to follow.
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        while let Some((node, next)) = stack.last_mut() {
+            let Some(&child) = edges[*node].get(*next) else {
+                marks[*node] = Mark::Done;
+                stack.pop();
+                continue;
+            };
+            *next += 1;
+            match marks[child] {
                 Mark::Active => {
-                    let start = stack.iter().position(|n| n == next).unwrap_or(0);
-                    let mut cycle = stack[start..].to_vec();
-                    cycle.push(*next);
+                    let start = stack.iter().position(|(n, _)| *n == child).unwrap_or(0);
+                    let mut cycle: Vec<usize> = stack[start..].iter().map(|(n, _)| *n).collect();
+                    cycle.push(child);
                     return Some(cycle);
                 }
                 Mark::New => {
-                    if let Some(cycle) = visit(*next, edges, marks, stack) {
-                        return Some(cycle);
-                    }
+                    marks[child] = Mark::Active;
+                    stack.push((child, 0));
                 }
                 Mark::Done => {}
             }
         }
-        stack.pop();
-        marks[node] = Mark::Done;
-        None
     }
-    let mut marks = vec![Mark::New; edges.len()];
-    for node in 0..edges.len() {
-        if marks[node] == Mark::New {
-            if let Some(cycle) = visit(node, edges, &mut marks, &mut Vec::new()) {
-                return Some(cycle);
+    None
+}
+
+/// In a graph without cycles, the length of the longest chain from each node (1 for a node
+/// without edges), computed without recursion.
+fn chain_lengths(edges: &[Vec<usize>]) -> Vec<usize> {
+    let mut lengths = vec![0; edges.len()];
+    for root in 0..edges.len() {
+        if lengths[root] > 0 {
+            continue;
+        }
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        while let Some((node, next)) = stack.last_mut() {
+            match edges[*node].get(*next) {
+                Some(&child) => {
+                    *next += 1;
+                    if lengths[child] == 0 {
+                        stack.push((child, 0));
+                    }
+                }
+                None => {
+                    let longest = edges[*node].iter().map(|c| lengths[*c]).max();
+                    lengths[*node] = 1 + longest.unwrap_or(0);
+                    stack.pop();
+                }
             }
         }
     }
-    None
+    lengths
 }

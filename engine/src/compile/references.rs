@@ -4,7 +4,15 @@ use std::collections::BTreeMap;
 
 use super::names::bad_name;
 use super::parameters::Params;
-use super::{Compiler, Scoped, find_cycle};
+use super::{Compiler, Scoped, chain_lengths, find_cycle};
+
+/// How many sources a chain of sources (a source reading another) may go through: evaluation
+/// resolves them recursively, this deep and no deeper.
+pub(super) const MAX_SOURCE_DEPTH: usize = 16;
+
+/// How long a JSONPath may be, and how deeply its brackets and parentheses may nest.
+const MAX_PATH_LENGTH: usize = 2_000;
+const MAX_PATH_NESTING: usize = 32;
 use crate::compiled::{Ref, Requirement, Scope, Source, SourceMode};
 use crate::error::{Origin, ProblemKind};
 use crate::path::CompiledPath;
@@ -123,8 +131,46 @@ impl<'f> Compiler<'f> {
                     text.join(" -> ")
                 ),
             );
+        } else {
+            self.check_source_depth(&edges);
         }
         compiled
+    }
+
+    /// Reports the first source that starts a chain of sources longer than
+    /// [`MAX_SOURCE_DEPTH`], with the chain.
+    fn check_source_depth(&mut self, edges: &[Vec<usize>]) {
+        let lengths = chain_lengths(edges);
+        let Some(first) = (0..edges.len()).find(|id| lengths[*id] > MAX_SOURCE_DEPTH) else {
+            return;
+        };
+        let names = self.source_names();
+        let mut chain = vec![names[first]];
+        let mut at = first;
+        while let Some(&next) = edges[at].iter().max_by_key(|next| lengths[**next]) {
+            chain.push(names[next]);
+            at = next;
+        }
+        let shown = if chain.len() > 6 {
+            format!(
+                "{} -> ... -> {}",
+                chain[..3].join(" -> "),
+                chain[chain.len() - 3..].join(" -> ")
+            )
+        } else {
+            chain.join(" -> ")
+        };
+        let (_, file) = self.sources[names[first]];
+        self.problem(
+            file,
+            Origin::Source(names[first].to_owned()),
+            ProblemKind::TooLarge,
+            &format!("sources.{}", names[first]),
+            format!(
+                "sources read each other {} deep ({shown}), more than {MAX_SOURCE_DEPTH}: read the documents directly in fewer steps",
+                lengths[first]
+            ),
+        );
     }
 
     pub(super) fn source_names(&self) -> Vec<&'f str> {
@@ -211,7 +257,10 @@ impl<'f> Compiler<'f> {
                 continue;
             };
             match self.sources.get(reference) {
-                Some((_, source_file)) if !visiting.iter().any(|v| v == reference) => {
+                Some((_, source_file))
+                    if !visiting.iter().any(|v| v == reference)
+                        && visiting.len() <= MAX_SOURCE_DEPTH =>
+                {
                     visiting.push(reference.to_owned());
                     self.source_documents(reference, *source_file, visiting, out);
                     visiting.pop();
@@ -290,6 +339,10 @@ impl<'f> Compiler<'f> {
                 }
             },
         };
+        if let Err(message) = check_path_size(path_text) {
+            self.report(scope, ProblemKind::TooLarge, field, message);
+            return None;
+        }
         let path = match CompiledPath::compile(path_text) {
             Ok(path) => path,
             Err(error) => {
@@ -358,4 +411,39 @@ impl<'f> Compiler<'f> {
         );
         self.warnings.push(problem);
     }
+}
+
+/// Refuses a JSONPath longer than [`MAX_PATH_LENGTH`] characters or nested deeper than
+/// [`MAX_PATH_NESTING`] brackets and parentheses, before it is parsed.
+pub(super) fn check_path_size(path: &str) -> Result<(), String> {
+    let length = path.chars().count();
+    if length > MAX_PATH_LENGTH {
+        return Err(format!(
+            "this JSONPath is {length} characters long, more than {MAX_PATH_LENGTH}: shorten it, or read part of the way with a source"
+        ));
+    }
+    let (mut depth, mut deepest, mut quote) = (0usize, 0usize, None);
+    let mut chars = path.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(_), '\\') => {
+                chars.next();
+            }
+            (Some(open), c) if c == open => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[' | '(') => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (None, ']' | ')') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    if deepest > MAX_PATH_NESTING {
+        return Err(format!(
+            "this JSONPath nests brackets and parentheses {deepest} deep, more than {MAX_PATH_NESTING}: simplify its filters"
+        ));
+    }
+    Ok(())
 }
