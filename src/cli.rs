@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Result, bail};
+use anyhow::{Context as _, Result, bail};
 use balance_doctor_engine::{EvaluateOptions, RuleSet, SchemaKind, Severity, json_schema};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -305,8 +305,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     rule.severity.as_str(),
                     rule.title,
                     rule.file
-                )?;
+                )
+                .context(crate::WRITING_OUTPUT)?;
             }
+            out.flush().context(crate::WRITING_OUTPUT)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema { kind } => {
@@ -319,7 +321,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 SchemaArg::Tests => crate::testing::json_schema(),
                 SchemaArg::TestReport => render::output_schema(render::OutputSchema::TestReport),
             };
-            print!("{text}");
+            crate::write_stdout(&text)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules(RulesCommand::Test {
@@ -331,14 +333,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Generate { count, seed } => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-            crate::unless_output_closed(crate::generate::write_jsonl(count, seed, &mut out))?;
+            crate::generate::write_jsonl(count, seed, &mut out)
+                .and_then(|()| out.flush())
+                .context(crate::WRITING_OUTPUT)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {
             let mut command = <Args as clap::CommandFactory>::command();
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut command, "balance-doctor", &mut out);
-            write_stdout(&out)?;
+            crate::write_stdout(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man { dir } => {
@@ -355,13 +359,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 None => {
                     let mut out = Vec::new();
                     clap_mangen::Man::new(command).render(&mut out)?;
-                    write_stdout(&out)?;
+                    crate::write_stdout(&out)?;
                 }
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules(RulesCommand::Show) => {
-            print!("{DEFAULT_RULES}");
+            crate::write_stdout(DEFAULT_RULES)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -380,7 +384,7 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
     // `diagnose` with one input and batch runs find their inputs the same way; the first two
     // tell whether there is only one.
     let mut found = discover::Inputs::new(args.inputs.clone(), args.max_input_size, |warning| {
-        eprintln!("warning: {warning}")
+        crate::note!("warning: {warning}")
     });
     let first: Vec<Input> = found.by_ref().take(2).collect();
     let single = matches!(
@@ -466,7 +470,7 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
     )?;
     progress.finish_and_clear();
     if report.blank_lines > 0 {
-        eprintln!(
+        crate::note!(
             "note: {} blank line(s) in JSON Lines input skipped (a blank line holds no bundle)",
             report.blank_lines
         );
@@ -482,10 +486,12 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
             SummaryFormat::Json => format!("{}\n", serde_json::to_string_pretty(&summary)?),
         };
         if format.is_none() {
-            crate::unless_output_closed(out.write_all(text.as_bytes()).and_then(|_| out.flush()))?;
+            out.write_all(text.as_bytes())
+                .and_then(|_| out.flush())
+                .context(crate::WRITING_OUTPUT)?;
         } else {
-            out.flush()?;
-            eprint!("{text}");
+            out.flush().context(crate::WRITING_OUTPUT)?;
+            let _ = std::io::stderr().write_all(text.as_bytes());
         }
     }
     Ok(if report.failed > 0 {
@@ -595,7 +601,9 @@ fn diagnose_one(
             render::human(&mut out, label, &diagnosis, as_of_from, palette(args.color))
         }
     };
-    crate::unless_output_closed(written.and_then(|_| out.flush()))?;
+    written
+        .and_then(|_| out.flush())
+        .context(crate::WRITING_OUTPUT)?;
     let failed = args.fail_on.is_some_and(|limit| {
         diagnosis
             .findings
@@ -650,12 +658,10 @@ fn test(
             text.push_str(&message);
             text.push('\n');
         } else {
-            eprintln!("{message}");
+            crate::note!("{message}");
         }
     }
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())?;
-    out.flush()?;
+    crate::write_stdout(&text)?;
     Ok(if report.failed > 0 || below.is_some() {
         ExitCode::from(1)
     } else {
@@ -667,25 +673,25 @@ fn check(files: &[PathBuf], options: ReadOptions) -> Result<ExitCode> {
     match crate::rules::compile_files(files, options)? {
         Ok(rule_set) => {
             for warning in rule_set.warnings() {
-                eprintln!("warning: {warning}");
+                crate::note!("warning: {warning}");
             }
             let warnings = match rule_set.warnings().len() {
                 0 => String::new(),
                 count => format!(", {count} warning(s)"),
             };
-            println!(
-                "{} rule(s) in {} file(s): no problems found{warnings}",
+            crate::write_stdout(&format!(
+                "{} rule(s) in {} file(s): no problems found{warnings}\n",
                 rule_set.rules().len(),
                 rule_set.files().len()
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {
-            eprintln!("{errors}");
+            crate::note!("{errors}");
             for warning in &errors.warnings {
-                eprintln!("warning: {warning}");
+                crate::note!("warning: {warning}");
             }
-            eprintln!(
+            crate::note!(
                 "{} problem(s) found, {} warning(s)",
                 errors.problems.len(),
                 errors.warnings.len()
@@ -717,11 +723,4 @@ fn load_chosen(choice: &crate::rules::RulesChoice, rules: &RulesArgs) -> Result<
             errors.problems.len()
         ),
     }
-}
-
-/// Writes `bytes` to stdout; a closed output ends quietly.
-fn write_stdout(bytes: &[u8]) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    crate::unless_output_closed(out.write_all(bytes).and_then(|()| out.flush()))?;
-    Ok(())
 }

@@ -4,6 +4,16 @@
 
 #![warn(missing_docs)]
 
+/// A line on stderr. A failure to write it is ignored: there is nowhere left to report it,
+/// and a note must never stop a run or crash it (as `eprintln!` would).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use note;
+
 pub mod batch;
 pub mod cli;
 pub mod discover;
@@ -20,12 +30,28 @@ pub(crate) fn output_closed(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::BrokenPipe
 }
 
-/// A write's result, with a closed output (see [`output_closed`]) counted as success.
-pub(crate) fn unless_output_closed(result: std::io::Result<()>) -> std::io::Result<()> {
-    match result {
-        Err(error) if output_closed(&error) => Ok(()),
-        other => other,
-    }
+/// Whether a command failed only because its output was closed (see [`output_closed`]): the
+/// one place that decides it, for every command, is `main`, which then exits 0 quietly.
+/// Any other failed write is an error (exit 2) that says so.
+pub fn failed_on_closed_output(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(output_closed)
+    })
+}
+
+/// What a failed write to stdout is reported as (`error: cannot write the output: ...`).
+pub(crate) const WRITING_OUTPUT: &str = "cannot write the output";
+
+/// Writes `bytes` to stdout and flushes it; a failure is an error that names the output.
+pub(crate) fn write_stdout(bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes.as_ref())
+        .and_then(|()| out.flush())
+        .context(WRITING_OUTPUT)
 }
 
 /// The embedded default rule pack (the engine's [`DEFAULT_PACK`](balance_doctor_engine::DEFAULT_PACK)).

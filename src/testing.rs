@@ -176,7 +176,7 @@ fn collect(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
             Err(error) => match error.loop_ancestor() {
                 Some(ancestor) => {
                     let path = error.path().unwrap_or(dir);
-                    eprintln!(
+                    crate::note!(
                         "warning: skipped {}: a link to {}, a folder that contains it (a loop)",
                         path.display(),
                         ancestor.display()

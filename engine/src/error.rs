@@ -175,6 +175,7 @@ impl ProblemKind {
             ProblemKind::Cycle => "cycle",
             ProblemKind::Template => "template",
             ProblemKind::UnresolvedExtends => "unresolved_extends",
+            ProblemKind::TooLarge => "too_large",
         }
     }
 }
