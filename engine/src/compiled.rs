@@ -249,6 +249,8 @@ pub(crate) enum Op {
     WithinAfter(SignedDuration),
     LaterThan(SignedDuration),
     Type(JsonType),
+    /// Whether the value is a readable timestamp (`true`) or not (`false`).
+    Timestamp(bool),
 }
 
 #[derive(Debug)]

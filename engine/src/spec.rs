@@ -278,6 +278,10 @@ pub(crate) struct ConditionSpec {
     /// Operator: the value has this JSON type.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub(crate) json_type: Option<JsonType>,
+    /// Operator: `true`, the value is a time the time operators can read (an RFC 3339 text
+    /// with an offset); `false`, it is not (a date alone, no offset, epoch seconds, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) timestamp: Option<bool>,
 }
 
 /// Bounds on a count; every given bound must hold.

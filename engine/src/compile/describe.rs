@@ -76,7 +76,7 @@ fn describe_expectation(spec: &ConditionSpec, params: &Params) -> String {
             continue;
         };
         let text = match operator.kind {
-            Operand::Flag | Operand::Type => plain(&operand),
+            Operand::Flag | Operand::Type | Operand::Bool(_) => plain(&operand),
             Operand::Duration(_) => time(&operand),
             _ => show(&operand),
         };

@@ -39,10 +39,12 @@ pub(super) enum Operand {
     Duration(fn(SignedDuration) -> Op),
     /// A JSON type name.
     Type,
+    /// `true` or `false`, the operand of an operator that tests a value.
+    Bool(fn(bool) -> Op),
 }
 
 /// Every operator, in the order traces list them.
-pub(super) const OPERATORS: [Operator; 18] = [
+pub(super) const OPERATORS: [Operator; 19] = [
     Operator {
         key: "exists",
         operand: |spec| spec.exists.map(Value::Bool),
@@ -136,6 +138,11 @@ pub(super) const OPERATORS: [Operator; 18] = [
         },
         kind: Operand::Type,
     },
+    Operator {
+        key: "timestamp",
+        operand: |spec| spec.timestamp.map(Value::Bool),
+        kind: Operand::Bool(Op::Timestamp),
+    },
 ];
 
 impl<'f> Compiler<'f> {
@@ -164,6 +171,7 @@ impl<'f> Compiler<'f> {
                 Operand::Regex => self.regex(scope, &operand, &at).map(Op::Regex),
                 Operand::Duration(make) => self.duration(scope, &operand, &at).map(make),
                 Operand::Type => spec.json_type.map(Op::Type),
+                Operand::Bool(make) => operand.as_bool().map(make),
             };
             match op {
                 Some(op) => ops.push(op),

@@ -42,6 +42,7 @@ pub(super) fn holds(op: &Op, value: &Value, as_of: Timestamp) -> bool {
         Op::LaterThan(limit) => {
             timestamp_of(value).is_some_and(|at| at.duration_since(as_of) > *limit)
         }
+        Op::Timestamp(wanted) => timestamp_of(value).is_some() == *wanted,
         Op::Type(kind) => match kind {
             JsonType::Object => value.is_object(),
             JsonType::Array => value.is_array(),
