@@ -220,7 +220,7 @@ pub fn human(
                     "    {dim}{} {}{dim:#} = {}",
                     safe(&evidence.document),
                     safe(&evidence.path),
-                    evidence.value
+                    safe(&evidence.value.to_string())
                 )?;
             }
             if finding.omitted_evidence > 0 {
@@ -290,18 +290,26 @@ pub fn human(
 /// Text from captured data made safe for a terminal: control characters (escape sequences,
 /// new lines) are shown escaped instead of acting.
 fn safe(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(acts) {
         return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
+        if acts(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+/// Characters a terminal acts on instead of showing: C0 and C1 controls (ESC, CSI `U+009B`,
+/// NEL `U+0085`), bidirectional controls (`U+202E` reverses what follows) and line and
+/// paragraph separators (`U+2028`, `U+2029`).
+fn acts(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 fn plain(value: &serde_json::Value) -> String {
@@ -488,7 +496,9 @@ fn write_trace(out: &mut impl Write, trace: &ConditionTrace, depth: usize) -> io
         writeln!(
             out,
             "{indent}      saw {} {} = {}",
-            seen.document, seen.path, seen.value
+            safe(&seen.document),
+            safe(&seen.path),
+            safe(&seen.value.to_string())
         )?;
     }
     for child in &trace.children {

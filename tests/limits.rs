@@ -184,3 +184,69 @@ fn the_deepest_accepted_rules_evaluate_in_batch_workers() {
     assert_eq!(output.status.code(), Some(2), "{}", text(&output));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn error_messages_echo_a_short_escaped_prefix_of_input_values() {
+    let dir = scratch("echo");
+    let regex = format!("({}", "a".repeat(1_000_000));
+    std::fs::write(
+        dir.join("rules.yaml"),
+        format!(
+            "rules:\n  - id: re\n    title: re\n    severity: info\n    when: {{ path: 'doc:$.a', regex: '{regex}' }}\n    message: m\n  - id: \"bad\\u202eid\"\n    title: t\n    severity: info\n    when: {{ path: 'doc:$.a', exists: true }}\n    message: m\n"
+        ),
+    )
+    .unwrap();
+    let output = run_in(&dir, &["rules", "check", "rules.yaml"]);
+    let shown = text(&output);
+    assert_eq!(output.status.code(), Some(2), "{shown}");
+    assert!(
+        shown.len() < 2_000,
+        "{} bytes: {}",
+        shown.len(),
+        &shown[..500]
+    );
+    assert!(shown.contains("... (999941 more characters)`"), "{shown}");
+    assert!(shown.contains("bad\\u{202e}id"), "{shown}");
+    assert!(!shown.contains('\u{202e}'), "{shown}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn terminal_output_escapes_controls_and_bidi_overrides_in_evidence() {
+    let dir = scratch("terminal");
+    std::fs::write(
+        dir.join("rules.yaml"),
+        "rules:\n  - id: shown\n    title: shown\n    severity: info\n    values: { v: 'doc:$.v' }\n    when: { path: 'doc:$.v', exists: true }\n    message: 'v {v}'\n",
+    )
+    .unwrap();
+    let planted = "a\u{9b}31mB\u{85}C\u{202e}D\u{2028}E\u{1b}[2J";
+    let bundle =
+        serde_json::json!({"as_of": "2026-11-20T12:00:00Z", "documents": {"doc": {"v": planted}}});
+    std::fs::write(dir.join("bundle.json"), bundle.to_string()).unwrap();
+    for extra in [&[][..], &["--explain"][..]] {
+        let mut args = vec![
+            "diagnose",
+            "--rules",
+            "rules.yaml",
+            "--color",
+            "never",
+            "bundle.json",
+        ];
+        args.extend(extra);
+        let output = run_in(&dir, &args);
+        let shown = text(&output);
+        assert_eq!(output.status.code(), Some(0), "{shown}");
+        for c in ['\u{9b}', '\u{85}', '\u{202e}', '\u{2028}', '\u{1b}'] {
+            assert!(
+                !shown.contains(c),
+                "{args:?}: U+{:04X} reached the terminal",
+                c as u32
+            );
+        }
+        assert!(
+            shown.contains(r#"doc $['v'] = "a\u{9b}31mB\u{85}C\u{202e}D\u{2028}E\u001b[2J""#),
+            "{args:?}: {shown}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

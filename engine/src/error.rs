@@ -43,8 +43,8 @@ impl Problem {
             location,
             origin,
             kind,
-            field: field.to_owned(),
-            message,
+            field: excerpt(field, MAX_FIELD).into_owned(),
+            message: tame(&message),
         }
     }
 
@@ -65,7 +65,7 @@ impl fmt::Display for Problem {
         }
         write!(f, ":")?;
         if let Some(rule) = self.rule() {
-            write!(f, " rule {rule}:")?;
+            write!(f, " rule {}:", excerpt(rule, MAX_QUOTED))?;
         }
         if !self.field.is_empty() {
             write!(f, " {}:", self.field)?;
@@ -232,8 +232,8 @@ impl BundleError {
         BundleError {
             file: None,
             location: None,
-            field: field.into(),
-            message: message.into(),
+            field: excerpt(&field.into(), MAX_FIELD).into_owned(),
+            message: tame(&message.into()),
         }
     }
 
@@ -304,5 +304,88 @@ mod tests {
             );
         }
         assert_eq!(Origin::Rule("x".into()).to_string(), "rule x");
+    }
+}
+
+/// Characters of a quoted input value (`` `...` `` or `"..."`) a message echoes.
+const MAX_QUOTED: usize = 60;
+/// Characters of a field path a problem shows.
+const MAX_FIELD: usize = 200;
+/// Characters of a whole message.
+const MAX_MESSAGE: usize = 2_000;
+
+/// A message that echoes input values made safe to show: each quoted value (between backticks
+/// or double quotes) cut to a short prefix with a count of what was left out, control
+/// characters and bidirectional overrides escaped, and the whole bounded.
+pub(crate) fn tame(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(MAX_MESSAGE + 64));
+    let mut rest = message;
+    while let Some(open) = rest.find(['`', '"']) {
+        let quote = &rest[open..=open];
+        out.push_str(&excerpt(&rest[..open], MAX_MESSAGE));
+        out.push_str(quote);
+        let inside = &rest[open + 1..];
+        let close = inside.find(quote).unwrap_or(inside.len());
+        out.push_str(&excerpt(&inside[..close], MAX_QUOTED));
+        rest = &inside[close..];
+        if let Some(after) = rest.strip_prefix(quote) {
+            out.push_str(quote);
+            rest = after;
+        }
+    }
+    out.push_str(&excerpt(rest, MAX_MESSAGE));
+    excerpt(&out, MAX_MESSAGE).into_owned()
+}
+
+/// At most `limit` characters of `text`, then `... (N more characters)`, with control
+/// characters and bidirectional overrides escaped (`\u{202e}`).
+pub(crate) fn excerpt(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
+    let cut = text.char_indices().nth(limit).map(|(at, _)| at);
+    let shown = &text[..cut.unwrap_or(text.len())];
+    if cut.is_none() && !shown.chars().any(hidden) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(shown.len() + 32);
+    for c in shown.chars() {
+        if hidden(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if let Some(at) = cut {
+        let left_out = text[at..].chars().count();
+        out.push_str(&format!("... ({left_out} more characters)"));
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Characters that act instead of showing: controls (C0, C1), bidirectional controls and
+/// line or paragraph separators.
+pub(crate) fn hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+#[cfg(test)]
+mod excerpt_tests {
+    use super::*;
+
+    #[test]
+    fn quoted_input_is_cut_and_escaped() {
+        let regex = "a".repeat(1_000_000);
+        let message = format!("invalid regular expression `({regex}`: unclosed group");
+        let shown = tame(&message);
+        assert!(shown.len() < 200, "{shown}");
+        assert!(
+            shown.contains("... (999941 more characters)`: unclosed group"),
+            "{shown}"
+        );
+        assert_eq!(
+            tame("unknown key `a\u{202e}b`"),
+            "unknown key `a\\u{202e}b`"
+        );
+        assert_eq!(tame("plain `x` and \"y\""), "plain `x` and \"y\"");
+        assert_eq!(tame("open `quote"), "open `quote");
     }
 }

@@ -1,7 +1,9 @@
 //! Where each field of a YAML text starts, by field path (`rules[3].when.all[1].path`).
 //!
 //! serde gives the YAML's values but not their positions, so compile errors found after
-//! deserialization look their line and column up here.
+//! deserialization look their line and column up here. The index is a tree with one entry per
+//! node, named by its own segment (`.when`, `[1]`), so that it stays linear in the text
+//! however deep the nesting: a field path is only put together when it is looked up.
 
 use std::collections::HashMap;
 
@@ -16,52 +18,104 @@ pub struct Location {
     pub column: usize,
 }
 
+/// A node of the index: where its value starts and, for a map member, where its key starts.
+#[derive(Debug, Default, Clone, Copy)]
+struct Entry {
+    value: Option<Location>,
+    key: Option<Location>,
+}
+
+/// Node id; `0` is the document itself.
+type NodeId = u32;
+
 /// Field path -> position of the value at that path, and of the key that names it.
 #[derive(Debug, Default)]
 pub(crate) struct Positions {
-    values: HashMap<String, Location>,
-    keys: HashMap<String, Location>,
+    /// (parent, segment) -> child, where the segment is `.name` (`name` at the top), `[3]`.
+    children: HashMap<(NodeId, Box<str>), NodeId>,
+    entries: Vec<Entry>,
 }
 
 impl Positions {
     /// Position of the value at `path`, else of the nearest enclosing field that has one.
     pub(crate) fn find(&self, path: &str) -> Option<Location> {
-        let mut path = path;
-        loop {
-            if let Some(location) = self.values.get(path) {
-                return Some(*location);
-            }
-            path = parent_path(path)?;
-        }
+        let (trail, _) = self.walk(path);
+        trail
+            .iter()
+            .rev()
+            .find_map(|id| self.entries[*id as usize].value)
     }
 
     /// Position of the key that names the field at `path` (for "unknown field" errors).
     pub(crate) fn find_key(&self, path: &str) -> Option<Location> {
-        self.keys.get(path).copied().or_else(|| self.find(path))
+        let (trail, whole) = self.walk(path);
+        let exact = trail.last().filter(|_| whole);
+        exact
+            .and_then(|id| self.entries[*id as usize].key)
+            .or_else(|| self.find(path))
     }
-}
 
-fn parent_path(path: &str) -> Option<&str> {
-    let cut = path.rfind(['.', '['])?;
-    Some(&path[..cut])
+    /// The nodes along `path` from the document, and whether all of `path` was found.
+    fn walk(&self, path: &str) -> (Vec<NodeId>, bool) {
+        let mut trail = Vec::new();
+        if self.entries.is_empty() {
+            return (trail, false);
+        }
+        trail.push(0);
+        let mut at: NodeId = 0;
+        let mut rest = path;
+        while !rest.is_empty() {
+            // The next segment ends at a `.` or `[` (a key may hold either: try each end).
+            let ends = rest
+                .char_indices()
+                .skip(1)
+                .filter(|(_, c)| *c == '.' || *c == '[')
+                .map(|(index, _)| index)
+                .chain([rest.len()]);
+            let next = ends.into_iter().find_map(|end| {
+                let child = self.children.get(&(at, Box::from(&rest[..end])))?;
+                Some((*child, end))
+            });
+            let Some((child, end)) = next else {
+                return (trail, false);
+            };
+            trail.push(child);
+            at = child;
+            rest = &rest[end..];
+        }
+        (trail, true)
+    }
+
+    fn child(&mut self, parent: NodeId, segment: String) -> NodeId {
+        let next = NodeId::try_from(self.entries.len()).unwrap_or(NodeId::MAX);
+        let id = *self
+            .children
+            .entry((parent, segment.into_boxed_str()))
+            .or_insert(next);
+        if id == next {
+            self.entries.push(Entry::default());
+        }
+        id
+    }
 }
 
 enum Frame {
     Map {
-        path: String,
-        pending_key: Option<String>,
+        id: NodeId,
+        pending_key: Option<NodeId>,
     },
     Seq {
-        path: String,
+        id: NodeId,
         next: usize,
     },
 }
 
-fn child_path(parent: &str, key: &str) -> String {
-    if parent.is_empty() {
+/// The segment that names a map member: `.name`, or `name` at the top.
+fn member_segment(parent: NodeId, key: &str) -> String {
+    if parent == 0 {
         key.to_owned()
     } else {
-        format!("{parent}.{key}")
+        format!(".{key}")
     }
 }
 
@@ -79,7 +133,6 @@ pub(crate) fn index(text: &str) -> Positions {
             line: mark.line(),
             column: mark.col() + 1,
         };
-        // Decide the path of the node this event starts, if it is a value position.
         let is_node_start = matches!(
             event,
             Event::Scalar(..)
@@ -87,47 +140,53 @@ pub(crate) fn index(text: &str) -> Positions {
                 | Event::MappingStart(..)
                 | Event::Alias(_)
         );
-        let mut node_path = None;
+        // The node this event starts, if it is a value (not a key).
+        let mut node = None;
         if is_node_start {
             match stack.last_mut() {
-                None => node_path = Some(String::new()),
-                Some(Frame::Seq { path, next }) => {
-                    node_path = Some(format!("{path}[{next}]"));
-                    *next += 1;
+                None => {
+                    if positions.entries.is_empty() {
+                        positions.entries.push(Entry::default());
+                    }
+                    node = Some(0);
                 }
-                Some(Frame::Map { path, pending_key }) => match pending_key.take() {
-                    Some(key) => node_path = Some(child_path(path, &key)),
+                Some(Frame::Seq { id, next }) => {
+                    let (parent, index) = (*id, *next);
+                    *next += 1;
+                    node = Some(positions.child(parent, format!("[{index}]")));
+                }
+                Some(Frame::Map { id, pending_key }) => match pending_key.take() {
+                    Some(member) => node = Some(member),
                     None => {
                         // This node is a key.
+                        let parent = *id;
                         let key = match &event {
                             Event::Scalar(value, ..) => value.clone(),
                             _ => String::from("<complex key>"),
                         };
-                        positions
-                            .keys
-                            .entry(child_path(path, &key))
-                            .or_insert(location);
-                        *pending_key = Some(key);
-                        if !matches!(event, Event::Scalar(..) | Event::Alias(_)) {
-                            // A complex key: skip its contents by treating it as a value.
-                            node_path = Some(String::from("<complex key>"));
-                        } else {
+                        let member = positions.child(parent, member_segment(parent, &key));
+                        let entry = &mut positions.entries[member as usize];
+                        entry.key.get_or_insert(location);
+                        *pending_key = Some(member);
+                        if matches!(event, Event::Scalar(..) | Event::Alias(_)) {
                             continue;
                         }
+                        // A complex key: its contents go under a node of their own.
+                        node = Some(positions.child(parent, String::from(".<complex key>")));
                     }
                 },
             }
         }
-        if let Some(path) = &node_path {
-            positions.values.entry(path.clone()).or_insert(location);
+        if let Some(id) = node {
+            positions.entries[id as usize].value.get_or_insert(location);
         }
         match event {
             Event::MappingStart(..) => stack.push(Frame::Map {
-                path: node_path.unwrap_or_default(),
+                id: node.unwrap_or_default(),
                 pending_key: None,
             }),
             Event::SequenceStart(..) => stack.push(Frame::Seq {
-                path: node_path.unwrap_or_default(),
+                id: node.unwrap_or_default(),
                 next: 0,
             }),
             Event::MappingEnd | Event::SequenceEnd => {
@@ -165,5 +224,41 @@ mod tests {
             positions.find_key("rules[0].when"),
             Some(Location { line: 3, column: 5 })
         );
+    }
+
+    #[test]
+    fn keys_with_dots_and_brackets_are_found() {
+        let text = "params:\n  a.b: 1\n  c[0]: 2\n";
+        let positions = index(text);
+        assert_eq!(
+            positions.find_key("params.a.b"),
+            Some(Location { line: 2, column: 3 })
+        );
+        assert_eq!(
+            positions.find("params.c[0]"),
+            Some(Location { line: 3, column: 9 })
+        );
+    }
+
+    #[test]
+    fn deep_nesting_with_long_keys_stays_linear() {
+        // 120 levels of 1,000-character keys (YAML's longest implicit key): an index of whole
+        // paths would hold 120 paths of up to 120,000 characters.
+        let key = "k".repeat(1_000);
+        let mut text = String::new();
+        for level in 0..120 {
+            text.push_str(&" ".repeat(level));
+            text.push_str(&key);
+            text.push_str(":\n");
+        }
+        let positions = index(&text);
+        let stored: usize = positions.children.keys().map(|(_, s)| s.len()).sum();
+        assert!(
+            stored < 2 * text.len(),
+            "{stored} bytes for {} of text",
+            text.len()
+        );
+        let deepest = format!("{key}{}", format!(".{key}").repeat(119));
+        assert_eq!(positions.find_key(&deepest).map(|l| l.line), Some(120));
     }
 }

@@ -289,7 +289,8 @@ fn shape_is_enough(check: &Check) -> bool {
             | Op::NewerThan(_)
             | Op::WithinAfter(_)
             | Op::LaterThan(_)
-            | Op::Type(_) => true,
+            | Op::Type(_)
+            | Op::Timestamp(_) => true,
         }),
     }
 }

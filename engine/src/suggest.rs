@@ -1,12 +1,25 @@
 //! "Did you mean": the known name closest to a misspelt one.
 
+/// Names longer than this get no suggestion: nobody misspells a name that long, and the work
+/// stays bounded whatever the input (a 10 MB document name is not compared with anything).
+const MAX_NAME_LENGTH: usize = 64;
+
 /// The candidate closest to `name` by edit distance, when it is close enough to be a typo
 /// (at most one edit per three characters): the "did you mean" of every message.
+///
+/// The distance is `strsim`'s optimal string alignment (a swap of two neighbours is one edit,
+/// so `itme` is one edit from `item`), computed only for candidates whose length is within
+/// the allowed number of edits of the name's.
 pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    let limit = (name.chars().count() / 3).max(1);
+    let length = name.chars().count();
+    if length > MAX_NAME_LENGTH {
+        return None;
+    }
+    let limit = (length / 3).max(1);
     candidates
         .iter()
-        .map(|candidate| (edit_distance(name, candidate), *candidate))
+        .filter(|candidate| candidate.chars().count().abs_diff(length) <= limit)
+        .map(|candidate| (strsim::osa_distance(name, candidate), *candidate))
         .filter(|(distance, _)| *distance <= limit)
         .min()
         .map(|(_, candidate)| candidate)
@@ -24,46 +37,22 @@ pub(crate) fn did_you_mean(
     }
 }
 
-/// Edit distance over chars where swapping two neighbours counts as one edit (optimal string
-/// alignment), so that `itme` is one edit from `item`.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in rows.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in rows[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (rows[i - 1][j] + 1)
-                .min(rows[i][j - 1] + 1)
-                .min(rows[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(rows[i - 2][j - 2] + 1);
-            }
-            rows[i][j] = best;
-        }
-    }
-    rows[a.len()][b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn edit_distance_counts_single_edits() {
-        assert_eq!(edit_distance("older_than", "older_then"), 1);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("itme", "item"), 1);
+    fn close_names_are_suggested_and_long_ones_cost_nothing() {
+        assert_eq!(closest("older_then", &["older_than"]), Some("older_than"));
+        assert_eq!(closest("itme", &["item"]), Some("item"));
         assert_eq!(
             closest("qantifier", &["quantifier", "count"]),
             Some("quantifier")
         );
         assert_eq!(closest("zzz", &["quantifier", "count"]), None);
+        assert_eq!(closest("", &["abc"]), None);
+        // A 10 MB name is not compared (the old full matrix took 2.2 GB).
+        let long = format!("item_get{}", "x".repeat(10_000_000));
+        assert_eq!(closest(&long, &["item_get"]), None);
     }
 }
