@@ -679,7 +679,7 @@ fn check(files: &[PathBuf], options: ReadOptions) -> Result<ExitCode> {
                 0 => String::new(),
                 count => format!(", {count} warning(s)"),
             };
-            crate::write_stdout(&format!(
+            crate::write_stdout(format!(
                 "{} rule(s) in {} file(s): no problems found{warnings}\n",
                 rule_set.rules().len(),
                 rule_set.files().len()
