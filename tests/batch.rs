@@ -697,20 +697,9 @@ fn one_pretty_printed_bundle_on_stdin() {
         .unwrap();
     assert_eq!(from_file.status.code(), Some(0));
     let with_stdin = |arguments: &[&str], input: &str| {
-        let mut child = binary()
-            .args(arguments)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        let mut command = binary();
+        command.args(arguments).stderr(Stdio::piped());
+        support::output_with_stdin(command, input.as_bytes())
     };
     // --format json: the same diagnosis as from the file, pretty-printed or on one line.
     for input in [pretty.as_str(), &bundle_file("several-causes")] {

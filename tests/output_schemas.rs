@@ -194,21 +194,13 @@ fn every_jsonl_record_matches_the_record_schema() {
 
 #[test]
 fn a_clock_as_of_and_a_stdin_record_match_the_record_schema() {
-    use std::io::Write as _;
     let validator = validator("record");
-    let mut child = binary()
-        .args(["diagnose", "--format", "jsonl", "-"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"{\"documents\": {\"item_get\": {\"item\": {\"item_id\": \"x\"}}}}\n")
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let mut command = binary();
+    command.args(["diagnose", "--format", "jsonl", "-"]);
+    let output = support::output_with_stdin(
+        command,
+        b"{\"documents\": {\"item_get\": {\"item\": {\"item_id\": \"x\"}}}}\n",
+    );
     let records = jsonl_records(&output);
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["as_of_from"], "clock");

@@ -3,13 +3,13 @@
 
 mod support;
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::{Value, json};
 
 fn jsonl(input: &str, extra: &[&str]) -> Vec<Value> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_balance-doctor"));
+    command
         .current_dir(support::root())
         .args([
             "diagnose",
@@ -19,18 +19,8 @@ fn jsonl(input: &str, extra: &[&str]) -> Vec<Value> {
             "2026-11-20T12:00:00Z",
         ])
         .args(extra)
-        .arg("-")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+        .arg("-");
+    let output = support::output_with_stdin(command, input.as_bytes());
     String::from_utf8(output.stdout)
         .unwrap()
         .lines()

@@ -65,3 +65,17 @@ pub fn fixture_dirs() -> Vec<PathBuf> {
     dirs.sort();
     dirs
 }
+
+/// Runs `command` with `input` on its stdin and its stdout captured (stderr as the caller set
+/// it), and waits for it.
+pub fn output_with_stdin(mut command: std::process::Command, input: &[u8]) -> std::process::Output {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
