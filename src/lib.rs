@@ -42,7 +42,7 @@ pub fn failed_on_closed_output(error: &anyhow::Error) -> bool {
 }
 
 /// What a failed write to stdout is reported as (`error: cannot write the output: ...`).
-pub(crate) const WRITING_OUTPUT: &str = "cannot write the output";
+pub const WRITING_OUTPUT: &str = "cannot write the output";
 
 /// Writes `bytes` to stdout and flushes it; a failure is an error that names the output.
 pub(crate) fn write_stdout(bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {

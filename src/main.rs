@@ -7,12 +7,24 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use balance_doctor::cli;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
-    match cli::run(args) {
+    let outcome = match cli::Args::try_parse() {
+        Ok(args) => cli::run(args),
+        // `--help`, `-h`, `--version` and `<command> --help` are output like any other: a
+        // failed write is decided below, not ignored as clap's own `exit` would.
+        Err(shown) if !shown.use_stderr() => shown
+            .print()
+            .and_then(|()| std::io::stdout().flush())
+            .context(balance_doctor::WRITING_OUTPUT)
+            .map(|()| ExitCode::SUCCESS),
+        // A usage error: clap's message on stderr, exit 2.
+        Err(usage) => usage.exit(),
+    };
+    match outcome {
         Ok(code) => code,
         // `| head` went away: what was written is all that was wanted.
         Err(error) if balance_doctor::failed_on_closed_output(&error) => ExitCode::SUCCESS,

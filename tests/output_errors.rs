@@ -1,6 +1,6 @@
 //! Every command ends cleanly when its output fails: a closed pipe (`| head`) is a quiet exit
 //! 0, any other write error (a full disk, here `/dev/full`) is exit 2 with a message, and
-//! nothing panics. `main` decides it, in one place.
+//! nothing panics. `main` decides it, in one place, for clap's help and version text too.
 
 mod support;
 
@@ -34,6 +34,18 @@ const COMMANDS: &[&[&str]] = &[
     &["schema", "rules"],
     &["schema", "diagnosis"],
     &["generate", "--count", "2000"],
+    // Printed by clap, but decided in the same place as every other output.
+    &["--help"],
+    &["-h"],
+    &["--version"],
+    &["-V"],
+    &["help"],
+    &["help", "diagnose"],
+    &["diagnose", "--help"],
+    &["diagnose", "-h"],
+    &["rules", "--help"],
+    &["rules", "check", "--help"],
+    &["rules", "help", "test"],
 ];
 
 fn command(args: &[&str]) -> Command {
