@@ -250,3 +250,68 @@ fn terminal_output_escapes_controls_and_bidi_overrides_in_evidence() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_compare_between_many_values_on_both_sides_tests_a_bounded_number_of_pairs() {
+    let dir = scratch("compare");
+    std::fs::write(
+        dir.join("rules.yaml"),
+        "rules:\n  - id: both-sides-many\n    title: both\n    severity: info\n    when: { compare: { left: 'doc:$.a[*]', op: equals, right: 'doc:$.b[*]' } }\n    message: m\n  - id: one-side-many\n    title: one\n    severity: info\n    when: { compare: { left: 'doc:$.one', op: equals, right: 'doc:$.many[*]' } }\n    message: m\n",
+    )
+    .unwrap();
+    // 3,000 values a side, 9 million pairs; the only equal pair is the last one.
+    let mut a = vec![1; 3_000];
+    let mut b = vec![2; 3_000];
+    a[2_999] = 3;
+    b[2_999] = 3;
+    // One value against 20,000: every pair is tested, and the last one is equal.
+    let mut many = vec![0; 20_000];
+    many[19_999] = 7;
+    let bundle = serde_json::json!({
+        "as_of": "2026-11-20T12:00:00Z",
+        "documents": {"doc": {"a": a, "b": b, "one": 7, "many": many}},
+    });
+    std::fs::write(dir.join("bundle.json"), bundle.to_string()).unwrap();
+    let output = run_in(
+        &dir,
+        &[
+            "diagnose",
+            "--rules",
+            "rules.yaml",
+            "--format",
+            "json",
+            "--explain",
+            "bundle.json",
+        ],
+    );
+    let shown = text(&output);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        &shown[..shown.len().min(2_000)]
+    );
+    let diagnosis: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fired: Vec<&str> = diagnosis["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["rule"].as_str().unwrap())
+        .collect();
+    // 10,000 pairs more than the 6,000 values are tested, in document order; the equal pair
+    // is not among them.
+    assert_eq!(
+        fired,
+        ["one-side-many"],
+        "{}",
+        &shown[..shown.len().min(2_000)]
+    );
+    assert!(
+        shown.contains(
+            "8984000 more pairs were not tested (at most 10000 more than the 6000 values)"
+        ),
+        "{}",
+        &shown[..shown.len().min(2_000)]
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -12,6 +12,11 @@ use crate::vocab::{Pick, Quantifier};
 /// without bound (1,000 accounts with one id would make a million pairs).
 const MAX_PAIRS_PER_KEY: usize = 100;
 
+/// Pairs a `compare` tests beyond one per value: with many values on both sides, every left
+/// value against every right value is not tested without bound (10,000 on each side would
+/// make 100 million pairs). With one value on a side, every pair is tested.
+const MAX_COMPARE_PAIRS: usize = 10_000;
+
 impl<'a> Evaluator<'a> {
     pub(super) fn condition(&mut self, cond: &'a Cond) -> Outcome<'a> {
         match &cond.kind {
@@ -182,13 +187,24 @@ impl<'a> Evaluator<'a> {
             );
         }
         // Each value is evidence once, however many pairs it passed in: memory stays linear.
+        // At most `MAX_COMPARE_PAIRS` pairs more than there are values are tested, in document
+        // order (each left value with each right value); the others are counted: work stays
+        // linear too.
+        let budget = MAX_COMPARE_PAIRS + left.len() + right.len();
+        let untested = left
+            .len()
+            .saturating_mul(right.len())
+            .saturating_sub(budget);
         let mut passing = Vec::new();
         let mut right_shown = vec![false; right.len()];
         let mut total = 0;
         let mut passed = 0;
-        for l in &left {
+        'pairs: for l in &left {
             let mut left_shown = false;
             for (r, shown) in right.iter().zip(&mut right_shown) {
+                if total == budget {
+                    break 'pairs;
+                }
                 total += 1;
                 if compare_values(compare.op, l.value, r.value, &compare.tolerance) {
                     passed += 1;
@@ -210,7 +226,15 @@ impl<'a> Evaluator<'a> {
             (true, _) => passing,
         };
         let seen = if self.explain { seen() } else { Vec::new() };
-        self.finish(cond, pass, evidence, Vec::new(), || None, &seen)
+        let note = || {
+            (untested > 0).then(|| {
+                format!(
+                    "{untested} more pairs were not tested (at most {MAX_COMPARE_PAIRS} more than the {} values)",
+                    left.len() + right.len()
+                )
+            })
+        };
+        self.finish(cond, pass, evidence, Vec::new(), note, &seen)
     }
 
     fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome<'a> {
