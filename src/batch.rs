@@ -33,6 +33,7 @@ pub const CHUNK_BYTES: u64 = 4 << 20;
 
 /// How stdin (`-`) is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[non_exhaustive]
 pub enum StdinFormat {
     /// One pretty-printed bundle when the first line that is not blank is a lone `{` (as
     /// `jq` and JSON pretty-printers write), JSON Lines otherwise.
@@ -52,6 +53,16 @@ pub struct RecordOrigin {
     /// The 1-based line, for JSON Lines input.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
+}
+
+impl std::fmt::Display for RecordOrigin {
+    /// `file:line`, or `file` alone when there is no line.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}", self.file),
+            None => f.write_str(&self.file),
+        }
+    }
 }
 
 /// What one record holds before evaluation.
@@ -248,8 +259,11 @@ fn origin_of(file: &str) -> RecordOrigin {
     }
 }
 
+crate::display_as_argument!(StdinFormat);
+
 /// How a run renders each record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RecordFormat {
     /// One JSON object per line.
     Jsonl,
@@ -259,6 +273,18 @@ pub enum RecordFormat {
     Markdown,
     /// Nothing per record (a summary only).
     Nothing,
+}
+
+impl std::fmt::Display for RecordFormat {
+    /// The `--format` it comes from (`jsonl`, `human`, `markdown`), or `nothing`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            RecordFormat::Jsonl => "jsonl",
+            RecordFormat::Human(_) => "human",
+            RecordFormat::Markdown => "markdown",
+            RecordFormat::Nothing => "nothing",
+        })
+    }
 }
 
 /// Options of a batch run.
@@ -299,11 +325,25 @@ impl Default for BatchOptions {
 
 /// What one record came to, for the summary.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The record could not be read, parsed or validated: why.
     Failed(String),
     /// The record was diagnosed.
     Diagnosed(Box<Diagnosis>),
+}
+
+impl std::fmt::Display for Outcome {
+    /// `failed: <why>`, or `diagnosed: <n> finding(s)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Failed(why) => write!(f, "failed: {why}"),
+            Outcome::Diagnosed(diagnosis) => match diagnosis.findings.len() {
+                1 => f.write_str("diagnosed: 1 finding"),
+                count => write!(f, "diagnosed: {count} findings"),
+            },
+        }
+    }
 }
 
 /// What a run did.

@@ -27,6 +27,7 @@ pub struct Args {
 
 /// The commands.
 #[derive(Debug, Subcommand)]
+#[non_exhaustive]
 pub enum Command {
     /// Diagnose captured bundles: a directory of `<document>.json` files, a bundle JSON file,
     /// JSON Lines, folders of these, or stdin.
@@ -77,6 +78,7 @@ Exit codes:
 
 /// The file formats `schema` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
 pub enum SchemaArg {
     /// Rules files.
     Rules,
@@ -173,6 +175,7 @@ impl RulesArgs {
 
 /// The formats of `--summary`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
 pub enum SummaryFormat {
     /// A compact table with a bar chart.
     Human,
@@ -184,6 +187,7 @@ pub enum SummaryFormat {
 
 /// When to colour the human format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
 pub enum Color {
     /// Colour when writing to a terminal and NO_COLOR is not set.
     Auto,
@@ -195,6 +199,7 @@ pub enum Color {
 
 /// The `rules` commands.
 #[derive(Debug, Subcommand)]
+#[non_exhaustive]
 pub enum RulesCommand {
     /// Validate rule files and report every problem (exit 0 when clean, 2 otherwise).
     Check {
@@ -237,6 +242,7 @@ pub enum RulesCommand {
 
 /// The formats of the `rules test` report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
 pub enum TestFormat {
     /// A line per case, failures in detail, the coverage table.
     Human,
@@ -248,6 +254,7 @@ pub enum TestFormat {
 
 /// The output formats of `diagnose`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
 pub enum Format {
     /// A readable report.
     Human,
@@ -261,6 +268,7 @@ pub enum Format {
 
 /// The severities `--fail-on` takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
 pub enum FailOn {
     /// Exit 1 when a finding is an error.
     Error,
@@ -277,6 +285,34 @@ impl FailOn {
             FailOn::Warning => Severity::Warning,
             FailOn::Info => Severity::Info,
         }
+    }
+}
+
+crate::display_as_argument!(SchemaArg, SummaryFormat, Color, TestFormat, Format, FailOn);
+
+impl std::fmt::Display for Command {
+    /// The command as typed, without its arguments: `diagnose`, `rules test`, `man`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Command::Diagnose(_) => f.pad("diagnose"),
+            Command::Rules(command) => f.pad(&format!("rules {command}")),
+            Command::Generate { .. } => f.pad("generate"),
+            Command::Schema { .. } => f.pad("schema"),
+            Command::Completions { .. } => f.pad("completions"),
+            Command::Man { .. } => f.pad("man"),
+        }
+    }
+}
+
+impl std::fmt::Display for RulesCommand {
+    /// The `rules` command as typed, without its arguments: `check`, `list`, `show`, `test`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            RulesCommand::Check { .. } => "check",
+            RulesCommand::List { .. } => "list",
+            RulesCommand::Show => "show",
+            RulesCommand::Test { .. } => "test",
+        })
     }
 }
 

@@ -37,6 +37,7 @@ use crate::input;
 
 /// One input, classified.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Input {
     /// Stdin (`-`).
     Stdin,
@@ -48,6 +49,19 @@ pub enum Input {
     BundleDir(PathBuf),
     /// Something that names no usable input; it becomes one error record with this message.
     Unusable(PathBuf, String),
+}
+
+impl std::fmt::Display for Input {
+    /// The path and what it was taken for (`-` for stdin), or the path and why it is unusable.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Input::Stdin => f.write_str("- (stdin)"),
+            Input::Jsonl(path) => write!(f, "{} (JSON Lines)", path.display()),
+            Input::BundleFile(path) => write!(f, "{} (bundle file)", path.display()),
+            Input::BundleDir(path) => write!(f, "{} (bundle directory)", path.display()),
+            Input::Unusable(path, why) => write!(f, "{}: {why}", path.display()),
+        }
+    }
 }
 
 /// The inputs of a run, found lazily from the arguments, in order (see the module docs).

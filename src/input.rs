@@ -15,6 +15,7 @@ use serde_json::Value;
 /// Where the evaluation time came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum AsOfOrigin {
     /// `--as-of`.
     Flag,
@@ -22,6 +23,24 @@ pub enum AsOfOrigin {
     Bundle,
     /// Neither was given: the current time.
     Clock,
+}
+
+impl AsOfOrigin {
+    /// The name output uses (`as_of_from`): `flag`, `bundle` or `clock`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AsOfOrigin::Flag => "flag",
+            AsOfOrigin::Bundle => "bundle",
+            AsOfOrigin::Clock => "clock",
+        }
+    }
+}
+
+impl std::fmt::Display for AsOfOrigin {
+    /// The name output uses (see [`AsOfOrigin::as_str`]).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// The most bytes read from one file, or one JSON Lines record, unless told otherwise
@@ -233,6 +252,7 @@ fn read_bundle_dir(dir: &Path, limit: u64) -> Result<Bundle> {
 
 /// One line of a JSON Lines input, as [`JsonLines`] reads it.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Line {
     /// A line with text (its ending removed): one record.
     Text {
@@ -264,6 +284,20 @@ pub enum Line {
         /// What failed.
         error: std::io::Error,
     },
+}
+
+impl std::fmt::Display for Line {
+    /// `line <n>` and what it holds (its size, not its text, which can be long).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Line::Text { line, bytes, .. } => write!(f, "line {line}: {bytes} bytes of text"),
+            Line::TooLong { line, bytes } => {
+                write!(f, "line {line}: {bytes} bytes, longer than the limit")
+            }
+            Line::NotUtf8 { line, bytes } => write!(f, "line {line}: {bytes} bytes, not UTF-8"),
+            Line::Failed { line, error } => write!(f, "line {line}: cannot be read: {error}"),
+        }
+    }
 }
 
 /// Reads JSON Lines, one record per line, each line holding at most `limit` bytes.

@@ -14,6 +14,23 @@ macro_rules! note {
 }
 pub(crate) use note;
 
+/// `Display` for `clap::ValueEnum`s: the value as typed on the command line (`jsonl`,
+/// `test-report`), so that what is printed can be passed back as an argument.
+macro_rules! display_as_argument {
+    ($($name:ty),+ $(,)?) => {$(
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match clap::ValueEnum::to_possible_value(self) {
+                    Some(value) => f.pad(value.get_name()),
+                    // No variant is skipped (`#[value(skip)]`); if one were, its Rust name.
+                    None => write!(f, "{self:?}"),
+                }
+            }
+        }
+    )+};
+}
+pub(crate) use display_as_argument;
+
 pub mod batch;
 pub mod cli;
 pub mod discover;

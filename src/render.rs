@@ -39,11 +39,26 @@ pub struct JsonReport<'a> {
 #[derive(Debug, Serialize, JsonSchema)]
 #[serde(untagged)]
 #[schemars(title = "Record")]
+#[non_exhaustive]
 pub enum JsonlRecord<'a> {
     /// A bundle that was diagnosed.
     Diagnosed(DiagnosedRecord<'a>),
     /// An input record that could not be read, parsed or validated.
     Failed(FailedRecord<'a>),
+}
+
+impl std::fmt::Display for JsonlRecord<'_> {
+    /// Where the record came from and what it came to: `file:line: diagnosed: <n> finding(s)`,
+    /// or `file:line: <error>`. The record itself is its JSON (`serde_json::to_string`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JsonlRecord::Diagnosed(record) => match record.report.diagnosis.findings.len() {
+                1 => write!(f, "{}: diagnosed: 1 finding", record.origin),
+                count => write!(f, "{}: diagnosed: {count} findings", record.origin),
+            },
+            JsonlRecord::Failed(record) => write!(f, "{}: {}", record.origin, record.error),
+        }
+    }
 }
 
 /// A diagnosed record: the diagnosis, where it came from and where its `as_of` came from.
@@ -78,6 +93,7 @@ fn id_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
 
 /// The outputs that have a published JSON Schema.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OutputSchema {
     /// `diagnose --format json`.
     Diagnosis,
@@ -87,6 +103,19 @@ pub enum OutputSchema {
     Summary,
     /// `rules test --format json`.
     TestReport,
+}
+
+impl std::fmt::Display for OutputSchema {
+    /// The name `balance-doctor schema` takes for it (`diagnosis`, `record`, `summary`,
+    /// `test-report`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            OutputSchema::Diagnosis => "diagnosis",
+            OutputSchema::Record => "record",
+            OutputSchema::Summary => "summary",
+            OutputSchema::TestReport => "test-report",
+        })
+    }
 }
 
 /// The pretty-printed JSON Schema (draft-07) of an output, ending with a newline. Outputs are

@@ -172,6 +172,7 @@ pub struct Config {
 
 /// Where the rules of a run came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ChoiceOrigin {
     /// `--rules`.
     Flag,
@@ -181,6 +182,19 @@ pub enum ChoiceOrigin {
     Config(PathBuf),
     /// Nothing chose: the embedded pack.
     Default,
+}
+
+impl std::fmt::Display for ChoiceOrigin {
+    /// Where the choice came from, as a message would say it: `--rules`,
+    /// `BALANCE_DOCTOR_RULES`, the configuration file's path, or `the embedded default pack`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChoiceOrigin::Flag => f.write_str("--rules"),
+            ChoiceOrigin::Environment => f.write_str(RULES_ENV),
+            ChoiceOrigin::Config(path) => write!(f, "{}", path.display()),
+            ChoiceOrigin::Default => f.write_str("the embedded default pack"),
+        }
+    }
 }
 
 /// The rules a run uses, and the tests that go with them.
