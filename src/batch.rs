@@ -551,9 +551,7 @@ fn process(
 ) -> Processed {
     let bytes = record.bytes;
     let bundle = match record.payload {
-        Payload::Json(text) => {
-            parse_bundle(&text, projection).map_err(|message| (message, id_of(&text)))
-        }
+        Payload::Json(text) => parse_record(&text, projection),
         Payload::Dir(path) => input::read_bundle_limited(&path, options.max_input_bytes)
             .map_err(|e| (format!("{e:#}"), None)),
         Payload::Failed(message) => Err((message, None)),
@@ -626,9 +624,28 @@ fn label(origin: &RecordOrigin) -> String {
 /// Parses a bundle's JSON text, building only what the rules read. The projected parse accepts
 /// exactly what `Bundle::from_json` (and so `diagnose FILE`) accepts; on a refusal, a JSON
 /// syntax error is worded with its column.
+/// Parses one record's JSON text as a batch run does, building only what `projection` reads:
+/// the bundle, or the message of its error record with the record's `id` when that can still
+/// be read (so that the error record joins back to its input). The Python binding parses with
+/// this too, so that its error records say what the command line's say.
+pub fn parse_record(
+    text: &str,
+    projection: &Projection,
+) -> Result<Bundle, (String, Option<serde_json::Value>)> {
+    parse_bundle(text, projection).map_err(|message| (message, id_of(text)))
+}
+
 fn parse_bundle(text: &str, projection: &Projection) -> Result<Bundle, String> {
     projection.parse_bundle(text).map_err(|error| {
         match serde_json::from_str::<serde_json::Value>(text) {
+            // A record of several lines (a pretty-printed bundle on stdin, a text given to
+            // the Python binding): where in it. A JSON Lines record is one line.
+            Err(syntax) if syntax.line() > 1 => format!(
+                "not valid JSON: {} (line {}, column {})",
+                balance_doctor_engine::without_serde_position(&syntax.to_string()),
+                syntax.line(),
+                syntax.column()
+            ),
             Err(syntax) => format!(
                 "not valid JSON: {} (column {})",
                 balance_doctor_engine::without_serde_position(&syntax.to_string()),

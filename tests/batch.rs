@@ -749,3 +749,31 @@ fn threads_are_bounded() {
         assert!(stderr.contains("1..=256"), "{stderr}");
     }
 }
+
+/// A decimal is read as the nearest float (serde_json's `float_roundtrip`), as Python and
+/// most JSON readers read it, so evidence shows it as written: without that feature,
+/// `3640.1800000000003` came out as `3640.18`, and a bundle given to the Python binding as a
+/// dict could be diagnosed differently from its JSON text.
+#[test]
+fn long_decimals_are_read_exactly() {
+    let generated = binary()
+        .args(["generate", "--count", "26", "--seed", "7"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(generated.stdout).unwrap();
+    let line = text.lines().nth(25).unwrap();
+    assert!(line.contains(r#""available":3640.1800000000003"#), "{line}");
+    let mut command = binary();
+    command.args([
+        "diagnose",
+        "--format",
+        "jsonl",
+        "--as-of",
+        "2026-11-20T12:00:00Z",
+        "-",
+    ]);
+    let output = support::output_with_stdin(command, format!("{line}\n").as_bytes());
+    let record = String::from_utf8(output.stdout).unwrap();
+    assert!(record.contains(r#""value":3640.1800000000003"#), "{record}");
+    assert!(!record.contains(r#""value":3640.18,"#), "{record}");
+}

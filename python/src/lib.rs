@@ -10,6 +10,8 @@ use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use balance_doctor::input::AsOfOrigin;
+use balance_doctor::render::JsonReport;
 use balance_doctor::rules::{FileReader, ReadOptions};
 use balance_doctor_engine::{
     Bundle, DEFAULT_PACK, Diagnosis, EvaluateOptions, ExtendsRequest, Problem, Projection,
@@ -50,22 +52,16 @@ impl Engine {
     }
 }
 
-/// Where the evaluation time came from, as in the command line's JSON output.
-#[derive(Clone, Copy)]
-enum AsOfFrom {
-    Argument,
-    Bundle,
-    Clock,
+/// A bundle that cannot be evaluated: why, and its `id` when that could still be read (an
+/// error record carries it, as the command line's do, so that it joins back to its input).
+struct Failure {
+    message: String,
+    id: Option<serde_json::Value>,
 }
 
-impl AsOfFrom {
-    fn as_str(self) -> &'static str {
-        match self {
-            // `flag` is the command line's word for a time given by the caller.
-            AsOfFrom::Argument => "flag",
-            AsOfFrom::Bundle => "bundle",
-            AsOfFrom::Clock => "clock",
-        }
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure { message, id: None }
     }
 }
 
@@ -74,7 +70,7 @@ impl AsOfFrom {
 enum Input {
     Text(String),
     Path(PathBuf),
-    Converted(Result<Bundle, String>),
+    Converted(Result<Bundle, Failure>),
 }
 
 /// What evaluating one bundle needs besides the bundle.
@@ -85,67 +81,78 @@ struct Settings {
     explain: bool,
 }
 
-type Evaluated = Result<(Diagnosis, AsOfFrom), String>;
+/// A diagnosis, where its `as_of` came from, and the bundle's `id`.
+struct Evaluation {
+    diagnosis: Diagnosis,
+    as_of_from: AsOfOrigin,
+    id: Option<serde_json::Value>,
+}
+
+type Evaluated = Result<Evaluation, Failure>;
 
 fn evaluate_input(engine: &Engine, input: Input, settings: Settings) -> Evaluated {
     let bundle = match input {
-        Input::Text(text) => parse_text(engine, &text)?,
+        // Parsed as a batch run parses a record: only what the rules read is built, and a
+        // failure says what the command line's error record says.
+        Input::Text(text) => balance_doctor::batch::parse_record(&text, &engine.projection)
+            .map_err(|(message, id)| Failure { message, id })?,
         Input::Path(path) => {
             balance_doctor::input::read_bundle(&path).map_err(|error| format!("{error:#}"))?
         }
         Input::Converted(bundle) => bundle?,
     };
-    let (as_of, from) = match (settings.as_of, bundle.as_of()) {
-        (Some(as_of), _) => (as_of, AsOfFrom::Argument),
-        (None, Some(as_of)) => (as_of, AsOfFrom::Bundle),
-        (None, None) => (settings.now, AsOfFrom::Clock),
+    let (as_of, as_of_from) = match (settings.as_of, bundle.as_of()) {
+        // `flag` is the command line's word for a time given by the caller.
+        (Some(as_of), _) => (as_of, AsOfOrigin::Flag),
+        (None, Some(as_of)) => (as_of, AsOfOrigin::Bundle),
+        (None, None) => (settings.now, AsOfOrigin::Clock),
     };
     let options = EvaluateOptions {
         explain: settings.explain,
     };
-    Ok((engine.rules.evaluate_with(&bundle, as_of, &options), from))
-}
-
-/// Parses a bundle's JSON text, building only what the rules read, with the messages of a
-/// batch run's records.
-fn parse_text(engine: &Engine, text: &str) -> Result<Bundle, String> {
-    engine.projection.parse_bundle(text).map_err(|error| {
-        match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-            Err(syntax) => format!(
-                "not valid JSON: {} (line {}, column {})",
-                balance_doctor_engine::without_serde_position(&syntax.to_string()),
-                syntax.line(),
-                syntax.column()
-            ),
-            Ok(_) => error.to_string(),
-        }
+    Ok(Evaluation {
+        diagnosis: engine.rules.evaluate_with(&bundle, as_of, &options),
+        as_of_from,
+        id: bundle.id().cloned(),
     })
 }
 
 /// A dict (or any mapping) in the single-file bundle form -> a validated bundle.
-fn bundle_from_object(object: &Bound<'_, PyAny>) -> Result<Bundle, String> {
+fn bundle_from_object(object: &Bound<'_, PyAny>) -> Result<Bundle, Failure> {
     let value: serde_json::Value =
         pythonize::depythonize(object).map_err(|error| format!("not a valid bundle: {error}"))?;
-    Bundle::from_value(value).map_err(|error| error.to_string())
+    // As the command line does for a record's text: a string or number `id` of an object.
+    let id = value
+        .get("id")
+        .filter(|id| id.is_string() || id.is_number())
+        .cloned();
+    Bundle::from_value(value).map_err(|error| Failure {
+        message: error.to_string(),
+        id,
+    })
 }
 
 fn to_input(object: &Bound<'_, PyAny>) -> Input {
     if let Ok(text) = object.cast::<PyString>() {
         return match text.to_str() {
             Ok(text) => Input::Text(text.to_owned()),
-            Err(error) => Input::Converted(Err(format!("the bundle text is not UTF-8: {error}"))),
+            Err(error) => {
+                Input::Converted(Err(format!("the bundle text is not UTF-8: {error}").into()))
+            }
         };
     }
     if let Ok(bytes) = object.cast::<PyBytes>() {
         return match std::str::from_utf8(bytes.as_bytes()) {
             Ok(text) => Input::Text(text.to_owned()),
-            Err(error) => Input::Converted(Err(format!("the bundle bytes are not UTF-8: {error}"))),
+            Err(error) => Input::Converted(Err(
+                format!("the bundle bytes are not UTF-8: {error}").into()
+            )),
         };
     }
     if object.hasattr("__fspath__").unwrap_or(false) {
         return match object.extract::<PathBuf>() {
             Ok(path) => Input::Path(path),
-            Err(error) => Input::Converted(Err(format!("not a usable path: {error}"))),
+            Err(error) => Input::Converted(Err(format!("not a usable path: {error}").into())),
         };
     }
     if object.cast::<PyDict>().is_ok() || object.hasattr("keys").unwrap_or(false) {
@@ -158,7 +165,8 @@ fn to_input(object: &Bound<'_, PyAny>) -> Input {
         .unwrap_or_else(|_| "?".to_owned());
     Input::Converted(Err(format!(
         "a bundle is a dict, its JSON text (str or bytes) or a path, not {type_name}"
-    )))
+    )
+    .into()))
 }
 
 /// `as_of` as given: `None`, RFC 3339 text, or an aware `datetime.datetime`.
@@ -331,9 +339,10 @@ impl RuleSet {
     }
 
     /// Evaluates one bundle (a dict in the single-file form, or its JSON text) and returns the
-    /// diagnosis as a dict, or as JSON text with `as_json=True`. `as_of` (RFC 3339 text or an
-    /// aware datetime) wins over the bundle's own `as_of`; without either, the current time is
-    /// used. `as_of_from` says which. Raises `BundleError` for a bundle that is not valid.
+    /// diagnosis as a dict, or as JSON text with `as_json=True`, with the bundle's `id` when it
+    /// has one, as `diagnose --format json` prints it. `as_of` (RFC 3339 text or an aware
+    /// datetime) wins over the bundle's own `as_of`; without either, the current time is used.
+    /// `as_of_from` says which. Raises `BundleError` for a bundle that is not valid.
     #[pyo3(signature = (bundle, *, as_of = None, explain = false, as_json = false))]
     fn evaluate<'py>(
         &self,
@@ -354,7 +363,7 @@ impl RuleSet {
         let evaluated = py.detach(|| prepare(evaluate_input(engine, input, settings), output));
         match evaluated {
             Ok(done) => done.into_python(py),
-            Err(message) => Err(BundleError::new_err(message)),
+            Err(failure) => Err(BundleError::new_err(failure.message)),
         }
     }
 
@@ -363,7 +372,8 @@ impl RuleSet {
     /// up to `chunk_size`), so memory stays flat and the first results come at once.
     /// `threads=None` uses every core, `threads=1` evaluates in the calling thread (one Spark
     /// task per core). `errors="raise"` raises `BundleError` at an invalid bundle;
-    /// `errors="record"` yields `{"error": message}` in its place and goes on.
+    /// `errors="record"` yields an error record in its place and goes on: `{"id": ..., "error":
+    /// message}` (`id` when it can still be read), JSON text with `as_json=True`.
     #[pyo3(signature = (bundles, *, as_of = None, explain = false, as_json = false, threads = None, errors = "raise", chunk_size = 256))]
     #[allow(clippy::too_many_arguments)]
     fn evaluate_many<'py>(
@@ -434,41 +444,53 @@ enum OnError {
 
 /// An evaluated bundle, ready to become a Python object (JSON text is made without the GIL).
 enum Done {
-    Diagnosis(Box<Diagnosis>, AsOfFrom),
+    Diagnosis(Box<Evaluation>),
     Json(String),
 }
 
-fn prepare(evaluated: Evaluated, output: Output) -> Result<Done, String> {
-    let (diagnosis, from) = evaluated?;
-    Ok(match output {
-        Output::Dict => Done::Diagnosis(Box::new(diagnosis), from),
-        Output::Json => {
-            #[derive(serde::Serialize)]
-            struct Record<'a> {
-                #[serde(flatten)]
-                diagnosis: &'a Diagnosis,
-                as_of_from: &'static str,
-            }
-            let record = Record {
-                diagnosis: &diagnosis,
-                as_of_from: from.as_str(),
-            };
-            // Serializing plain data into memory cannot fail.
-            Done::Json(serde_json::to_string(&record).unwrap_or_default())
+impl Evaluation {
+    /// What the command line's `--format json` prints: the bundle's `id` (when it has one), the
+    /// diagnosis and `as_of_from`, in that order.
+    fn report(&self) -> JsonReport<'_> {
+        JsonReport {
+            id: self.id.as_ref(),
+            diagnosis: &self.diagnosis,
+            as_of_from: self.as_of_from,
         }
+    }
+}
+
+/// What takes a failed bundle's place with `errors="record"`: the command line's error record
+/// without `origin` (the caller knows where each bundle came from).
+#[derive(serde::Serialize)]
+struct ErrorRecord<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a serde_json::Value>,
+    error: &'a str,
+}
+
+impl Failure {
+    fn record(&self) -> ErrorRecord<'_> {
+        ErrorRecord {
+            id: self.id.as_ref(),
+            error: &self.message,
+        }
+    }
+}
+
+fn prepare(evaluated: Evaluated, output: Output) -> Result<Done, Failure> {
+    let evaluation = evaluated?;
+    Ok(match output {
+        Output::Dict => Done::Diagnosis(Box::new(evaluation)),
+        // Serializing plain data into memory cannot fail.
+        Output::Json => Done::Json(serde_json::to_string(&evaluation.report()).unwrap_or_default()),
     })
 }
 
 impl Done {
     fn into_python(self, py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
         match self {
-            Done::Diagnosis(diagnosis, from) => {
-                let object = pythonize::pythonize(py, &*diagnosis)?;
-                object
-                    .cast::<PyDict>()?
-                    .set_item("as_of_from", from.as_str())?;
-                Ok(object)
-            }
+            Done::Diagnosis(evaluation) => Ok(pythonize::pythonize(py, &evaluation.report())?),
             Done::Json(text) => Ok(PyString::new(py, &text).into_any()),
         }
     }
@@ -486,7 +508,7 @@ struct Diagnoses {
     pool: Option<Option<Arc<rayon::ThreadPool>>>,
     chunk_size: usize,
     next_chunk: usize,
-    pending: VecDeque<Result<Done, String>>,
+    pending: VecDeque<Result<Done, Failure>>,
     exhausted: bool,
 }
 
@@ -506,12 +528,15 @@ impl Diagnoses {
         match slf.pending.pop_front() {
             None => Ok(None),
             Some(Ok(done)) => done.into_python(py).map(Some),
-            Some(Err(message)) => match slf.on_error {
-                OnError::Raise => Err(BundleError::new_err(message)),
-                OnError::Record => {
-                    let record = PyDict::new(py);
-                    record.set_item("error", message)?;
-                    Ok(Some(record.into_any()))
+            Some(Err(failure)) => match (slf.on_error, slf.output) {
+                (OnError::Raise, _) => Err(BundleError::new_err(failure.message)),
+                (OnError::Record, Output::Dict) => {
+                    Ok(Some(pythonize::pythonize(py, &failure.record())?))
+                }
+                (OnError::Record, Output::Json) => {
+                    // Serializing plain data into memory cannot fail.
+                    let text = serde_json::to_string(&failure.record()).unwrap_or_default();
+                    Ok(Some(PyString::new(py, &text).into_any()))
                 }
             },
         }
@@ -537,7 +562,7 @@ impl Diagnoses {
         let settings = self.settings;
         let output = self.output;
         let run = |input: Input| prepare(evaluate_input(engine, input, settings), output);
-        let done: Vec<Result<Done, String>> = py.detach(|| match &self.pool {
+        let done: Vec<Result<Done, Failure>> = py.detach(|| match &self.pool {
             Some(None) => inputs.into_iter().map(run).collect(),
             Some(Some(pool)) => pool.install(|| inputs.into_par_iter().map(run).collect()),
             None => inputs.into_par_iter().map(run).collect(),

@@ -38,16 +38,6 @@ def test_explain_matches_the_cli_and_the_schema(cli, diagnosis_validator):
     diagnosis_validator.validate(diagnosis)
 
 
-def rounded(value):
-    if isinstance(value, float):
-        return float(f"{value:.12g}")
-    if isinstance(value, list):
-        return [rounded(item) for item in value]
-    if isinstance(value, dict):
-        return {key: rounded(item) for key, item in value.items()}
-    return value
-
-
 def generated(cli, count, seed=7):
     return cli("generate", "--count", str(count), "--seed", str(seed)).stdout.splitlines()
 
@@ -73,13 +63,11 @@ def test_many_bundles_in_parallel_keep_their_order(cli, threads, diagnosis_valid
         RULES.evaluate_many((line for line in lines), as_of=AS_OF, threads=threads)
     )
     assert diagnoses == expected
-    # Dicts give the same as their JSON text, and JSON output the same as dicts.
-    # serde_json (without its float_roundtrip feature) may read a long decimal such as
-    # 3640.1800000000003 one unit in the last place off, which Python's json does not: numbers
-    # are compared to 12 significant digits here.
+    # Dicts give the same as their JSON text, and JSON output the same as dicts, to the last
+    # bit of every number (serde_json reads decimals with `float_roundtrip`, as Python does).
     dicts = [json.loads(line) for line in lines]
     from_dicts = list(RULES.evaluate_many(dicts, as_of=AS_OF, threads=threads))
-    assert rounded(from_dicts) == rounded(expected)
+    assert from_dicts == expected
     as_json = RULES.evaluate_many(lines, as_of=AS_OF, threads=threads, as_json=True)
     assert [json.loads(text) for text in as_json] == expected
     for diagnosis in diagnoses[:50]:
@@ -117,6 +105,26 @@ def test_errors_record_yields_an_error_record_in_place_and_goes_on(cli):
     assert [r for r in records if "error" not in r] == [
         r for r in expected if "error" not in r
     ]
+
+
+def test_records_keep_the_bundle_id_as_the_cli_records_do(cli):
+    lines = ['{"id":"g%d",%s' % (i, line[1:]) for i, line in enumerate(generated(cli, 6))]
+    lines[1] = '{"id":17,' + lines[1][len('{"id":"g1",'):]  # a number id stays a number
+    lines.insert(3, '{"id": "bad", "documents": {"left": {}}}')  # invalid, its id readable
+    lines.insert(5, '{"id": "cut", "documents": ')  # not JSON: no id can be read
+    expected = cli_records(cli, lines)
+    assert [r.get("id") for r in expected] == ["g0", 17, "g2", "bad", "g3", None, "g4", "g5"]
+    assert "error" in expected[3] and "error" in expected[5]
+    got = list(RULES.evaluate_many(lines, as_of=AS_OF, errors="record"))
+    assert got == expected
+    as_json = RULES.evaluate_many(lines, as_of=AS_OF, errors="record", as_json=True)
+    assert [json.loads(text) for text in as_json] == expected
+    # Dicts: the same records, the invalid one's id included.
+    dicts = [json.loads(line) for i, line in enumerate(lines) if i != 5]
+    from_dicts = list(RULES.evaluate_many(dicts, as_of=AS_OF, errors="record"))
+    assert from_dicts == [r for i, r in enumerate(expected) if i != 5]
+    assert RULES.evaluate(lines[0], as_of=AS_OF)["id"] == "g0"
+    assert json.loads(RULES.evaluate(dicts[1], as_of=AS_OF, as_json=True))["id"] == 17
 
 
 @pytest.mark.parametrize(
