@@ -1,8 +1,9 @@
 """What every Spark route shares: the shipped Spark schema of a balance-doctor JSON Lines
-record, turning record lines into a DataFrame without inference, and the per-cause counts.
+record, turning record lines into a DataFrame without inference, the Parquet outputs and the
+per-cause counts.
 
 A route is anything that turns bundle lines into record lines, one for one (`pipe_route.py`
-runs the binary on each partition).
+runs the binary on each partition, `in_process.py` the Python package in each task).
 """
 
 import json
@@ -40,12 +41,47 @@ def schema_file():
 
 
 def records_frame(spark, record_lines) -> DataFrame:
-    """One row per record line: `record`, the line exactly as balance-doctor wrote it, and the
-    fields of the shipped schema as columns. A line that does not fit the schema fails the job
-    (FAILFAST) instead of turning into nulls."""
-    raw = spark.createDataFrame(record_lines.map(lambda line: (line,)), "record string")
+    """`parse_records` of an RDD of record lines."""
+    return parse_records(
+        spark.createDataFrame(record_lines.map(lambda line: (line,)), "record string")
+    )
+
+
+def parse_records(raw: DataFrame) -> DataFrame:
+    """One row per row of `raw`'s `record` column (record lines): `record`, the line exactly
+    as balance-doctor wrote it, and the fields of the shipped schema as columns. A line that
+    does not fit the schema fails the job (FAILFAST) instead of turning into nulls."""
     parsed = F.from_json("record", record_schema(), {"mode": "FAILFAST"})
     return raw.select("record", parsed.alias("parsed")).select("record", "parsed.*")
+
+
+def write_outputs(spark, records: DataFrame, output) -> dict:
+    """Writes `output`/records (Parquet, one row per record), `output`/primary_causes and
+    `output`/causes (Parquet, the counts); returns the records, error records and primary
+    causes counted."""
+    records_path = os.path.join(output, "records")
+    records.write.mode("overwrite").parquet(records_path)
+    written = spark.read.parquet(records_path)
+    primary = primary_cause_counts(written)
+    primary.write.mode("overwrite").parquet(os.path.join(output, "primary_causes"))
+    cause_counts(written).write.mode("overwrite").parquet(os.path.join(output, "causes"))
+    return {
+        "records": written.count(),
+        "errors": written.where("error IS NOT NULL").count(),
+        "primary_causes": [tuple(row) for row in primary.collect()],
+    }
+
+
+def print_figures(figures):
+    """What a route's command prints: lines in, records out, partitions, time, then the Items
+    per primary cause."""
+    print(
+        f"{figures['bundle_lines']} bundle lines in, {figures['records']} records out "
+        f"({figures['errors']} error records), {figures['partitions']} partitions, "
+        f"{figures['seconds']} s"
+    )
+    for cause, count in figures["primary_causes"]:
+        print(f"  {cause:<32} {count:>8}")
 
 
 def primary_cause_counts(records: DataFrame) -> DataFrame:

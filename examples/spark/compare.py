@@ -1,15 +1,22 @@
-"""Spark: the in-process route (the Python package in mapInPandas) against the pipe route
-(`rdd.pipe` through the binary), on the same generated file, in local mode.
+"""Throughput per core of balance-doctor's routes on the same generated file: the command line
+on one thread, the Python binding on one thread, and on Spark in local mode the pipe route
+(`pipe_route.diagnose_partition`, one `balance-doctor` process per partition) and the
+in-process route (`in_process.diagnose_batches`, the Python package in `mapInArrow`).
 
-    python examples/spark/compare.py [--count 20000] [--cores 2] [--binary target/release/balance-doctor]
+    python examples/spark/compare.py [--count 20000] [--cores 1 2] [--repeat 2] \\
+        [--binary target/release/balance-doctor]
 
-Generates `--count` bundles (`balance-doctor generate --seed 42`), runs each route over them
-(`--repeat` times, best time kept), checks that both find the same primary causes, and prints
-rows, seconds, rows per second and rows per second per core. Needs pyspark, pandas, pyarrow,
-Java 17 and the balance_doctor wheel in the running Python.
+Generates `--count` bundles (`balance-doctor generate --seed 42`), checks once that both Spark
+routes give the CLI's records (without `origin`), then times each route (`--repeat` runs, the
+best kept): bundle lines in, record lines out, nothing written (Spark's `count` of the record
+lines, through the noop sink for the DataFrame). Prints bundles per second and per second per
+core (`local[N]`: N cores; the CLI and the binding: one). Needs the Python that runs it to
+have pyspark, pandas, pyarrow and balance_doctor (Spark's local workers run it too), and Java
+17. Spark's own start is not timed; each job is.
 """
 
 import argparse
+import json
 import math
 import os
 import pathlib
@@ -19,82 +26,128 @@ import tempfile
 import time
 
 from pyspark.sql import SparkSession
-from pyspark.sql import functions as F
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-from in_process import diagnoses_of, primary_causes  # noqa: E402
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import in_process  # noqa: E402
+import pipe_route  # noqa: E402
 
 AS_OF = "2026-11-20T12:00:00Z"
 
 
-def timed(action, repeat):
-    best = math.inf
+def best(repeat, action):
+    """The shortest wall time of `repeat` runs of `action`."""
+    times = []
     for _ in range(repeat):
         start = time.perf_counter()
         action()
-        best = min(best, time.perf_counter() - start)
-    return best
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def without_origin(line):
+    record = json.loads(line)
+    record.pop("origin", None)
+    return json.dumps(record, sort_keys=True)
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=20000)
-    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--cores", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeat", type=int, default=2)
-    default_binary = pathlib.Path(__file__).resolve().parents[2] / "target/release/balance-doctor"
-    parser.add_argument("--binary", default=str(default_binary))
+    parser.add_argument("--binary", default=str(HERE.parents[1] / "target/release/balance-doctor"))
     args = parser.parse_args()
     binary = os.path.abspath(args.binary)
 
-    scratch = tempfile.mkdtemp(prefix="balance-doctor-spark-")
+    scratch = tempfile.mkdtemp(prefix="balance-doctor-compare-")
     path = os.path.join(scratch, "bundles.jsonl")
     with open(path, "w") as out:
         subprocess.run(
             [binary, "generate", "--count", str(args.count), "--seed", "42"], stdout=out, check=True
         )
     size = os.path.getsize(path)
-    partitions = args.cores * 2
-    # Local workers run this Python (with pandas, pyarrow and balance_doctor), not the PATH's.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    spark = (
-        SparkSession.builder.master(f"local[{args.cores}]")
-        .appName("balance-doctor routes")
-        .config("spark.sql.files.maxPartitionBytes", str(math.ceil(size / partitions)))
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    # The workers unpickle diagnose() from its module: ship it.
-    spark.sparkContext.addPyFile(str(pathlib.Path(__file__).resolve().parent / "in_process.py"))
+    print(f"{args.count} bundles, {size / 1e6:.1f} MB ({path})", flush=True)
 
-    command = f"{binary} diagnose --format jsonl --threads 1 --as-of {AS_OF} -"
-    piped = spark.sparkContext.textFile(path, partitions).pipe(command)
-    in_process = diagnoses_of(spark, path, AS_OF)
-
-    rows_piped = piped.count()
-    rows_in_process = in_process.count()
-    assert rows_piped == rows_in_process == args.count, (rows_piped, rows_in_process)
-    causes_piped = primary_causes(
-        spark.createDataFrame(piped.map(lambda line: (line,)), "diagnosis string")
-    ).collect()
-    causes_in_process = primary_causes(in_process).collect()
-    assert causes_piped == causes_in_process, (causes_piped, causes_in_process)
-
-    results = [
-        ("pipe: rdd.pipe(balance-doctor ... --threads 1 -)", timed(piped.count, args.repeat)),
-        (
-            "in process: mapInPandas + evaluate_many",
-            timed(lambda: in_process.write.format("noop").mode("overwrite").save(), args.repeat),
-        ),
+    cli_command = [
+        binary, "diagnose", "--format", "jsonl", "--threads", "1", "--as-of", AS_OF, path,
     ]
-    print(f"{args.count} bundles ({size / 1e6:.1f} MB), local[{args.cores}], {partitions} partitions")
-    print("top causes (both routes):", [(r["cause"], r["count"]) for r in causes_piped[:3]])
-    print(f"{'route':52} {'seconds':>8} {'rows/s':>8} {'rows/s/core':>12}")
-    for name, seconds in results:
+    cli_records = subprocess.run(cli_command, capture_output=True, text=True, check=True).stdout
+    expected = sorted(without_origin(line) for line in cli_records.splitlines())
+    assert len(expected) == args.count
+
+    results = []
+    seconds = best(args.repeat, lambda: subprocess.run(
+        cli_command, stdout=subprocess.DEVNULL, check=True
+    ))
+    results.append(("CLI: diagnose --format jsonl --threads 1", 1, seconds))
+
+    import balance_doctor
+
+    rules = balance_doctor.RuleSet()
+
+    def binding():
+        with open(path) as lines:
+            seen = sum(
+                1 for _ in rules.evaluate_many(lines, as_of=AS_OF, threads=1, as_json=True)
+            )
+        assert seen == args.count
+
+    results.append(("binding: evaluate_many(threads=1, as_json)", 1, best(args.repeat, binding)))
+
+    # Local workers run this Python (with pandas, pyarrow and balance_doctor), not the PATH's.
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    for cores in args.cores:
+        partitions = cores * 2
+        spark = (
+            SparkSession.builder.master(f"local[{cores}]")
+            .appName("balance-doctor routes")
+            .config("spark.sql.files.maxPartitionBytes", str(math.ceil(size / partitions)))
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .getOrCreate()
+        )
+        spark.sparkContext.setLogLevel("ERROR")
+        for module in (pipe_route.__file__, in_process.__file__, HERE / "common.py"):
+            spark.sparkContext.addPyFile(str(module))
+        spark.sparkContext.addFile(binary)
+        name = os.path.basename(binary)
+        piped = (
+            spark.sparkContext.textFile(path, partitions)
+            .filter(lambda line: line.strip() != "")
+            .mapPartitions(lambda part: pipe_route.diagnose_partition(part, AS_OF, name))
+        )
+        in_process_records = in_process.record_lines(in_process.bundle_lines(spark, path), AS_OF)
+        if cores == args.cores[-1]:
+            # Both routes give the CLI's records (checked once, not timed).
+            assert sorted(without_origin(line) for line in piped.collect()) == expected
+            got = sorted(
+                without_origin(row["record"]) for row in in_process_records.collect()
+            )
+            assert got == expected
+            print(f"local[{cores}]: both routes gave the CLI's {len(expected)} records", flush=True)
+
+        def pipe_job():
+            assert piped.count() == args.count
+
+        def in_process_job():
+            in_process_records.write.format("noop").mode("overwrite").save()
+
+        results.append((
+            f"Spark local[{cores}] pipe route ({piped.getNumPartitions()} partitions)",
+            cores, best(args.repeat, pipe_job),
+        ))
+        results.append((
+            f"Spark local[{cores}] in-process route "
+            f"({in_process_records.rdd.getNumPartitions()} partitions)",
+            cores, best(args.repeat, in_process_job),
+        ))
+        spark.stop()
+
+    print(f"{'route':58} {'seconds':>8} {'bundles/s':>10} {'per core':>9}")
+    for name, cores, seconds in results:
         rate = args.count / seconds
-        print(f"{name:52} {seconds:8.2f} {rate:8,.0f} {rate / args.cores:12,.0f}")
-    spark.stop()
+        print(f"{name:58} {seconds:8.2f} {rate:10,.0f} {rate / cores:9,.0f}")
 
 
 if __name__ == "__main__":

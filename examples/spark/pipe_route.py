@@ -106,21 +106,11 @@ def run(spark, inputs, output, as_of, binary_name=BINARY_NAME, partitions=None):
     record_lines = bundles.mapPartitions(
         lambda part: diagnose_partition(part, as_of, binary_name)
     )
-    records_path = os.path.join(output, "records")
-    common.records_frame(spark, record_lines).write.mode("overwrite").parquet(records_path)
-    records = spark.read.parquet(records_path)
-    primary = common.primary_cause_counts(records)
-    primary.write.mode("overwrite").parquet(os.path.join(output, "primary_causes"))
-    causes = common.cause_counts(records)
-    causes.write.mode("overwrite").parquet(os.path.join(output, "causes"))
-    return {
-        "bundle_lines": bundles.count(),
-        "records": records.count(),
-        "errors": records.where("error IS NOT NULL").count(),
-        "partitions": lines.getNumPartitions(),
-        "seconds": round(time.monotonic() - started, 1),
-        "primary_causes": [tuple(row) for row in primary.collect()],
-    }
+    figures = common.write_outputs(spark, common.records_frame(spark, record_lines), output)
+    figures["bundle_lines"] = bundles.count()
+    figures["partitions"] = lines.getNumPartitions()
+    figures["seconds"] = round(time.monotonic() - started, 1)
+    return figures
 
 
 def main():
@@ -146,13 +136,7 @@ def main():
     figures = run(
         spark, args.inputs, args.output, args.as_of, binary_name, partitions=args.partitions
     )
-    print(
-        f"{figures['bundle_lines']} bundle lines in, {figures['records']} records out "
-        f"({figures['errors']} error records), {figures['partitions']} partitions, "
-        f"{figures['seconds']} s"
-    )
-    for cause, count in figures["primary_causes"]:
-        print(f"  {cause:<32} {count:>8}")
+    common.print_figures(figures)
     spark.stop()
 
 
