@@ -28,7 +28,7 @@ pub struct RuleSet {
     /// Every document name some reference or requirement reads.
     pub(crate) read_documents: std::collections::BTreeSet<String>,
     /// Object keys whose values are never shown (`redact:` of every loaded file).
-    pub(crate) redact: std::collections::HashSet<String>,
+    pub(crate) redact: crate::eval::Redact,
     pub(crate) warnings: Vec<crate::error::Problem>,
     /// The names of the files compiled, in layering order (`extends` resolved).
     pub(crate) files: Vec<String>,

@@ -116,6 +116,31 @@ impl<'a> Routes<'a> {
         RouteId::try_from(self.links.len() - 1).unwrap_or(ROOT)
     }
 
+    /// Whether any member name along `route` satisfies `test`, without building the path:
+    /// names of walked steps are tested as they are, and an already-normalized suffix from
+    /// jsonpath-rust is read back (`names`).
+    pub(crate) fn any_name(
+        &self,
+        route: RouteId,
+        mut test: impl FnMut(&str) -> bool,
+        names: impl Fn(&str, &mut dyn FnMut(&str) -> bool) -> bool,
+    ) -> bool {
+        let mut at = route;
+        while at != ROOT {
+            let (parent, segment) = &self.links[at as usize];
+            let found = match segment {
+                Seg::Key(key) => test(key),
+                Seg::Index(_) => false,
+                Seg::Raw(raw) => names(raw, &mut test),
+            };
+            if found {
+                return true;
+            }
+            at = *parent;
+        }
+        false
+    }
+
     /// The RFC 9535 normalized path of a route, such as `$['accounts'][0]['balances']`.
     pub(crate) fn normalized_path(&self, route: RouteId) -> String {
         let mut segments = Vec::new();

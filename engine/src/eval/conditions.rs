@@ -248,8 +248,8 @@ impl<'a> Evaluator<'a> {
         };
         // Right elements by key, so that pairing is linear; pairs keep document order. At
         // most `MAX_PAIRS_PER_KEY` pairs are tested per key; the others are counted.
-        let mut by_key: std::collections::HashMap<JoinKey, (Vec<(usize, Node<'a>)>, usize)> =
-            std::collections::HashMap::new();
+        let mut by_key: foldhash::HashMap<JoinKey, (Vec<(usize, Node<'a>)>, usize)> =
+            foldhash::HashMap::default();
         for (index, r) in right.iter().enumerate() {
             if let Some(key) = key_of(*r, &mut self.routes) {
                 by_key

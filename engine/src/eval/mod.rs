@@ -3,7 +3,7 @@
 //! Evaluation cannot fail: a missing document, a path that matches nothing or a value of the
 //! wrong type is a documented non-match, visible in the explanation.
 
-use std::collections::HashSet;
+use std::borrow::Cow;
 
 use jiff::Timestamp;
 use serde_json::Value;
@@ -22,6 +22,7 @@ mod shown;
 mod values;
 
 use evaluator::Evaluator;
+pub(crate) use shown::Redact;
 
 /// Options for [`RuleSet::evaluate_with`].
 #[derive(Debug, Clone, Default)]
@@ -140,7 +141,10 @@ impl RuleSet {
                 let captured = &evaluator.captured[*id];
                 values.push(shown_values(captured, &evaluator.routes, &self.redact));
             }
-            let values: Vec<Vec<&Value>> = values.iter().map(|v| v.iter().collect()).collect();
+            let values: Vec<Vec<&Value>> = values
+                .iter()
+                .map(|v| v.iter().map(Cow::as_ref).collect())
+                .collect();
             let (evidence, omitted_evidence) = to_evidence(
                 &evidence,
                 &evaluator.routes,
@@ -184,8 +188,9 @@ impl RuleSet {
         let mut labels = std::collections::BTreeMap::new();
         for (name, reference) in &self.labels {
             if let Some(node) = evaluator.non_null(reference).into_iter().next() {
-                let path = evaluator.routes.normalized_path(node.route);
-                labels.insert(name.clone(), shown::shown(node.value, &path, &self.redact));
+                let routes = &evaluator.routes;
+                let shown = shown::shown_at(node.value, routes, node.route, &self.redact);
+                labels.insert(name.clone(), shown.into_owned());
             }
         }
         findings.sort_by_key(|(index, finding)| (finding.severity, *index));
@@ -228,12 +233,12 @@ fn trace(
 fn to_evidence(
     nodes: &[Node<'_>],
     routes: &Routes<'_>,
-    redact: &HashSet<String>,
+    redact: &Redact,
     limit: usize,
     bundle: &Bundle,
 ) -> (Vec<Evidence>, usize) {
     // The same value of the same document is the same place: no path is built to tell.
-    let mut seen = HashSet::new();
+    let mut seen = foldhash::HashSet::default();
     let mut out = Vec::with_capacity(nodes.len().min(limit));
     let mut left_out = 0;
     for node in nodes {
@@ -255,13 +260,14 @@ fn to_evidence(
     (out, left_out)
 }
 
-/// The values of `nodes` as they may be shown in a message.
-fn shown_values(nodes: &[Node<'_>], routes: &Routes<'_>, redact: &HashSet<String>) -> Vec<Value> {
+/// The values of `nodes` as they may be shown in a message (borrowed when shown as they are).
+fn shown_values<'a>(
+    nodes: &[Node<'a>],
+    routes: &Routes<'_>,
+    redact: &Redact,
+) -> Vec<Cow<'a, Value>> {
     nodes
         .iter()
-        .map(|node| {
-            let path = routes.normalized_path(node.route);
-            shown::shown(node.value, &path, redact)
-        })
+        .map(|node| shown::shown_at(node.value, routes, node.route, redact))
         .collect()
 }
