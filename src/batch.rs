@@ -25,7 +25,7 @@ use serde::Serialize;
 
 pub use crate::discover::Input;
 use crate::input::{self, AsOfOrigin, JsonLines, Line};
-use crate::render::{DiagnosedRecord, FailedRecord, JsonReport, JsonlRecord};
+use crate::render::{DiagnosedRecord, FailedRecord, JsonReport, JsonlRecord, RuleTexts};
 
 /// Input bytes a chunk of records may hold (a chunk always takes at least one record): the
 /// reader runs at most about five chunks ahead of the output, so this bounds its read-ahead.
@@ -394,6 +394,7 @@ fn run_records(
     let mut report = RunReport::default();
     let projection = rules.projection();
     let projection = &projection;
+    let texts = &RuleTexts::new(rules);
     let mut emit =
         |processed: Processed, out: &mut dyn Write, report: &mut RunReport| -> io::Result<()> {
             report.records += 1;
@@ -406,7 +407,7 @@ fn run_records(
         };
     if options.threads <= 1 {
         for record in Records::new(inputs, options, blank_lines) {
-            let processed = process(rules, projection, record, options);
+            let processed = process(rules, projection, texts, record, options);
             if let Err(error) =
                 emit(processed, out, &mut report).and_then(|_| flush_if_line(out, options))
             {
@@ -494,7 +495,7 @@ fn run_records(
                         work.spawn(move |_| {
                             let processed = batch
                                 .into_par_iter()
-                                .map(|record| process(rules, projection, record, options))
+                                .map(|record| process(rules, projection, texts, record, options))
                                 .collect();
                             let _ = done.send((sequence, processed));
                         });
@@ -546,6 +547,7 @@ struct Processed {
 fn process(
     rules: &RuleSet,
     projection: &Projection,
+    texts: &RuleTexts,
     record: Record,
     options: &BatchOptions,
 ) -> Processed {
@@ -577,16 +579,16 @@ fn process(
     let mut text = Vec::with_capacity(2048);
     match options.format {
         RecordFormat::Jsonl => {
-            let line = JsonlRecord::Diagnosed(DiagnosedRecord {
+            let line = DiagnosedRecord {
                 origin: &record.origin,
                 report: JsonReport {
                     id: bundle.id(),
                     diagnosis: &diagnosis,
                     as_of_from,
                 },
-            });
+            };
             // Serializing plain data into memory cannot fail.
-            let _ = serde_json::to_writer(&mut text, &line);
+            let _ = crate::render::jsonl_diagnosed(&mut text, &line, texts);
             text.push(b'\n');
         }
         RecordFormat::Human(palette) => {

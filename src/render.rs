@@ -535,3 +535,189 @@ fn write_trace(out: &mut impl Write, trace: &ConditionTrace, depth: usize) -> io
     }
     Ok(())
 }
+
+/// The JSON text of what every finding (and every `not_evaluated` entry) of a rule repeats:
+/// its file, title, remediation and references, escaped once per run instead of once per
+/// finding. A `diagnose --format jsonl` record is the same text as [`JsonlRecord`]'s
+/// serialization (`tests/batch.rs` compares them on every fixture); a finding whose texts
+/// differ from its rule's is serialized as it is.
+pub struct RuleTexts {
+    by_rule: std::collections::HashMap<String, RuleText>,
+}
+
+struct RuleText {
+    file: String,
+    title: String,
+    remediation: Vec<String>,
+    references: Vec<String>,
+    json: [Box<serde_json::value::RawValue>; 4],
+}
+
+impl RuleTexts {
+    /// The texts of every rule of `rules`.
+    pub fn new(rules: &balance_doctor_engine::RuleSet) -> RuleTexts {
+        let raw =
+            |value: &dyn erased::Json| serde_json::value::RawValue::from_string(value.json()).ok();
+        let by_rule = rules
+            .rules()
+            .filter_map(|rule| {
+                let json = [
+                    raw(&rule.file)?,
+                    raw(&rule.title)?,
+                    raw(&rule.remediation)?,
+                    raw(&rule.references)?,
+                ];
+                let text = RuleText {
+                    file: rule.file,
+                    title: rule.title,
+                    remediation: rule.remediation,
+                    references: rule.references,
+                    json,
+                };
+                Some((rule.id, text))
+            })
+            .collect();
+        RuleTexts { by_rule }
+    }
+
+    fn of(&self, rule: &str, file: &str, title: &str) -> Option<&RuleText> {
+        self.by_rule
+            .get(rule)
+            .filter(|text| text.file == file && text.title == title)
+    }
+}
+
+mod erased {
+    /// A value serialized to JSON text (a `dyn`-compatible `Serialize`).
+    pub(super) trait Json {
+        fn json(&self) -> String;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn json(&self) -> String {
+            // Strings and lists of strings always serialize; an empty text is refused by
+            // `RawValue::from_string`, and the rule's findings are then serialized as they are.
+            serde_json::to_string(self).unwrap_or_default()
+        }
+    }
+}
+
+/// Writes one `diagnose --format jsonl` line for a diagnosed bundle: the text of
+/// [`JsonlRecord::Diagnosed`], with each rule's repeated texts written from `texts`.
+pub fn jsonl_diagnosed(
+    out: &mut Vec<u8>,
+    record: &DiagnosedRecord<'_>,
+    texts: &RuleTexts,
+) -> serde_json::Result<()> {
+    let report = &record.report;
+    let balance_doctor_engine::Diagnosis {
+        version,
+        as_of,
+        labels,
+        findings,
+        not_evaluated,
+        unread_documents,
+        explain,
+        ..
+    } = report.diagnosis;
+    let line = JsonlLine {
+        origin: record.origin,
+        id: report.id,
+        version: *version,
+        as_of,
+        labels,
+        findings: findings
+            .iter()
+            .map(|finding| FindingLine { finding, texts })
+            .collect(),
+        not_evaluated: not_evaluated
+            .iter()
+            .map(|entry| NotEvaluatedLine { entry, texts })
+            .collect(),
+        unread_documents,
+        explain: explain.as_ref(),
+        as_of_from: report.as_of_from,
+    };
+    serde_json::to_writer(out, &line)
+}
+
+/// [`DiagnosedRecord`] field by field, in its order (`origin`, then the flattened
+/// [`JsonReport`] and [`Diagnosis`]).
+#[derive(Serialize)]
+struct JsonlLine<'a> {
+    origin: &'a RecordOrigin,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a serde_json::Value>,
+    version: u32,
+    as_of: &'a balance_doctor_engine::Timestamp,
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    labels: &'a std::collections::BTreeMap<String, serde_json::Value>,
+    findings: Vec<FindingLine<'a>>,
+    not_evaluated: Vec<NotEvaluatedLine<'a>>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    unread_documents: &'a [balance_doctor_engine::UnreadDocument],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    explain: Option<&'a Vec<balance_doctor_engine::RuleTrace>>,
+    as_of_from: AsOfOrigin,
+}
+
+struct FindingLine<'a> {
+    finding: &'a balance_doctor_engine::Finding,
+    texts: &'a RuleTexts,
+}
+
+impl Serialize for FindingLine<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let f = self.finding;
+        let Some(text) = self
+            .texts
+            .of(&f.rule, &f.rule_file, &f.title)
+            .filter(|text| text.remediation == f.remediation && text.references == f.references)
+        else {
+            return f.serialize(serializer);
+        };
+        let [file, title, remediation, references] = &text.json;
+        let omitted = f.omitted_evidence != 0;
+        let mut out = serializer.serialize_struct("Finding", 9 + usize::from(omitted))?;
+        out.serialize_field("rule", &f.rule)?;
+        out.serialize_field("rule_file", &**file)?;
+        out.serialize_field("severity", &f.severity)?;
+        out.serialize_field("confidence", &f.confidence)?;
+        out.serialize_field("title", &**title)?;
+        out.serialize_field("message", &f.message)?;
+        out.serialize_field("evidence", &f.evidence)?;
+        if omitted {
+            out.serialize_field("omitted_evidence", &f.omitted_evidence)?;
+        }
+        out.serialize_field("remediation", &**remediation)?;
+        out.serialize_field("references", &**references)?;
+        out.end()
+    }
+}
+
+struct NotEvaluatedLine<'a> {
+    entry: &'a balance_doctor_engine::NotEvaluated,
+    texts: &'a RuleTexts,
+}
+
+impl Serialize for NotEvaluatedLine<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let e = self.entry;
+        let Some(text) = self
+            .texts
+            .by_rule
+            .get(&e.rule)
+            .filter(|t| t.title == e.title)
+        else {
+            return e.serialize(serializer);
+        };
+        let mut out = serializer.serialize_struct("NotEvaluated", 4)?;
+        out.serialize_field("rule", &e.rule)?;
+        out.serialize_field("severity", &e.severity)?;
+        out.serialize_field("title", &*text.json[1])?;
+        out.serialize_field("missing", &e.missing)?;
+        out.end()
+    }
+}
