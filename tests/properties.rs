@@ -402,6 +402,17 @@ proptest! {
         prop_assert_eq!(first, diagnose(&reordered, as_of));
     }
 
+    /// Explaining evaluates every use of a named condition; without it, a named condition that
+    /// depends only on the bundle is evaluated once and reused. Both must find the same.
+    #[test]
+    fn explaining_changes_nothing_but_the_explanation(bundle in plaid_bundle(), hours in -2_000i64..2_000) {
+        let Some(bundle) = bundle_of(&bundle) else { return Ok(()) };
+        let as_of = Timestamp::from_second(AS_OF + hours * 3_600).unwrap();
+        let mut explained = diagnose(&bundle, as_of);
+        prop_assert!(explained.explain.take().is_some());
+        prop_assert_eq!(explained, support::default_rules().evaluate(&bundle, as_of));
+    }
+
     #[test]
     fn an_age_threshold_that_fires_keeps_firing_later(
         bundle in plaid_bundle(),

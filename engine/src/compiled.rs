@@ -17,6 +17,10 @@ pub struct RuleSet {
     pub(crate) rules: Vec<Rule>,
     /// Named conditions, compiled once for all the rules that use them.
     pub(crate) conditions: Vec<Cond>,
+    /// Per named condition: whether its outcome depends on nothing but the bundle (see
+    /// [`reusable_conditions`]), so that it is evaluated once per bundle however many rules
+    /// use it.
+    pub(crate) reusable: Vec<bool>,
     /// How many capture names (`as:`) the rules have in all.
     pub(crate) capture_count: usize,
     /// Indexes into `rules`, in an order where every rule comes after the rules it tests with
@@ -271,4 +275,44 @@ pub(crate) struct Join {
     pub(crate) on_text: String,
     pub(crate) where_: Cond,
     pub(crate) quantifier: Quantifier,
+}
+
+/// Per named condition, whether its outcome (pass and evidence) depends only on the bundle
+/// and `as_of`: it captures nothing (`as:`), tests no rule with `fired` (which changes as rules
+/// fire), reads no join pair (`left:`, `right:`) and holds no join. Such a condition gives the
+/// same outcome wherever it is used, so evaluation reuses it.
+pub(crate) fn reusable_conditions(conditions: &[Cond]) -> Vec<bool> {
+    fn reusable(cond: &Cond, conditions: &[Cond], known: &mut [Option<bool>]) -> bool {
+        let bundle_only = |reference: &Ref| !matches!(reference.scope, Scope::Left | Scope::Right);
+        match &cond.kind {
+            CondKind::All(items) | CondKind::Any(items) => {
+                items.iter().all(|item| reusable(item, conditions, known))
+            }
+            CondKind::Not(inner) => reusable(inner, conditions, known),
+            CondKind::Named(id) => named(*id, conditions, known),
+            CondKind::Fired(_) | CondKind::Join(_) => false,
+            CondKind::Test(test) => test.capture.is_none() && bundle_only(&test.target),
+            CondKind::Compare(compare) => bundle_only(&compare.left) && bundle_only(&compare.right),
+        }
+    }
+    fn named(id: usize, conditions: &[Cond], known: &mut [Option<bool>]) -> bool {
+        if let Some(answer) = known.get(id).copied().flatten() {
+            return answer;
+        }
+        // Compilation refused cycles; an entry being decided counts as not reusable.
+        if let Some(slot) = known.get_mut(id) {
+            *slot = Some(false);
+        }
+        let answer = conditions
+            .get(id)
+            .is_some_and(|cond| reusable(cond, conditions, known));
+        if let Some(slot) = known.get_mut(id) {
+            *slot = Some(answer);
+        }
+        answer
+    }
+    let mut known = vec![None; conditions.len()];
+    (0..conditions.len())
+        .map(|id| named(id, conditions, &mut known))
+        .collect()
 }

@@ -255,9 +255,12 @@ impl<'f> Compiler<'f> {
         let evaluation_order = self.order_rules(&rules, &dependencies);
         let rules = rules.into_iter().map(|(rule, _)| rule).collect();
         let warnings = std::mem::take(&mut self.warnings);
+        let conditions = std::mem::take(&mut self.named_conds);
+        let reusable = crate::compiled::reusable_conditions(&conditions);
         RuleSet {
             rules,
-            conditions: std::mem::take(&mut self.named_conds),
+            conditions,
+            reusable,
             capture_count: self.capture_names.len(),
             evaluation_order,
             sources,

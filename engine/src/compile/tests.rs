@@ -274,3 +274,139 @@ rules:
     assert_eq!(messages, ["first A", "second n A"]);
     assert_eq!(set.conditions.len(), 1);
 }
+
+/// A named condition is evaluated once per bundle only when its outcome depends on nothing but
+/// the bundle: not when it captures, tests `fired`, reads a join pair or holds a join, directly
+/// or through another named condition.
+#[test]
+fn only_bundle_only_named_conditions_are_reused() {
+    let rules = r#"
+documents: { item_get: the item }
+conditions:
+  plain: { path: "item_get:$.name", exists: true }
+  through_plain: { any: [ { condition: plain }, { not: { path: "item_get:$.x", equals: 1 } } ] }
+  compared: { compare: { left: "item_get:$.a", op: lt, right: "item_get:$.b" } }
+  capturing: { path: "item_get:$.name", exists: true, as: name }
+  through_capturing: { all: [ { condition: capturing } ] }
+  after_first: { fired: first }
+  pair: { path: "left:$.id", exists: true }
+  joined:
+    join:
+      left: "item_get:$.l[*]"
+      right: "item_get:$.r[*]"
+      on: $.id
+      where: { condition: pair }
+rules:
+  - id: first
+    title: First
+    severity: info
+    when: { all: [ { condition: through_plain }, { condition: compared } ] }
+    message: "first"
+  - id: second
+    title: Second
+    severity: info
+    when:
+      any:
+        - { condition: through_capturing }
+        - { condition: after_first }
+        - { condition: joined }
+    message: "second {name}"
+"#;
+    let set = compile(&[RuleText {
+        name: "reuse.yaml",
+        text: rules,
+    }])
+    .unwrap();
+    let reused: std::collections::BTreeMap<&str, bool> = set
+        .conditions
+        .iter()
+        .zip(&set.reusable)
+        .map(|(cond, reusable)| (cond.field.trim_start_matches("conditions."), *reusable))
+        .collect();
+    let expected = [
+        ("after_first", false),
+        ("capturing", false),
+        ("compared", true),
+        ("joined", false),
+        ("pair", false),
+        ("plain", true),
+        ("through_capturing", false),
+        ("through_plain", true),
+    ];
+    assert_eq!(reused, expected.into_iter().collect());
+}
+
+/// What reusing a named condition must not change: a condition read per join pair, one that
+/// captures for each rule that uses it, and one that tests `fired` (true only after the rule
+/// fired) are evaluated at every use.
+#[test]
+fn named_conditions_that_depend_on_more_than_the_bundle_are_evaluated_at_each_use() {
+    let rules = r#"
+documents: { item_get: the item }
+conditions:
+  pair_differs: { compare: { left: "left:$.v", op: differs, right: "right:$.v" } }
+  named: { path: "item_get:$.name", exists: true, as: name }
+  after_first: { fired: first }
+rules:
+  - id: before
+    title: Before
+    severity: info
+    when: { not: { condition: after_first } }
+    message: "before"
+  - id: first
+    title: First
+    severity: info
+    when:
+      join:
+        left: "item_get:$.l[*]"
+        right: "item_get:$.r[*]"
+        on: $.id
+        quantifier: all
+        where: { condition: pair_differs }
+    message: "first"
+  - id: some_pair
+    title: Some pair
+    severity: info
+    when:
+      join:
+        left: "item_get:$.l[*]"
+        right: "item_get:$.r[*]"
+        on: $.id
+        where: { condition: pair_differs }
+    message: "some pair"
+  - id: after
+    title: After
+    severity: info
+    when: { all: [ { condition: after_first }, { condition: named } ] }
+    message: "after {name}"
+  - id: also_named
+    title: Also named
+    severity: info
+    when: { condition: named }
+    message: "also {name}"
+"#;
+    let set = compile(&[RuleText {
+        name: "each-use.yaml",
+        text: rules,
+    }])
+    .unwrap();
+    let fired = |bundle: &str| {
+        let bundle = crate::Bundle::from_json(bundle).unwrap();
+        let diagnosis = set.evaluate(&bundle, "2026-11-20T12:00:00Z".parse().unwrap());
+        let mut messages: Vec<String> = diagnosis.findings.into_iter().map(|f| f.message).collect();
+        messages.sort();
+        messages
+    };
+    // The first pair is equal, the second differs: `all` pairs fails, some pair passes.
+    let two_pairs = r#"{"documents": {"item_get": {"name": "n",
+        "l": [{"id": 1, "v": 1}, {"id": 2, "v": 2}], "r": [{"id": 1, "v": 1}, {"id": 2, "v": 3}]}}}"#;
+    assert_eq!(fired(two_pairs), ["also n", "before", "some pair"]);
+    // Every pair differs: `first` fires, so `after` does, with its capture, and `before` does
+    // not (rules that test `fired` are evaluated after the rule they test).
+    let differing = r#"{"documents": {"item_get": {"name": "n",
+        "l": [{"id": 1, "v": 1}], "r": [{"id": 1, "v": 2}]}}}"#;
+    assert_eq!(
+        fired(differing),
+        ["after n", "also n", "first", "some pair"]
+    );
+}

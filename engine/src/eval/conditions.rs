@@ -66,6 +66,22 @@ impl<'a> Evaluator<'a> {
                 let children = outcome.trace.into_iter().collect();
                 self.finish(cond, !outcome.pass, Vec::new(), children, || None, &[])
             }
+            CondKind::Named(id) if !self.explain && self.set.reusable[*id] => {
+                if let Some((pass, evidence)) = &self.named[*id] {
+                    let evidence = evidence.to_vec();
+                    return self.finish(cond, *pass, evidence, Vec::new(), || None, &[]);
+                }
+                let outcome = self.condition(&self.set.conditions[*id]);
+                self.named[*id] = Some((outcome.pass, outcome.evidence.as_slice().into()));
+                self.finish(
+                    cond,
+                    outcome.pass,
+                    outcome.evidence,
+                    Vec::new(),
+                    || None,
+                    &[],
+                )
+            }
             CondKind::Named(id) => {
                 let outcome = self.condition(&self.set.conditions[*id]);
                 let children = outcome.trace.into_iter().collect();

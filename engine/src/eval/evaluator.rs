@@ -29,6 +29,9 @@ pub(super) struct Evaluator<'a> {
     pub(super) rule_captures: &'a [usize],
     /// Every route walked in this evaluation.
     pub(super) routes: Routes<'a>,
+    /// Per named condition that is reusable (`RuleSet::reusable`): its outcome, once
+    /// evaluated (only when not explaining, since a trace is built per use).
+    pub(super) named: Vec<Option<(bool, Rc<[Node<'a>]>)>>,
 }
 
 pub(super) struct Outcome<'a> {

@@ -62,6 +62,7 @@ impl RuleSet {
             captured: vec![Vec::new(); self.capture_count],
             rule_captures: &[],
             routes: Routes::default(),
+            named: vec![None; self.conditions.len()],
         };
         let mut findings: Vec<(usize, Finding)> = Vec::new();
         let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
