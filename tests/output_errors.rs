@@ -34,6 +34,8 @@ const COMMANDS: &[&[&str]] = &[
     &["schema", "rules"],
     &["schema", "diagnosis"],
     &["generate", "--count", "2000"],
+    &["completions", "bash"],
+    &["man"],
     // Printed by clap, but decided in the same place as every other output.
     &["--help"],
     &["-h"],
