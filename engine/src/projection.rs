@@ -310,9 +310,12 @@ pub(crate) fn whole_value(raw: &[RawPart], node: &Node<'_>, path: &str) -> Optio
     if raw.is_empty() || !(node.value.is_object() || node.value.is_array()) {
         return None;
     }
+    // The last part kept for the path: with a key given twice (a document name or a member),
+    // the last value is the one that counts, as in the full parse; the earlier one's text
+    // was kept too, in parse order.
     let part = raw
         .iter()
-        .find(|part| part.document == node.doc && part.path == path)?;
+        .rfind(|part| part.document == node.doc && part.path == path)?;
     Scanner::new(&part.json).value().ok()
 }
 
