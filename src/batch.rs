@@ -32,7 +32,8 @@ use crate::render::{DiagnosedRecord, FailedRecord, JsonReport, JsonlRecord, Rule
 pub const CHUNK_BYTES: u64 = 4 << 20;
 
 /// How stdin (`-`) is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
 #[non_exhaustive]
 pub enum StdinFormat {
     /// One pretty-printed bundle when the first line that is not blank is a lone `{` (as
@@ -259,7 +260,16 @@ fn origin_of(file: &str) -> RecordOrigin {
     }
 }
 
-crate::display_as_argument!(StdinFormat);
+impl std::fmt::Display for StdinFormat {
+    /// The `--stdin-format` value: `auto`, `jsonl` or `bundle`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(match self {
+            StdinFormat::Auto => "auto",
+            StdinFormat::Jsonl => "jsonl",
+            StdinFormat::Bundle => "bundle",
+        })
+    }
+}
 
 /// How a run renders each record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

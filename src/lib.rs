@@ -16,6 +16,7 @@ pub(crate) use note;
 
 /// `Display` for `clap::ValueEnum`s: the value as typed on the command line (`jsonl`,
 /// `test-report`), so that what is printed can be passed back as an argument.
+#[cfg(feature = "cli")]
 macro_rules! display_as_argument {
     ($($name:ty),+ $(,)?) => {$(
         impl std::fmt::Display for $name {
@@ -29,9 +30,11 @@ macro_rules! display_as_argument {
         }
     )+};
 }
+#[cfg(feature = "cli")]
 pub(crate) use display_as_argument;
 
 pub mod batch;
+#[cfg(feature = "cli")]
 pub mod cli;
 pub mod discover;
 pub mod generate;
@@ -62,6 +65,7 @@ pub fn failed_on_closed_output(error: &anyhow::Error) -> bool {
 pub const WRITING_OUTPUT: &str = "cannot write the output";
 
 /// Writes `bytes` to stdout and flushes it; a failure is an error that names the output.
+#[cfg(feature = "cli")]
 pub(crate) fn write_stdout(bytes: impl AsRef<[u8]>) -> anyhow::Result<()> {
     use anyhow::Context as _;
     use std::io::Write as _;
