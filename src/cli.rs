@@ -59,7 +59,7 @@ pub enum Command {
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff), or with --dir write one page per command into a folder, such
-    /// as `balance-doctor man --dir ~/.local/share/man/man1`.
+    /// as `balance-doctor man --dir ~/.cargo/share/man/man1`.
     Man {
         /// Write `balance-doctor.1` and a page per subcommand (`balance-doctor-diagnose.1`, ...)
         /// into this folder instead of printing the main page.

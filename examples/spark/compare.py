@@ -9,10 +9,13 @@ in-process route (`in_process.diagnose_batches`, the Python package in `mapInArr
 Generates `--count` bundles (`balance-doctor generate --seed 42`), checks once that both Spark
 routes give the CLI's records (without `origin`), then times each route (`--repeat` runs, the
 best kept): bundle lines in, record lines out, nothing written (Spark's `count` of the record
-lines, through the noop sink for the DataFrame). Prints bundles per second and per second per
-core (`local[N]`: N cores; the CLI and the binding: one). Needs the Python that runs it to
-have pyspark, pandas, pyarrow and balance_doctor (Spark's local workers run it too), and Java
-17. Spark's own start is not timed; each job is.
+lines, through the noop sink for the DataFrame). Prints, per route, the wall time, bundles per
+second of wall time per core (`local[N]`: N cores; the CLI and the binding: one), and bundles
+per CPU second: the CPU time of every process involved (the CLI process; this Python for the
+binding; for Spark the JVM and everything under it, Python workers and piped processes
+included, read from /proc, Linux only). On a busy machine the CPU figure holds up better than
+wall time. Needs the Python that runs it to have pyspark, pandas, pyarrow and balance_doctor
+(Spark's local workers run it too), and Java 17. Spark's own start is not timed; each job is.
 """
 
 import argparse
@@ -20,6 +23,7 @@ import json
 import math
 import os
 import pathlib
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,14 +39,51 @@ import pipe_route  # noqa: E402
 AS_OF = "2026-11-20T12:00:00Z"
 
 
-def best(repeat, action):
-    """The shortest wall time of `repeat` runs of `action`."""
-    times = []
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(root):
+    """CPU seconds used by process `root` and every process under it, waited-for children
+    included (utime, stime, cutime and cstime of each live process, from /proc)."""
+    parents, times = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as file:
+                fields = file.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = sum(int(value) for value in fields[11:15])
+    total, pending = 0, [root]
+    while pending:
+        pid = pending.pop()
+        total += times.get(pid, 0)
+        pending += [child for child, parent in parents.items() if parent == pid]
+    return total / TICKS
+
+
+def self_cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def best(repeat, action, cpu):
+    """The shortest wall time and the least CPU time (`cpu()` before and after) of `repeat`
+    runs of `action`."""
+    walls, cpus = [], []
     for _ in range(repeat):
-        start = time.perf_counter()
+        cpu_before, start = cpu(), time.perf_counter()
         action()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        walls.append(time.perf_counter() - start)
+        cpus.append(cpu() - cpu_before)
+    return min(walls), min(cpus)
 
 
 def without_origin(line):
@@ -77,10 +118,10 @@ def main():
     assert len(expected) == args.count
 
     results = []
-    seconds = best(args.repeat, lambda: subprocess.run(
+    measured = best(args.repeat, lambda: subprocess.run(
         cli_command, stdout=subprocess.DEVNULL, check=True
-    ))
-    results.append(("CLI: diagnose --format jsonl --threads 1", 1, seconds))
+    ), children_cpu)
+    results.append(("CLI: diagnose --format jsonl --threads 1", 1, measured))
 
     import balance_doctor
 
@@ -93,7 +134,9 @@ def main():
             )
         assert seen == args.count
 
-    results.append(("binding: evaluate_many(threads=1, as_json)", 1, best(args.repeat, binding)))
+    results.append((
+        "binding: evaluate_many(threads=1, as_json)", 1, best(args.repeat, binding, self_cpu)
+    ))
 
     # Local workers run this Python (with pandas, pyarrow and balance_doctor), not the PATH's.
     os.environ["PYSPARK_PYTHON"] = sys.executable
@@ -108,6 +151,11 @@ def main():
             .getOrCreate()
         )
         spark.sparkContext.setLogLevel("ERROR")
+        jvm = spark.sparkContext._gateway.proc.pid
+
+        def spark_cpu():
+            return tree_cpu(jvm) + self_cpu()
+
         for module in (pipe_route.__file__, in_process.__file__, HERE / "common.py"):
             spark.sparkContext.addPyFile(str(module))
         spark.sparkContext.addFile(binary)
@@ -135,19 +183,25 @@ def main():
 
         results.append((
             f"Spark local[{cores}] pipe route ({piped.getNumPartitions()} partitions)",
-            cores, best(args.repeat, pipe_job),
+            cores, best(args.repeat, pipe_job, spark_cpu),
         ))
         results.append((
             f"Spark local[{cores}] in-process route "
             f"({in_process_records.rdd.getNumPartitions()} partitions)",
-            cores, best(args.repeat, in_process_job),
+            cores, best(args.repeat, in_process_job, spark_cpu),
         ))
         spark.stop()
 
-    print(f"{'route':58} {'seconds':>8} {'bundles/s':>10} {'per core':>9}")
-    for name, cores, seconds in results:
-        rate = args.count / seconds
-        print(f"{name:58} {seconds:8.2f} {rate:10,.0f} {rate / cores:9,.0f}")
+    print(
+        f"{'route':58} {'wall s':>7} {'bundles/s':>10} {'per core':>9} {'CPU s':>7} "
+        f"{'per CPU s':>10}"
+    )
+    for name, cores, (wall, cpu) in results:
+        rate = args.count / wall
+        print(
+            f"{name:58} {wall:7.2f} {rate:10,.0f} {rate / cores:9,.0f} {cpu:7.2f} "
+            f"{args.count / cpu:10,.0f}"
+        )
 
 
 if __name__ == "__main__":
