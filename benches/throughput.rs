@@ -15,8 +15,8 @@
 //!    eight rules.
 //!
 //! Run with `cargo bench --bench throughput` (the release profile: thin LTO, one codegen
-//! unit). Throughput is in bundles per second; a ratio to the floor is the figure to compare
-//! across machines.
+//! unit; mimalloc, as the binary). Throughput is in bundles per second; a ratio to the floor
+//! is the figure to compare across machines.
 
 use std::fs::File;
 use std::hint::black_box;
@@ -26,6 +26,10 @@ use std::process::Command;
 use std::time::Duration;
 
 use balance_doctor::batch::{self, BatchOptions, Input, RecordFormat};
+
+/// The binary's allocator (`src/main.rs`), so that these figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use balance_doctor_engine::{RuleSet, RuleText, compile};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
