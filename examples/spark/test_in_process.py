@@ -150,20 +150,7 @@ class InProcessTest(unittest.TestCase):
                 self.assertEqual(row["as_of"], expected["as_of"])
 
     def test_per_cause_counts_agree_with_the_cli(self):
-        expected = collections.Counter()
-        for record in self.cli:
-            if "error" in record:
-                expected["(error)"] += 1
-            elif not record["findings"]:
-                expected["(no finding)"] += 1
-            else:
-                expected[record["findings"][0]["rule"]] += 1
-        self.assertEqual(dict(self.figures["primary_causes"]), dict(expected))
-        causes = self.spark.read.parquet(os.path.join(self.output, "causes")).collect()
-        fired = collections.Counter(
-            f["rule"] for r in self.cli if "error" not in r for f in r["findings"]
-        )
-        self.assertEqual({row["rule"]: row["count"] for row in causes}, dict(fired))
+        pipe_test.check_cause_counts(self)
 
     def test_no_task_starts_a_process(self):
         # The workers import no_process from this module, and so what it imports.

@@ -206,20 +206,25 @@ class PipeRouteTest(unittest.TestCase):
                         self.assertEqual(json.loads(evidence["value"]), value)
 
     def test_per_cause_counts_agree_with_the_cli(self):
-        expected = collections.Counter()
-        for record in self.cli:
-            if "error" in record:
-                expected["(error)"] += 1
-            elif not record["findings"]:
-                expected["(no finding)"] += 1
-            else:
-                expected[record["findings"][0]["rule"]] += 1
-        self.assertEqual(dict(self.figures["primary_causes"]), dict(expected))
-        causes = self.spark.read.parquet(os.path.join(self.output, "causes")).collect()
-        fired = collections.Counter(
-            f["rule"] for r in self.cli if "error" not in r for f in r["findings"]
-        )
-        self.assertEqual({row["rule"]: row["count"] for row in causes}, dict(fired))
+        check_cause_counts(self)
+
+
+def check_cause_counts(test):
+    """The job's per-cause counts (`primary_causes`, the `causes` output) are the CLI's."""
+    expected = collections.Counter()
+    for record in test.cli:
+        if "error" in record:
+            expected["(error)"] += 1
+        elif not record["findings"]:
+            expected["(no finding)"] += 1
+        else:
+            expected[record["findings"][0]["rule"]] += 1
+    test.assertEqual(dict(test.figures["primary_causes"]), dict(expected))
+    causes = test.spark.read.parquet(os.path.join(test.output, "causes")).collect()
+    fired = collections.Counter(
+        f["rule"] for r in test.cli if "error" not in r for f in r["findings"]
+    )
+    test.assertEqual({row["rule"]: row["count"] for row in causes}, dict(fired))
 
 
 if __name__ == "__main__":
