@@ -88,6 +88,9 @@ pub(crate) enum Seg<'a> {
     Raw(String),
 }
 
+/// The values a path or a condition found: most find one or two, kept without allocating.
+pub(crate) type Nodes<'a> = smallvec::SmallVec<[Node<'a>; 4]>;
+
 /// Where a value sits: an index into [`Routes`]. `ROOT` is the document itself.
 pub(crate) type RouteId = u32;
 
@@ -104,7 +107,12 @@ pub(crate) struct Routes<'a> {
 impl Default for Routes<'_> {
     fn default() -> Self {
         Routes {
-            links: vec![(ROOT, Seg::Raw(String::new()))],
+            // A bundle's evaluation by the default pack walks about 100 routes.
+            links: {
+                let mut links = Vec::with_capacity(128);
+                links.push((ROOT, Seg::Raw(String::new())));
+                links
+            },
         }
     }
 }
@@ -143,14 +151,15 @@ impl<'a> Routes<'a> {
 
     /// The RFC 9535 normalized path of a route, such as `$['accounts'][0]['balances']`.
     pub(crate) fn normalized_path(&self, route: RouteId) -> String {
-        let mut segments = Vec::new();
+        let mut segments: smallvec::SmallVec<[&Seg<'a>; 8]> = smallvec::SmallVec::new();
         let mut at = route;
         while at != ROOT {
             let (parent, segment) = &self.links[at as usize];
             segments.push(segment);
             at = *parent;
         }
-        let mut out = String::from("$");
+        let mut out = String::with_capacity(64);
+        out.push('$');
         for segment in segments.into_iter().rev() {
             push_segment(&mut out, segment);
         }
@@ -273,12 +282,7 @@ impl CompiledPath {
     }
 
     /// Appends to `out` every value this path selects below `base`.
-    pub(crate) fn select<'a>(
-        &self,
-        base: Node<'a>,
-        routes: &mut Routes<'a>,
-        out: &mut Vec<Node<'a>>,
-    ) {
+    pub(crate) fn select<'a>(&self, base: Node<'a>, routes: &mut Routes<'a>, out: &mut Nodes<'a>) {
         match &self.kind {
             PathKind::Steps(steps) => walk(steps, base, routes, out),
             PathKind::General(query) => {
@@ -303,13 +307,13 @@ impl CompiledPath {
     }
 }
 
-fn walk<'a>(steps: &[Step], at: Node<'a>, routes: &mut Routes<'a>, out: &mut Vec<Node<'a>>) {
+fn walk<'a>(steps: &[Step], at: Node<'a>, routes: &mut Routes<'a>, out: &mut Nodes<'a>) {
     let Some((step, rest)) = steps.split_first() else {
         out.push(at);
         return;
     };
     let child =
-        |value: &'a Value, segment: Seg<'a>, routes: &mut Routes<'a>, out: &mut Vec<Node<'a>>| {
+        |value: &'a Value, segment: Seg<'a>, routes: &mut Routes<'a>, out: &mut Nodes<'a>| {
             let route = routes.push(at.route, segment);
             walk(
                 rest,
@@ -325,7 +329,7 @@ fn walk<'a>(steps: &[Step], at: Node<'a>, routes: &mut Routes<'a>, out: &mut Vec
     match step {
         Step::Union(items) => {
             for item in items {
-                let mut found = Vec::new();
+                let mut found = Nodes::new();
                 walk(std::slice::from_ref(item), at, routes, &mut found);
                 for node in found {
                     walk(rest, node, routes, out);
@@ -378,7 +382,7 @@ mod tests {
             route: ROOT,
         };
         let mut routes = Routes::default();
-        let mut out = Vec::new();
+        let mut out = Nodes::new();
         compiled.select(base, &mut routes, &mut out);
         out.iter()
             .map(|n| (routes.normalized_path(n.route), n.value.clone()))

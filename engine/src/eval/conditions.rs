@@ -5,7 +5,7 @@ use super::MAX_SEEN;
 use super::evaluator::{Evaluator, Outcome, absent_name};
 use super::values::{JoinKey, compare_values, holds, quantified};
 use crate::compiled::{Check, Compare, Cond, CondKind, Join, Quant, Test};
-use crate::path::{Node, Routes};
+use crate::path::{Node, Nodes, Routes};
 use crate::vocab::{Pick, Quantifier};
 
 /// Pairs of elements a join tests per key value: elements sharing one key are not paired
@@ -22,7 +22,7 @@ impl<'a> Evaluator<'a> {
         match &cond.kind {
             CondKind::All(items) => {
                 let checkpoint = self.checkpoint();
-                let mut evidence = Vec::new();
+                let mut evidence = Nodes::new();
                 let mut children = Vec::new();
                 let mut pass = true;
                 for item in items {
@@ -45,7 +45,7 @@ impl<'a> Evaluator<'a> {
                 self.finish(cond, pass, evidence, children, || None, &[])
             }
             CondKind::Any(items) => {
-                let mut evidence = Vec::new();
+                let mut evidence = Nodes::new();
                 let mut children = Vec::new();
                 let mut pass = false;
                 for item in items {
@@ -64,11 +64,11 @@ impl<'a> Evaluator<'a> {
                 // What passed under a `not` is not what the rule found.
                 self.rollback(&checkpoint);
                 let children = outcome.trace.into_iter().collect();
-                self.finish(cond, !outcome.pass, Vec::new(), children, || None, &[])
+                self.finish(cond, !outcome.pass, Nodes::new(), children, || None, &[])
             }
             CondKind::Named(id) if !self.explain && self.set.reusable[*id] => {
                 if let Some((pass, evidence)) = &self.named[*id] {
-                    let evidence = evidence.to_vec();
+                    let evidence = Nodes::from_slice(evidence);
                     return self.finish(cond, *pass, evidence, Vec::new(), || None, &[]);
                 }
                 let outcome = self.condition(&self.set.conditions[*id]);
@@ -99,7 +99,7 @@ impl<'a> Evaluator<'a> {
                         None
                     }
                 };
-                self.finish(cond, pass, Vec::new(), Vec::new(), note, &[])
+                self.finish(cond, pass, Nodes::new(), Vec::new(), note, &[])
             }
             CondKind::Test(test) => self.test(cond, test),
             CondKind::Compare(compare) => self.compare(cond, compare),
@@ -110,16 +110,16 @@ impl<'a> Evaluator<'a> {
     fn test(&mut self, cond: &Cond, test: &'a Test) -> Outcome<'a> {
         let Some(mut values) = self.resolve(&test.target) else {
             let note = || Some(format!("{} is absent", absent_name(&test.target)));
-            return self.finish(cond, test.if_absent, Vec::new(), Vec::new(), note, &[]);
+            return self.finish(cond, test.if_absent, Nodes::new(), Vec::new(), note, &[]);
         };
-        let nulls: Vec<Node<'a>> = if matches!(test.check, Check::Exists(false)) {
+        let nulls: Nodes<'a> = if matches!(test.check, Check::Exists(false)) {
             values
                 .iter()
                 .filter(|n| n.value.is_null())
                 .cloned()
                 .collect()
         } else {
-            Vec::new()
+            Nodes::new()
         };
         values.retain(|node| !node.value.is_null());
         match test.pick {
@@ -134,7 +134,7 @@ impl<'a> Evaluator<'a> {
             Check::Exists(wanted) => {
                 let pass = values.is_empty() != *wanted;
                 let evidence = match (pass, *wanted) {
-                    (false, _) => Vec::new(),
+                    (false, _) => Nodes::new(),
                     (true, true) => values.clone(),
                     // A null that was found is evidence of absence.
                     (true, false) => nulls,
@@ -146,9 +146,9 @@ impl<'a> Evaluator<'a> {
                 let counting = matches!(quant, Quant::Count(_));
                 if values.is_empty() && !(counting && test.if_missing.is_none()) {
                     let pass = test.if_missing.unwrap_or(matches!(quant, Quant::None));
-                    (pass, Vec::new(), Some("nothing matched"))
+                    (pass, Nodes::new(), Some("nothing matched"))
                 } else {
-                    let passing: Vec<Node<'a>> = values
+                    let passing: Nodes<'a> = values
                         .iter()
                         .filter(|node| ops.iter().all(|op| holds(op, node.value, self.as_of)))
                         .cloned()
@@ -162,7 +162,7 @@ impl<'a> Evaluator<'a> {
                             .all(|(cmp, bound)| cmp.holds(passing.len() as f64, *bound)),
                     };
                     let evidence = match (pass, quant) {
-                        (false, _) => Vec::new(),
+                        (false, _) => Nodes::new(),
                         (true, Quant::None) => values.clone(),
                         (true, _) => passing,
                     };
@@ -192,11 +192,11 @@ impl<'a> Evaluator<'a> {
         };
         if left.is_empty() || right.is_empty() {
             let note = || Some("one side matched nothing".to_owned());
-            let seen = if self.explain { seen() } else { Vec::new() };
+            let seen = if self.explain { seen() } else { Nodes::new() };
             return self.finish(
                 cond,
                 compare.if_missing,
-                Vec::new(),
+                Nodes::new(),
                 Vec::new(),
                 note,
                 &seen,
@@ -211,7 +211,7 @@ impl<'a> Evaluator<'a> {
             .len()
             .saturating_mul(right.len())
             .saturating_sub(budget);
-        let mut passing = Vec::new();
+        let mut passing = Nodes::new();
         let mut right_shown = vec![false; right.len()];
         let mut total = 0;
         let mut passed = 0;
@@ -237,11 +237,11 @@ impl<'a> Evaluator<'a> {
         }
         let pass = quantified(compare.quantifier, passed, total);
         let evidence = match (pass, compare.quantifier) {
-            (false, _) => Vec::new(),
+            (false, _) => Nodes::new(),
             (true, Quantifier::None) => seen(),
             (true, _) => passing,
         };
-        let seen = if self.explain { seen() } else { Vec::new() };
+        let seen = if self.explain { seen() } else { Nodes::new() };
         let note = || {
             (untested > 0).then(|| {
                 format!(
@@ -258,7 +258,7 @@ impl<'a> Evaluator<'a> {
         let left = self.non_null(&join.left);
         let right = self.non_null(&join.right);
         let key_of = |node: Node<'a>, routes: &mut Routes<'a>| {
-            let mut keys = Vec::new();
+            let mut keys = Nodes::new();
             join.on.select(node, routes, &mut keys);
             keys.into_iter().find(|key| !key.value.is_null())
         };
@@ -275,7 +275,7 @@ impl<'a> Evaluator<'a> {
                     .push((index, key));
             }
         }
-        let mut evidence = Vec::new();
+        let mut evidence = Nodes::new();
         let mut children = Vec::new();
         let mut total = 0;
         let mut passed = 0;

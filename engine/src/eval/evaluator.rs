@@ -9,7 +9,7 @@ use super::{MAX_SEEN, to_evidence};
 use crate::bundle::Bundle;
 use crate::compiled::{Cond, Ref, Requirement, RuleSet, Scope, SourceMode};
 use crate::diagnosis::ConditionTrace;
-use crate::path::{Node, ROOT, Routes};
+use crate::path::{Node, Nodes, ROOT, Routes};
 use crate::vocab::Pick;
 
 pub(super) struct Evaluator<'a> {
@@ -36,7 +36,7 @@ pub(super) struct Evaluator<'a> {
 
 pub(super) struct Outcome<'a> {
     pub(super) pass: bool,
-    pub(super) evidence: Vec<Node<'a>>,
+    pub(super) evidence: Nodes<'a>,
     pub(super) trace: Option<ConditionTrace>,
 }
 
@@ -92,8 +92,8 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Every value `reference` selects, or `None` when its document or source is absent.
-    pub(super) fn resolve(&mut self, reference: &'a Ref) -> Option<Vec<Node<'a>>> {
-        let mut out = Vec::new();
+    pub(super) fn resolve(&mut self, reference: &'a Ref) -> Option<Nodes<'a>> {
+        let mut out = Nodes::new();
         match &reference.scope {
             Scope::Document(name) => {
                 let (name, value) = self.bundle.documents.get_key_value(name)?;
@@ -128,7 +128,7 @@ impl<'a> Evaluator<'a> {
         Some(out)
     }
 
-    pub(super) fn non_null(&mut self, reference: &'a Ref) -> Vec<Node<'a>> {
+    pub(super) fn non_null(&mut self, reference: &'a Ref) -> Nodes<'a> {
         let mut nodes = self.resolve(reference).unwrap_or_default();
         nodes.retain(|node| !node.value.is_null());
         nodes
@@ -153,7 +153,7 @@ impl<'a> Evaluator<'a> {
         &self,
         cond: &Cond,
         pass: bool,
-        evidence: Vec<Node<'a>>,
+        evidence: Nodes<'a>,
         children: Vec<ConditionTrace>,
         note: impl FnOnce() -> Option<String>,
         seen: &[Node<'a>],
