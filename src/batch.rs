@@ -3,33 +3,40 @@
 //! Inputs (found by [`crate::discover`]) are bundle files, bundle directories, JSON Lines
 //! files (`.jsonl`, `.ndjson`: one bundle per line) and `-` (stdin: JSON Lines, or one
 //! pretty-printed bundle, see [`StdinFormat`]). Records are read by one thread in chunks,
-//! evaluated in parallel, and written in order as each chunk completes, so output starts before
-//! the input ends. Memory does not grow with the input: a chunk holds at most 256 records and
-//! [`CHUNK_BYTES`] of input (or one larger record), at most five chunks are held at once, and
-//! a record larger than the limit (`--max-input-size`) is skipped without being held. A record
-//! that cannot be read or parsed yields an error record in its place: the output has exactly
-//! one record per input record. Blank lines in JSON Lines are no record: they are skipped and
-//! counted ([`RunReport::blank_lines`]).
+//! evaluated by worker threads (each takes whole chunks), and written in order as each chunk
+//! completes, so output starts before the input ends. Memory does not grow with the input: a
+//! chunk holds at most 256 records, at most `threads + 2` chunks are held at once (read ahead,
+//! being evaluated, or finished and waiting to be written), and together they hold at most
+//! [`READ_AHEAD_BYTES`] of input (or one larger record per chunk); a record larger than the
+//! limit (`--max-input-size`) is skipped without being held. A record that cannot be read or
+//! parsed yields an error record in its place: the output has exactly one record per input
+//! record. Blank lines in JSON Lines are no record: they are skipped and counted
+//! ([`RunReport::blank_lines`]).
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Write};
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{TryRecvError, sync_channel};
+use std::sync::mpsc::{channel, sync_channel};
 
 use anyhow::Result;
 use balance_doctor_engine::{Bundle, Diagnosis, EvaluateOptions, Projection, RuleSet};
 use jiff::Timestamp;
-use rayon::prelude::*;
 use serde::Serialize;
 
 pub use crate::discover::Input;
 use crate::input::{self, AsOfOrigin, JsonLines, Line};
 use crate::render::{DiagnosedRecord, FailedRecord, JsonReport, JsonlRecord, RuleTexts};
 
-/// Input bytes a chunk of records may hold (a chunk always takes at least one record): the
-/// reader runs at most about five chunks ahead of the output, so this bounds its read-ahead.
+/// Input bytes a chunk of records may hold (a chunk always takes at least one record).
 pub const CHUNK_BYTES: u64 = 4 << 20;
+
+/// Input bytes all chunks held at once may hold together: with many threads, each chunk holds
+/// less (`READ_AHEAD_BYTES / (threads + 2)`, at most [`CHUNK_BYTES`]), so that the read-ahead
+/// does not grow with `--threads`.
+pub const READ_AHEAD_BYTES: u64 = 16 << 20;
 
 /// How stdin (`-`) is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -308,7 +315,8 @@ pub struct BatchOptions {
     pub explain: bool,
     /// Worker threads; 1 runs everything on the calling thread.
     pub threads: usize,
-    /// Records per chunk handed to the workers (a chunk also stops at [`CHUNK_BYTES`]).
+    /// Records per chunk handed to the workers (a chunk also stops at [`CHUNK_BYTES`], or less
+    /// with many threads: see [`READ_AHEAD_BYTES`]).
     pub chunk: usize,
     /// How each record is written.
     pub format: RecordFormat,
@@ -429,102 +437,110 @@ fn run_records(
         }
         return Ok(report);
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(options.threads)
-        .build()?;
-    let (sender, receiver) = sync_channel::<Vec<Record>>(2);
+    // One reader thread reads chunks; `threads` workers each take whole chunks and evaluate
+    // their records one after another; this thread writes finished chunks in input order.
+    // Every thread blocks on a channel when it has nothing to do (none spins), and a chunk is
+    // read only with a credit, which comes back once that chunk is written: at most
+    // `threads + 2` chunks are held at once (read ahead, being evaluated, or finished and
+    // waiting for an earlier one), however long the input.
+    let workers = options.threads;
+    let in_flight = workers + 2;
+    let (credit_sender, credits) = sync_channel::<()>(in_flight);
+    for _ in 0..in_flight {
+        // The channel has room for every credit: this cannot block or fail.
+        let _ = credit_sender.send(());
+    }
+    let (chunk_sender, chunks) = sync_channel::<(u64, Vec<Record>)>(in_flight);
+    let chunks = Mutex::new(chunks);
+    let (done_sender, done) = channel::<(u64, std::thread::Result<Vec<Processed>>)>();
     let largest = options.chunk.max(1);
+    let chunk_bytes = CHUNK_BYTES.min(READ_AHEAD_BYTES / in_flight as u64);
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let mut records = Records::new(inputs, options, blank_lines);
             // Chunks start at one record and double: the first results appear at once even
             // when records trickle in, and large inputs still go in large chunks. A chunk also
-            // ends once it holds CHUNK_BYTES of input, so that large records do not multiply
+            // ends once it holds `chunk_bytes` of input, so that large records do not multiply
             // the memory the read-ahead takes.
             let mut chunk = 1;
-            loop {
+            for sequence in 0u64.. {
+                // A credit: the chunk read now has a place until it is written. None comes
+                // once the writer has stopped.
+                if credits.recv().is_err() {
+                    break;
+                }
                 let mut batch: Vec<Record> = Vec::new();
                 let mut bytes = 0;
-                while batch.len() < chunk && bytes < CHUNK_BYTES {
+                while batch.len() < chunk && bytes < chunk_bytes {
                     let Some(record) = records.next() else { break };
                     bytes += record.bytes;
                     batch.push(record);
                 }
                 chunk = (chunk * 2).min(largest);
-                if batch.is_empty() || sender.send(batch).is_err() {
+                if batch.is_empty() || chunk_sender.send((sequence, batch)).is_err() {
                     break;
                 }
             }
         });
-        // Up to two chunks are evaluated on the pool while this thread writes the finished
-        // ones in order, so workers do not wait for the output.
-        let (done_sender, done_receiver) = std::sync::mpsc::channel::<(u64, Vec<Processed>)>();
-        let mut finished: BTreeMap<u64, Vec<Processed>> = BTreeMap::new();
-        let (mut submitted, mut written) = (0u64, 0u64);
-        pool.in_place_scope(|work| {
-            let mut write_next = |finished: &mut BTreeMap<u64, Vec<Processed>>,
-                                  written: &mut u64,
-                                  report: &mut RunReport|
-             -> io::Result<()> {
-                while let Some(processed) = finished.remove(written) {
-                    for item in processed {
-                        emit(item, out, report)?;
+        for _ in 0..workers {
+            let done_sender = done_sender.clone();
+            let chunks = &chunks;
+            scope.spawn(move || {
+                loop {
+                    // The lock is held only while waiting for the next chunk, never while
+                    // evaluating one. A poisoned lock means another worker panicked: stop.
+                    let next = match chunks.lock() {
+                        Ok(receiver) => receiver.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok((sequence, batch)) = next else { break };
+                    // A panic (a bug) goes to the writer, which stops the run and raises it:
+                    // otherwise the writer would wait for this chunk for ever.
+                    let processed = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        batch
+                            .into_iter()
+                            .map(|record| process(rules, projection, texts, record, options))
+                            .collect::<Vec<Processed>>()
+                    }));
+                    if done_sender.send((sequence, processed)).is_err() {
+                        break;
                     }
-                    out.flush()?;
-                    *written += 1;
                 }
-                Ok(())
+            });
+        }
+        drop(done_sender);
+        // Write finished chunks in order; each written chunk gives its credit back.
+        let mut finished: BTreeMap<u64, Vec<Processed>> = BTreeMap::new();
+        let mut written = 0u64;
+        while let Ok((sequence, processed)) = done.recv() {
+            let processed = match processed {
+                Ok(processed) => processed,
+                Err(panic) => {
+                    drop(credit_sender);
+                    drop(done);
+                    std::panic::resume_unwind(panic);
+                }
             };
-            let mut reading = true;
-            loop {
-                // Write what has finished, in order.
-                while let Ok((sequence, processed)) = done_receiver.try_recv() {
-                    finished.insert(sequence, processed);
-                }
-                if let Err(error) = write_next(&mut finished, &mut written, &mut report) {
-                    // Stop reading; the chunks in flight finish and are dropped.
-                    drop(receiver);
+            finished.insert(sequence, processed);
+            while let Some(processed) = finished.remove(&written) {
+                let result = processed
+                    .into_iter()
+                    .try_for_each(|item| emit(item, out, &mut report))
+                    .and_then(|()| out.flush());
+                if let Err(error) = result {
+                    // Stop reading: the reader gets no more credits and ends, the workers
+                    // finish the chunks they hold and end when their results have nowhere
+                    // to go.
+                    drop(credit_sender);
+                    drop(done);
                     return closed_or(error, report);
                 }
-                if !reading && submitted == written {
-                    return Ok(report);
-                }
-                let in_flight = submitted - written;
-                let next = if !reading || in_flight >= 2 {
-                    None
-                } else if in_flight == 0 {
-                    // Nothing to write: wait for input.
-                    Some(receiver.recv().map_err(|_| TryRecvError::Disconnected))
-                } else {
-                    Some(receiver.try_recv())
-                };
-                match next {
-                    Some(Ok(batch)) => {
-                        let done = done_sender.clone();
-                        let sequence = submitted;
-                        work.spawn(move |_| {
-                            let processed = batch
-                                .into_par_iter()
-                                .map(|record| process(rules, projection, texts, record, options))
-                                .collect();
-                            let _ = done.send((sequence, processed));
-                        });
-                        submitted += 1;
-                    }
-                    Some(Err(TryRecvError::Disconnected)) => reading = false,
-                    // Input not ready or enough in flight: wait a little for a result.
-                    Some(Err(TryRecvError::Empty)) | None => {
-                        if in_flight > 0 {
-                            if let Ok((sequence, processed)) =
-                                done_receiver.recv_timeout(std::time::Duration::from_millis(2))
-                            {
-                                finished.insert(sequence, processed);
-                            }
-                        }
-                    }
-                }
+                written += 1;
+                // The reader may have ended (all input read): then nobody needs credits.
+                let _ = credit_sender.send(());
             }
-        })
+        }
+        Ok(report)
     })
 }
 

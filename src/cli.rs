@@ -501,7 +501,11 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
                 failing_finding |= fail_on
                     .is_some_and(|limit| diagnosis.findings.iter().any(|f| f.severity <= limit));
             }
-            summary.add(origin, outcome);
+            // The summary is gathered only when it is asked for: this closure runs on the
+            // one thread that writes the output.
+            if args.summary {
+                summary.add(origin, outcome);
+            }
         },
     )?;
     progress.finish_and_clear();

@@ -50,7 +50,7 @@ pub(crate) fn output_closed(error: &std::io::Error) -> bool {
     error.kind() == std::io::ErrorKind::BrokenPipe
 }
 
-/// Whether a command failed only because its output was closed (see [`output_closed`]): the
+/// Whether a command failed only because its output was closed (see `output_closed`): the
 /// one place that decides it, for every command, is `main`, which then exits 0 quietly.
 /// Any other failed write is an error (exit 2) that says so.
 pub fn failed_on_closed_output(error: &anyhow::Error) -> bool {

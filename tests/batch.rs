@@ -777,3 +777,60 @@ fn long_decimals_are_read_exactly() {
     assert!(record.contains(r#""value":3640.1800000000003"#), "{record}");
     assert!(!record.contains(r#""value":3640.18,"#), "{record}");
 }
+
+/// The reader runs only a bounded number of chunks ahead of the output, however long the
+/// input: with a writer that stalls on its first write, it stops reading once `threads + 2`
+/// chunks are held. An unbounded reader would read all 20,000 inputs meanwhile.
+#[test]
+fn read_ahead_is_bounded_while_the_output_stalls() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use balance_doctor::batch::{self, BatchOptions};
+    use balance_doctor::discover::Input;
+
+    struct Stalling {
+        pulled: Arc<AtomicUsize>,
+        pulled_at_first_write: Option<usize>,
+    }
+    impl std::io::Write for Stalling {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            if self.pulled_at_first_write.is_none() {
+                // Give the reader and workers time to run ahead if nothing holds them back.
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                self.pulled_at_first_write = Some(self.pulled.load(Ordering::SeqCst));
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let rules = balance_doctor_engine::default_rule_set().unwrap();
+    let pulled = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&pulled);
+    let inputs = (0..20_000).map(move |i| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Input::Unusable(format!("input-{i}").into(), "not a bundle".to_owned())
+    });
+    let mut out = Stalling {
+        pulled: Arc::clone(&pulled),
+        pulled_at_first_write: None,
+    };
+    let threads = 2;
+    let options = BatchOptions {
+        threads,
+        ..BatchOptions::default()
+    };
+    let report = batch::run(&rules, inputs, &mut out, &options, &mut |_, _, _| {}).unwrap();
+    assert_eq!(report.records, 20_000);
+    // Chunks grow 1, 2, 4, ...: the first `threads + 2` of them, plus the one input the
+    // reader may hold while it waits for a credit.
+    let bound: usize = (0..threads + 2).map(|k| 1usize << k).sum::<usize>() + 1;
+    let pulled = out.pulled_at_first_write.unwrap();
+    assert!(
+        pulled <= bound,
+        "{pulled} inputs were read before the first record was written (at most {bound})"
+    );
+}
