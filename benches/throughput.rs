@@ -27,9 +27,9 @@ use std::time::Duration;
 
 use balance_doctor::batch::{self, BatchOptions, Input, RecordFormat};
 
-/// The binary's allocator (`src/main.rs`), so that these figures are the binary's.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// The binary's allocator, options included, so that these figures are the binary's.
+#[path = "../src/allocator.rs"]
+mod allocator;
 use balance_doctor_engine::{RuleSet, RuleText, compile};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 

@@ -11,12 +11,8 @@ use anyhow::Context as _;
 use balance_doctor::cli;
 use clap::Parser;
 
-/// mimalloc instead of the system allocator: evaluation makes many small, short-lived
-/// allocations (documents, node lists, evidence), and glibc's malloc and free were a quarter of
-/// the instructions of a batch run. Only the binary chooses an allocator; the engine and the
-/// CLI library leave that to whoever embeds them.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// The binary's allocator, mimalloc with its memory options: see the file.
+mod allocator;
 
 fn main() -> ExitCode {
     let outcome = match cli::Args::try_parse() {

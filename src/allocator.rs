@@ -1,0 +1,67 @@
+//! The binary's allocator: mimalloc, with two of its memory options changed.
+//!
+//! Not part of the library (the engine and the CLI library leave the allocator to whoever
+//! embeds them): `src/main.rs` includes this file, and so does `benches/throughput.rs`, so that
+//! the benchmark's figures are the binary's.
+//!
+//! mimalloc instead of the system allocator: evaluation makes many small, short-lived
+//! allocations (documents, node lists, evidence), and glibc's malloc and free were a quarter of
+//! the instructions of a batch run.
+//!
+//! Its defaults (mimalloc v3) cost memory, though: arenas committed at once and, on Linux,
+//! advised for transparent huge pages, so memory is touched 2 MiB at a time; and freed memory
+//! kept for 1000 ms before it goes back. Peak RSS of `diagnose --format jsonl` on 20,000
+//! bundles of `../shared/bench` (`/usr/bin/time -f %M`), on 1 and 2 threads:
+//!
+//! | | default pack | `r1-r8.yaml` |
+//! | --- | --- | --- |
+//! | glibc's malloc | 9.3 / 26 MB | 7.8 / 16 MB |
+//! | mimalloc's defaults | 30 / 55 MB | 15.7 / 30 MB |
+//! | these options | 10.2 / 23.7 MB | 8.3 / 17.9 MB |
+//!
+//! flat in the number of bundles (2,000 to 100,000: 22 to 25 MB for the pack on 2 threads),
+//! at the same instructions (callgrind, 2,000 bundles, one thread: 758 M for the pack, 265 M
+//! for the eight rules, with or without them) and the same output. The options:
+//!
+//! - `allow_thp = 0`: no transparent huge pages for the process (mimalloc then calls
+//!   `prctl(PR_SET_THP_DISABLE)`), whatever the system's THP mode. `arena_eager_commit = 0`
+//!   did as well on this machine (THP mode `madvise`), but would not keep the kernel from using
+//!   huge pages where the mode is `always` (not measured).
+//! - `purge_delay = 10` (milliseconds; mimalloc v2's default): freed pages go back soon. With 0
+//!   the peaks are a little lower (9.5 / 22.5 MB, 8.3 / 17.0 MB), but on 2 threads freed pages
+//!   are given back and touched again over and over (for the pack 4,500 `madvise` calls and
+//!   47,000 page faults instead of 1,300 and 25,000), which doubled the system time (0.21 s
+//!   instead of 0.11 s for the pack, 0.09 s instead of 0.03 s for the eight rules: medians of
+//!   15 runs); with 10 ms the time is that of mimalloc's defaults.
+//!
+//! mimalloc v2 (the crate's `v2` feature) was no better: 16 / 39 MB and 14.5 / 32.5 MB with
+//! its defaults, 9.8 / 24 MB and 9 / 18 MB with options like these, and 0.5% more
+//! instructions.
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Sets the defaults of two mimalloc options before mimalloc reads its options.
+#[cfg(target_os = "linux")]
+mod options {
+    /// `mi_option_t` numbers in the bundled mimalloc v3 (`c_src/mimalloc/v3/include/mimalloc.h`
+    /// of libmimalloc-sys 0.1.49, which does not name these two); `allow_thp` is 37 in mimalloc
+    /// v2. `tests/allocator.rs` checks the options by name, as mimalloc prints them.
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    const ALLOW_THP: libmimalloc_sys::mi_option_t = 43;
+
+    /// mimalloc reads its options once, in its own constructor (priority 101), before anything
+    /// allocates; this one runs just before it (priority 100; Rust's standard library uses 99
+    /// to record the arguments). Set in `main` they come too late (an earlier attempt measured
+    /// 20 / 37 MB for the pack): mimalloc has initialized and taken its first arena by then.
+    /// `mi_option_set_default` leaves an option unread, so `MIMALLOC_PURGE_DELAY` and
+    /// `MIMALLOC_ALLOW_THP` in the environment still decide.
+    #[ctor::ctor(unsafe, priority = 100)]
+    fn set_defaults() {
+        for (option, value) in [(PURGE_DELAY, 10), (ALLOW_THP, 0)] {
+            // SAFETY: a store into mimalloc's static option table: it allocates nothing and
+            // needs nothing of the C runtime.
+            unsafe { libmimalloc_sys::mi_option_set_default(option, value) };
+        }
+    }
+}
