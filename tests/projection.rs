@@ -307,3 +307,96 @@ fn fuzz_regressions_replay() {
     }
     assert!(replayed >= 7, "{replayed} cases in {}", dir.display());
 }
+
+/// The rules of the `shown_differential` fuzz target: objects and arrays of document `d`
+/// tested only for their kind or presence, kept as text by the projected parse and shown
+/// from it (redacted and cut while read), never built whole.
+fn shown_rules() -> RuleSet {
+    let text = std::fs::read_to_string(support::root().join("fuzz/shown.yaml")).unwrap();
+    compile(&[RuleText {
+        name: "shown.yaml",
+        text: &text,
+    }])
+    .unwrap()
+}
+
+/// A projected parse shows kept text exactly as a full parse shows the built value, for the
+/// fuzz target's seeds and everything it found.
+#[test]
+fn kept_text_is_shown_as_the_whole_value() {
+    let rules = shown_rules();
+    let mut replayed = 0;
+    for dir in ["seeds", "regressions"] {
+        let dir = support::root()
+            .join("fuzz")
+            .join(dir)
+            .join("shown_differential");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries {
+            let Ok(value) = String::from_utf8(std::fs::read(entry.unwrap().path()).unwrap()) else {
+                continue;
+            };
+            same_acceptance(&rules, &format!(r#"{{"documents": {{"d": {value}}}}}"#));
+            replayed += 1;
+        }
+    }
+    assert!(replayed >= 7, "{replayed} cases");
+}
+
+/// JSON text with keys given twice (also through an escape), keys `redact:` lists, and
+/// objects and arrays longer than what is shown.
+fn text_with_repeated_keys() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("null".to_owned()),
+        Just("1".to_owned()),
+        Just("-2.5e3".to_owned()),
+        Just("\"s\"".to_owned()),
+        Just("\"\\u00e9\\n\"".to_owned()),
+        (498usize..503).prop_map(|n| format!("\"{}\"", "é".repeat(n))),
+    ];
+    leaf.prop_recursive(5, 100, 14, |inner| {
+        let key = prop::sample::select(vec![
+            "a",
+            "b",
+            "c",
+            "d",
+            "e",
+            "f",
+            "g",
+            "h",
+            "i",
+            "j",
+            "k",
+            "x",
+            "secret",
+            "...",
+            "",
+            "\\u0061",
+            "s\\u0065cret",
+        ]);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..14)
+                .prop_map(|items| format!("[{}]", items.join(", "))),
+            prop::collection::vec((key, inner), 0..15).prop_map(|members| {
+                let members: Vec<String> = members
+                    .into_iter()
+                    .map(|(key, value)| format!("\"{key}\": {value}"))
+                    .collect();
+                format!("{{{}}}", members.join(", "))
+            }),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn kept_text_with_repeated_keys_is_shown_as_the_whole_value(value in text_with_repeated_keys()) {
+        let text = format!(r#"{{"documents": {{"d": {value}}}}}"#);
+        prop_assert!(Bundle::from_json(&text).is_ok(), "{}", text);
+        same_diagnosis(&shown_rules(), &text);
+    }
+}

@@ -10,7 +10,7 @@
 //! A value that a rule only tests for its type, its presence or a scalar property (`type`,
 //! `exists`, `missing`, `regex`, ...) is built as a skeleton; if it is an object or an array,
 //! its text is kept beside the bundle ([`RawPart`]) so that evidence, the only place its
-//! content shows, is built from it when a finding is output.
+//! content shows, is read from it when a finding is output, built only as far as it is shown.
 //!
 //! [`Bundle::from_json`] is the same parse keeping everything: a bundle is accepted or refused
 //! by one code path whatever the rules read. Evaluating a projected bundle gives exactly the
@@ -304,19 +304,18 @@ pub(crate) struct RawPart {
     pub(crate) json: Box<str>,
 }
 
-/// The whole value of `node` when the projected parse built it as a skeleton (from its kept
-/// text, already checked when the bundle was parsed); `None` when `node.value` is whole.
-pub(crate) fn whole_value(raw: &[RawPart], node: &Node<'_>, path: &str) -> Option<Value> {
+/// The kept text of `node` when the projected parse built it as a skeleton (already checked
+/// when the bundle was parsed), for [`crate::eval`] to show; `None` when `node.value` is whole.
+pub(crate) fn kept_text<'r>(raw: &'r [RawPart], node: &Node<'_>, path: &str) -> Option<&'r str> {
     if raw.is_empty() || !(node.value.is_object() || node.value.is_array()) {
         return None;
     }
     // The last part kept for the path: with a key given twice (a document name or a member),
     // the last value is the one that counts, as in the full parse; the earlier one's text
     // was kept too, in parse order.
-    let part = raw
-        .iter()
-        .rfind(|part| part.document == node.doc && part.path == path)?;
-    Scanner::new(&part.json).value().ok()
+    raw.iter()
+        .rfind(|part| part.document == node.doc && part.path == path)
+        .map(|part| &*part.json)
 }
 
 impl Projection {

@@ -27,6 +27,7 @@ pub(crate) struct ScanError {
 pub(crate) type Scan<T> = Result<T, ScanError>;
 
 /// A cursor over JSON text.
+#[derive(Clone)]
 pub(crate) struct Scanner<'t> {
     pub(crate) text: &'t str,
     bytes: &'t [u8],

@@ -229,8 +229,8 @@ fn trace(
 /// Evidence without repeats, paths rendered, values as they may be shown (see [`shown`]): at
 /// most `limit` pieces, and how many others there were.
 ///
-/// An object or array that the projected parse built as a skeleton is built whole from its
-/// kept text here, only when it is output.
+/// An object or array that the projected parse built as a skeleton is read from its kept
+/// text here, only when it is output, and built only as far as it is shown.
 fn to_evidence(
     nodes: &[Node<'_>],
     routes: &Routes<'_>,
@@ -251,10 +251,11 @@ fn to_evidence(
             continue;
         }
         let path = routes.normalized_path(node.route);
-        let whole = crate::projection::whole_value(&bundle.raw, node, &path);
+        let kept = crate::projection::kept_text(&bundle.raw, node, &path);
+        let value = shown::shown_found(node.value, kept, routes, node.route, redact);
         out.push(Evidence {
             document: node.doc.to_owned(),
-            value: shown::shown(whole.as_ref().unwrap_or(node.value), &path, redact),
+            value,
             path,
         });
     }

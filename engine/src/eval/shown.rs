@@ -5,12 +5,17 @@
 //! path or inside it, becomes [`REDACTED`]. Objects and arrays are never copied whole: at
 //! most [`MAX_ITEMS`] members or items, nested containers below [`MAX_DEPTH`] summarised
 //! (`{object of 4 keys}`), long texts cut, each cut with a count of what was left out.
+//!
+//! An object or array kept as text by the projected parse is shown by [`shown_found`], which
+//! reads the text and builds only what is shown: what lies beyond the cut is checked and
+//! counted, never built.
 
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
 use crate::path::{RouteId, Routes};
+use crate::scan::{Scan, Scanner};
 
 /// The object keys whose values are never shown (`redact:` of every loaded file).
 pub(crate) type Redact = foldhash::HashSet<String>;
@@ -27,12 +32,25 @@ const MAX_DEPTH: usize = 2;
 /// Characters of a text shown; the rest are counted.
 const MAX_TEXT: usize = 500;
 
-/// `value`, found at the normalized `path`, as it may be shown.
-pub(crate) fn shown(value: &Value, path: &str, redact: &Redact) -> Value {
+/// `value`, found at the normalized `path`, as it may be shown: what [`shown_found`] gives,
+/// with the names read back from the path (the reference the tests hold it to).
+#[cfg(test)]
+fn shown(value: &Value, path: &str, redact: &Redact) -> Value {
     if !redact.is_empty() && path_names(path).any(|name| redact.contains(&name)) {
         return Value::String(REDACTED.to_owned());
     }
     capped(value, redact, 0)
+}
+
+/// Whether the value found at `route` is under a `redact:` key: names read off the route,
+/// no path built.
+fn redacted_at(routes: &Routes<'_>, route: RouteId, redact: &Redact) -> bool {
+    !redact.is_empty()
+        && routes.any_name(
+            route,
+            |name| redact.contains(name),
+            |raw, test| path_names(raw).any(|name| test(&name)),
+        )
 }
 
 /// `value`, found at `route`, as it may be shown, borrowed when it is shown as it is (a
@@ -43,13 +61,7 @@ pub(crate) fn shown_at<'v>(
     route: RouteId,
     redact: &Redact,
 ) -> Cow<'v, Value> {
-    let redacted = !redact.is_empty()
-        && routes.any_name(
-            route,
-            |name| redact.contains(name),
-            |raw, test| path_names(raw).any(|name| test(&name)),
-        );
-    if redacted {
+    if redacted_at(routes, route, redact) {
         return Cow::Owned(Value::String(REDACTED.to_owned()));
     }
     match value {
@@ -59,13 +71,180 @@ pub(crate) fn shown_at<'v>(
     }
 }
 
+/// `value`, found at `route`, as it may be shown, owned (for evidence and explanations).
+/// With `kept`, the JSON text of the whole value when `value` is only its skeleton (the
+/// projected parse kept the text), it is what the value built from the text would show, but
+/// built from the text only as far as it is shown ([`from_text`]).
+pub(crate) fn shown_found(
+    value: &Value,
+    kept: Option<&str>,
+    routes: &Routes<'_>,
+    route: RouteId,
+    redact: &Redact,
+) -> Value {
+    if redacted_at(routes, route, redact) {
+        return Value::String(REDACTED.to_owned());
+    }
+    match kept {
+        Some(json) => from_text(json, value, redact),
+        None => capped(value, redact, 0),
+    }
+}
+
+/// `capped` of the value whose JSON text is `json` (of `fallback` when the text is not a
+/// JSON value), built from the text only as far as it is shown: members and items beyond the
+/// cut, members under a `redact:` key and containers below [`MAX_DEPTH`] are checked and
+/// counted, never built.
+fn from_text(json: &str, fallback: &Value, redact: &Redact) -> Value {
+    capped_text(&mut Scanner::new(json), redact, 0).unwrap_or_else(|_| capped(fallback, redact, 0))
+}
+
+/// `capped` of the value at the cursor, read from the text in one pass: fails exactly where
+/// building the value ([`Scanner::value`]) fails, since every part is either built or skipped
+/// by the same scanner.
+fn capped_text<'t>(scan: &mut Scanner<'t>, redact: &Redact, depth: usize) -> Scan<Value> {
+    match scan.peek() {
+        Some(b'"') => {
+            scan.at += 1;
+            let text = scan.string_body()?;
+            Ok(Value::String(match cut(&text) {
+                Some(cut) => cut,
+                None => text.into_owned(),
+            }))
+        }
+        Some(b'{') if depth >= MAX_DEPTH => {
+            scan.enter()?;
+            let mut keys = Vec::new();
+            if scan.first_member()? {
+                loop {
+                    keys.push(scan.key()?);
+                    scan.skip()?;
+                    if !scan.next_member()? {
+                        break;
+                    }
+                }
+            }
+            let count = distinct(keys);
+            Ok(Value::String(format!("{{object of {count} keys}}")))
+        }
+        Some(b'[') if depth >= MAX_DEPTH => {
+            let mut count = 0;
+            scan.enter()?;
+            if scan.first_element()? {
+                loop {
+                    scan.skip()?;
+                    count += 1;
+                    if !scan.next_element()? {
+                        break;
+                    }
+                }
+            }
+            Ok(Value::String(format!("[array of {count} items]")))
+        }
+        Some(b'{') => {
+            scan.enter()?;
+            // The members shown so far: the MAX_ITEMS smallest keys, sorted as in a
+            // `serde_json::Map`, each with the value of its last member (the one a parse
+            // keeps). A key once left out never comes back: the keys shown only get smaller.
+            let mut shown: Vec<(Cow<'t, str>, Value)> = Vec::new();
+            // The keys of members left out, only counted (repeats included).
+            let mut others = Vec::new();
+            if scan.first_member()? {
+                loop {
+                    let key = scan.key()?;
+                    match shown.binary_search_by(|(shown, _)| shown.as_ref().cmp(&key)) {
+                        Ok(at) => shown[at].1 = member(scan, &key, redact, depth)?,
+                        Err(at) if at < MAX_ITEMS => {
+                            let value = member(scan, &key, redact, depth)?;
+                            if shown.len() == MAX_ITEMS {
+                                others.extend(shown.pop().map(|(key, _)| key));
+                            }
+                            shown.insert(at, (key, value));
+                        }
+                        Err(_) => {
+                            scan.skip()?;
+                            others.push(key);
+                        }
+                    }
+                    if !scan.next_member()? {
+                        break;
+                    }
+                }
+            }
+            let count = shown.len() + distinct(others);
+            let mut out: Map<String, Value> = shown
+                .into_iter()
+                .map(|(key, value)| (key.into_owned(), value))
+                .collect();
+            if count > MAX_ITEMS {
+                out.insert(
+                    "...".to_owned(),
+                    Value::String(format!("{} more keys", count - MAX_ITEMS)),
+                );
+            }
+            Ok(Value::Object(out))
+        }
+        Some(b'[') => {
+            let mut out = Vec::new();
+            let mut count = 0;
+            scan.enter()?;
+            if scan.first_element()? {
+                loop {
+                    if count < MAX_ITEMS {
+                        out.push(capped_text(scan, redact, depth + 1)?);
+                    } else {
+                        scan.skip()?;
+                    }
+                    count += 1;
+                    if !scan.next_element()? {
+                        break;
+                    }
+                }
+            }
+            if count > MAX_ITEMS {
+                out.push(Value::String(format!(
+                    "... {} more items",
+                    count - MAX_ITEMS
+                )));
+            }
+            Ok(Value::Array(out))
+        }
+        _ => scan.scalar(),
+    }
+}
+
+/// The shown value of the member `key` of an object at `depth`, read from the cursor.
+fn member(scan: &mut Scanner<'_>, key: &str, redact: &Redact, depth: usize) -> Scan<Value> {
+    if redact.contains(key) {
+        scan.skip()?;
+        return Ok(Value::String(REDACTED.to_owned()));
+    }
+    capped_text(scan, redact, depth + 1)
+}
+
+/// How many different keys `keys` holds.
+fn distinct(mut keys: Vec<Cow<'_, str>>) -> usize {
+    if keys.len() > 1 {
+        keys.sort_unstable();
+        keys.dedup();
+    }
+    keys.len()
+}
+
+/// `text` cut at [`MAX_TEXT`] characters with a count of the rest, if it is longer.
+fn cut(text: &str) -> Option<String> {
+    if text.len() <= MAX_TEXT {
+        return None;
+    }
+    let (cut, _) = text.char_indices().nth(MAX_TEXT)?;
+    let left_out = text[cut..].chars().count();
+    Some(format!("{}... ({left_out} more characters)", &text[..cut]))
+}
+
 fn capped(value: &Value, redact: &Redact, depth: usize) -> Value {
     match value {
-        Value::String(text) => match text.char_indices().nth(MAX_TEXT) {
-            Some((cut, _)) => {
-                let left_out = text[cut..].chars().count();
-                Value::String(format!("{}... ({left_out} more characters)", &text[..cut]))
-            }
+        Value::String(text) => match cut(text) {
+            Some(cut) => Value::String(cut),
             None => value.clone(),
         },
         Value::Array(items) if depth >= MAX_DEPTH => {
@@ -187,8 +366,9 @@ mod tests {
         );
     }
 
-    /// `shown_at` (names read off the route) shows what `shown` (names read back from the
-    /// normalized path) shows, for walked names, indexes and jsonpath-rust's raw suffixes.
+    /// `shown_at` and `shown_found` (names read off the route) show what `shown` (names read
+    /// back from the normalized path) shows, for walked names, indexes and jsonpath-rust's raw
+    /// suffixes, also from kept text.
     #[test]
     fn shown_at_a_route_agrees_with_shown_at_its_path() {
         use crate::path::{ROOT, Seg};
@@ -215,6 +395,12 @@ mod tests {
             for value in &values {
                 let at = shown_at(value, &routes, route, &redact);
                 assert_eq!(*at, shown(value, &path, &redact), "{path} {value}");
+                let found = shown_found(value, None, &routes, route, &redact);
+                assert_eq!(found, *at, "{path} {value}");
+                // Shown from its text, when the projected parse kept it beside a skeleton.
+                let text = value.to_string();
+                let kept = shown_found(&json!({}), Some(&text), &routes, route, &redact);
+                assert_eq!(kept, *at, "{path} {value}");
                 let borrowed = matches!(at, Cow::Borrowed(_));
                 let scalar = !value.is_object() && !value.is_array();
                 if borrowed {
@@ -254,5 +440,174 @@ mod tests {
         let shown_list = shown(&json!(items), "$", &Redact::default());
         assert_eq!(shown_list.as_array().unwrap().len(), MAX_ITEMS + 1);
         assert_eq!(shown_list[MAX_ITEMS], json!("... 15 more items"));
+    }
+
+    /// What evidence showed before `from_text`: the whole value built, then capped.
+    fn from_built(json: &str, fallback: &Value, redact: &Redact) -> Value {
+        let whole = Scanner::new(json).value().ok();
+        capped(whole.as_ref().unwrap_or(fallback), redact, 0)
+    }
+
+    #[test]
+    fn kept_text_is_shown_as_its_built_value() {
+        let redact = keys(&["secret", "..."]);
+        let deep = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let long = "é".repeat(MAX_TEXT + 3);
+        let mut cases = vec![
+            r#"{"b":1,"a":2,"b":{"x":[1,2]},"\u0061":3}"#.to_owned(),
+            r#"{"secret":{"x":1},"c":[{"secret":2,"k":{"z":{},"z":[]}}]}"#.to_owned(),
+            r#"{"a":{"b":{"z":1,"z":2},"c":{"z":1,"\u007a":2,"y":3},"d":[{"z":1,"z":{}}]}}"#
+                .to_owned(),
+            r#"{"...":1,"a":1,"b":1,"c":1,"d":1,"e":1,"f":1,"g":1,"h":1,"i":1,"j":1}"#.to_owned(),
+            r#" [ { "x" : [ [ 1 ] , { "y" : 2 , "y" : 3 } ] } , "\ud83d\ude00" ] "#.to_owned(),
+            format!(
+                r#"{{"t":"{long}","u":["{long}"],"v":"{}"}}"#,
+                "\\n".repeat(MAX_TEXT)
+            ),
+            format!(
+                "[{}]",
+                (0..25).map(|n| n.to_string()).collect::<Vec<_>>().join(",")
+            ),
+            r#"{"a":[1e400]}"#.to_owned(),
+            r#"{"a":"\ud800"}"#.to_owned(),
+            r#"{"a":{"b":{"c":01}}}"#.to_owned(),
+            r#"{"a":1,}"#.to_owned(),
+            r#"[1,2"#.to_owned(),
+            String::new(),
+        ];
+        for n in 124..130 {
+            cases.push(format!(r#"{{"a":[{{"b":{}}}]}}"#, deep(n)));
+            cases.push(format!(r#"[{{"b":{}}}]"#, deep(n)));
+        }
+        let fallback = json!({"fallback": [1]});
+        for case in &cases {
+            assert_eq!(
+                from_text(case, &fallback, &redact),
+                from_built(case, &fallback, &redact),
+                "{case}"
+            );
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Keys that collide (`a` given twice or escaped as `\u0061`), sort before and after
+        /// `...`, and are redacted.
+        fn key() -> impl Strategy<Value = String> {
+            prop_oneof![
+                3 => prop::sample::select(vec!["a", "\\u0061", "b"])
+                    .prop_map(|key| format!("\"{key}\"")),
+                6 => prop::sample::select(vec![
+                    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "", "...",
+                    "secret", "\\u0061", "s\\u00e9cret", "A", "\\\"q",
+                ])
+                .prop_map(|key| format!("\"{key}\"")),
+                1 => "[a-z]{1,3}".prop_map(|key| format!("\"{key}\"")),
+            ]
+        }
+
+        fn leaf() -> impl Strategy<Value = String> {
+            let long = (
+                prop::sample::select(vec!["x", "é", "😀", "\\n", "\\u00e9", "\\ud83d\\ude00"]),
+                (MAX_TEXT - 3)..(MAX_TEXT + 4),
+            )
+                .prop_map(|(c, n)| format!("\"{}\"", c.repeat(n)));
+            prop_oneof![
+                prop::sample::select(vec![
+                    "null",
+                    "true",
+                    "false",
+                    "0",
+                    "-0",
+                    "12",
+                    "-7",
+                    "12.5",
+                    "1e3",
+                    "-1.5E-2",
+                    "18446744073709551616",
+                    "-9223372036854775809",
+                    "1.7976931348623157e308",
+                    "\"\"",
+                    "\"s\"",
+                    "\"a\\\"b\"",
+                    "\"\\u0000\"",
+                    "\"{object of 1 keys}\"",
+                ])
+                .prop_map(str::to_owned),
+                long,
+                any::<i64>().prop_map(|n| n.to_string()),
+                any::<f64>()
+                    .prop_filter("finite", |n| n.is_finite())
+                    .prop_map(|n| format!("{n:e}")),
+                "[ -~é]{0,12}".prop_map(|text| Value::String(text).to_string()),
+            ]
+        }
+
+        /// JSON texts with keys given twice, escapes, long texts and whitespace.
+        fn json_text() -> impl Strategy<Value = String> {
+            leaf().prop_recursive(5, 120, 14, |inner| {
+                let space = prop::sample::select(vec!["", " ", "\n\t "]);
+                prop_oneof![
+                    (prop::collection::vec(inner.clone(), 0..14), space.clone()).prop_map(
+                        |(items, space)| format!(
+                            "[{space}{}{space}]",
+                            items.join(&format!("{space},"))
+                        )
+                    ),
+                    (prop::collection::vec((key(), inner), 0..16), space).prop_map(
+                        |(members, space)| {
+                            let members: Vec<String> = members
+                                .into_iter()
+                                .map(|(key, value)| format!("{key}{space}:{space}{value}"))
+                                .collect();
+                            format!("{{{space}{}}}", members.join(","))
+                        }
+                    ),
+                ]
+            })
+        }
+
+        fn redact() -> impl Strategy<Value = Redact> {
+            prop::sample::subsequence(vec!["a", "secret", "sécret", "...", "b", "\"q", ""], 0..4)
+                .prop_map(|names| keys(&names))
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+            #[test]
+            fn kept_text_is_shown_as_its_built_value(text in json_text(), redact in redact()) {
+                let fallback = json!([]);
+                prop_assert!(Scanner::new(&text).value().is_ok(), "not JSON: {}", text);
+                prop_assert_eq!(
+                    from_text(&text, &fallback, &redact),
+                    from_built(&text, &fallback, &redact),
+                    "{}", text
+                );
+            }
+
+            #[test]
+            fn broken_text_is_shown_as_the_fallback_as_before(
+                text in json_text(),
+                cut in any::<prop::sample::Index>(),
+                junk in "(?s).{0,8}",
+                redact in redact(),
+            ) {
+                let mut end = cut.index(text.len() + 1);
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let fallback = json!({"k": [1, 2]});
+                for broken in [&text[..end], &format!("{}{junk}{}", &text[..end], &text[end..])] {
+                    prop_assert_eq!(
+                        from_text(broken, &fallback, &redact),
+                        from_built(broken, &fallback, &redact),
+                        "{}", broken
+                    );
+                }
+            }
+        }
     }
 }
