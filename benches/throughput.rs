@@ -107,6 +107,8 @@ fn diagnose(rules: &RuleSet, path: &Path, threads: usize) -> u64 {
         threads,
         chunk: 256,
         format: RecordFormat::Jsonl,
+        // As the binary without `--summary`.
+        keep_diagnoses: false,
         ..BatchOptions::default()
     };
     let report = batch::run(

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, sync_channel};
 
 use anyhow::Result;
-use balance_doctor_engine::{Bundle, Diagnosis, EvaluateOptions, Projection, RuleSet};
+use balance_doctor_engine::{Bundle, Diagnosis, EvaluateOptions, Projection, RuleSet, Severity};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -324,6 +324,11 @@ pub struct BatchOptions {
     pub max_input_bytes: u64,
     /// How stdin is read (`--stdin-format`).
     pub stdin: StdinFormat,
+    /// Whether `observe` sees each record's whole diagnosis ([`Outcome::Diagnosed`]), or only
+    /// what it came to ([`Outcome::Written`]). Without it, each diagnosis is dropped by the
+    /// thread that made it: handing every diagnosis to the writing thread only to be freed
+    /// there took about a third more CPU time on two threads.
+    pub keep_diagnoses: bool,
 }
 
 impl Default for BatchOptions {
@@ -337,6 +342,7 @@ impl Default for BatchOptions {
             format: RecordFormat::Jsonl,
             max_input_bytes: input::DEFAULT_MAX_INPUT_BYTES,
             stdin: StdinFormat::Auto,
+            keep_diagnoses: true,
         }
     }
 }
@@ -349,6 +355,15 @@ pub enum Outcome {
     Failed(String),
     /// The record was diagnosed.
     Diagnosed(Box<Diagnosis>),
+    /// The record was diagnosed, and its diagnosis not kept
+    /// ([`BatchOptions::keep_diagnoses`] off): how many findings it has, and the severity of
+    /// the most severe.
+    Written {
+        /// Its number of findings.
+        findings: usize,
+        /// The severity of its most severe finding, if any.
+        worst: Option<Severity>,
+    },
 }
 
 impl std::fmt::Display for Outcome {
@@ -356,10 +371,27 @@ impl std::fmt::Display for Outcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Outcome::Failed(why) => write!(f, "failed: {why}"),
-            Outcome::Diagnosed(diagnosis) => match diagnosis.findings.len() {
-                1 => f.write_str("diagnosed: 1 finding"),
-                count => write!(f, "diagnosed: {count} findings"),
-            },
+            Outcome::Diagnosed(diagnosis) => diagnosed(f, diagnosis.findings.len()),
+            Outcome::Written { findings, .. } => diagnosed(f, *findings),
+        }
+    }
+}
+
+fn diagnosed(f: &mut std::fmt::Formatter<'_>, findings: usize) -> std::fmt::Result {
+    match findings {
+        1 => f.write_str("diagnosed: 1 finding"),
+        count => write!(f, "diagnosed: {count} findings"),
+    }
+}
+
+impl Outcome {
+    /// The severity of the record's most severe finding (`None` without findings, or when it
+    /// failed).
+    pub fn worst(&self) -> Option<Severity> {
+        match self {
+            Outcome::Failed(_) => None,
+            Outcome::Diagnosed(diagnosis) => diagnosis.findings.iter().map(|f| f.severity).min(),
+            Outcome::Written { worst, .. } => *worst,
         }
     }
 }
@@ -637,7 +669,14 @@ fn process(
     Processed {
         origin: record.origin,
         text,
-        outcome: Outcome::Diagnosed(Box::new(diagnosis)),
+        outcome: if options.keep_diagnoses {
+            Outcome::Diagnosed(Box::new(diagnosis))
+        } else {
+            Outcome::Written {
+                findings: diagnosis.findings.len(),
+                worst: diagnosis.findings.iter().map(|f| f.severity).min(),
+            }
+        },
         bytes,
     }
 }

@@ -9,7 +9,7 @@ use balance_doctor_engine::{EvaluateOptions, RuleSet, SchemaKind, Severity, json
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::DEFAULT_RULES;
-use crate::batch::{self, BatchOptions, Input, Outcome, RecordFormat, StdinFormat};
+use crate::batch::{self, BatchOptions, Input, RecordFormat, StdinFormat};
 use crate::discover;
 use crate::input::{self, AsOfOrigin};
 use crate::render;
@@ -479,6 +479,8 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
         format: record_format,
         max_input_bytes: args.max_input_size,
         stdin: args.stdin_format,
+        // Only the summary reads whole diagnoses.
+        keep_diagnoses: args.summary,
     };
     let mut summary = Summary::default();
     let fail_on = args.fail_on.map(FailOn::severity);
@@ -497,10 +499,8 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
                 Some(_) => progress.inc(bytes),
                 None => progress.inc(1),
             }
-            if let Outcome::Diagnosed(diagnosis) = outcome {
-                failing_finding |= fail_on
-                    .is_some_and(|limit| diagnosis.findings.iter().any(|f| f.severity <= limit));
-            }
+            failing_finding |=
+                fail_on.is_some_and(|limit| outcome.worst().is_some_and(|worst| worst <= limit));
             // The summary is gathered only when it is asked for: this closure runs on the
             // one thread that writes the output.
             if args.summary {

@@ -216,6 +216,16 @@ pub struct OldItem {
     pub age: String,
 }
 
+/// The `worst` counter a record's most severe finding counts in.
+fn worst_bucket(worst: Option<Severity>) -> usize {
+    match worst {
+        Some(Severity::Error) => 0,
+        Some(Severity::Warning) => 1,
+        Some(_) => 2,
+        None => 3,
+    }
+}
+
 fn label_text(diagnosis: &Diagnosis, name: &str) -> Option<String> {
     diagnosis.labels.get(name).map(|v| match v.as_str() {
         Some(s) => s.to_owned(),
@@ -240,6 +250,13 @@ impl Summary {
                 return;
             }
             Outcome::Diagnosed(diagnosis) => diagnosis,
+            // A run that gathers a summary keeps diagnoses (`BatchOptions::keep_diagnoses`);
+            // without one, only the count and the severity are known.
+            Outcome::Written { worst, .. } => {
+                self.diagnosed += 1;
+                self.worst[worst_bucket(*worst)] += 1;
+                return;
+            }
         };
         self.diagnosed += 1;
         for finding in &diagnosis.findings {
@@ -269,12 +286,7 @@ impl Summary {
             }
         }
         let worst = diagnosis.findings.iter().map(|f| f.severity).min();
-        self.worst[match worst {
-            Some(Severity::Error) => 0,
-            Some(Severity::Warning) => 1,
-            Some(_) => 2,
-            None => 3,
-        }] += 1;
+        self.worst[worst_bucket(worst)] += 1;
         if let Some(first) = diagnosis.findings.first() {
             *self.primary.entry(first.rule.clone()).or_default() += 1;
         }

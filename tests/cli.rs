@@ -128,6 +128,27 @@ fn fail_on_sets_the_exit_code() {
     );
 }
 
+/// In a batch run (several inputs, worker threads), `--fail-on` reads each record's worst
+/// severity whether the diagnoses are kept (`--summary`) or dropped by the workers.
+#[test]
+fn fail_on_sets_the_exit_code_of_a_batch() {
+    let healthy = "fixtures/healthy-transactions-item";
+    let several = "fixtures/several-causes";
+    for summary in [&[][..], &["--summary"][..]] {
+        for (limit, inputs, expected) in [
+            ("warning", [healthy, several], 1),
+            ("error", [healthy, several], 0),
+            ("info", [healthy, healthy], 0),
+        ] {
+            let mut args = vec!["diagnose", "--format", "jsonl", "--threads", "2"];
+            args.extend(summary);
+            args.extend(["--fail-on", limit]);
+            args.extend(inputs);
+            assert_eq!(exit_code(&args), expected, "{args:?}");
+        }
+    }
+}
+
 #[test]
 fn broken_bundles_exit_2_with_a_message_that_says_where() {
     let mut report = String::new();

@@ -111,6 +111,12 @@ fn the_other_enums_say_what_they_hold() {
         Outcome::Failed("not valid JSON".into()).to_string(),
         "failed: not valid JSON"
     );
+    let written = |findings| Outcome::Written {
+        findings,
+        worst: None,
+    };
+    assert_eq!(written(1).to_string(), "diagnosed: 1 finding");
+    assert_eq!(written(3).to_string(), "diagnosed: 3 findings");
     assert_eq!(Input::Stdin.to_string(), "- (stdin)");
     assert_eq!(
         Input::Jsonl("a.jsonl".into()).to_string(),
