@@ -390,7 +390,7 @@ impl Outcome {
     pub fn worst(&self) -> Option<Severity> {
         match self {
             Outcome::Failed(_) => None,
-            Outcome::Diagnosed(diagnosis) => diagnosis.findings.iter().map(|f| f.severity).min(),
+            Outcome::Diagnosed(diagnosis) => diagnosis.worst(),
             Outcome::Written { worst, .. } => *worst,
         }
     }
@@ -674,7 +674,7 @@ fn process(
         } else {
             Outcome::Written {
                 findings: diagnosis.findings.len(),
-                worst: diagnosis.findings.iter().map(|f| f.severity).min(),
+                worst: diagnosis.worst(),
             }
         },
         bytes,

@@ -646,9 +646,8 @@ fn diagnose_one(
         .context(crate::WRITING_OUTPUT)?;
     let failed = args.fail_on.is_some_and(|limit| {
         diagnosis
-            .findings
-            .iter()
-            .any(|finding| finding.severity <= limit.severity())
+            .worst()
+            .is_some_and(|worst| worst <= limit.severity())
     });
     Ok(if failed {
         ExitCode::from(1)

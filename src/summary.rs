@@ -285,7 +285,7 @@ impl Summary {
                 }
             }
         }
-        let worst = diagnosis.findings.iter().map(|f| f.severity).min();
+        let worst = diagnosis.worst();
         self.worst[worst_bucket(worst)] += 1;
         if let Some(first) = diagnosis.findings.first() {
             *self.primary.entry(first.rule.clone()).or_default() += 1;

@@ -55,6 +55,14 @@ pub struct Diagnosis {
     pub explain: Option<Vec<RuleTrace>>,
 }
 
+impl Diagnosis {
+    /// The severity of the most severe finding (`None` without findings): what `--fail-on`
+    /// and a batch run's summary read.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|finding| finding.severity).min()
+    }
+}
+
 /// One cause found.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Finding {
