@@ -645,8 +645,7 @@ fn process(
                     as_of_from,
                 },
             };
-            // Serializing plain data into memory cannot fail.
-            let _ = crate::render::jsonl_diagnosed(&mut text, &line, texts);
+            crate::render::jsonl_diagnosed(&mut text, &line, texts);
             text.push(b'\n');
         }
         RecordFormat::Human(palette) => {

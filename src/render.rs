@@ -20,6 +20,8 @@ use serde::Serialize;
 use crate::batch::RecordOrigin;
 use crate::input::AsOfOrigin;
 
+mod json_text;
+
 /// What `diagnose --format json` prints for one bundle.
 #[derive(Debug, Serialize, JsonSchema)]
 #[schemars(title = "Diagnosis")]
@@ -538,79 +540,78 @@ fn write_trace(out: &mut impl Write, trace: &ConditionTrace, depth: usize) -> io
 
 /// The JSON text of what every finding (and every `not_evaluated` entry) of a rule repeats:
 /// its file, title, remediation and references, escaped once per run instead of once per
-/// finding. A `diagnose --format jsonl` record is the same text as [`JsonlRecord`]'s
-/// serialization (`tests/batch.rs` compares them on every fixture); a finding whose texts
-/// differ from its rule's is serialized as it is.
+/// finding. A text that differs from its rule's is escaped as it is.
 pub struct RuleTexts {
     by_rule: std::collections::HashMap<String, RuleText>,
 }
 
 struct RuleText {
-    file: String,
-    title: String,
-    remediation: Vec<String>,
-    references: Vec<String>,
-    json: [Box<serde_json::value::RawValue>; 4],
+    file: Known<String>,
+    title: Known<String>,
+    remediation: Known<Vec<String>>,
+    references: Known<Vec<String>>,
+}
+
+/// A text and its JSON.
+struct Known<T> {
+    value: T,
+    json: Vec<u8>,
+}
+
+impl<T: std::ops::Deref<Target: PartialEq>> Known<T> {
+    fn new(value: T, write: fn(&mut Vec<u8>, &T::Target)) -> Known<T> {
+        let mut json = Vec::new();
+        write(&mut json, &value);
+        Known { value, json }
+    }
+
+    /// Writes `value`: this JSON when it is this text, else `value` written afresh.
+    fn write(
+        known: Option<&Known<T>>,
+        out: &mut Vec<u8>,
+        value: &T::Target,
+        write: fn(&mut Vec<u8>, &T::Target),
+    ) {
+        match known {
+            Some(known) if *known.value == *value => out.extend_from_slice(&known.json),
+            _ => write(out, value),
+        }
+    }
 }
 
 impl RuleTexts {
     /// The texts of every rule of `rules`.
     pub fn new(rules: &balance_doctor_engine::RuleSet) -> RuleTexts {
-        let raw =
-            |value: &dyn erased::Json| serde_json::value::RawValue::from_string(value.json()).ok();
         let by_rule = rules
             .rules()
-            .filter_map(|rule| {
-                let json = [
-                    raw(&rule.file)?,
-                    raw(&rule.title)?,
-                    raw(&rule.remediation)?,
-                    raw(&rule.references)?,
-                ];
+            .map(|rule| {
                 let text = RuleText {
-                    file: rule.file,
-                    title: rule.title,
-                    remediation: rule.remediation,
-                    references: rule.references,
-                    json,
+                    file: Known::new(rule.file, json_text::string),
+                    title: Known::new(rule.title, json_text::string),
+                    remediation: Known::new(rule.remediation, json_text::strings),
+                    references: Known::new(rule.references, json_text::strings),
                 };
-                Some((rule.id, text))
+                (rule.id, text)
             })
             .collect();
         RuleTexts { by_rule }
     }
-
-    fn of(&self, rule: &str, file: &str, title: &str) -> Option<&RuleText> {
-        self.by_rule
-            .get(rule)
-            .filter(|text| text.file == file && text.title == title)
-    }
 }
 
-mod erased {
-    /// A value serialized to JSON text (a `dyn`-compatible `Serialize`).
-    pub(super) trait Json {
-        fn json(&self) -> String;
-    }
-
-    impl<T: serde::Serialize> Json for T {
-        fn json(&self) -> String {
-            // Strings and lists of strings always serialize; an empty text is refused by
-            // `RawValue::from_string`, and the rule's findings are then serialized as they are.
-            serde_json::to_string(self).unwrap_or_default()
-        }
-    }
-}
-
-/// Writes one `diagnose --format jsonl` line for a diagnosed bundle: the text of
-/// [`JsonlRecord::Diagnosed`], with each rule's repeated texts written from `texts`.
-pub fn jsonl_diagnosed(
-    out: &mut Vec<u8>,
-    record: &DiagnosedRecord<'_>,
-    texts: &RuleTexts,
-) -> serde_json::Result<()> {
-    let report = &record.report;
-    let balance_doctor_engine::Diagnosis {
+/// Writes one `diagnose --format jsonl` line for a diagnosed bundle (without its newline):
+/// the text `serde_json::to_writer` writes for [`JsonlRecord::Diagnosed`], written field by
+/// field, with each rule's repeated texts from `texts` (`tests/jsonl_text.rs` compares the
+/// two on every fixture).
+pub fn jsonl_diagnosed(out: &mut Vec<u8>, record: &DiagnosedRecord<'_>, texts: &RuleTexts) {
+    // Every struct is taken apart whole, so that a field added to one fails to compile here
+    // until it is written.
+    let DiagnosedRecord { origin, report } = record;
+    let JsonReport {
+        id,
+        diagnosis,
+        as_of_from,
+    } = report;
+    let Diagnosis {
         version,
         as_of,
         labels,
@@ -618,106 +619,217 @@ pub fn jsonl_diagnosed(
         not_evaluated,
         unread_documents,
         explain,
-        ..
-    } = report.diagnosis;
-    let line = JsonlLine {
-        origin: record.origin,
-        id: report.id,
-        version: *version,
-        as_of,
-        labels,
-        findings: findings
-            .iter()
-            .map(|finding| FindingLine { finding, texts })
-            .collect(),
-        not_evaluated: not_evaluated
-            .iter()
-            .map(|entry| NotEvaluatedLine { entry, texts })
-            .collect(),
-        unread_documents,
-        explain: explain.as_ref(),
-        as_of_from: report.as_of_from,
-    };
-    serde_json::to_writer(out, &line)
-}
-
-/// [`DiagnosedRecord`] field by field, in its order (`origin`, then the flattened
-/// [`JsonReport`] and [`Diagnosis`]).
-#[derive(Serialize)]
-struct JsonlLine<'a> {
-    origin: &'a RecordOrigin,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a serde_json::Value>,
-    version: u32,
-    as_of: &'a balance_doctor_engine::Timestamp,
-    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    labels: &'a std::collections::BTreeMap<String, serde_json::Value>,
-    findings: Vec<FindingLine<'a>>,
-    not_evaluated: Vec<NotEvaluatedLine<'a>>,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    unread_documents: &'a [balance_doctor_engine::UnreadDocument],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    explain: Option<&'a Vec<balance_doctor_engine::RuleTrace>>,
-    as_of_from: AsOfOrigin,
-}
-
-struct FindingLine<'a> {
-    finding: &'a balance_doctor_engine::Finding,
-    texts: &'a RuleTexts,
-}
-
-impl Serialize for FindingLine<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let f = self.finding;
-        let Some(text) = self
-            .texts
-            .of(&f.rule, &f.rule_file, &f.title)
-            .filter(|text| text.remediation == f.remediation && text.references == f.references)
-        else {
-            return f.serialize(serializer);
-        };
-        let [file, title, remediation, references] = &text.json;
-        let omitted = f.omitted_evidence != 0;
-        let mut out = serializer.serialize_struct("Finding", 9 + usize::from(omitted))?;
-        out.serialize_field("rule", &f.rule)?;
-        out.serialize_field("rule_file", &**file)?;
-        out.serialize_field("severity", &f.severity)?;
-        out.serialize_field("confidence", &f.confidence)?;
-        out.serialize_field("title", &**title)?;
-        out.serialize_field("message", &f.message)?;
-        out.serialize_field("evidence", &f.evidence)?;
-        if omitted {
-            out.serialize_field("omitted_evidence", &f.omitted_evidence)?;
+    } = diagnosis;
+    let RecordOrigin { file, line } = origin;
+    out.extend_from_slice(br#"{"origin":{"file":"#);
+    json_text::string(out, file);
+    if let Some(line) = line {
+        out.extend_from_slice(br#","line":"#);
+        json_text::integer(out, *line);
+    }
+    out.push(b'}');
+    if let Some(id) = id {
+        out.extend_from_slice(br#","id":"#);
+        json_text::value(out, id);
+    }
+    out.extend_from_slice(br#","version":"#);
+    json_text::integer(out, u64::from(*version));
+    out.extend_from_slice(br#","as_of":"#);
+    json_text::display_string(out, as_of);
+    if !labels.is_empty() {
+        out.extend_from_slice(br#","labels":{"#);
+        for (index, (name, value)) in labels.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            json_text::string(out, name);
+            out.push(b':');
+            json_text::value(out, value);
         }
-        out.serialize_field("remediation", &**remediation)?;
-        out.serialize_field("references", &**references)?;
-        out.end()
+        out.push(b'}');
     }
+    out.extend_from_slice(br#","findings":"#);
+    json_text::list(out, findings, |out, finding| {
+        jsonl_finding(out, finding, texts);
+    });
+    out.extend_from_slice(br#","not_evaluated":"#);
+    json_text::list(out, not_evaluated, |out, entry| {
+        jsonl_not_evaluated(out, entry, texts);
+    });
+    if !unread_documents.is_empty() {
+        out.extend_from_slice(br#","unread_documents":"#);
+        json_text::list(out, unread_documents, |out, document| {
+            let balance_doctor_engine::UnreadDocument { name, did_you_mean } = document;
+            out.extend_from_slice(br#"{"name":"#);
+            json_text::string(out, name);
+            if let Some(did_you_mean) = did_you_mean {
+                out.extend_from_slice(br#","did_you_mean":"#);
+                json_text::string(out, did_you_mean);
+            }
+            out.push(b'}');
+        });
+    }
+    if let Some(explain) = explain {
+        out.extend_from_slice(br#","explain":"#);
+        json_text::list(out, explain, jsonl_rule_trace);
+    }
+    out.extend_from_slice(br#","as_of_from":"#);
+    json_text::string(out, as_of_from.as_str());
+    out.push(b'}');
 }
 
-struct NotEvaluatedLine<'a> {
-    entry: &'a balance_doctor_engine::NotEvaluated,
-    texts: &'a RuleTexts,
+fn jsonl_finding(out: &mut Vec<u8>, finding: &balance_doctor_engine::Finding, texts: &RuleTexts) {
+    let balance_doctor_engine::Finding {
+        rule,
+        rule_file,
+        severity,
+        confidence,
+        title,
+        message,
+        evidence,
+        omitted_evidence,
+        remediation,
+        references,
+    } = finding;
+    let text = texts.by_rule.get(rule);
+    out.extend_from_slice(br#"{"rule":"#);
+    json_text::string(out, rule);
+    out.extend_from_slice(br#","rule_file":"#);
+    Known::write(text.map(|t| &t.file), out, rule_file, json_text::string);
+    out.extend_from_slice(br#","severity":"#);
+    json_text::string(out, severity.as_str());
+    out.extend_from_slice(br#","confidence":"#);
+    json_text::string(out, confidence.as_str());
+    out.extend_from_slice(br#","title":"#);
+    Known::write(text.map(|t| &t.title), out, title, json_text::string);
+    out.extend_from_slice(br#","message":"#);
+    json_text::string(out, message);
+    out.extend_from_slice(br#","evidence":"#);
+    json_text::list(out, evidence, jsonl_evidence);
+    if *omitted_evidence != 0 {
+        out.extend_from_slice(br#","omitted_evidence":"#);
+        json_text::integer(out, *omitted_evidence as u64);
+    }
+    out.extend_from_slice(br#","remediation":"#);
+    Known::write(
+        text.map(|t| &t.remediation),
+        out,
+        remediation,
+        json_text::strings,
+    );
+    out.extend_from_slice(br#","references":"#);
+    Known::write(
+        text.map(|t| &t.references),
+        out,
+        references,
+        json_text::strings,
+    );
+    out.push(b'}');
 }
 
-impl Serialize for NotEvaluatedLine<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let e = self.entry;
-        let Some(text) = self
-            .texts
-            .by_rule
-            .get(&e.rule)
-            .filter(|t| t.title == e.title)
-        else {
-            return e.serialize(serializer);
-        };
-        let mut out = serializer.serialize_struct("NotEvaluated", 4)?;
-        out.serialize_field("rule", &e.rule)?;
-        out.serialize_field("severity", &e.severity)?;
-        out.serialize_field("title", &*text.json[1])?;
-        out.serialize_field("missing", &e.missing)?;
-        out.end()
+fn jsonl_evidence(out: &mut Vec<u8>, evidence: &balance_doctor_engine::Evidence) {
+    let balance_doctor_engine::Evidence {
+        document,
+        path,
+        value,
+    } = evidence;
+    out.extend_from_slice(br#"{"document":"#);
+    json_text::string(out, document);
+    out.extend_from_slice(br#","path":"#);
+    json_text::string(out, path);
+    out.extend_from_slice(br#","value":"#);
+    json_text::value(out, value);
+    out.push(b'}');
+}
+
+fn jsonl_not_evaluated(
+    out: &mut Vec<u8>,
+    entry: &balance_doctor_engine::NotEvaluated,
+    texts: &RuleTexts,
+) {
+    let balance_doctor_engine::NotEvaluated {
+        rule,
+        severity,
+        title,
+        missing,
+    } = entry;
+    out.extend_from_slice(br#"{"rule":"#);
+    json_text::string(out, rule);
+    out.extend_from_slice(br#","severity":"#);
+    json_text::string(out, severity.as_str());
+    out.extend_from_slice(br#","title":"#);
+    let known = texts.by_rule.get(rule).map(|t| &t.title);
+    Known::write(known, out, title, json_text::string);
+    out.extend_from_slice(br#","missing":"#);
+    json_text::list(out, missing, jsonl_missing);
+    out.push(b'}');
+}
+
+fn jsonl_missing(out: &mut Vec<u8>, missing: &balance_doctor_engine::MissingInput) {
+    let balance_doctor_engine::MissingInput { name, how_to_get } = missing;
+    out.extend_from_slice(br#"{"name":"#);
+    json_text::string(out, name);
+    out.extend_from_slice(br#","how_to_get":"#);
+    json_text::string(out, how_to_get);
+    out.push(b'}');
+}
+
+fn jsonl_rule_trace(out: &mut Vec<u8>, trace: &balance_doctor_engine::RuleTrace) {
+    let balance_doctor_engine::RuleTrace {
+        rule,
+        outcome,
+        missing,
+        superseded_by,
+        condition,
+    } = trace;
+    out.extend_from_slice(br#"{"rule":"#);
+    json_text::string(out, rule);
+    out.extend_from_slice(br#","outcome":"#);
+    json_text::string(out, outcome.as_str());
+    if !missing.is_empty() {
+        out.extend_from_slice(br#","missing":"#);
+        json_text::list(out, missing, jsonl_missing);
     }
+    if let Some(superseded_by) = superseded_by {
+        out.extend_from_slice(br#","superseded_by":"#);
+        json_text::string(out, superseded_by);
+    }
+    if let Some(condition) = condition {
+        out.extend_from_slice(br#","condition":"#);
+        jsonl_condition(out, condition);
+    }
+    out.push(b'}');
+}
+
+fn jsonl_condition(out: &mut Vec<u8>, trace: &ConditionTrace) {
+    let ConditionTrace {
+        field,
+        test,
+        result,
+        note,
+        seen,
+        children,
+    } = trace;
+    out.extend_from_slice(br#"{"field":"#);
+    json_text::string(out, field);
+    out.extend_from_slice(br#","test":"#);
+    json_text::string(out, test);
+    out.extend_from_slice(if *result {
+        br#","result":true"#
+    } else {
+        br#","result":false"#
+    });
+    if let Some(note) = note {
+        out.extend_from_slice(br#","note":"#);
+        json_text::string(out, note);
+    }
+    if !seen.is_empty() {
+        out.extend_from_slice(br#","seen":"#);
+        json_text::list(out, seen, jsonl_evidence);
+    }
+    if !children.is_empty() {
+        out.extend_from_slice(br#","children":"#);
+        json_text::list(out, children, jsonl_condition);
+    }
+    out.push(b'}');
 }
