@@ -27,6 +27,9 @@ pub struct RuleSet {
     /// `fired`.
     pub(crate) evaluation_order: Vec<usize>,
     pub(crate) sources: Vec<Source>,
+    /// How many distinct references (scope and JSONPath) read the bundle alone: each
+    /// [`Ref::slot`] is below this, and evaluation resolves each at most once per bundle.
+    pub(crate) ref_slots: usize,
     /// Pack-level labels, in name order.
     pub(crate) labels: Vec<(String, Ref)>,
     /// Every document name some reference or requirement reads.
@@ -148,7 +151,7 @@ pub(crate) enum SourceMode {
 }
 
 /// Where a reference starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum Scope {
     Document(String),
     Context,
@@ -166,6 +169,10 @@ pub(crate) struct Ref {
     pub(crate) path: CompiledPath,
     /// The text as written, for traces.
     pub(crate) text: String,
+    /// For a reference that reads the bundle alone (not `left:`/`right:`), its index among
+    /// the rule set's distinct references: references with the same scope and JSONPath text
+    /// share it, so that evaluation selects their values once per bundle.
+    pub(crate) slot: Option<usize>,
 }
 
 #[derive(Debug)]

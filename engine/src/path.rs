@@ -282,7 +282,12 @@ impl CompiledPath {
     }
 
     /// Appends to `out` every value this path selects below `base`.
-    pub(crate) fn select<'a>(&self, base: Node<'a>, routes: &mut Routes<'a>, out: &mut Nodes<'a>) {
+    pub(crate) fn select<'a, O: Extend<Node<'a>>>(
+        &self,
+        base: Node<'a>,
+        routes: &mut Routes<'a>,
+        out: &mut O,
+    ) {
         match &self.kind {
             PathKind::Steps(steps) => walk(steps, base, routes, out),
             PathKind::General(query) => {
@@ -296,36 +301,40 @@ impl CompiledPath {
                     } else {
                         routes.push(base.route, Seg::Raw(suffix.to_owned()))
                     };
-                    out.push(Node {
+                    out.extend(Some(Node {
                         doc: base.doc,
                         value: found.val,
                         route,
-                    });
+                    }));
                 }
             }
         }
     }
 }
 
-fn walk<'a>(steps: &[Step], at: Node<'a>, routes: &mut Routes<'a>, out: &mut Nodes<'a>) {
+fn walk<'a, O: Extend<Node<'a>>>(
+    steps: &[Step],
+    at: Node<'a>,
+    routes: &mut Routes<'a>,
+    out: &mut O,
+) {
     let Some((step, rest)) = steps.split_first() else {
-        out.push(at);
+        out.extend(Some(at));
         return;
     };
-    let child =
-        |value: &'a Value, segment: Seg<'a>, routes: &mut Routes<'a>, out: &mut Nodes<'a>| {
-            let route = routes.push(at.route, segment);
-            walk(
-                rest,
-                Node {
-                    doc: at.doc,
-                    value,
-                    route,
-                },
-                routes,
-                out,
-            );
-        };
+    let child = |value: &'a Value, segment: Seg<'a>, routes: &mut Routes<'a>, out: &mut O| {
+        let route = routes.push(at.route, segment);
+        walk(
+            rest,
+            Node {
+                doc: at.doc,
+                value,
+                route,
+            },
+            routes,
+            out,
+        );
+    };
     match step {
         Step::Union(items) => {
             for item in items {

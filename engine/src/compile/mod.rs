@@ -145,6 +145,8 @@ struct Compiler<'f> {
     warnings: Vec<Problem>,
     /// Document names some reference or requirement reads.
     read_documents: std::collections::BTreeSet<String>,
+    /// Per distinct reference that reads the bundle alone (scope, JSONPath text): its slot.
+    ref_slots: HashMap<(crate::compiled::Scope, String), usize>,
 }
 
 /// Where a condition is being compiled.
@@ -214,6 +216,7 @@ impl<'f> Compiler<'f> {
             overrides: HashMap::new(),
             warnings: Vec::new(),
             read_documents: std::collections::BTreeSet::new(),
+            ref_slots: HashMap::new(),
         }
     }
 
@@ -264,6 +267,7 @@ impl<'f> Compiler<'f> {
             capture_count: self.capture_names.len(),
             evaluation_order,
             sources,
+            ref_slots: self.ref_slots.len(),
             labels,
             read_documents: std::mem::take(&mut self.read_documents),
             redact: self

@@ -362,10 +362,19 @@ impl<'f> Compiler<'f> {
                 return None;
             }
         };
+        let slot = match reference_scope {
+            Scope::Left | Scope::Right => None,
+            _ => {
+                let next = self.ref_slots.len();
+                let key = (reference_scope.clone(), path_text.to_owned());
+                Some(*self.ref_slots.entry(key).or_insert(next))
+            }
+        };
         Some(Ref {
             scope: reference_scope,
             path,
             text: text.to_owned(),
+            slot,
         })
     }
 

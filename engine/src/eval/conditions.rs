@@ -2,7 +2,7 @@
 //! comparisons and joins.
 
 use super::MAX_SEEN;
-use super::evaluator::{Evaluator, Outcome, absent_name};
+use super::evaluator::{Evaluator, Outcome, Span, absent_name};
 use super::values::{JoinKey, compare_values, holds, quantified};
 use crate::compiled::{Check, Compare, Cond, CondKind, Join, Quant, Test};
 use crate::path::{Node, Nodes, Routes};
@@ -18,19 +18,19 @@ const MAX_PAIRS_PER_KEY: usize = 100;
 const MAX_COMPARE_PAIRS: usize = 10_000;
 
 impl<'a> Evaluator<'a> {
-    pub(super) fn condition(&mut self, cond: &'a Cond) -> Outcome<'a> {
+    /// Evaluates `cond`: when it passes, its evidence is appended to `self.evidence`; when it
+    /// fails, `self.evidence` is left as it was.
+    pub(super) fn condition(&mut self, cond: &'a Cond) -> Outcome {
         match &cond.kind {
             CondKind::All(items) => {
                 let checkpoint = self.checkpoint();
-                let mut evidence = Nodes::new();
+                let start = self.evidence.len();
                 let mut children = Vec::new();
                 let mut pass = true;
                 for item in items {
                     let outcome = self.condition(item);
-                    children.extend(outcome.trace);
-                    if outcome.pass {
-                        evidence.extend(outcome.evidence);
-                    } else {
+                    children.extend(outcome.trace.map(|trace| *trace));
+                    if !outcome.pass {
                         pass = false;
                         if !self.explain {
                             break;
@@ -38,54 +38,49 @@ impl<'a> Evaluator<'a> {
                     }
                 }
                 if !pass {
-                    evidence.clear();
+                    self.evidence.truncate(start);
                     // A failed `all` captures nothing, even when explaining evaluates on.
                     self.rollback(&checkpoint);
                 }
-                self.finish(cond, pass, evidence, children, || None, &[])
+                self.finish(cond, pass, children, || None, &[])
             }
             CondKind::Any(items) => {
-                let mut evidence = Nodes::new();
                 let mut children = Vec::new();
                 let mut pass = false;
                 for item in items {
                     let outcome = self.condition(item);
-                    children.extend(outcome.trace);
-                    if outcome.pass {
-                        pass = true;
-                        evidence.extend(outcome.evidence);
-                    }
+                    children.extend(outcome.trace.map(|trace| *trace));
+                    pass |= outcome.pass;
                 }
-                self.finish(cond, pass, evidence, children, || None, &[])
+                self.finish(cond, pass, children, || None, &[])
             }
             CondKind::Not(inner) => {
                 let checkpoint = self.checkpoint();
+                let start = self.evidence.len();
                 let outcome = self.condition(inner);
                 // What passed under a `not` is not what the rule found.
+                self.evidence.truncate(start);
                 self.rollback(&checkpoint);
-                let children = outcome.trace.into_iter().collect();
-                self.finish(cond, !outcome.pass, Nodes::new(), children, || None, &[])
+                let children = outcome.trace.map(|trace| *trace).into_iter().collect();
+                self.finish(cond, !outcome.pass, children, || None, &[])
             }
             CondKind::Named(id) if !self.explain && self.set.reusable[*id] => {
-                if let Some((pass, evidence)) = &self.named[*id] {
-                    let evidence = Nodes::from_slice(evidence);
-                    return self.finish(cond, *pass, evidence, Vec::new(), || None, &[]);
+                if let Some((pass, evidence)) = self.named[*id] {
+                    self.evidence
+                        .extend_from_slice(&self.found[evidence.range()]);
+                    return self.finish(cond, pass, Vec::new(), || None, &[]);
                 }
+                let start = self.evidence.len();
                 let outcome = self.condition(&self.set.conditions[*id]);
-                self.named[*id] = Some((outcome.pass, outcome.evidence.as_slice().into()));
-                self.finish(
-                    cond,
-                    outcome.pass,
-                    outcome.evidence,
-                    Vec::new(),
-                    || None,
-                    &[],
-                )
+                let kept = self.found.len();
+                self.found.extend_from_slice(&self.evidence[start..]);
+                self.named[*id] = Some((outcome.pass, Span::since(kept, &self.found)));
+                self.finish(cond, outcome.pass, Vec::new(), || None, &[])
             }
             CondKind::Named(id) => {
                 let outcome = self.condition(&self.set.conditions[*id]);
-                let children = outcome.trace.into_iter().collect();
-                self.finish(cond, outcome.pass, outcome.evidence, children, || None, &[])
+                let children = outcome.trace.map(|trace| *trace).into_iter().collect();
+                self.finish(cond, outcome.pass, children, || None, &[])
             }
             CondKind::Fired(index) => {
                 let pass = self.fired[*index];
@@ -99,7 +94,7 @@ impl<'a> Evaluator<'a> {
                         None
                     }
                 };
-                self.finish(cond, pass, Nodes::new(), Vec::new(), note, &[])
+                self.finish(cond, pass, Vec::new(), note, &[])
             }
             CondKind::Test(test) => self.test(cond, test),
             CondKind::Compare(compare) => self.compare(cond, compare),
@@ -107,66 +102,71 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    fn test(&mut self, cond: &Cond, test: &'a Test) -> Outcome<'a> {
-        let Some(mut values) = self.resolve(&test.target) else {
+    fn test(&mut self, cond: &Cond, test: &'a Test) -> Outcome {
+        let Some(span) = self.resolve(&test.target) else {
             let note = || Some(format!("{} is absent", absent_name(&test.target)));
-            return self.finish(cond, test.if_absent, Nodes::new(), Vec::new(), note, &[]);
+            return self.finish(cond, test.if_absent, Vec::new(), note, &[]);
         };
-        let nulls: Nodes<'a> = if matches!(test.check, Check::Exists(false)) {
-            values
+        let found = &self.found[span.range()];
+        // The values tested: those that are not null, then the one `pick` keeps.
+        let non_null: Nodes<'a>;
+        let mut values = found;
+        if found.iter().any(|n| n.value.is_null()) {
+            non_null = found
                 .iter()
-                .filter(|n| n.value.is_null())
-                .cloned()
-                .collect()
-        } else {
-            Nodes::new()
-        };
-        values.retain(|node| !node.value.is_null());
+                .filter(|n| !n.value.is_null())
+                .copied()
+                .collect();
+            values = &non_null;
+        }
         match test.pick {
-            Some(Pick::First) => values.truncate(1),
-            Some(Pick::Last) => {
-                let last = values.pop();
-                values = last.into_iter().collect();
-            }
+            Some(Pick::First) => values = &values[..values.len().min(1)],
+            Some(Pick::Last) => values = &values[values.len().saturating_sub(1)..],
             None => {}
         }
-        let (pass, evidence, note) = match &test.check {
+        let start = self.evidence.len();
+        let (pass, note) = match &test.check {
             Check::Exists(wanted) => {
                 let pass = values.is_empty() != *wanted;
-                let evidence = match (pass, *wanted) {
-                    (false, _) => Nodes::new(),
-                    (true, true) => values.clone(),
+                match (pass, *wanted) {
+                    (false, _) => {}
+                    (true, true) => self.evidence.extend_from_slice(values),
                     // A null that was found is evidence of absence.
-                    (true, false) => nulls,
-                };
-                let note = values.is_empty().then_some("nothing matched");
-                (pass, evidence, note)
+                    (true, false) => self
+                        .evidence
+                        .extend(found.iter().filter(|n| n.value.is_null()).copied()),
+                }
+                (pass, values.is_empty().then_some("nothing matched"))
             }
             Check::Values(ops, quant) => {
                 let counting = matches!(quant, Quant::Count(_));
                 if values.is_empty() && !(counting && test.if_missing.is_none()) {
                     let pass = test.if_missing.unwrap_or(matches!(quant, Quant::None));
-                    (pass, Nodes::new(), Some("nothing matched"))
+                    (pass, Some("nothing matched"))
                 } else {
-                    let passing: Nodes<'a> = values
+                    let as_of = self.as_of;
+                    let passing = values
                         .iter()
-                        .filter(|node| ops.iter().all(|op| holds(op, node.value, self.as_of)))
-                        .cloned()
-                        .collect();
+                        .filter(|node| ops.iter().all(|op| holds(op, node.value, as_of)));
+                    self.evidence.extend(passing.copied());
+                    let passed = self.evidence.len() - start;
                     let pass = match quant {
-                        Quant::Any => !passing.is_empty(),
-                        Quant::All => passing.len() == values.len(),
-                        Quant::None => passing.is_empty(),
+                        Quant::Any => passed > 0,
+                        Quant::All => passed == values.len(),
+                        Quant::None => passed == 0,
                         Quant::Count(bounds) => bounds
                             .iter()
-                            .all(|(cmp, bound)| cmp.holds(passing.len() as f64, *bound)),
+                            .all(|(cmp, bound)| cmp.holds(passed as f64, *bound)),
                     };
-                    let evidence = match (pass, quant) {
-                        (false, _) => Nodes::new(),
-                        (true, Quant::None) => values.clone(),
-                        (true, _) => passing,
-                    };
-                    (pass, evidence, None)
+                    match (pass, quant) {
+                        (false, _) => self.evidence.truncate(start),
+                        (true, Quant::None) => {
+                            self.evidence.truncate(start);
+                            self.evidence.extend_from_slice(values);
+                        }
+                        (true, _) => {}
+                    }
+                    (pass, None)
                 }
             }
         };
@@ -176,31 +176,25 @@ impl<'a> Evaluator<'a> {
             Check::Values(_, quant) => !matches!(quant, Quant::None),
         };
         if let (true, true, Some(index)) = (pass, captures_values, test.capture) {
-            self.captured[index].extend(evidence.iter().cloned());
+            self.captured[index].extend_from_slice(&self.evidence[start..]);
         }
         let note = || note.map(str::to_owned);
-        self.finish(cond, pass, evidence, Vec::new(), note, &values)
+        self.finish(cond, pass, Vec::new(), note, values)
     }
 
-    fn compare(&mut self, cond: &Cond, compare: &'a Compare) -> Outcome<'a> {
+    fn compare(&mut self, cond: &Cond, compare: &'a Compare) -> Outcome {
         let left = self.non_null(&compare.left);
         let right = self.non_null(&compare.right);
+        let (left, right) = (&self.found[left.range()], &self.found[right.range()]);
         let seen = || {
-            let mut seen = left.clone();
-            seen.extend(right.iter().cloned());
+            let mut seen = Nodes::from_slice(left);
+            seen.extend_from_slice(right);
             seen
         };
         if left.is_empty() || right.is_empty() {
             let note = || Some("one side matched nothing".to_owned());
             let seen = if self.explain { seen() } else { Nodes::new() };
-            return self.finish(
-                cond,
-                compare.if_missing,
-                Nodes::new(),
-                Vec::new(),
-                note,
-                &seen,
-            );
+            return self.finish(cond, compare.if_missing, Vec::new(), note, &seen);
         }
         // Each value is evidence once, however many pairs it passed in: memory stays linear.
         // At most `MAX_COMPARE_PAIRS` pairs more than there are values are tested, in document
@@ -211,11 +205,12 @@ impl<'a> Evaluator<'a> {
             .len()
             .saturating_mul(right.len())
             .saturating_sub(budget);
-        let mut passing = Nodes::new();
-        let mut right_shown = vec![false; right.len()];
+        let start = self.evidence.len();
+        let mut right_shown: smallvec::SmallVec<[bool; 16]> =
+            smallvec::smallvec![false; right.len()];
         let mut total = 0;
         let mut passed = 0;
-        'pairs: for l in &left {
+        'pairs: for l in left {
             let mut left_shown = false;
             for (r, shown) in right.iter().zip(&mut right_shown) {
                 if total == budget {
@@ -225,22 +220,26 @@ impl<'a> Evaluator<'a> {
                 if compare_values(compare.op, l.value, r.value, &compare.tolerance) {
                     passed += 1;
                     if !left_shown {
-                        passing.push(*l);
+                        self.evidence.push(*l);
                         left_shown = true;
                     }
                     if !*shown {
-                        passing.push(*r);
+                        self.evidence.push(*r);
                         *shown = true;
                     }
                 }
             }
         }
         let pass = quantified(compare.quantifier, passed, total);
-        let evidence = match (pass, compare.quantifier) {
-            (false, _) => Nodes::new(),
-            (true, Quantifier::None) => seen(),
-            (true, _) => passing,
-        };
+        match (pass, compare.quantifier) {
+            (false, _) => self.evidence.truncate(start),
+            (true, Quantifier::None) => {
+                self.evidence.truncate(start);
+                self.evidence.extend_from_slice(left);
+                self.evidence.extend_from_slice(right);
+            }
+            (true, _) => {}
+        }
         let seen = if self.explain { seen() } else { Nodes::new() };
         let note = || {
             (untested > 0).then(|| {
@@ -250,11 +249,12 @@ impl<'a> Evaluator<'a> {
                 )
             })
         };
-        self.finish(cond, pass, evidence, Vec::new(), note, &seen)
+        self.finish(cond, pass, Vec::new(), note, &seen)
     }
 
-    fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome<'a> {
+    fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome {
         let checkpoint = self.checkpoint();
+        let start = self.evidence.len();
         let left = self.non_null(&join.left);
         let right = self.non_null(&join.right);
         let key_of = |node: Node<'a>, routes: &mut Routes<'a>| {
@@ -266,22 +266,23 @@ impl<'a> Evaluator<'a> {
         // most `MAX_PAIRS_PER_KEY` pairs are tested per key; the others are counted.
         let mut by_key: foldhash::HashMap<JoinKey, (Vec<(usize, Node<'a>)>, usize)> =
             foldhash::HashMap::default();
-        for (index, r) in right.iter().enumerate() {
-            if let Some(key) = key_of(*r, &mut self.routes) {
+        for at in right.range() {
+            let r = self.found[at];
+            if let Some(key) = key_of(r, &mut self.routes) {
                 by_key
                     .entry(JoinKey::of(key.value))
                     .or_default()
                     .0
-                    .push((index, key));
+                    .push((at, key));
             }
         }
-        let mut evidence = Nodes::new();
         let mut children = Vec::new();
         let mut total = 0;
         let mut passed = 0;
         let mut untested = 0;
-        for l in &left {
-            let Some(left_key) = key_of(*l, &mut self.routes) else {
+        for at in left.range() {
+            let l = self.found[at];
+            let Some(left_key) = key_of(l, &mut self.routes) else {
                 continue;
             };
             let Some((matches, tested)) = by_key.get_mut(&JoinKey::of(left_key.value)) else {
@@ -291,30 +292,32 @@ impl<'a> Evaluator<'a> {
             untested += matches.len().saturating_sub(room);
             let matches = &matches[..matches.len().min(room)];
             *tested += matches.len();
-            for (index, right_key) in matches {
-                let r = &right[*index];
+            for (at, right_key) in matches {
+                let r = self.found[*at];
                 total += 1;
-                let outer = self.bindings.replace((*l, *r));
+                let outer = self.bindings.replace((l, r));
                 let checkpoint = self.checkpoint();
+                // The keys come first in the evidence of a pair that passes.
+                let mark = self.evidence.len();
+                self.evidence.push(left_key);
+                self.evidence.push(*right_key);
                 let outcome = self.condition(&join.where_);
                 if !outcome.pass {
+                    self.evidence.truncate(mark);
                     self.rollback(&checkpoint);
                 }
                 self.bindings = outer;
                 if children.len() < MAX_SEEN {
-                    children.extend(outcome.trace);
+                    children.extend(outcome.trace.map(|trace| *trace));
                 }
                 if outcome.pass {
                     passed += 1;
-                    evidence.push(left_key);
-                    evidence.push(*right_key);
-                    evidence.extend(outcome.evidence);
                 }
             }
         }
         let pass = quantified(join.quantifier, passed, total);
         if !pass || join.quantifier == Quantifier::None {
-            evidence.clear();
+            self.evidence.truncate(start);
             self.rollback(&checkpoint);
         }
         let note = || {
@@ -326,6 +329,6 @@ impl<'a> Evaluator<'a> {
                 (total == 0).then(|| "no pair of elements had equal keys".to_owned())
             }
         };
-        self.finish(cond, pass, evidence, children, note, &[])
+        self.finish(cond, pass, children, note, &[])
     }
 }

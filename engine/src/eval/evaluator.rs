@@ -1,8 +1,6 @@
 //! The evaluator's state for one bundle: inputs resolved at most once, captures, and how a
 //! condition's outcome and trace are recorded.
 
-use std::rc::Rc;
-
 use jiff::Timestamp;
 
 use super::{MAX_SEEN, to_evidence};
@@ -17,8 +15,14 @@ pub(super) struct Evaluator<'a> {
     pub(super) bundle: &'a Bundle,
     pub(super) as_of: Timestamp,
     pub(super) explain: bool,
+    /// Every value selected in this evaluation, in runs that [`Span`]s name: what a source, a
+    /// reference or a reusable named condition found is kept here once, and read by index.
+    pub(super) found: Vec<Node<'a>>,
     /// Per source: not resolved yet (`None`), absent (`Some(None)`), or its values.
-    pub(super) sources: Vec<Option<Option<Rc<[Node<'a>]>>>>,
+    pub(super) sources: Vec<Option<Option<Span>>>,
+    /// Per reference slot ([`Ref::slot`]): not resolved yet (`None`), absent (`Some(None)`),
+    /// or the values it selects. The same values at the same places, however often read.
+    pub(super) resolved: Vec<Option<Option<Span>>>,
     pub(super) fired: Vec<bool>,
     pub(super) not_evaluated: Vec<bool>,
     /// The pair a join is testing.
@@ -29,15 +33,40 @@ pub(super) struct Evaluator<'a> {
     pub(super) rule_captures: &'a [usize],
     /// Every route walked in this evaluation.
     pub(super) routes: Routes<'a>,
-    /// Per named condition that is reusable (`RuleSet::reusable`): its outcome, once
-    /// evaluated (only when not explaining, since a trace is built per use).
-    pub(super) named: Vec<Option<(bool, Rc<[Node<'a>]>)>>,
+    /// Per named condition that is reusable (`RuleSet::reusable`): its outcome and evidence,
+    /// once evaluated (only when not explaining, since a trace is built per use).
+    pub(super) named: Vec<Option<(bool, Span)>>,
+    /// The evidence of the rule being evaluated: a condition that passes appends its
+    /// evidence, one that fails leaves it as it was.
+    pub(super) evidence: Vec<Node<'a>>,
 }
 
-pub(super) struct Outcome<'a> {
+/// A run of values in [`Evaluator::found`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Span {
+    start: usize,
+    end: usize,
+}
+
+impl Span {
+    pub(super) fn range(self) -> std::ops::Range<usize> {
+        self.start..self.end
+    }
+
+    /// The values appended to `found` since it had `start` values.
+    pub(super) fn since(start: usize, found: &[Node<'_>]) -> Span {
+        Span {
+            start,
+            end: found.len(),
+        }
+    }
+}
+
+/// A condition's result; its evidence is on [`Evaluator::evidence`].
+pub(super) struct Outcome {
     pub(super) pass: bool,
-    pub(super) evidence: Nodes<'a>,
-    pub(super) trace: Option<ConditionTrace>,
+    /// The trace, when explaining.
+    pub(super) trace: Option<Box<ConditionTrace>>,
 }
 
 impl<'a> Evaluator<'a> {
@@ -51,30 +80,30 @@ impl<'a> Evaluator<'a> {
                 .is_some_and(|context| !context.is_empty()),
             Scope::Source(id) => self
                 .source(*id)
-                .is_some_and(|nodes| nodes.iter().any(|n| !n.value.is_null())),
+                .is_some_and(|span| self.found[span.range()].iter().any(|n| !n.value.is_null())),
             Scope::Left | Scope::Right => false,
         }
     }
 
     /// The values a source stands for, or `None` when none of its documents is present.
-    pub(super) fn source(&mut self, id: usize) -> Option<Rc<[Node<'a>]>> {
-        if let Some(resolved) = &self.sources[id] {
-            return resolved.clone();
+    pub(super) fn source(&mut self, id: usize) -> Option<Span> {
+        if let Some(resolved) = self.sources[id] {
+            return resolved;
         }
         let source = &self.set.sources[id];
         let mut present = false;
-        let mut out = Vec::new();
+        let mut out = Nodes::new();
         for candidate in &source.candidates {
-            let Some(nodes) = self.resolve(candidate) else {
+            let Some(span) = self.resolve(candidate) else {
                 continue;
             };
             present = true;
             let before = out.len();
-            let matched = !nodes.is_empty();
-            out.extend(nodes.into_iter().filter(|n| !n.value.is_null()));
+            let found = &self.found[span.range()];
+            out.extend(found.iter().filter(|n| !n.value.is_null()).copied());
             match source.mode {
                 SourceMode::FirstFound if out.len() > before => break,
-                SourceMode::FirstPresent if matched => break,
+                SourceMode::FirstPresent if !found.is_empty() => break,
                 _ => {}
             }
         }
@@ -86,56 +115,86 @@ impl<'a> Evaluator<'a> {
             }
             None => {}
         }
-        let resolved: Option<Rc<[Node<'a>]>> = present.then(|| out.into());
-        self.sources[id] = Some(resolved.clone());
+        let resolved = present.then(|| {
+            let start = self.found.len();
+            self.found.extend_from_slice(&out);
+            Span::since(start, &self.found)
+        });
+        self.sources[id] = Some(resolved);
         resolved
     }
 
-    /// Every value `reference` selects, or `None` when its document or source is absent.
-    pub(super) fn resolve(&mut self, reference: &'a Ref) -> Option<Nodes<'a>> {
-        let mut out = Nodes::new();
-        match &reference.scope {
+    /// Every value `reference` selects, or `None` when its document or source is absent:
+    /// selected once per bundle for a reference that reads the bundle alone.
+    pub(super) fn resolve(&mut self, reference: &'a Ref) -> Option<Span> {
+        let Some(slot) = reference.slot else {
+            return self.select(reference);
+        };
+        if let Some(resolved) = self.resolved[slot] {
+            return resolved;
+        }
+        let resolved = self.select(reference);
+        self.resolved[slot] = Some(resolved);
+        resolved
+    }
+
+    /// Every value `reference` selects, walked now and appended to `found`.
+    fn select(&mut self, reference: &'a Ref) -> Option<Span> {
+        let base = match &reference.scope {
             Scope::Document(name) => {
                 let (name, value) = self.bundle.documents.get_key_value(name)?;
-                let base = Node {
+                Node {
                     doc: name,
                     value,
                     route: ROOT,
-                };
-                reference.path.select(base, &mut self.routes, &mut out);
-            }
-            Scope::Context => {
-                let base = Node {
-                    doc: "context",
-                    value: &self.bundle.context,
-                    route: ROOT,
-                };
-                reference.path.select(base, &mut self.routes, &mut out);
-            }
-            Scope::Source(id) => {
-                let bases = self.source(*id)?;
-                for base in bases.iter() {
-                    reference.path.select(*base, &mut self.routes, &mut out);
                 }
             }
-            Scope::Left => reference
-                .path
-                .select(self.bindings?.0, &mut self.routes, &mut out),
-            Scope::Right => reference
-                .path
-                .select(self.bindings?.1, &mut self.routes, &mut out),
-        }
-        Some(out)
+            Scope::Context => Node {
+                doc: "context",
+                value: &self.bundle.context,
+                route: ROOT,
+            },
+            Scope::Source(id) => {
+                let bases = self.source(*id)?;
+                let start = self.found.len();
+                for at in bases.range() {
+                    let base = self.found[at];
+                    reference
+                        .path
+                        .select(base, &mut self.routes, &mut self.found);
+                }
+                return Some(Span::since(start, &self.found));
+            }
+            Scope::Left => self.bindings?.0,
+            Scope::Right => self.bindings?.1,
+        };
+        let start = self.found.len();
+        reference
+            .path
+            .select(base, &mut self.routes, &mut self.found);
+        Some(Span::since(start, &self.found))
     }
 
-    pub(super) fn non_null(&mut self, reference: &'a Ref) -> Nodes<'a> {
-        let mut nodes = self.resolve(reference).unwrap_or_default();
-        nodes.retain(|node| !node.value.is_null());
-        nodes
+    /// The values `reference` selects that are not `null` (none when it is absent).
+    pub(super) fn non_null(&mut self, reference: &'a Ref) -> Span {
+        let Some(span) = self.resolve(reference) else {
+            return Span::default();
+        };
+        if !self.found[span.range()].iter().any(|n| n.value.is_null()) {
+            return span;
+        }
+        let start = self.found.len();
+        for at in span.range() {
+            let node = self.found[at];
+            if !node.value.is_null() {
+                self.found.push(node);
+            }
+        }
+        Span::since(start, &self.found)
     }
 
     /// How many values each capture of the rule being evaluated holds now.
-    pub(super) fn checkpoint(&self) -> Vec<usize> {
+    pub(super) fn checkpoint(&self) -> smallvec::SmallVec<[usize; 4]> {
         let captures = self.rule_captures.iter();
         captures.map(|id| self.captured[*id].len()).collect()
     }
@@ -153,24 +212,21 @@ impl<'a> Evaluator<'a> {
         &self,
         cond: &Cond,
         pass: bool,
-        evidence: Nodes<'a>,
         children: Vec<ConditionTrace>,
         note: impl FnOnce() -> Option<String>,
         seen: &[Node<'a>],
-    ) -> Outcome<'a> {
-        let trace = self.explain.then(|| ConditionTrace {
-            field: cond.field.clone(),
-            test: cond.description.clone(),
-            result: pass,
-            note: note(),
-            seen: to_evidence(seen, &self.routes, &self.set.redact, MAX_SEEN, self.bundle).0,
-            children,
+    ) -> Outcome {
+        let trace = self.explain.then(|| {
+            Box::new(ConditionTrace {
+                field: cond.field.clone(),
+                test: cond.description.clone(),
+                result: pass,
+                note: note(),
+                seen: to_evidence(seen, &self.routes, &self.set.redact, MAX_SEEN, self.bundle).0,
+                children,
+            })
         });
-        Outcome {
-            pass,
-            evidence,
-            trace,
-        }
+        Outcome { pass, trace }
     }
 }
 

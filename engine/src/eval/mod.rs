@@ -55,7 +55,9 @@ impl RuleSet {
             bundle,
             as_of,
             explain: options.explain,
+            found: Vec::new(),
             sources: vec![None; self.sources.len()],
+            resolved: vec![None; self.ref_slots],
             fired: vec![false; self.rules.len()],
             not_evaluated: vec![false; self.rules.len()],
             bindings: None,
@@ -63,6 +65,7 @@ impl RuleSet {
             rule_captures: &[],
             routes: Routes::default(),
             named: vec![None; self.conditions.len()],
+            evidence: Vec::new(),
         };
         let mut findings: Vec<(usize, Finding)> = Vec::new();
         let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
@@ -118,6 +121,7 @@ impl RuleSet {
             for id in &rule.captures {
                 evaluator.captured[*id].clear();
             }
+            evaluator.evidence.clear();
             let outcome = evaluator.condition(&rule.when);
             if options.explain {
                 let result = if outcome.pass {
@@ -125,18 +129,20 @@ impl RuleSet {
                 } else {
                     RuleOutcome::Silent
                 };
-                traces.push((index, trace(&rule.id, result, Vec::new(), outcome.trace)));
+                let condition = outcome.trace.map(|trace| *trace);
+                traces.push((index, trace(&rule.id, result, Vec::new(), condition)));
             }
             if !outcome.pass {
                 continue;
             }
             evaluator.fired[index] = true;
-            let mut evidence = outcome.evidence;
+            let mut evidence = std::mem::take(&mut evaluator.evidence);
             let mut values = Vec::with_capacity(rule.values.len() + rule.captures.len());
             for (_, reference) in &rule.values {
-                let found = evaluator.non_null(reference);
-                values.push(shown_values(&found, &evaluator.routes, &self.redact));
-                evidence.extend(found);
+                let span = evaluator.non_null(reference);
+                let found = &evaluator.found[span.range()];
+                values.push(shown_values(found, &evaluator.routes, &self.redact));
+                evidence.extend_from_slice(found);
             }
             for id in &rule.captures {
                 let captured = &evaluator.captured[*id];
@@ -146,13 +152,15 @@ impl RuleSet {
                 .iter()
                 .map(|v| v.iter().map(Cow::as_ref).collect())
                 .collect();
-            let (evidence, omitted_evidence) = to_evidence(
+            let (shown_evidence, omitted_evidence) = to_evidence(
                 &evidence,
                 &evaluator.routes,
                 &self.redact,
                 MAX_EVIDENCE,
                 bundle,
             );
+            // The buffer serves the next rule.
+            evaluator.evidence = evidence;
             findings.push((
                 index,
                 Finding {
@@ -162,7 +170,7 @@ impl RuleSet {
                     confidence: rule.confidence,
                     title: rule.title.clone(),
                     message: rule.message.render(&values, as_of),
-                    evidence,
+                    evidence: shown_evidence,
                     omitted_evidence,
                     remediation: rule.remediation.clone(),
                     references: rule.references.clone(),
@@ -188,7 +196,8 @@ impl RuleSet {
             .collect();
         let mut labels = std::collections::BTreeMap::new();
         for (name, reference) in &self.labels {
-            if let Some(node) = evaluator.non_null(reference).into_iter().next() {
+            let span = evaluator.non_null(reference);
+            if let Some(node) = evaluator.found[span.range()].first() {
                 let routes = &evaluator.routes;
                 let shown = shown::shown_at(node.value, routes, node.route, &self.redact);
                 labels.insert(name.clone(), shown.into_owned());
