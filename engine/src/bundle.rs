@@ -440,20 +440,21 @@ pub fn parse_as_of(text: &str) -> Result<Timestamp, BundleError> {
 
 /// Checks that `name` can name a document: letters, digits, `_` and `-`, and not reserved.
 pub fn check_document_name(name: &str) -> Result<(), BundleError> {
-    let field = format!("documents.{name}");
+    // The field is worded only for an error: every bundle's every document name is checked.
+    let field = || format!("documents.{name}");
     if RESERVED_NAMES.contains(&name) {
         return Err(BundleError::new(
-            field,
+            field(),
             format!("`{name}` is reserved and cannot name a document: rename it"),
         ));
     }
     let valid = !name.is_empty()
         && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if !valid {
         return Err(BundleError::new(
-            field,
+            field(),
             format!("`{name}` cannot name a document: use letters, digits, `_` and `-` only"),
         ));
     }

@@ -43,10 +43,62 @@ enum Keep {
     /// arrays with every element as a skeleton. With `raw`, an object or array also keeps its
     /// text, for evidence.
     Some {
-        members: BTreeMap<String, Keep>,
+        members: Members,
         any: Option<Box<Keep>>,
         raw: bool,
     },
+}
+
+/// The members of a tree by name: a list, with a mask of the names' lengths so that most keys
+/// of the input, which are not among them, are passed over with one bit test.
+#[derive(Debug, Clone, PartialEq)]
+struct Members {
+    list: Vec<(String, Keep)>,
+    /// Bit `n` is set when a name is `n` bytes long (bit 63: 63 bytes or more).
+    lengths: u64,
+}
+
+impl Members {
+    const fn new() -> Members {
+        Members {
+            list: Vec::new(),
+            lengths: 0,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The tree of member `key`, added as a skeleton if it is not there.
+    fn entry(&mut self, key: &str) -> &mut Keep {
+        let at = match self.list.iter().position(|(name, _)| name == key) {
+            Some(at) => at,
+            None => {
+                self.lengths |= length_bit(key);
+                self.list.push((key.to_owned(), Keep::skeleton()));
+                self.list.len() - 1
+            }
+        };
+        &mut self.list[at].1
+    }
+
+    /// The tree of member `key`, if it has one.
+    #[inline]
+    fn get(&self, key: &str) -> Option<&Keep> {
+        if self.lengths & length_bit(key) == 0 {
+            return None;
+        }
+        self.list
+            .iter()
+            .find(|(name, _)| name.as_bytes() == key.as_bytes())
+            .map(|(_, keep)| keep)
+    }
+}
+
+#[inline]
+fn length_bit(key: &str) -> u64 {
+    1 << key.len().min(63)
 }
 
 /// What a reference needs of the values at its end.
@@ -63,7 +115,7 @@ enum Need {
 impl Keep {
     fn skeleton() -> Keep {
         Keep::Some {
-            members: BTreeMap::new(),
+            members: Members::new(),
             any: None,
             raw: false,
         }
@@ -86,10 +138,7 @@ impl Keep {
         match step {
             Access::Keys(keys) => {
                 for key in keys {
-                    members
-                        .entry(key.clone())
-                        .or_insert_with(Keep::skeleton)
-                        .insert(rest, everything);
+                    members.entry(key).insert(rest, everything);
                 }
             }
             Access::AnyChild => any
@@ -112,11 +161,8 @@ impl Keep {
                 },
             ) => {
                 *raw |= *more_raw;
-                for (key, keep) in more {
-                    members
-                        .entry(key.clone())
-                        .or_insert_with(Keep::skeleton)
-                        .merge(keep);
+                for (key, keep) in &more.list {
+                    members.entry(key).merge(keep);
                 }
                 if let Some(more_any) = more_any {
                     any.get_or_insert_with(|| Box::new(Keep::skeleton()))
@@ -132,7 +178,7 @@ impl Keep {
             if let Some(any) = any.as_deref_mut() {
                 any.settle();
             }
-            for keep in members.values_mut() {
+            for (_, keep) in &mut members.list {
                 if let Some(any) = any.as_deref() {
                     keep.merge(any);
                 }
@@ -343,21 +389,8 @@ pub(crate) fn parse(text: &str, projection: Option<&Projection>) -> Result<Bundl
     }
 }
 
-/// The member `key` of a tree: a scan comparing lengths first (few members, most keys of
-/// the input not among them) instead of the map's string comparisons.
-#[inline]
-fn member<'k>(members: &'k BTreeMap<String, Keep>, key: &str) -> Option<&'k Keep> {
-    if members.len() > 8 {
-        return members.get(key);
-    }
-    members
-        .iter()
-        .find(|(name, _)| name.len() == key.len() && name.as_bytes() == key.as_bytes())
-        .map(|(_, keep)| keep)
-}
-
 static SKELETON: Keep = Keep::Some {
-    members: BTreeMap::new(),
+    members: Members::new(),
     any: None,
     raw: false,
 };
@@ -493,7 +526,7 @@ impl<'t> Parser<'t> {
                             self.scan.skip()?;
                         } else {
                             let key = self.scan.key()?;
-                            match member(members, &key).or(any.as_deref()) {
+                            match members.get(&key).or(any.as_deref()) {
                                 Some(keep) => {
                                     self.route.push(Step::Key(key.clone()));
                                     let value = self.build(keep, document);
@@ -531,7 +564,7 @@ impl<'t> Parser<'t> {
         };
         if *raw {
             let json = self.scan.text[start..self.scan.at].trim_start().into();
-            let segments: Vec<Seg<'_>> = self
+            let segments: smallvec::SmallVec<[Seg<'_>; 8]> = self
                 .route
                 .iter()
                 .map(|step| match step {

@@ -5,9 +5,10 @@
 //! that what is accepted never depends on which parts the rules read. Skipped parts are
 //! checked as strictly as built ones: string escapes (a lone UTF-16 surrogate is an error),
 //! control characters, the number grammar, numbers out of `f64` range (`1e400`) and nesting
-//! deeper than serde_json's limit. Numbers that are not plain integers are converted by
-//! serde_json itself, so a built value is bit for bit what serde_json builds. A differential
-//! fuzz target and property tests check acceptance against serde_json.
+//! deeper than serde_json's limit. A built value is bit for bit what serde_json builds:
+//! numbers with a fraction or an exponent are rounded to the nearest `f64` as serde_json (with
+//! `float_roundtrip`) rounds them. A differential fuzz target and property tests check
+//! acceptance and values against serde_json.
 
 use std::borrow::Cow;
 
@@ -136,7 +137,7 @@ impl<'t> Scanner<'t> {
     }
 
     /// Reads a key and the `:` after it; the cursor is on the key's opening quote.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn key(&mut self) -> Scan<Cow<'t, str>> {
         self.at += 1;
         let key = self.string_body()?;
@@ -145,7 +146,7 @@ impl<'t> Scanner<'t> {
     }
 
     /// Skips a key and the `:` after it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn skip_key(&mut self) -> Scan<()> {
         self.at += 1;
         self.skip_string_body()?;
@@ -358,10 +359,20 @@ impl<'t> Scanner<'t> {
     }
 
     /// Skips the rest of a string (after its opening quote).
-    #[inline]
+    #[inline(always)]
     fn skip_string_body(&mut self) -> Scan<()> {
+        self.skip_plain();
+        if self.bytes.get(self.at) == Some(&b'"') {
+            self.at += 1;
+            return Ok(());
+        }
+        self.skip_string_rest()
+    }
+
+    /// [`Scanner::skip_string_body`] from an escape or an error on.
+    #[inline(never)]
+    fn skip_string_rest(&mut self) -> Scan<()> {
         loop {
-            self.skip_plain();
             match self.bytes.get(self.at) {
                 Some(b'"') => {
                     self.at += 1;
@@ -374,11 +385,12 @@ impl<'t> Scanner<'t> {
                 Some(_) => return self.fail("control character in a string"),
                 None => return self.fail("unexpected end in a string"),
             }
+            self.skip_plain();
         }
     }
 
     /// Reads the rest of a string (after its opening quote), borrowed when it has no escape.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn string_body(&mut self) -> Scan<Cow<'t, str>> {
         let start = self.at;
         self.skip_plain();
@@ -386,6 +398,12 @@ impl<'t> Scanner<'t> {
             self.at += 1;
             return Ok(Cow::Borrowed(&self.text[start..self.at - 1]));
         }
+        self.string_rest(start)
+    }
+
+    /// [`Scanner::string_body`] from an escape or an error on: the string starts at `start`.
+    #[inline(never)]
+    fn string_rest(&mut self, start: usize) -> Scan<Cow<'t, str>> {
         let mut out = String::new();
         let mut from = start;
         loop {
@@ -409,7 +427,7 @@ impl<'t> Scanner<'t> {
     }
 
     /// Moves to the next `"`, `\` or control character (or the end).
-    #[inline]
+    #[inline(always)]
     fn skip_plain(&mut self) {
         let special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
         while let Some(chunk) = self.bytes.get(self.at..self.at + 8) {
@@ -497,8 +515,17 @@ impl<'t> Scanner<'t> {
 }
 
 /// A number token as serde_json converts it (`None` when out of range). Plain integers that
-/// fit are converted here; everything else by serde_json.
+/// fit are converted here, and so are numbers with a fraction or an exponent: serde_json (with
+/// `float_roundtrip`) and the standard library both round to the nearest `f64`, so they agree
+/// (a property test checks it); longer plain integers are left to serde_json.
 fn number(token: &str, plain: bool) -> Option<Number> {
+    if !plain {
+        return token
+            .parse::<f64>()
+            .ok()
+            .filter(|float| float.is_finite())
+            .and_then(Number::from_f64);
+    }
     if plain && token.len() <= 18 {
         if let Some(digits) = token.strip_prefix('-') {
             if digits != "0" {
@@ -594,6 +621,50 @@ mod tests {
             let expected = serde_json::from_str::<Value>(case).ok();
             assert_eq!(accepts(case), expected.is_some(), "skip {case:?}");
             assert_eq!(builds(case), expected, "build {case:?}");
+        }
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// Number tokens of the JSON grammar, biased to the edges of the `f64` range.
+        fn token() -> impl Strategy<Value = String> {
+            (
+                any::<bool>(),
+                "(0|[1-9][0-9]{0,40})",
+                proptest::option::of("[0-9]{1,40}"),
+                proptest::option::of(("[eE]", "[+-]?", "[0-9]{1,3}|0{0,3}3[0-2][0-9]")),
+            )
+                .prop_map(|(minus, int, fraction, exponent)| {
+                    let mut token = String::from(if minus { "-" } else { "" });
+                    token.push_str(&int);
+                    if let Some(fraction) = fraction {
+                        token.push('.');
+                        token.push_str(&fraction);
+                    }
+                    if let Some((e, sign, digits)) = exponent {
+                        token.push_str(&(e + &sign + &digits));
+                    }
+                    token
+                })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 20000, ..ProptestConfig::default() })]
+
+            #[test]
+            fn numbers_convert_as_serde_json_converts_them(token in token()) {
+                let expected = serde_json::from_str::<Value>(&token).ok();
+                prop_assert_eq!(builds(&token), expected.clone(), "build {}", token);
+                prop_assert_eq!(accepts(&token), expected.is_some(), "skip {}", token);
+                if let Some(Value::Number(number)) = expected {
+                    // Bit for bit, the sign of zero included.
+                    let built = builds(&token).and_then(|value| value.as_f64());
+                    prop_assert_eq!(built.map(f64::to_bits), number.as_f64().map(f64::to_bits));
+                }
+            }
         }
     }
 }
