@@ -542,7 +542,7 @@ fn write_trace(out: &mut impl Write, trace: &ConditionTrace, depth: usize) -> io
 /// its file, title, remediation and references, escaped once per run instead of once per
 /// finding. A text that differs from its rule's is escaped as it is.
 pub struct RuleTexts {
-    by_rule: std::collections::HashMap<String, RuleText>,
+    by_rule: foldhash::HashMap<String, RuleText>,
 }
 
 struct RuleText {
@@ -674,7 +674,7 @@ pub fn jsonl_diagnosed(out: &mut Vec<u8>, record: &DiagnosedRecord<'_>, texts: &
         json_text::list(out, explain, jsonl_rule_trace);
     }
     out.extend_from_slice(br#","as_of_from":"#);
-    json_text::string(out, as_of_from.as_str());
+    json_text::name(out, as_of_from.as_str());
     out.push(b'}');
 }
 
@@ -697,9 +697,9 @@ fn jsonl_finding(out: &mut Vec<u8>, finding: &balance_doctor_engine::Finding, te
     out.extend_from_slice(br#","rule_file":"#);
     Known::write(text.map(|t| &t.file), out, rule_file, json_text::string);
     out.extend_from_slice(br#","severity":"#);
-    json_text::string(out, severity.as_str());
+    json_text::name(out, severity.as_str());
     out.extend_from_slice(br#","confidence":"#);
-    json_text::string(out, confidence.as_str());
+    json_text::name(out, confidence.as_str());
     out.extend_from_slice(br#","title":"#);
     Known::write(text.map(|t| &t.title), out, title, json_text::string);
     out.extend_from_slice(br#","message":"#);
@@ -756,7 +756,7 @@ fn jsonl_not_evaluated(
     out.extend_from_slice(br#"{"rule":"#);
     json_text::string(out, rule);
     out.extend_from_slice(br#","severity":"#);
-    json_text::string(out, severity.as_str());
+    json_text::name(out, severity.as_str());
     out.extend_from_slice(br#","title":"#);
     let known = texts.by_rule.get(rule).map(|t| &t.title);
     Known::write(known, out, title, json_text::string);
@@ -785,7 +785,7 @@ fn jsonl_rule_trace(out: &mut Vec<u8>, trace: &balance_doctor_engine::RuleTrace)
     out.extend_from_slice(br#"{"rule":"#);
     json_text::string(out, rule);
     out.extend_from_slice(br#","outcome":"#);
-    json_text::string(out, outcome.as_str());
+    json_text::name(out, outcome.as_str());
     if !missing.is_empty() {
         out.extend_from_slice(br#","missing":"#);
         json_text::list(out, missing, jsonl_missing);

@@ -20,30 +20,45 @@ pub(super) fn string(out: &mut Vec<u8>, text: &str) {
     // `bytes[copied..at]` needs no escape and is not written yet.
     let mut copied = 0;
     let mut at = 0;
-    while at < bytes.len() {
-        let rest = &bytes[at..];
-        let word = match rest.first_chunk::<8>() {
-            Some(word) => *word,
-            None => {
-                // The last bytes, padded with spaces (which need no escape).
-                let mut word = [b' '; 8];
-                word[..rest.len()].copy_from_slice(rest);
-                word
+    loop {
+        let special = if let Some(word) = bytes[at..].first_chunk::<8>() {
+            match special_bytes(u64::from_le_bytes(*word)) {
+                0 => {
+                    at += 8;
+                    continue;
+                }
+                flags => at + first_flagged(flags),
+            }
+        } else if let Some(word) = bytes.last_chunk::<8>() {
+            // Fewer than eight bytes left: the last eight, less those looked at already.
+            let start = bytes.len() - 8;
+            let unseen = u64::MAX.checked_shl(8 * (at - start) as u32).unwrap_or(0);
+            match special_bytes(u64::from_le_bytes(*word)) & unseen {
+                0 => break,
+                flags => start + first_flagged(flags),
+            }
+        } else {
+            // A string shorter than eight bytes.
+            match bytes[at..].iter().position(|&byte| is_special(byte)) {
+                Some(offset) => at + offset,
+                None => break,
             }
         };
-        let special = special_bytes(u64::from_le_bytes(word));
-        if special == 0 {
-            at += 8;
-            continue;
-        }
-        // The lowest flag is always a byte that needs escaping (see `special_bytes`).
-        at += (special.trailing_zeros() / 8) as usize;
-        out.extend_from_slice(&bytes[copied..at]);
-        escape(out, bytes[at]);
-        at += 1;
+        out.extend_from_slice(&bytes[copied..special]);
+        escape(out, bytes[special]);
+        at = special + 1;
         copied = at;
     }
     out.extend_from_slice(&bytes[copied..]);
+    out.push(b'"');
+}
+
+/// Writes `name` in quotes as it is: for the names of enum values (`error`, `fired`), which
+/// need no escape.
+pub(super) fn name(out: &mut Vec<u8>, name: &'static str) {
+    debug_assert!(!name.bytes().any(is_special), "{name:?} needs escaping");
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
     out.push(b'"');
 }
 
@@ -89,10 +104,9 @@ pub(super) fn strings(out: &mut Vec<u8>, items: &[String]) {
     list(out, items, |out, item| string(out, item));
 }
 
-/// Writes an unsigned integer (as serde_json does, in decimal).
+/// Writes an unsigned integer as serde_json does (with itoa).
 pub(super) fn integer(out: &mut Vec<u8>, number: u64) {
-    // Writing into a `Vec` cannot fail.
-    let _ = write!(out, "{number}");
+    out.extend_from_slice(itoa::Buffer::new().format(number).as_bytes());
 }
 
 /// Writes a value's `Display` text as a JSON string, as serde's `collect_str` does.
@@ -100,9 +114,22 @@ pub(super) fn display_string(out: &mut Vec<u8>, value: &impl std::fmt::Display) 
     string(out, &value.to_string());
 }
 
+/// A number as `Number`'s `Display` writes it: integers with itoa, as here, floats with
+/// serde_json's float formatter.
 fn number_text(out: &mut Vec<u8>, number: &serde_json::Number) {
-    // Writing into a `Vec` cannot fail.
-    let _ = write!(out, "{number}");
+    if let Some(unsigned) = number.as_u64() {
+        integer(out, unsigned);
+    } else if let Some(signed) = number.as_i64() {
+        out.extend_from_slice(itoa::Buffer::new().format(signed).as_bytes());
+    } else {
+        // Writing into a `Vec` cannot fail.
+        let _ = write!(out, "{number}");
+    }
+}
+
+/// Whether JSON needs `byte` escaped.
+fn is_special(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
 /// A word whose eight bytes are each `byte`.
@@ -110,19 +137,22 @@ const fn repeated(byte: u8) -> u64 {
     u64::from_ne_bytes([byte; 8])
 }
 
-const LOW_BITS: u64 = repeated(0x01);
-const HIGH_BITS: u64 = repeated(0x80);
-
-/// The high bit of each byte of `word` that is below 0x20, `"` or `\`. A byte is flagged
-/// wrongly only above (more significant than) one flagged rightly, where a borrow carries
-/// over: the lowest flag is always right, and a word with no flag has no such byte.
+/// The high bit of each byte of `word` that is below 0x20, `"` or `\`, and no other bit.
+/// Each byte is tested on its own: no sum below carries over into the next byte.
 fn special_bytes(word: u64) -> u64 {
-    let control = word.wrapping_sub(repeated(0x20)) & !word;
-    let quote = word ^ repeated(b'"');
-    let backslash = word ^ repeated(b'\\');
-    let quote = quote.wrapping_sub(LOW_BITS) & !quote;
-    let backslash = backslash.wrapping_sub(LOW_BITS) & !backslash;
-    (control | quote | backslash) & HIGH_BITS
+    let low = word & repeated(0x7f);
+    // Each byte's high bit is set unless the byte, less its high bit, is below 0x20 (is `"`,
+    // is `\`).
+    let not_control = low + repeated(0x80 - 0x20);
+    let not_quote = (low ^ repeated(b'"')) + repeated(0x7f);
+    let not_backslash = (low ^ repeated(b'\\')) + repeated(0x7f);
+    // A byte with its high bit set (part of a non-ASCII character) is never special.
+    !(not_control & not_quote & not_backslash | word) & repeated(0x80)
+}
+
+/// The index of the lowest byte flagged in `flags` (which has a flag).
+fn first_flagged(flags: u64) -> usize {
+    (flags.trailing_zeros() / 8) as usize
 }
 
 fn escape(out: &mut Vec<u8>, byte: u8) {
@@ -193,6 +223,50 @@ mod tests {
     }
 
     #[test]
+    fn special_bytes_are_flagged_exactly() {
+        let fillers = [
+            0x00, 0x1f, 0x20, 0x21, b'"', 0x23, b'\\', 0x5d, b'a', 0x7f, 0x80, 0xff,
+        ];
+        for byte in 0..=255u8 {
+            for filler in fillers {
+                for position in 0..8 {
+                    let mut word = [filler; 8];
+                    word[position] = byte;
+                    let expected = word
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, byte)| super::is_special(**byte))
+                        .fold(0u64, |flags, (index, _)| flags | 0x80 << (8 * index));
+                    let flags = super::special_bytes(u64::from_le_bytes(word));
+                    assert_eq!(flags, expected, "{word:02x?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn escapes_are_found_at_every_position_of_short_and_long_strings() {
+        for length in 1..26 {
+            for position in 0..length {
+                for special in ['"', '\\', '\n', '\u{1}', '\u{1f}'] {
+                    let mut text: Vec<char> =
+                        "abcdefghijklmnopqrstuvwxyz"[..length].chars().collect();
+                    text[position] = special;
+                    let one: String = text.iter().collect();
+                    assert_eq!(escaped(&one), serde_json::to_string(&one).unwrap());
+                    // And a second one at every later position.
+                    for later in position + 1..length {
+                        let mut two = text.clone();
+                        two[later] = '\t';
+                        let two: String = two.iter().collect();
+                        assert_eq!(escaped(&two), serde_json::to_string(&two).unwrap());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn values_are_written_as_serde_json_serializes_them() {
         let value = json!({
             "null": null, "yes": true, "no": false,
@@ -231,6 +305,16 @@ mod tests {
             text in "[\\x00-\\x21\"\\\\/a\\x7fé🙂]{0,40}"
         ) {
             prop_assert_eq!(escaped(&text), serde_json::to_string(&text).unwrap());
+        }
+
+        #[test]
+        fn any_word_is_flagged_exactly(word in any::<[u8; 8]>()) {
+            let expected = word
+                .iter()
+                .enumerate()
+                .filter(|(_, byte)| super::is_special(**byte))
+                .fold(0u64, |flags, (index, _)| flags | 0x80 << (8 * index));
+            prop_assert_eq!(super::special_bytes(u64::from_le_bytes(word)), expected);
         }
 
         #[test]
