@@ -21,8 +21,6 @@ pub struct RuleSet {
     /// [`reusable_conditions`]), so that it is evaluated once per bundle however many rules
     /// use it.
     pub(crate) reusable: Vec<bool>,
-    /// How many capture names (`as:`) the rules have in all.
-    pub(crate) capture_count: usize,
     /// Indexes into `rules`, in an order where every rule comes after the rules it tests with
     /// `fired`.
     pub(crate) evaluation_order: Vec<usize>,

@@ -44,6 +44,12 @@ pub(crate) enum Distance {
 
 /// The distance between two JSON numbers, or `None` when either is not a number.
 pub(crate) fn distance(left: &Value, right: &Value) -> Option<Distance> {
+    if let (Value::Number(l), Value::Number(r)) = (left, right) {
+        // The same number is no distance from itself: no decimal is needed to tell.
+        if l == r {
+            return Some(Distance::Exact(Decimal::ZERO));
+        }
+    }
     if let (Some(l), Some(r)) = (decimal(left), decimal(right)) {
         if let Some(difference) = l.checked_sub(r) {
             return Some(Distance::Exact(difference.abs()));
@@ -101,6 +107,40 @@ mod tests {
         assert!(within(json!(0.3), json!(0.1), 0.2));
         assert!(within(json!(-5), json!(-5.0), 0.0));
         assert!(!within(json!(1_000_000.01), json!(1_000_000), 0.0));
+    }
+
+    /// What `distance` gave before it told equal numbers apart without decimals.
+    fn decimal_distance(left: &Value, right: &Value) -> Option<Distance> {
+        if let (Some(l), Some(r)) = (decimal(left), decimal(right)) {
+            if let Some(difference) = l.checked_sub(r) {
+                return Some(Distance::Exact(difference.abs()));
+            }
+        }
+        let (l, r) = (left.as_f64()?, right.as_f64()?);
+        Some(Distance::Approximate((l - r).abs()))
+    }
+
+    #[test]
+    fn equal_numbers_are_within_every_tolerance_as_their_decimals_are() {
+        let numbers = [
+            json!(0),
+            json!(-0.0),
+            json!(0.1),
+            json!(110.01),
+            json!(-7),
+            json!(u64::MAX),
+            json!(i64::MIN),
+            json!(1e300),
+            json!(-1.7976931348623157e308),
+        ];
+        for number in &numbers {
+            for tolerance in [0.0, -0.0, 0.005, 1.0, 1e20] {
+                let tolerance = Tolerance::new(tolerance).unwrap();
+                let fast = distance(number, number).unwrap().within(&tolerance);
+                let slow = decimal_distance(number, number).unwrap().within(&tolerance);
+                assert!(fast && slow, "{number}");
+            }
+        }
     }
 
     #[test]

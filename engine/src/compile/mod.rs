@@ -264,7 +264,6 @@ impl<'f> Compiler<'f> {
             rules,
             conditions,
             reusable,
-            capture_count: self.capture_names.len(),
             evaluation_order,
             sources,
             ref_slots: self.ref_slots.len(),

@@ -40,7 +40,7 @@ impl<'a> Evaluator<'a> {
                 if !pass {
                     self.evidence.truncate(start);
                     // A failed `all` captures nothing, even when explaining evaluates on.
-                    self.rollback(&checkpoint);
+                    self.rollback(checkpoint);
                 }
                 self.finish(cond, pass, children, || None, &[])
             }
@@ -60,7 +60,7 @@ impl<'a> Evaluator<'a> {
                 let outcome = self.condition(inner);
                 // What passed under a `not` is not what the rule found.
                 self.evidence.truncate(start);
-                self.rollback(&checkpoint);
+                self.rollback(checkpoint);
                 let children = outcome.trace.map(|trace| *trace).into_iter().collect();
                 self.finish(cond, !outcome.pass, children, || None, &[])
             }
@@ -176,7 +176,8 @@ impl<'a> Evaluator<'a> {
             Check::Values(_, quant) => !matches!(quant, Quant::None),
         };
         if let (true, true, Some(index)) = (pass, captures_values, test.capture) {
-            self.captured[index].extend_from_slice(&self.evidence[start..]);
+            let passed = self.evidence[start..].iter().map(|node| (index, *node));
+            self.captured.extend(passed);
         }
         let note = || note.map(str::to_owned);
         self.finish(cond, pass, Vec::new(), note, values)
@@ -304,7 +305,7 @@ impl<'a> Evaluator<'a> {
                 let outcome = self.condition(&join.where_);
                 if !outcome.pass {
                     self.evidence.truncate(mark);
-                    self.rollback(&checkpoint);
+                    self.rollback(checkpoint);
                 }
                 self.bindings = outer;
                 if children.len() < MAX_SEEN {
@@ -318,7 +319,7 @@ impl<'a> Evaluator<'a> {
         let pass = quantified(join.quantifier, passed, total);
         if !pass || join.quantifier == Quantifier::None {
             self.evidence.truncate(start);
-            self.rollback(&checkpoint);
+            self.rollback(checkpoint);
         }
         let note = || {
             if untested > 0 {

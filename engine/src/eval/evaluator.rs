@@ -27,10 +27,9 @@ pub(super) struct Evaluator<'a> {
     pub(super) not_evaluated: Vec<bool>,
     /// The pair a join is testing.
     pub(super) bindings: Option<(Node<'a>, Node<'a>)>,
-    /// Per capture name (`as:`), the values that passed in the rule being evaluated.
-    pub(super) captured: Vec<Vec<Node<'a>>>,
-    /// The captures of the rule being evaluated (indexes into `captured`).
-    pub(super) rule_captures: &'a [usize],
+    /// The values that passed under a capture name (`as:`, its index) in the rule being
+    /// evaluated, in the order they passed: a checkpoint is a length.
+    pub(super) captured: Vec<(usize, Node<'a>)>,
     /// Every route walked in this evaluation.
     pub(super) routes: Routes<'a>,
     /// Per named condition that is reusable (`RuleSet::reusable`): its outcome and evidence,
@@ -193,17 +192,14 @@ impl<'a> Evaluator<'a> {
         Span::since(start, &self.found)
     }
 
-    /// How many values each capture of the rule being evaluated holds now.
-    pub(super) fn checkpoint(&self) -> smallvec::SmallVec<[usize; 4]> {
-        let captures = self.rule_captures.iter();
-        captures.map(|id| self.captured[*id].len()).collect()
+    /// How many values the rule being evaluated has captured so far.
+    pub(super) fn checkpoint(&self) -> usize {
+        self.captured.len()
     }
 
     /// Forgets values captured since `checkpoint`.
-    pub(super) fn rollback(&mut self, checkpoint: &[usize]) {
-        for (id, length) in self.rule_captures.iter().zip(checkpoint) {
-            self.captured[*id].truncate(*length);
-        }
+    pub(super) fn rollback(&mut self, checkpoint: usize) {
+        self.captured.truncate(checkpoint);
     }
 
     /// The outcome, with its trace when explaining: the values `seen` (the first

@@ -14,7 +14,7 @@ use crate::diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
     RuleOutcome, RuleTrace, UnreadDocument,
 };
-use crate::path::{Node, Routes};
+use crate::path::{Node, Nodes, Routes};
 
 mod conditions;
 mod evaluator;
@@ -55,17 +55,18 @@ impl RuleSet {
             bundle,
             as_of,
             explain: options.explain,
-            found: Vec::new(),
+            // Room for what an evaluation finds: with the default pack, the bench bundles'
+            // evaluations did not grow it (callgrind).
+            found: Vec::with_capacity(256),
             sources: vec![None; self.sources.len()],
             resolved: vec![None; self.ref_slots],
             fired: vec![false; self.rules.len()],
             not_evaluated: vec![false; self.rules.len()],
             bindings: None,
-            captured: vec![Vec::new(); self.capture_count],
-            rule_captures: &[],
+            captured: Vec::new(),
             routes: Routes::default(),
             named: vec![None; self.conditions.len()],
-            evidence: Vec::new(),
+            evidence: Vec::with_capacity(32),
         };
         let mut findings: Vec<(usize, Finding)> = Vec::new();
         let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
@@ -117,10 +118,7 @@ impl RuleSet {
                 ));
                 continue;
             }
-            evaluator.rule_captures = &rule.captures;
-            for id in &rule.captures {
-                evaluator.captured[*id].clear();
-            }
+            evaluator.captured.clear();
             evaluator.evidence.clear();
             let outcome = evaluator.condition(&rule.when);
             if options.explain {
@@ -145,8 +143,13 @@ impl RuleSet {
                 evidence.extend_from_slice(found);
             }
             for id in &rule.captures {
-                let captured = &evaluator.captured[*id];
-                values.push(shown_values(captured, &evaluator.routes, &self.redact));
+                let captured: Nodes<'_> = evaluator
+                    .captured
+                    .iter()
+                    .filter(|(capture, _)| capture == id)
+                    .map(|(_, node)| *node)
+                    .collect();
+                values.push(shown_values(&captured, &evaluator.routes, &self.redact));
             }
             let values: Vec<Vec<&Value>> = values
                 .iter()
@@ -235,6 +238,12 @@ fn trace(
     }
 }
 
+/// Where a found value is: its document's name and the value, by address.
+type Place = (*const u8, *const Value);
+
+/// Up to how many found values [`to_evidence`] tells apart without hashing.
+const FEW_PLACES: usize = 32;
+
 /// Evidence without repeats, paths rendered, values as they may be shown (see [`shown`]): at
 /// most `limit` pieces, and how many others there were.
 ///
@@ -247,12 +256,25 @@ fn to_evidence(
     limit: usize,
     bundle: &Bundle,
 ) -> (Vec<Evidence>, usize) {
-    // The same value of the same document is the same place: no path is built to tell.
-    let mut seen = foldhash::HashSet::default();
+    // The same value of the same document is the same place: no path is built to tell. A
+    // few places are told apart by looking through them, more with a hash set.
+    let few = nodes.len() <= FEW_PLACES;
+    let mut seen_few: smallvec::SmallVec<[Place; FEW_PLACES]> = smallvec::SmallVec::new();
+    let mut seen_many: foldhash::HashSet<Place> = foldhash::HashSet::default();
     let mut out = Vec::with_capacity(nodes.len().min(limit));
     let mut left_out = 0;
     for node in nodes {
-        if !seen.insert((node.doc.as_ptr(), std::ptr::from_ref(node.value))) {
+        let place: Place = (node.doc.as_ptr(), std::ptr::from_ref(node.value));
+        let first = if few {
+            let first = !seen_few.contains(&place);
+            if first {
+                seen_few.push(place);
+            }
+            first
+        } else {
+            seen_many.insert(place)
+        };
+        if !first {
             continue;
         }
         if out.len() == limit {
