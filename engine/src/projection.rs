@@ -46,6 +46,10 @@ enum Keep {
         members: Members,
         any: Option<Box<Keep>>,
         raw: bool,
+        /// With `raw`: the normalized path of this value when it is reached from the
+        /// document by member names alone (its own member list's names, never `any`), worked
+        /// out once here instead of for every bundle ([`Keep::name_paths`]).
+        path: Option<Box<str>>,
     },
 }
 
@@ -118,12 +122,16 @@ impl Keep {
             members: Members::new(),
             any: None,
             raw: false,
+            path: None,
         }
     }
 
     /// Adds a path to the tree, keeping at its end what `need` says.
     fn insert(&mut self, steps: &[Access], need: Need) {
-        let Keep::Some { members, any, raw } = self else {
+        let Keep::Some {
+            members, any, raw, ..
+        } = self
+        else {
             return;
         };
         let Some((step, rest)) = steps.split_first() else {
@@ -153,11 +161,14 @@ impl Keep {
             (Keep::All, _) => {}
             (this, Keep::All) => *this = Keep::All,
             (
-                Keep::Some { members, any, raw },
+                Keep::Some {
+                    members, any, raw, ..
+                },
                 Keep::Some {
                     members: more,
                     any: more_any,
                     raw: more_raw,
+                    ..
                 },
             ) => {
                 *raw |= *more_raw;
@@ -168,6 +179,25 @@ impl Keep {
                     any.get_or_insert_with(|| Box::new(Keep::skeleton()))
                         .merge(more_any);
                 }
+            }
+        }
+    }
+
+    /// Sets `path` on every node with `raw` that member names alone lead to from the document,
+    /// `names` being the names leading here.
+    fn name_paths(&mut self, names: &mut Vec<String>) {
+        if let Keep::Some {
+            members, raw, path, ..
+        } = self
+        {
+            if *raw {
+                let segments: Vec<Seg<'_>> = names.iter().map(|name| Seg::Key(name)).collect();
+                *path = Some(normalized_path(&segments).into());
+            }
+            for (name, keep) in &mut members.list {
+                names.push(name.clone());
+                keep.name_paths(names);
+                names.pop();
             }
         }
     }
@@ -312,6 +342,7 @@ impl RuleSet {
         let mut documents = reader.documents;
         for keep in documents.values_mut() {
             keep.settle();
+            keep.name_paths(&mut Vec::new());
         }
         Projection { documents }
     }
@@ -393,6 +424,7 @@ static SKELETON: Keep = Keep::Some {
     members: Members::new(),
     any: None,
     raw: false,
+    path: None,
 };
 
 /// One step of the route to the value being built.
@@ -491,7 +523,7 @@ impl<'t> Parser<'t> {
                 let value = match projection {
                     None => self.scan.value()?,
                     Some(projection) => match projection.documents.get(name.as_ref()) {
-                        Some(keep) => self.build(keep, &name)?,
+                        Some(keep) => self.build(keep, &name, true)?,
                         // No rule reads it: only its presence matters.
                         None => {
                             self.scan.skip()?;
@@ -508,9 +540,17 @@ impl<'t> Parser<'t> {
         Ok(documents)
     }
 
-    /// Builds what `keep` says of the value at the cursor, in `document`.
-    fn build(&mut self, keep: &Keep, document: &str) -> Scan<Value> {
-        let Keep::Some { members, any, raw } = keep else {
+    /// Builds what `keep` says of the value at the cursor, in `document`; `named` when member
+    /// names of the trees alone led here from the document (so `keep`'s `path` is this
+    /// value's).
+    fn build(&mut self, keep: &Keep, document: &str, named: bool) -> Scan<Value> {
+        let Keep::Some {
+            members,
+            any,
+            raw,
+            path,
+        } = keep
+        else {
             return self.scan.value();
         };
         let start = self.scan.at;
@@ -526,10 +566,14 @@ impl<'t> Parser<'t> {
                             self.scan.skip()?;
                         } else {
                             let key = self.scan.key()?;
-                            match members.get(&key).or(any.as_deref()) {
+                            let (keep, named) = match members.get(&key) {
+                                Some(keep) => (Some(keep), named),
+                                None => (any.as_deref(), false),
+                            };
+                            match keep {
                                 Some(keep) => {
                                     self.route.push(Step::Key(key.clone()));
-                                    let value = self.build(keep, document);
+                                    let value = self.build(keep, document, named);
                                     self.route.pop();
                                     map.insert(key.into_owned(), value?);
                                 }
@@ -550,7 +594,7 @@ impl<'t> Parser<'t> {
                 if self.scan.first_element()? {
                     loop {
                         self.route.push(Step::Index(items.len()));
-                        let value = self.build(element, document);
+                        let value = self.build(element, document, false);
                         self.route.pop();
                         items.push(value?);
                         if !self.scan.next_element()? {
@@ -564,17 +608,23 @@ impl<'t> Parser<'t> {
         };
         if *raw {
             let json = self.scan.text[start..self.scan.at].trim_start().into();
-            let segments: smallvec::SmallVec<[Seg<'_>; 8]> = self
-                .route
-                .iter()
-                .map(|step| match step {
-                    Step::Key(key) => Seg::Key(key),
-                    Step::Index(index) => Seg::Index(*index),
-                })
-                .collect();
+            let path = match path {
+                Some(path) if named => path.to_string(),
+                _ => {
+                    let segments: smallvec::SmallVec<[Seg<'_>; 8]> = self
+                        .route
+                        .iter()
+                        .map(|step| match step {
+                            Step::Key(key) => Seg::Key(key),
+                            Step::Index(index) => Seg::Index(*index),
+                        })
+                        .collect();
+                    normalized_path(&segments)
+                }
+            };
             self.raw.push(RawPart {
                 document: document.to_owned(),
-                path: normalized_path(&segments),
+                path,
                 json,
             });
         }
