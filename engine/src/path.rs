@@ -101,7 +101,22 @@ pub(crate) const ROOT: RouteId = 0;
 /// node's route is one number, and its normalized path is rebuilt only when it is output.
 #[derive(Debug)]
 pub(crate) struct Routes<'a> {
-    links: Vec<(RouteId, Seg<'a>)>,
+    links: Vec<Link<'a>>,
+}
+
+#[derive(Debug)]
+struct Link<'a> {
+    parent: RouteId,
+    /// What [`Routes::any_name`] answered for this route, once asked.
+    named: std::cell::Cell<Named>,
+    segment: Seg<'a>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Named {
+    NotAsked,
+    No,
+    Yes,
 }
 
 impl Default for Routes<'_> {
@@ -110,7 +125,11 @@ impl Default for Routes<'_> {
             // A bundle's evaluation by the default pack walks about 100 routes.
             links: {
                 let mut links = Vec::with_capacity(128);
-                links.push((ROOT, Seg::Raw(String::new())));
+                links.push(Link {
+                    parent: ROOT,
+                    named: std::cell::Cell::new(Named::No),
+                    segment: Seg::Raw(String::new()),
+                });
                 links
             },
         }
@@ -120,33 +139,57 @@ impl Default for Routes<'_> {
 impl<'a> Routes<'a> {
     /// The route `parent` followed by `segment`.
     pub(crate) fn push(&mut self, parent: RouteId, segment: Seg<'a>) -> RouteId {
-        self.links.push((parent, segment));
+        self.links.push(Link {
+            parent,
+            named: std::cell::Cell::new(Named::NotAsked),
+            segment,
+        });
         RouteId::try_from(self.links.len() - 1).unwrap_or(ROOT)
     }
 
     /// Whether any member name along `route` satisfies `test`, without building the path:
     /// names of walked steps are tested as they are, and an already-normalized suffix from
     /// jsonpath-rust is read back (`names`).
+    ///
+    /// The answer is remembered for the route and the routes above it, and read back when
+    /// they are asked again: every call on one `Routes` must ask the same question (the
+    /// rule set's `redact:` names).
     pub(crate) fn any_name(
         &self,
         route: RouteId,
         mut test: impl FnMut(&str) -> bool,
         names: impl Fn(&str, &mut dyn FnMut(&str) -> bool) -> bool,
     ) -> bool {
+        // The routes not asked yet, from `route` up to the first one that was (or the root).
+        let mut unasked: smallvec::SmallVec<[RouteId; 16]> = smallvec::SmallVec::new();
         let mut at = route;
+        let mut found = false;
         while at != ROOT {
-            let (parent, segment) = &self.links[at as usize];
-            let found = match segment {
-                Seg::Key(key) => test(key),
-                Seg::Index(_) => false,
-                Seg::Raw(raw) => names(raw, &mut test),
-            };
-            if found {
-                return true;
+            let link = &self.links[at as usize];
+            match link.named.get() {
+                Named::NotAsked => {}
+                Named::No => break,
+                Named::Yes => {
+                    found = true;
+                    break;
+                }
             }
-            at = *parent;
+            unasked.push(at);
+            at = link.parent;
         }
-        false
+        // Down from there: a route has a name that passes when the route above it has one, or
+        // its own segment does.
+        for &at in unasked.iter().rev() {
+            let link = &self.links[at as usize];
+            found = found
+                || match &link.segment {
+                    Seg::Key(key) => test(key),
+                    Seg::Index(_) => false,
+                    Seg::Raw(raw) => names(raw, &mut test),
+                };
+            link.named.set(if found { Named::Yes } else { Named::No });
+        }
+        found
     }
 
     /// The RFC 9535 normalized path of a route, such as `$['accounts'][0]['balances']`.
@@ -154,9 +197,9 @@ impl<'a> Routes<'a> {
         let mut segments: smallvec::SmallVec<[&Seg<'a>; 8]> = smallvec::SmallVec::new();
         let mut at = route;
         while at != ROOT {
-            let (parent, segment) = &self.links[at as usize];
-            segments.push(segment);
-            at = *parent;
+            let link = &self.links[at as usize];
+            segments.push(&link.segment);
+            at = link.parent;
         }
         let mut out = String::with_capacity(64);
         out.push('$');

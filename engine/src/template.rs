@@ -189,6 +189,10 @@ impl Template {
                 }
             }
         }
+        // A text of at most `MAX_MESSAGE` bytes has at most as many characters: not counted.
+        if out.len() <= MAX_MESSAGE {
+            return out;
+        }
         if let Some((cut, _)) = out.char_indices().nth(MAX_MESSAGE) {
             let left_out = out[cut..].chars().count();
             out.truncate(cut);

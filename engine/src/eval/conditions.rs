@@ -29,7 +29,9 @@ impl<'a> Evaluator<'a> {
                 let mut pass = true;
                 for item in items {
                     let outcome = self.condition(item);
-                    children.extend(outcome.trace.map(|trace| *trace));
+                    if let Some(trace) = outcome.trace {
+                        children.push(*trace);
+                    }
                     if !outcome.pass {
                         pass = false;
                         if !self.explain {
@@ -49,7 +51,9 @@ impl<'a> Evaluator<'a> {
                 let mut pass = false;
                 for item in items {
                     let outcome = self.condition(item);
-                    children.extend(outcome.trace.map(|trace| *trace));
+                    if let Some(trace) = outcome.trace {
+                        children.push(*trace);
+                    }
                     pass |= outcome.pass;
                 }
                 self.finish(cond, pass, children, || None, &[])
