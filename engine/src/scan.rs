@@ -348,7 +348,7 @@ impl<'t> Scanner<'t> {
             }
         }
         // Without an exponent, fewer than 300 digits are always below f64::MAX; anything else
-        // is decided by serde_json's own conversion.
+        // is decided by converting it (`number`), as serde_json would.
         if (exponent || count >= 300) && number(&self.text[start..self.at], false).is_none() {
             return Err(ScanError {
                 message: "number out of range",
@@ -548,7 +548,7 @@ fn number(token: &str, plain: bool) -> Option<Number> {
             .filter(|float| float.is_finite())
             .and_then(Number::from_f64);
     }
-    if plain && token.len() <= 18 {
+    if token.len() <= 18 {
         if let Some(digits) = token.strip_prefix('-') {
             if digits != "0" {
                 return digits.parse::<i64>().ok().map(|n| Number::from(-n));
