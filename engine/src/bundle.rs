@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::doc::{Doc, Members};
 use crate::error::{BundleError, Location};
 use crate::serde_text::without_serde_position;
 
@@ -62,12 +63,22 @@ pub struct Bundle {
     /// The evaluation time the bundle carries, if any.
     pub(crate) as_of: Option<Timestamp>,
     /// The bundle's context (an object, empty when none was given).
-    pub(crate) context: Value,
+    pub(crate) context: Doc,
     /// Documents by name.
-    pub(crate) documents: BTreeMap<String, Value>,
+    pub(crate) documents: BTreeMap<String, Doc>,
     /// The text of objects and arrays that a projected parse built as skeletons, for
     /// evidence ([`crate::projection`]).
     pub(crate) raw: Vec<crate::projection::RawPart>,
+}
+
+/// A bundle as read, before validation: [`BundleSpec`] with documents and context as
+/// [`Doc`]s (what the projected parse builds).
+#[derive(Debug, Default)]
+pub(crate) struct Parts {
+    pub(crate) id: Option<Value>,
+    pub(crate) as_of: Option<String>,
+    pub(crate) context: Option<Doc>,
+    pub(crate) documents: BTreeMap<String, Doc>,
 }
 
 /// Names a document cannot take, because rules use them for something else.
@@ -82,7 +93,7 @@ impl Default for Bundle {
         Bundle {
             id: None,
             as_of: None,
-            context: Value::Object(Map::new()),
+            context: Doc::Object(Members::default()),
             documents: BTreeMap::new(),
             raw: Vec::new(),
         }
@@ -101,25 +112,32 @@ impl Bundle {
     }
 
     /// The bundle's context: an object, empty when none was given.
-    pub fn context(&self) -> &Value {
+    pub fn context(&self) -> &Doc {
         &self.context
     }
 
-    /// The documents, by name.
-    pub fn documents(&self) -> &BTreeMap<String, Value> {
+    /// The documents, by name. A document is a [`Doc`] (`Doc::to_value` gives it as a
+    /// `serde_json::Value`). In a bundle read by [`crate::Projection::parse_bundle`], a
+    /// document holds only what the rules read (a document no rule reads is `null`).
+    pub fn documents(&self) -> &BTreeMap<String, Doc> {
         &self.documents
     }
 
     /// The document named `name`, if captured.
-    pub fn document(&self, name: &str) -> Option<&Value> {
+    pub fn document(&self, name: &str) -> Option<&Doc> {
         self.documents.get(name)
     }
 
-    /// Adds or replaces a document, checking its name like every other.
-    pub fn insert_document(&mut self, name: &str, value: Value) -> Result<(), BundleError> {
+    /// Adds or replaces a document (a [`Doc`] or a `serde_json::Value`), checking its name
+    /// like every other.
+    pub fn insert_document(
+        &mut self,
+        name: &str,
+        value: impl Into<Doc>,
+    ) -> Result<(), BundleError> {
         check_document_name(name)?;
         self.raw.retain(|part| part.document != name);
-        self.documents.insert(name.to_owned(), value);
+        self.documents.insert(name.to_owned(), value.into());
         Ok(())
     }
 
@@ -137,26 +155,48 @@ impl Bundle {
         if let Some(as_of) = self.as_of {
             object.insert("as_of".into(), Value::String(as_of.to_string()));
         }
-        object.insert("context".into(), self.context.clone());
-        let documents = self.documents.clone().into_iter().collect();
+        object.insert("context".into(), self.context.to_value());
+        let documents = self
+            .documents
+            .iter()
+            .map(|(name, document)| (name.clone(), document.to_value()))
+            .collect();
         object.insert("documents".into(), Value::Object(documents));
         Value::Object(object)
     }
 
     /// Validates a bundle spec: the timestamp parses and every document name is usable.
     pub fn from_spec(spec: BundleSpec) -> Result<Bundle, BundleError> {
-        if let Some(id) = &spec.id {
+        Bundle::from_parts(Parts {
+            id: spec.id,
+            as_of: spec.as_of,
+            context: spec
+                .context
+                .map(|context| Doc::from(Value::Object(context))),
+            documents: spec
+                .documents
+                .into_iter()
+                .map(|(name, document)| (name, Doc::from(document)))
+                .collect(),
+        })
+    }
+
+    /// Validates a bundle's parts: the timestamp parses and every document name is usable.
+    pub(crate) fn from_parts(parts: Parts) -> Result<Bundle, BundleError> {
+        if let Some(id) = &parts.id {
             check_id(id)?;
         }
-        let as_of = spec.as_of.as_deref().map(parse_as_of).transpose()?;
-        for name in spec.documents.keys() {
+        let as_of = parts.as_of.as_deref().map(parse_as_of).transpose()?;
+        for name in parts.documents.keys() {
             check_document_name(name)?;
         }
         Ok(Bundle {
-            id: spec.id,
+            id: parts.id,
             as_of,
-            context: Value::Object(spec.context.unwrap_or_default()),
-            documents: spec.documents,
+            context: parts
+                .context
+                .unwrap_or_else(|| Doc::Object(Members::default())),
+            documents: parts.documents,
             raw: Vec::new(),
         })
     }

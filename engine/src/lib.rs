@@ -56,6 +56,7 @@ mod bundle;
 mod compile;
 mod compiled;
 mod diagnosis;
+mod doc;
 mod error;
 mod eval;
 mod extends;
@@ -84,6 +85,7 @@ pub use diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
     RuleOutcome, RuleTrace, UnreadDocument,
 };
+pub use doc::{Doc, Members};
 pub use error::{BundleError, Location, Origin, Problem, ProblemKind, RuleErrors};
 pub use eval::EvaluateOptions;
 pub use extends::{DEFAULT_PACK, ExtendsRequest, RuleSource, no_reader};

@@ -7,12 +7,14 @@
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
-use serde_json::{Number, Value};
+use serde_json::Number;
+
+use crate::doc::Doc;
 
 /// The exact decimal a JSON number stands for, when it fits in 28 significant digits.
-pub(crate) fn decimal(value: &Value) -> Option<Decimal> {
+pub(crate) fn decimal(value: &Doc) -> Option<Decimal> {
     match value {
-        Value::Number(number) => decimal_of_number(number),
+        Doc::Number(number) => decimal_of_number(number),
         _ => None,
     }
 }
@@ -43,8 +45,8 @@ pub(crate) enum Distance {
 }
 
 /// The distance between two JSON numbers, or `None` when either is not a number.
-pub(crate) fn distance(left: &Value, right: &Value) -> Option<Distance> {
-    if let (Value::Number(l), Value::Number(r)) = (left, right) {
+pub(crate) fn distance(left: &Doc, right: &Doc) -> Option<Distance> {
+    if let (Doc::Number(l), Doc::Number(r)) = (left, right) {
         // The same number is no distance from itself: no decimal is needed to tell.
         if l == r {
             return Some(Distance::Exact(Decimal::ZERO));
@@ -89,10 +91,10 @@ impl Tolerance {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn within(left: Value, right: Value, tolerance: f64) -> bool {
-        distance(&left, &right)
+        distance(&Doc::from(left), &Doc::from(right))
             .unwrap()
             .within(&Tolerance::new(tolerance).unwrap())
     }
@@ -110,7 +112,7 @@ mod tests {
     }
 
     /// What `distance` gave before it told equal numbers apart without decimals.
-    fn decimal_distance(left: &Value, right: &Value) -> Option<Distance> {
+    fn decimal_distance(left: &Doc, right: &Doc) -> Option<Distance> {
         if let (Some(l), Some(r)) = (decimal(left), decimal(right)) {
             if let Some(difference) = l.checked_sub(r) {
                 return Some(Distance::Exact(difference.abs()));
@@ -134,6 +136,7 @@ mod tests {
             json!(-1.7976931348623157e308),
         ];
         for number in &numbers {
+            let number = &Doc::from(number.clone());
             for tolerance in [0.0, -0.0, 0.005, 1.0, 1e20] {
                 let tolerance = Tolerance::new(tolerance).unwrap();
                 let fast = distance(number, number).unwrap().within(&tolerance);
@@ -152,7 +155,7 @@ mod tests {
 
     #[test]
     fn only_numbers_have_a_distance() {
-        assert!(distance(&json!("1"), &json!(1)).is_none());
-        assert!(distance(&Value::Null, &json!(1)).is_none());
+        assert!(distance(&Doc::from("1"), &Doc::from(1_i64)).is_none());
+        assert!(distance(&Doc::Null, &Doc::from(1_i64)).is_none());
     }
 }

@@ -2,14 +2,14 @@
 //!
 //! A path is parsed once, at compile time, by jsonpath-rust. A path made only of names,
 //! indexes and wildcards (nearly every path a rule uses) is lowered to a list of steps and
-//! walked directly over `serde_json::Value`, recording the route as borrowed segments; the
+//! walked directly over documents ([`Doc`]), recording the route as borrowed segments; the
 //! RFC 9535 normalized path string is built only for values that end up in the output. Other
 //! paths (filters, slices, descendants) are evaluated by jsonpath-rust.
 
 use std::fmt::Write as _;
 
+use crate::doc::Doc;
 use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
-use serde_json::Value;
 
 /// A JSONPath compiled once.
 #[derive(Debug, Clone)]
@@ -269,7 +269,7 @@ fn push_decimal(out: &mut String, mut n: usize) {
 pub(crate) struct Node<'a> {
     /// The document (or `context`) the value is in.
     pub(crate) doc: &'a str,
-    pub(crate) value: &'a Value,
+    pub(crate) value: &'a Doc,
     pub(crate) route: RouteId,
 }
 
@@ -365,7 +365,7 @@ fn walk<'a, O: Extend<Node<'a>>>(
         out.extend(Some(at));
         return;
     };
-    let child = |value: &'a Value, segment: Seg<'a>, routes: &mut Routes<'a>, out: &mut O| {
+    let child = |value: &'a Doc, segment: Seg<'a>, routes: &mut Routes<'a>, out: &mut O| {
         let route = routes.push(at.route, segment);
         walk(
             rest,
@@ -406,13 +406,13 @@ fn walk<'a, O: Extend<Node<'a>>>(
             }
         }
         Step::Wildcard => match at.value {
-            Value::Array(items) => {
+            Doc::Array(items) => {
                 for (i, value) in items.iter().enumerate() {
                     child(value, Seg::Index(i), routes, out);
                 }
             }
-            Value::Object(map) => {
-                for (key, value) in map {
+            Doc::Object(members) => {
+                for (key, value) in members.iter() {
                     child(value, Seg::Key(key), routes, out);
                 }
             }
@@ -424,20 +424,21 @@ fn walk<'a, O: Extend<Node<'a>>>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn paths(path: &str, value: &Value) -> Vec<(String, Value)> {
         let compiled = CompiledPath::compile(path).unwrap();
+        let value = Doc::from(value.clone());
         let base = Node {
             doc: "d",
-            value,
+            value: &value,
             route: ROOT,
         };
         let mut routes = Routes::default();
         let mut out = Nodes::new();
         compiled.select(base, &mut routes, &mut out);
         out.iter()
-            .map(|n| (routes.normalized_path(n.route), n.value.clone()))
+            .map(|n| (routes.normalized_path(n.route), n.value.to_value()))
             .collect()
     }
 

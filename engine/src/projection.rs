@@ -2,7 +2,7 @@
 //!
 //! A compiled rule set knows every path it can follow into every document. [`Projection`]
 //! gathers them into one tree per document; [`Projection::parse_bundle`] then builds
-//! `serde_json::Value`s only along those trees and skips everything else without building it,
+//! documents ([`Doc`]) only along those trees and skips everything else without building it,
 //! with the strict scanner of [`crate::scan`] (a skipped part is checked exactly as strictly as
 //! a built one). Skipped object members are left out; array elements are always kept (as
 //! skeletons if nothing in them is read), so indexes and normalized paths are unchanged.
@@ -19,13 +19,14 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::bundle::{Bundle, BundleSpec};
+use crate::bundle::{Bundle, Parts};
 use crate::compiled::{Check, Cond, CondKind, Op, Ref, RuleSet, Scope};
+use crate::doc::Doc;
 use crate::error::BundleError;
 use crate::path::{Access, Node, Seg, normalized_path};
-use crate::scan::{Scan, ScanError, Scanner};
+use crate::scan::{Scan, ScanError, Scanner, Stacks};
 
 /// What of each document the rules of one [`RuleSet`] can read.
 #[derive(Debug, Clone, Default)]
@@ -409,10 +410,11 @@ pub(crate) fn parse(text: &str, projection: Option<&Projection>) -> Result<Bundl
         scan: Scanner::new(text),
         route: Vec::new(),
         raw: Vec::new(),
+        stacks: Stacks::default(),
     };
     match parser.bundle(projection) {
-        Ok(spec) => {
-            let mut bundle = Bundle::from_spec(spec)?;
+        Ok(parts) => {
+            let mut bundle = Bundle::from_parts(parts)?;
             bundle.raw = parser.raw;
             Ok(bundle)
         }
@@ -437,11 +439,13 @@ struct Parser<'t> {
     scan: Scanner<'t>,
     route: Vec<Step<'t>>,
     raw: Vec<RawPart>,
+    /// Members and elements of the objects and arrays being built.
+    stacks: Stacks,
 }
 
 impl<'t> Parser<'t> {
-    fn bundle(&mut self, projection: Option<&Projection>) -> Scan<BundleSpec> {
-        let mut spec = BundleSpec::default();
+    fn bundle(&mut self, projection: Option<&Projection>) -> Scan<Parts> {
+        let mut spec = Parts::default();
         if self.scan.peek() != Some(b'{') {
             return self.scan.fail("a bundle is a JSON object");
         }
@@ -463,14 +467,14 @@ impl<'t> Parser<'t> {
                 }
                 match slot {
                     0 => spec.as_of = self.optional_string()?,
-                    1 => spec.description = self.optional_string()?,
+                    // Checked, not kept.
+                    1 => {
+                        self.optional_string()?;
+                    }
                     2 => {
                         spec.context = match self.scan.peek() {
                             Some(b'n') => self.null_or_fail()?,
-                            Some(b'{') => match self.scan.value()? {
-                                Value::Object(map) => Some(map),
-                                _ => None,
-                            },
+                            Some(b'{') => Some(self.scan.doc_in(&mut self.stacks)?),
                             _ => return self.scan.fail("`context` must be an object"),
                         }
                     }
@@ -511,7 +515,7 @@ impl<'t> Parser<'t> {
         }
     }
 
-    fn documents(&mut self, projection: Option<&Projection>) -> Scan<BTreeMap<String, Value>> {
+    fn documents(&mut self, projection: Option<&Projection>) -> Scan<BTreeMap<String, Doc>> {
         let mut documents = BTreeMap::new();
         if self.scan.peek() != Some(b'{') {
             return self.scan.fail("`documents` must be an object");
@@ -521,13 +525,13 @@ impl<'t> Parser<'t> {
             loop {
                 let name = self.scan.key()?;
                 let value = match projection {
-                    None => self.scan.value()?,
+                    None => self.scan.doc_in(&mut self.stacks)?,
                     Some(projection) => match projection.documents.get(name.as_ref()) {
                         Some(keep) => self.build(keep, &name, true)?,
                         // No rule reads it: only its presence matters.
                         None => {
                             self.scan.skip()?;
-                            Value::Null
+                            Doc::Null
                         }
                     },
                 };
@@ -543,7 +547,7 @@ impl<'t> Parser<'t> {
     /// Builds what `keep` says of the value at the cursor, in `document`; `named` when member
     /// names of the trees alone led here from the document (so `keep`'s `path` is this
     /// value's).
-    fn build(&mut self, keep: &Keep, document: &str, named: bool) -> Scan<Value> {
+    fn build(&mut self, keep: &Keep, document: &str, named: bool) -> Scan<Doc> {
         let Keep::Some {
             members,
             any,
@@ -551,13 +555,13 @@ impl<'t> Parser<'t> {
             path,
         } = keep
         else {
-            return self.scan.value();
+            return self.scan.doc_in(&mut self.stacks);
         };
         let start = self.scan.at;
         let value = match self.scan.peek() {
             Some(b'{') => {
                 self.scan.enter()?;
-                let mut map = Map::new();
+                let start = self.stacks.members.len();
                 if self.scan.first_member()? {
                     let skeleton = members.is_empty() && any.is_none();
                     loop {
@@ -575,7 +579,7 @@ impl<'t> Parser<'t> {
                                     self.route.push(Step::Key(key.clone()));
                                     let value = self.build(keep, document, named);
                                     self.route.pop();
-                                    map.insert(key.into_owned(), value?);
+                                    self.stacks.members.push((key.into(), value?));
                                 }
                                 None => self.scan.skip()?,
                             }
@@ -585,26 +589,27 @@ impl<'t> Parser<'t> {
                         }
                     }
                 }
-                Value::Object(map)
+                self.stacks.object(start)
             }
             Some(b'[') => {
                 self.scan.enter()?;
                 let element = any.as_deref().unwrap_or(&SKELETON);
-                let mut items = Vec::new();
+                let start = self.stacks.items.len();
                 if self.scan.first_element()? {
                     loop {
-                        self.route.push(Step::Index(items.len()));
+                        let index = self.stacks.items.len() - start;
+                        self.route.push(Step::Index(index));
                         let value = self.build(element, document, false);
                         self.route.pop();
-                        items.push(value?);
+                        self.stacks.items.push(value?);
                         if !self.scan.next_element()? {
                             break;
                         }
                     }
                 }
-                Value::Array(items)
+                self.stacks.array(start)
             }
-            _ => return self.scan.scalar(),
+            _ => return self.scan.doc_scalar(),
         };
         if *raw {
             let json = self.scan.text[start..self.scan.at].trim_start().into();

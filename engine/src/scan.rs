@@ -1,5 +1,5 @@
-//! A strict JSON scanner: skips values without building them, and builds `serde_json::Value`s
-//! where asked, accepting exactly what `serde_json` accepts when it parses into a `Value`.
+//! A strict JSON scanner: skips values without building them, and builds documents
+//! ([`Doc`]) where asked, accepting exactly what `serde_json` accepts when it parses into a `Value`.
 //!
 //! Every bundle, whole or projected, is read by this one scanner ([`crate::projection`]), so
 //! that what is accepted never depends on which parts the rules read. Skipped parts are
@@ -12,11 +12,36 @@
 
 use std::borrow::Cow;
 
-use serde_json::{Map, Number, Value};
+use serde_json::{Number, Value};
+
+use crate::doc::{Doc, Members};
 
 /// The deepest nesting serde_json accepts: it refuses the 128th container opened inside
 /// another (the bundle object itself counts).
 pub(crate) const MAX_DEPTH: u32 = 127;
+
+/// Room for building documents: the members and elements of the objects and arrays being
+/// built, in one list each, so that each object or array is allocated once, at its size, when
+/// it is complete.
+#[derive(Debug, Default)]
+pub(crate) struct Stacks {
+    pub(crate) members: Vec<(Box<str>, Doc)>,
+    pub(crate) items: Vec<Doc>,
+}
+
+impl Stacks {
+    /// The object whose members were pushed since there were `start`.
+    #[inline]
+    pub(crate) fn object(&mut self, start: usize) -> Doc {
+        Doc::Object(Members::from_vec(self.members.drain(start..).collect()))
+    }
+
+    /// The array whose elements were pushed since there were `start`.
+    #[inline]
+    pub(crate) fn array(&mut self, start: usize) -> Doc {
+        Doc::Array(self.items.drain(start..).collect())
+    }
+}
 
 /// Why the text is not accepted, and at which byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,60 +253,72 @@ impl<'t> Scanner<'t> {
         }
     }
 
-    /// Builds one whole value.
+    /// Builds one whole value as a `serde_json::Value` (as [`Scanner::doc`] builds it).
     pub(crate) fn value(&mut self) -> Scan<Value> {
+        self.doc().map(Value::from)
+    }
+
+    /// Builds one whole value.
+    pub(crate) fn doc(&mut self) -> Scan<Doc> {
+        self.doc_in(&mut Stacks::default())
+    }
+
+    /// Builds one whole value, collecting members and elements on `stacks`.
+    pub(crate) fn doc_in(&mut self, stacks: &mut Stacks) -> Scan<Doc> {
         match self.peek() {
-            Some(b'"') => {
-                self.at += 1;
-                Ok(Value::String(self.string_body()?.into_owned()))
-            }
             Some(b'{') => {
                 self.enter()?;
-                let mut map = Map::new();
+                let start = stacks.members.len();
                 if self.first_member()? {
                     loop {
                         let key = self.key()?;
-                        let value = self.value()?;
-                        map.insert(key.into_owned(), value);
+                        let value = self.doc_in(stacks)?;
+                        stacks.members.push((key.into(), value));
                         if !self.next_member()? {
                             break;
                         }
                     }
                 }
-                Ok(Value::Object(map))
+                Ok(stacks.object(start))
             }
             Some(b'[') => {
                 self.enter()?;
-                let mut items = Vec::new();
+                let start = stacks.items.len();
                 if self.first_element()? {
                     loop {
-                        items.push(self.value()?);
+                        let item = self.doc_in(stacks)?;
+                        stacks.items.push(item);
                         if !self.next_element()? {
                             break;
                         }
                     }
                 }
-                Ok(Value::Array(items))
+                Ok(stacks.array(start))
             }
-            _ => self.scalar(),
+            _ => self.doc_scalar(),
         }
     }
 
-    /// Builds a value that is not an object or an array.
+    /// Builds a value that is not an object or an array, as a `serde_json::Value`.
     pub(crate) fn scalar(&mut self) -> Scan<Value> {
+        self.doc_scalar().map(Value::from)
+    }
+
+    /// Builds a value that is not an object or an array.
+    pub(crate) fn doc_scalar(&mut self) -> Scan<Doc> {
         match self.peek() {
             Some(b'"') => {
                 self.at += 1;
-                Ok(Value::String(self.string_body()?.into_owned()))
+                Ok(Doc::String(self.string_body()?.into()))
             }
-            Some(b't') => self.literal(b"true").map(|_| Value::Bool(true)),
-            Some(b'f') => self.literal(b"false").map(|_| Value::Bool(false)),
-            Some(b'n') => self.literal(b"null").map(|_| Value::Null),
+            Some(b't') => self.literal(b"true").map(|_| Doc::Bool(true)),
+            Some(b'f') => self.literal(b"false").map(|_| Doc::Bool(false)),
+            Some(b'n') => self.literal(b"null").map(|_| Doc::Null),
             Some(b'-' | b'0'..=b'9') => {
                 let start = self.at;
                 let plain = self.number_token()?;
                 let token = &self.text[start..self.at];
-                number(token, plain).map(Value::Number).ok_or(ScanError {
+                number(token, plain).map(Doc::Number).ok_or(ScanError {
                     message: "number out of range",
                     at: start,
                 })

@@ -15,6 +15,7 @@
 use jiff::Timestamp;
 use serde_json::Value;
 
+use crate::doc::Doc;
 use crate::time::{humanize, timestamp_of};
 
 /// A parsed message template.
@@ -120,14 +121,14 @@ impl Template {
     }
 
     /// Fills the template; `values[i]` holds the matches of the rule's i-th value.
-    pub(crate) fn render(&self, values: &[Vec<&Value>], as_of: Timestamp) -> String {
+    pub(crate) fn render(&self, values: &[Vec<&Doc>], as_of: Timestamp) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
                 Part::Text(text) | Part::Constant(text) => out.push_str(text),
                 Part::Value(index, filters) => {
                     let mut found = values.get(*index).map(Vec::as_slice).unwrap_or_default();
-                    let rendered_differences: Vec<&Value>;
+                    let rendered_differences: Vec<&Doc>;
                     let extreme;
                     if let Some(pick) = filters.pick {
                         let stamped = found
@@ -141,7 +142,7 @@ impl Template {
                             found = std::slice::from_ref(value);
                         }
                     }
-                    let differences: Vec<Value>;
+                    let differences: Vec<Doc>;
                     if let Some(other) = filters.minus {
                         let other = values.get(other).map(Vec::as_slice).unwrap_or_default();
                         differences = found
@@ -244,7 +245,7 @@ fn parse_placeholder(inner: &str, lookup: &impl Fn(&str) -> Option<Name>) -> Res
     }
     match lookup(name) {
         Some(Name::Value(index)) => Ok(Part::Value(index, filters)),
-        Some(Name::Param(value)) => Ok(Part::Constant(render_plain(&value))),
+        Some(Name::Param(value)) => Ok(Part::Constant(render_plain(&Doc::from(value)))),
         None => Err(format!(
             "`{{{inner}}}` names `{name}`, which is neither a value nor a parameter of this rule: declare it under `values:` or `params:`"
         )),
@@ -252,7 +253,7 @@ fn parse_placeholder(inner: &str, lookup: &impl Fn(&str) -> Option<Name>) -> Res
 }
 
 /// `left - right` as an exact, signed decimal string (`+43.17`), when both are numbers.
-fn difference(left: &Value, right: &Value) -> Option<Value> {
+fn difference(left: &Doc, right: &Doc) -> Option<Doc> {
     let (l, r) = (
         crate::number::decimal(left)?,
         crate::number::decimal(right)?,
@@ -263,10 +264,10 @@ fn difference(left: &Value, right: &Value) -> Option<Value> {
     } else {
         ""
     };
-    Some(Value::String(format!("{sign}{difference}")))
+    Some(Doc::from(format!("{sign}{difference}")))
 }
 
-fn render_one(value: &Value, time: Option<TimeFilter>, as_of: Timestamp) -> String {
+fn render_one(value: &Doc, time: Option<TimeFilter>, as_of: Timestamp) -> String {
     let Some(filter) = time else {
         return render_plain(value);
     };
@@ -282,10 +283,10 @@ fn render_one(value: &Value, time: Option<TimeFilter>, as_of: Timestamp) -> Stri
 }
 
 /// Strings as they are, arrays of scalars as a comma-separated list, anything else as JSON.
-pub(crate) fn render_plain(value: &Value) -> String {
+pub(crate) fn render_plain(value: &Doc) -> String {
     match value {
-        Value::String(text) => text.clone(),
-        Value::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => items
+        Doc::String(text) => text.to_string(),
+        Doc::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => items
             .iter()
             .map(render_plain)
             .collect::<Vec<_>>()
@@ -319,8 +320,11 @@ mod tests {
         )
         .unwrap();
         let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
-        let when = json!("2026-11-17T11:00:00Z");
-        let (recent, old) = (json!("2026-11-20T11:00:00Z"), json!("2026-11-10T12:00:00Z"));
+        let when = Doc::from("2026-11-17T11:00:00Z");
+        let (recent, old) = (
+            Doc::from("2026-11-20T11:00:00Z"),
+            Doc::from("2026-11-10T12:00:00Z"),
+        );
         let text = template.render(&[vec![&when, &when], vec![], vec![&recent, &old]], as_of);
         assert_eq!(
             text,
@@ -332,7 +336,12 @@ mod tests {
     fn differences_are_exact_and_signed() {
         let template = Template::parse("{cached|minus:live|or:none}", lookup).unwrap();
         let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
-        let (a, b, c, d) = (json!(110.01), json!(110.0), json!(2141.45), json!(2184.62));
+        let (a, b, c, d) = (
+            Doc::from(110.01),
+            Doc::from(110.0),
+            Doc::from(2141.45),
+            Doc::from(2184.62),
+        );
         let text = template.render(&[vec![], vec![], vec![], vec![&a, &c], vec![&b, &d]], as_of);
         assert_eq!(text, "+0.01, -43.17");
         let text = template.render(&[vec![], vec![], vec![], vec![&a], vec![]], as_of);
@@ -344,7 +353,7 @@ mod tests {
     fn each_shows_values_through_a_pattern_and_nothing_when_missing() {
         let template = Template::parse("x {codes|each:/*/refresh|or:-} y", lookup).unwrap();
         let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
-        let (a, b) = (json!("transactions"), json!("investments"));
+        let (a, b) = (Doc::from("transactions"), Doc::from("investments"));
         let text = template.render(&[vec![], vec![&a, &b]], as_of);
         assert_eq!(text, "x /transactions/refresh, /investments/refresh y");
         assert_eq!(template.render(&[vec![], vec![]], as_of), "x - y");
@@ -354,13 +363,13 @@ mod tests {
     fn many_distinct_values_are_shown_once_each_up_to_a_count() {
         let template = Template::parse("codes {codes}", lookup).unwrap();
         let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
-        let values: Vec<Value> = (0..200_000).map(|n| json!(format!("R{n}"))).collect();
-        let mut found: Vec<&Value> = values.iter().collect();
+        let values: Vec<Doc> = (0..200_000).map(|n| Doc::from(format!("R{n}"))).collect();
+        let mut found: Vec<&Doc> = values.iter().collect();
         found.extend(values.iter());
         let text = template.render(&[vec![], found], as_of);
         assert!(text.starts_with("codes R0, R1, "), "{text}");
         assert!(text.ends_with(" and 199980 more"), "{text}");
-        let long = json!("y".repeat(10_000));
+        let long = Doc::from("y".repeat(10_000));
         let text = template.render(&[vec![], vec![&long]], as_of);
         assert!(
             text.ends_with("... (6006 more characters)"),

@@ -1,7 +1,8 @@
 //! Durations as rules write them (`36h`, `7d`, `1d12h`) and timestamps as Plaid sends them.
 
 use jiff::{SignedDuration, Timestamp};
-use serde_json::Value;
+
+use crate::doc::Doc;
 
 /// Parses a duration written as one or more `<whole number><unit>` parts, units `s`, `m`, `h`,
 /// `d` (24 hours) and `w` (7 days): `90m`, `36h`, `7d`, `1d12h`. `0` alone is zero.
@@ -50,7 +51,7 @@ pub(crate) fn parse_duration(text: &str) -> Result<SignedDuration, String> {
 const MAX_SECONDS: i64 = 100 * 365 * 86_400;
 
 /// The timestamp a JSON value holds, if it is an RFC 3339 string with an offset.
-pub(crate) fn timestamp_of(value: &Value) -> Option<Timestamp> {
+pub(crate) fn timestamp_of(value: &Doc) -> Option<Timestamp> {
     value.as_str()?.parse().ok()
 }
 
@@ -112,10 +113,10 @@ mod tests {
 
     #[test]
     fn timestamps_with_and_without_fractions() {
-        assert!(timestamp_of(&Value::from("2019-02-15T15:52:39Z")).is_some());
-        assert!(timestamp_of(&Value::from("2020-01-15T13:25:17.766Z")).is_some());
-        assert!(timestamp_of(&Value::from("2020-01-15T13:25:17+02:00")).is_some());
-        assert!(timestamp_of(&Value::from("2020-01-15")).is_none());
-        assert!(timestamp_of(&Value::from(5)).is_none());
+        assert!(timestamp_of(&Doc::from("2019-02-15T15:52:39Z")).is_some());
+        assert!(timestamp_of(&Doc::from("2020-01-15T13:25:17.766Z")).is_some());
+        assert!(timestamp_of(&Doc::from("2020-01-15T13:25:17+02:00")).is_some());
+        assert!(timestamp_of(&Doc::from("2020-01-15")).is_none());
+        assert!(timestamp_of(&Doc::from(5_i64)).is_none());
     }
 }

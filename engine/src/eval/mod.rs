@@ -6,7 +6,6 @@
 use std::borrow::Cow;
 
 use jiff::Timestamp;
-use serde_json::Value;
 
 use crate::bundle::Bundle;
 use crate::compiled::RuleSet;
@@ -14,6 +13,7 @@ use crate::diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
     RuleOutcome, RuleTrace, UnreadDocument,
 };
+use crate::doc::Doc;
 use crate::path::{Node, Nodes, Routes};
 
 mod conditions;
@@ -151,7 +151,7 @@ impl RuleSet {
                     .collect();
                 values.push(shown_values(&captured, &evaluator.routes, &self.redact));
             }
-            let values: Vec<Vec<&Value>> = values
+            let values: Vec<Vec<&Doc>> = values
                 .iter()
                 .map(|v| v.iter().map(Cow::as_ref).collect())
                 .collect();
@@ -203,7 +203,7 @@ impl RuleSet {
             if let Some(node) = evaluator.found[span.range()].first() {
                 let routes = &evaluator.routes;
                 let shown = shown::shown_at(node.value, routes, node.route, &self.redact);
-                labels.insert(name.clone(), shown.into_owned());
+                labels.insert(name.clone(), shown.to_value());
             }
         }
         findings.sort_by_key(|(index, finding)| (finding.severity, *index));
@@ -239,7 +239,7 @@ fn trace(
 }
 
 /// Where a found value is: its document's name and the value, by address.
-type Place = (*const u8, *const Value);
+type Place = (*const u8, *const Doc);
 
 /// Up to how many found values [`to_evidence`] tells apart without hashing.
 const FEW_PLACES: usize = 32;
@@ -294,11 +294,7 @@ fn to_evidence(
 }
 
 /// The values of `nodes` as they may be shown in a message (borrowed when shown as they are).
-fn shown_values<'a>(
-    nodes: &[Node<'a>],
-    routes: &Routes<'_>,
-    redact: &Redact,
-) -> Vec<Cow<'a, Value>> {
+fn shown_values<'a>(nodes: &[Node<'a>], routes: &Routes<'_>, redact: &Redact) -> Vec<Cow<'a, Doc>> {
     nodes
         .iter()
         .map(|node| shown::shown_at(node.value, routes, node.route, redact))

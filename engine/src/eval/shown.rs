@@ -14,6 +14,7 @@ use std::borrow::Cow;
 
 use serde_json::{Map, Value};
 
+use crate::doc::Doc;
 use crate::path::{RouteId, Routes};
 use crate::scan::{Scan, Scanner};
 
@@ -39,7 +40,7 @@ fn shown(value: &Value, path: &str, redact: &Redact) -> Value {
     if !redact.is_empty() && path_names(path).any(|name| redact.contains(&name)) {
         return Value::String(REDACTED.to_owned());
     }
-    capped(value, redact, 0)
+    capped(&Doc::from(value.clone()), redact, 0)
 }
 
 /// Whether the value found at `route` is under a `redact:` key: names read off the route,
@@ -56,18 +57,18 @@ fn redacted_at(routes: &Routes<'_>, route: RouteId, redact: &Redact) -> bool {
 /// `value`, found at `route`, as it may be shown, borrowed when it is shown as it is (a
 /// scalar not under a `redact:` key and not cut): no path is built and nothing is copied.
 pub(crate) fn shown_at<'v>(
-    value: &'v Value,
+    value: &'v Doc,
     routes: &Routes<'_>,
     route: RouteId,
     redact: &Redact,
-) -> Cow<'v, Value> {
+) -> Cow<'v, Doc> {
     if redacted_at(routes, route, redact) {
-        return Cow::Owned(Value::String(REDACTED.to_owned()));
+        return Cow::Owned(Doc::from(REDACTED));
     }
     match value {
-        Value::String(text) if text.len() <= MAX_TEXT => Cow::Borrowed(value),
-        Value::Null | Value::Bool(_) | Value::Number(_) => Cow::Borrowed(value),
-        _ => Cow::Owned(capped(value, redact, 0)),
+        Doc::String(text) if text.len() <= MAX_TEXT => Cow::Borrowed(value),
+        Doc::Null | Doc::Bool(_) | Doc::Number(_) => Cow::Borrowed(value),
+        _ => Cow::Owned(Doc::from(capped(value, redact, 0))),
     }
 }
 
@@ -76,7 +77,7 @@ pub(crate) fn shown_at<'v>(
 /// projected parse kept the text), it is what the value built from the text would show, but
 /// built from the text only as far as it is shown ([`from_text`]).
 pub(crate) fn shown_found(
-    value: &Value,
+    value: &Doc,
     kept: Option<&str>,
     routes: &Routes<'_>,
     route: RouteId,
@@ -95,7 +96,7 @@ pub(crate) fn shown_found(
 /// JSON value), built from the text only as far as it is shown: members and items beyond the
 /// cut, members under a `redact:` key and containers below [`MAX_DEPTH`] are checked and
 /// counted, never built.
-fn from_text(json: &str, fallback: &Value, redact: &Redact) -> Value {
+fn from_text(json: &str, fallback: &Doc, redact: &Redact) -> Value {
     capped_text(&mut Scanner::new(json), redact, 0).unwrap_or_else(|_| capped(fallback, redact, 0))
 }
 
@@ -241,19 +242,19 @@ fn cut(text: &str) -> Option<String> {
     Some(format!("{}... ({left_out} more characters)", &text[..cut]))
 }
 
-fn capped(value: &Value, redact: &Redact, depth: usize) -> Value {
+fn capped(value: &Doc, redact: &Redact, depth: usize) -> Value {
     match value {
-        Value::String(text) => match cut(text) {
-            Some(cut) => Value::String(cut),
-            None => value.clone(),
-        },
-        Value::Array(items) if depth >= MAX_DEPTH => {
+        Doc::String(text) => Value::String(match cut(text) {
+            Some(cut) => cut,
+            None => text.to_string(),
+        }),
+        Doc::Array(items) if depth >= MAX_DEPTH => {
             Value::String(format!("[array of {} items]", items.len()))
         }
-        Value::Object(members) if depth >= MAX_DEPTH => {
+        Doc::Object(members) if depth >= MAX_DEPTH => {
             Value::String(format!("{{object of {} keys}}", members.len()))
         }
-        Value::Array(items) => {
+        Doc::Array(items) => {
             let mut out: Vec<Value> = items
                 .iter()
                 .take(MAX_ITEMS)
@@ -267,7 +268,7 @@ fn capped(value: &Value, redact: &Redact, depth: usize) -> Value {
             }
             Value::Array(out)
         }
-        Value::Object(members) => {
+        Doc::Object(members) => {
             let mut out = Map::new();
             for (key, member) in members.iter().take(MAX_ITEMS) {
                 let member = if redact.contains(key) {
@@ -275,7 +276,7 @@ fn capped(value: &Value, redact: &Redact, depth: usize) -> Value {
                 } else {
                     capped(member, redact, depth + 1)
                 };
-                out.insert(key.clone(), member);
+                out.insert(key.to_owned(), member);
             }
             if members.len() > MAX_ITEMS {
                 out.insert(
@@ -285,7 +286,7 @@ fn capped(value: &Value, redact: &Redact, depth: usize) -> Value {
             }
             Value::Object(out)
         }
-        other => other.clone(),
+        other => other.to_value(),
     }
 }
 
@@ -393,14 +394,20 @@ mod tests {
         for route in [ROOT, item, token, owners, first, quoted, plain, raw_plain] {
             let path = routes.normalized_path(route);
             for value in &values {
-                let at = shown_at(value, &routes, route, &redact);
-                assert_eq!(*at, shown(value, &path, &redact), "{path} {value}");
-                let found = shown_found(value, None, &routes, route, &redact);
-                assert_eq!(found, *at, "{path} {value}");
+                let doc = Doc::from(value.clone());
+                let at = shown_at(&doc, &routes, route, &redact);
+                assert_eq!(
+                    at.to_value(),
+                    shown(value, &path, &redact),
+                    "{path} {value}"
+                );
+                let found = shown_found(&doc, None, &routes, route, &redact);
+                assert_eq!(found, at.to_value(), "{path} {value}");
                 // Shown from its text, when the projected parse kept it beside a skeleton.
                 let text = value.to_string();
-                let kept = shown_found(&json!({}), Some(&text), &routes, route, &redact);
-                assert_eq!(kept, *at, "{path} {value}");
+                let skeleton = Doc::from(json!({}));
+                let kept = shown_found(&skeleton, Some(&text), &routes, route, &redact);
+                assert_eq!(kept, at.to_value(), "{path} {value}");
                 let borrowed = matches!(at, Cow::Borrowed(_));
                 let scalar = !value.is_object() && !value.is_array();
                 if borrowed {
@@ -408,20 +415,21 @@ mod tests {
                 }
             }
         }
+        let s = Doc::from("s");
         assert_eq!(
-            *shown_at(&json!("s"), &routes, token, &redact),
+            shown_at(&s, &routes, token, &redact).to_value(),
             json!(REDACTED)
         );
         assert_eq!(
-            *shown_at(&json!("s"), &routes, first, &redact),
+            shown_at(&s, &routes, first, &redact).to_value(),
             json!(REDACTED)
         );
         assert_eq!(
-            *shown_at(&json!("s"), &routes, quoted, &redact),
+            shown_at(&s, &routes, quoted, &redact).to_value(),
             json!(REDACTED)
         );
         assert!(matches!(
-            shown_at(&json!("s"), &routes, plain, &redact),
+            shown_at(&s, &routes, plain, &redact),
             Cow::Borrowed(_)
         ));
     }
@@ -443,8 +451,8 @@ mod tests {
     }
 
     /// What evidence showed before `from_text`: the whole value built, then capped.
-    fn from_built(json: &str, fallback: &Value, redact: &Redact) -> Value {
-        let whole = Scanner::new(json).value().ok();
+    fn from_built(json: &str, fallback: &Doc, redact: &Redact) -> Value {
+        let whole = Scanner::new(json).doc().ok();
         capped(whole.as_ref().unwrap_or(fallback), redact, 0)
     }
 
@@ -479,7 +487,7 @@ mod tests {
             cases.push(format!(r#"{{"a":[{{"b":{}}}]}}"#, deep(n)));
             cases.push(format!(r#"[{{"b":{}}}]"#, deep(n)));
         }
-        let fallback = json!({"fallback": [1]});
+        let fallback = Doc::from(json!({"fallback": [1]}));
         for case in &cases {
             assert_eq!(
                 from_text(case, &fallback, &redact),
@@ -579,7 +587,7 @@ mod tests {
 
             #[test]
             fn kept_text_is_shown_as_its_built_value(text in json_text(), redact in redact()) {
-                let fallback = json!([]);
+                let fallback = Doc::from(json!([]));
                 prop_assert!(Scanner::new(&text).value().is_ok(), "not JSON: {}", text);
                 prop_assert_eq!(
                     from_text(&text, &fallback, &redact),
@@ -599,7 +607,7 @@ mod tests {
                 while !text.is_char_boundary(end) {
                     end -= 1;
                 }
-                let fallback = json!({"k": [1, 2]});
+                let fallback = Doc::from(json!({"k": [1, 2]}));
                 for broken in [&text[..end], &format!("{}{junk}{}", &text[..end], &text[end..])] {
                     prop_assert_eq!(
                         from_text(broken, &fallback, &redact),

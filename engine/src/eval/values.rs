@@ -5,11 +5,12 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::compiled::Op;
+use crate::doc::Doc;
 use crate::time::timestamp_of;
 use crate::vocab::{CompareOp, JsonType, Quantifier};
 
 /// Whether `value` passes the operator `op` at the time `as_of`.
-pub(super) fn holds(op: &Op, value: &Value, as_of: Timestamp) -> bool {
+pub(super) fn holds(op: &Op, value: &Doc, as_of: Timestamp) -> bool {
     match op {
         Op::Equals(expected) => json_eq(value, expected),
         Op::OneOf(list) => list.iter().any(|item| json_eq(value, item)),
@@ -63,8 +64,8 @@ pub(super) fn quantified(quantifier: Quantifier, passed: usize, total: usize) ->
 
 pub(super) fn compare_values(
     op: CompareOp,
-    left: &Value,
-    right: &Value,
+    left: &Doc,
+    right: &Doc,
     tolerance: &Tolerance,
 ) -> bool {
     let numbers = left.as_f64().zip(right.as_f64());
@@ -98,26 +99,95 @@ pub(super) enum JoinKey {
 }
 
 impl JoinKey {
-    pub(super) fn of(value: &Value) -> JoinKey {
+    pub(super) fn of(value: &Doc) -> JoinKey {
         match value {
             // `+ 0.0` folds -0.0 into 0.0, which compare equal.
-            Value::Number(n) => match n.as_f64() {
+            Doc::Number(n) => match n.as_f64() {
                 Some(f) => JoinKey::Number((f + 0.0).to_bits()),
                 None => JoinKey::Other(n.to_string()),
             },
-            Value::String(text) => JoinKey::Text(text.clone()),
+            Doc::String(text) => JoinKey::Text(text.to_string()),
             other => JoinKey::Other(other.to_string()),
         }
     }
 }
 
-/// JSON equality where numbers compare by value (`1` equals `1.0`).
-pub(super) fn json_eq(left: &Value, right: &Value) -> bool {
+/// JSON equality of a document's value and a rule's operand, where numbers compare by value
+/// (`1` equals `1.0`); inside arrays and objects, as `serde_json::Value`s compare.
+pub(super) fn json_eq(left: &Doc, right: &Value) -> bool {
     match (left, right) {
-        (Value::Number(l), Value::Number(r)) => match (l.as_f64(), r.as_f64()) {
+        (Doc::Number(l), Value::Number(r)) => match (l.as_f64(), r.as_f64()) {
             (Some(l), Some(r)) => l == r,
             _ => l == r,
         },
-        _ => left == right,
+        _ => left.eq_value(right),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// What `json_eq` was over two `serde_json::Value`s.
+    fn value_eq(left: &Value, right: &Value) -> bool {
+        match (left, right) {
+            (Value::Number(l), Value::Number(r)) => match (l.as_f64(), r.as_f64()) {
+                (Some(l), Some(r)) => l == r,
+                _ => l == r,
+            },
+            _ => left == right,
+        }
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            prop::sample::select(vec![
+                json!(null),
+                json!(true),
+                json!(false),
+                json!(0),
+                json!(-0.0),
+                json!(0.0),
+                json!(1),
+                json!(1.0),
+                json!(-1),
+                json!(u64::MAX),
+                json!(i64::MIN),
+                json!(18446744073709551615.0),
+                json!("a"),
+                json!("1"),
+                json!(""),
+            ]),
+            any::<i32>().prop_map(|n| json!(n)),
+        ]
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map("[a-c]", inner, 0..4)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 4000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn equality_with_an_operand_is_that_of_values(left in json(), right in json()) {
+            for (l, r) in [(&left, &right), (&left, &left)] {
+                prop_assert_eq!(json_eq(&Doc::from(l.clone()), r), value_eq(l, r), "{} {}", l, r);
+            }
+        }
+
+        #[test]
+        fn join_keys_are_equal_when_values_are(left in leaf(), right in leaf()) {
+            let (l, r) = (Doc::from(left.clone()), Doc::from(right.clone()));
+            prop_assert_eq!(JoinKey::of(&l) == JoinKey::of(&r), value_eq(&left, &right));
+        }
     }
 }
