@@ -2,24 +2,28 @@
 //!
 //! Inputs (found by [`crate::discover`]) are bundle files, bundle directories, JSON Lines
 //! files (`.jsonl`, `.ndjson`: one bundle per line) and `-` (stdin: JSON Lines, or one
-//! pretty-printed bundle, see [`StdinFormat`]). Records are read by one thread in chunks,
-//! evaluated by worker threads (each takes whole chunks), and written in order as each chunk
-//! completes, so output starts before the input ends. Memory does not grow with the input: a
-//! chunk holds at most 256 records, at most `threads + 2` chunks are held at once (read ahead,
-//! being evaluated, or finished and waiting to be written), and together they hold at most
-//! [`READ_AHEAD_BYTES`] of input (or one larger record per chunk); a record larger than the
-//! limit (`--max-input-size`) is skipped without being held. A record that cannot be read or
+//! pretty-printed bundle, see [`StdinFormat`]). On one thread, records are read, evaluated and
+//! written one at a time. With more, `threads` worker threads take turns reading a chunk of
+//! records (under a lock held only while reading) and evaluate it, and the calling thread
+//! writes finished chunks in input order as each completes, so output starts before the input
+//! ends. Memory does not grow with the input: a chunk holds at most 256 records, each worker
+//! has two chunks (one being filled, the other finished and waiting to be written) and reads
+//! only into a free one, and the chunks being evaluated hold at most [`READ_AHEAD_BYTES`] of
+//! input together (or one larger record per chunk); a record larger than the limit
+//! (`--max-input-size`) is skipped without being held. Buffers are reused, and whatever a
+//! worker allocates for a chunk is freed by that worker. A record that cannot be read or
 //! parsed yields an error record in its place: the output has exactly one record per input
 //! record. Blank lines in JSON Lines are no record: they are skipped and counted
 //! ([`RunReport::blank_lines`]).
 
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Write};
+use std::ops::Range;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{channel, sync_channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
 use balance_doctor_engine::{Bundle, Diagnosis, EvaluateOptions, Projection, RuleSet, Severity};
@@ -27,14 +31,14 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 pub use crate::discover::Input;
-use crate::input::{self, AsOfOrigin, JsonLines, Line};
+use crate::input::{self, Appended, AsOfOrigin, JsonLines};
 use crate::render::{DiagnosedRecord, FailedRecord, JsonReport, JsonlRecord, RuleTexts};
 
 /// Input bytes a chunk of records may hold (a chunk always takes at least one record).
 pub const CHUNK_BYTES: u64 = 4 << 20;
 
-/// Input bytes all chunks held at once may hold together: with many threads, each chunk holds
-/// less (`READ_AHEAD_BYTES / (threads + 2)`, at most [`CHUNK_BYTES`]), so that the read-ahead
+/// Input bytes the chunks being evaluated may hold together: with many threads, each chunk
+/// holds less (`READ_AHEAD_BYTES / threads`, at most [`CHUNK_BYTES`]), so that the input held
 /// does not grow with `--threads`.
 pub const READ_AHEAD_BYTES: u64 = 16 << 20;
 
@@ -75,22 +79,31 @@ impl std::fmt::Display for RecordOrigin {
 
 /// What one record holds before evaluation.
 enum Payload {
-    Json(String),
+    /// A JSON Lines line: where its text is in the chunk's input text.
+    Line(Range<usize>),
+    /// The text of a whole file (or of stdin, for one bundle).
+    Text(String),
     Dir(PathBuf),
     Failed(String),
 }
 
 struct Record {
-    origin: RecordOrigin,
+    /// The file, shared by all of its records.
+    file: Arc<str>,
+    line: Option<u64>,
     payload: Payload,
     /// Input bytes the record took (for progress).
     bytes: u64,
 }
 
+/// The lines of a JSON Lines input being read.
+type Lines = JsonLines<Box<dyn BufRead + Send>>;
+
 /// Reads records from inputs in order.
 struct Records<'a> {
     inputs: Box<dyn Iterator<Item = Input> + Send + 'a>,
-    lines: Option<(String, JsonLines<Box<dyn BufRead + Send>>)>,
+    /// The JSON Lines input being read, and its name.
+    lines: Option<(Arc<str>, Lines)>,
     max_input_bytes: u64,
     stdin: StdinFormat,
     blank_lines: &'a AtomicU64,
@@ -111,10 +124,16 @@ impl<'a> Records<'a> {
         }
     }
 
-    fn next_line(&mut self) -> Option<Record> {
+    fn next_line(&mut self, text: &mut String) -> Option<Record> {
         let (file, lines) = self.lines.as_mut()?;
-        match lines.next_line() {
-            Some(line) => Some(line_record(file, line, self.max_input_bytes)),
+        let start = text.len();
+        match lines.append_line(text) {
+            Some(line) => Some(line_record(
+                file,
+                line,
+                start..text.len(),
+                self.max_input_bytes,
+            )),
             None => {
                 self.blank_lines
                     .fetch_add(lines.blank_lines(), Ordering::Relaxed);
@@ -125,21 +144,23 @@ impl<'a> Records<'a> {
     }
 
     /// Stdin: JSON Lines, or one bundle (see [`StdinFormat`]).
-    fn stdin(&mut self) -> Option<Record> {
+    fn stdin(&mut self, text: &mut String) -> Option<Record> {
         let reader: Box<dyn BufRead + Send> =
             Box::new(BufReader::with_capacity(1 << 16, io::stdin()));
         let mut lines = JsonLines::new(reader, self.max_input_bytes);
-        let whole = |lines: &mut JsonLines<_>, text: String| {
-            let payload = match lines.read_rest(text) {
-                Ok(text) => Payload::Json(text),
+        let stdin: Arc<str> = Arc::from("-");
+        let whole = |lines: &mut JsonLines<_>, first: String| {
+            let payload = match lines.read_rest(first) {
+                Ok(text) => Payload::Text(text),
                 Err(message) => Payload::Failed(message),
             };
             let bytes = match &payload {
-                Payload::Json(text) => text.len() as u64,
+                Payload::Text(text) => text.len() as u64,
                 _ => 0,
             };
             Some(Record {
-                origin: origin_of("-"),
+                file: Arc::clone(&stdin),
+                line: None,
                 payload,
                 bytes,
             })
@@ -147,67 +168,37 @@ impl<'a> Records<'a> {
         match self.stdin {
             StdinFormat::Jsonl => {}
             StdinFormat::Bundle => return whole(&mut lines, String::new()),
-            StdinFormat::Auto => match lines.next_line() {
-                None => {
-                    self.blank_lines
-                        .fetch_add(lines.blank_lines(), Ordering::Relaxed);
-                    return None;
+            StdinFormat::Auto => {
+                let start = text.len();
+                match lines.append_line(text) {
+                    None => {
+                        self.blank_lines
+                            .fetch_add(lines.blank_lines(), Ordering::Relaxed);
+                        return None;
+                    }
+                    Some(Appended::Text { .. }) if text[start..].trim() == "{" => {
+                        let first = text[start..].to_owned() + "\n";
+                        text.truncate(start);
+                        return whole(&mut lines, first);
+                    }
+                    Some(first) => {
+                        let record =
+                            line_record(&stdin, first, start..text.len(), self.max_input_bytes);
+                        self.lines = Some((stdin, lines));
+                        return Some(record);
+                    }
                 }
-                Some(Line::Text { text, .. }) if text.trim() == "{" => {
-                    return whole(&mut lines, text + "\n");
-                }
-                Some(first) => {
-                    let record = line_record("-", first, self.max_input_bytes);
-                    self.lines = Some(("-".to_owned(), lines));
-                    return Some(record);
-                }
-            },
+            }
         }
-        self.lines = Some(("-".to_owned(), lines));
+        self.lines = Some((stdin, lines));
         None
     }
-}
 
-/// The record of one JSON Lines line.
-fn line_record(file: &str, line: Line, limit: u64) -> Record {
-    let (line, payload, bytes) = match line {
-        Line::Text { line, text, bytes } => (line, Payload::Json(text), bytes),
-        Line::TooLong { line, bytes } => (
-            line,
-            Payload::Failed(format!(
-                "the line holds {bytes} bytes, more than {}, the most read from one record: it was skipped; split the bundle, or raise the limit with --max-input-size",
-                input::format_size(limit)
-            )),
-            bytes,
-        ),
-        Line::NotUtf8 { line, bytes } => (
-            line,
-            Payload::Failed("the line is not valid UTF-8".to_owned()),
-            bytes,
-        ),
-        Line::Failed { line, error } => (
-            line,
-            Payload::Failed(format!("reading stopped: {error}")),
-            0,
-        ),
-    };
-    Record {
-        origin: RecordOrigin {
-            file: file.to_owned(),
-            line: Some(line),
-        },
-        payload,
-        bytes,
-    }
-}
-
-impl Iterator for Records<'_> {
-    type Item = Record;
-
-    fn next(&mut self) -> Option<Record> {
+    /// The next record; the text of a JSON Lines record is appended to `text`.
+    fn next(&mut self, text: &mut String) -> Option<Record> {
         loop {
             if self.lines.is_some() {
-                if let Some(record) = self.next_line() {
+                if let Some(record) = self.next_line(text) {
                     return Some(record);
                 }
                 continue;
@@ -215,7 +206,7 @@ impl Iterator for Records<'_> {
             let input = self.inputs.next()?;
             let (file, payload) = match input {
                 Input::Stdin => {
-                    if let Some(record) = self.stdin() {
+                    if let Some(record) = self.stdin(text) {
                         return Some(record);
                     }
                     continue;
@@ -225,7 +216,7 @@ impl Iterator for Records<'_> {
                         let reader: Box<dyn BufRead + Send> =
                             Box::new(BufReader::with_capacity(1 << 16, file));
                         self.lines = Some((
-                            path.display().to_string(),
+                            Arc::from(path.display().to_string()),
                             JsonLines::new(reader, self.max_input_bytes),
                         ));
                         continue;
@@ -237,7 +228,7 @@ impl Iterator for Records<'_> {
                 },
                 Input::BundleFile(path) => {
                     let payload = match input::read_file_limited(&path, self.max_input_bytes) {
-                        Ok(text) => Payload::Json(text),
+                        Ok(text) => Payload::Text(text),
                         Err(error) => Payload::Failed(format!("{error:#}")),
                     };
                     (path.display().to_string(), payload)
@@ -248,11 +239,12 @@ impl Iterator for Records<'_> {
                 }
             };
             let bytes = match &payload {
-                Payload::Json(text) => text.len() as u64,
+                Payload::Text(text) => text.len() as u64,
                 _ => 0,
             };
             return Some(Record {
-                origin: origin_of(&file),
+                file: Arc::from(file),
+                line: None,
                 payload,
                 bytes,
             });
@@ -260,10 +252,34 @@ impl Iterator for Records<'_> {
     }
 }
 
-fn origin_of(file: &str) -> RecordOrigin {
-    RecordOrigin {
-        file: file.to_owned(),
-        line: None,
+/// The record of one JSON Lines line, whose text (if any) is at `range` of the chunk's text.
+fn line_record(file: &Arc<str>, line: Appended, range: Range<usize>, limit: u64) -> Record {
+    let (line, payload, bytes) = match line {
+        Appended::Text { line, bytes } => (line, Payload::Line(range), bytes),
+        Appended::TooLong { line, bytes } => (
+            line,
+            Payload::Failed(format!(
+                "the line holds {bytes} bytes, more than {}, the most read from one record: it was skipped; split the bundle, or raise the limit with --max-input-size",
+                input::format_size(limit)
+            )),
+            bytes,
+        ),
+        Appended::NotUtf8 { line, bytes } => (
+            line,
+            Payload::Failed("the line is not valid UTF-8".to_owned()),
+            bytes,
+        ),
+        Appended::Failed { line, error } => (
+            line,
+            Payload::Failed(format!("reading stopped: {error}")),
+            0,
+        ),
+    };
+    Record {
+        file: Arc::clone(file),
+        line: Some(line),
+        payload,
+        bytes,
     }
 }
 
@@ -443,23 +459,28 @@ fn run_records(
 ) -> Result<RunReport> {
     let mut report = RunReport::default();
     let projection = rules.projection();
-    let projection = &projection;
-    let texts = &RuleTexts::new(rules);
-    let mut emit =
-        |processed: Processed, out: &mut dyn Write, report: &mut RunReport| -> io::Result<()> {
-            report.records += 1;
-            if matches!(processed.outcome, Outcome::Failed(_)) {
-                report.failed += 1;
-            }
-            out.write_all(&processed.text)?;
-            observe(&processed.origin, &processed.outcome, processed.bytes);
-            Ok(())
-        };
+    let cx = &Context {
+        rules,
+        projection: &projection,
+        texts: &RuleTexts::new(rules),
+        options,
+    };
+    let mut origin = OriginBuf::default();
     if options.threads <= 1 {
-        for record in Records::new(inputs, options, blank_lines) {
-            let processed = process(rules, projection, texts, record, options);
-            if let Err(error) =
-                emit(processed, out, &mut report).and_then(|_| flush_if_line(out, options))
+        // One record at a time, through one input text and one chunk, both reused.
+        let mut records = Records::new(inputs, options, blank_lines);
+        let mut input = String::new();
+        let mut chunk = Chunk::new(0);
+        loop {
+            chunk.clear(KEEP_BYTES);
+            recycle(&mut input, KEEP_BYTES);
+            let Some(record) = records.next(&mut input) else {
+                break;
+            };
+            process(cx, record, &input, &mut origin, &mut chunk);
+            if let Err(error) = chunk
+                .write(out, &mut report, &mut origin, observe)
+                .and_then(|()| flush_if_line(out, options))
             {
                 return closed_or(error, report);
             }
@@ -469,111 +490,276 @@ fn run_records(
         }
         return Ok(report);
     }
-    // One reader thread reads chunks; `threads` workers each take whole chunks and evaluate
-    // their records one after another; this thread writes finished chunks in input order.
-    // Every thread blocks on a channel when it has nothing to do (none spins), and a chunk is
-    // read only with a credit, which comes back once that chunk is written: at most
-    // `threads + 2` chunks are held at once (read ahead, being evaluated, or finished and
-    // waiting for an earlier one), however long the input.
+    // `threads` workers take turns reading a chunk of records (under a lock, held only while
+    // reading) and evaluate it into a chunk of their own; this thread writes finished chunks in
+    // input order and gives each back to the worker that filled it. Each worker has
+    // `CHUNKS_PER_WORKER` chunks and reads only into one that is free, so at most that many
+    // chunks per worker are held at once (being filled, or finished and waiting to be written),
+    // however long the input; the input of one chunk per worker is held, only while it is
+    // evaluated. Everything a worker allocates for a chunk (input text, output text, outcomes)
+    // is reused or freed by that worker: freeing on another thread made mimalloc give pages
+    // back and fault them in again. Every thread blocks when it has nothing to do (none spins).
     let workers = options.threads;
-    let in_flight = workers + 2;
-    let (credit_sender, credits) = sync_channel::<()>(in_flight);
-    for _ in 0..in_flight {
-        // The channel has room for every credit: this cannot block or fail.
-        let _ = credit_sender.send(());
-    }
-    let (chunk_sender, chunks) = sync_channel::<(u64, Vec<Record>)>(in_flight);
-    let chunks = Mutex::new(chunks);
-    let (done_sender, done) = channel::<(u64, std::thread::Result<Vec<Processed>>)>();
-    let largest = options.chunk.max(1);
-    let chunk_bytes = CHUNK_BYTES.min(READ_AHEAD_BYTES / in_flight as u64);
+    let chunk_bytes = CHUNK_BYTES.min(READ_AHEAD_BYTES / workers as u64);
+    let keep = usize::try_from(2 * chunk_bytes).unwrap_or(usize::MAX);
+    let reading = Mutex::new(Reading {
+        records: Records::new(inputs, options, blank_lines),
+        sequence: 0,
+        chunk: 1,
+        done: false,
+    });
+    let (done_sender, done) = channel::<std::thread::Result<Chunk>>();
+    let mut free_chunks = Vec::with_capacity(workers);
     std::thread::scope(|scope| {
-        scope.spawn(move || {
-            let mut records = Records::new(inputs, options, blank_lines);
-            // Chunks start at one record and double: the first results appear at once even
-            // when records trickle in, and large inputs still go in large chunks. A chunk also
-            // ends once it holds `chunk_bytes` of input, so that large records do not multiply
-            // the memory the read-ahead takes.
-            let mut chunk = 1;
-            for sequence in 0u64.. {
-                // A credit: the chunk read now has a place until it is written. None comes
-                // once the writer has stopped.
-                if credits.recv().is_err() {
-                    break;
-                }
-                let mut batch: Vec<Record> = Vec::new();
-                let mut bytes = 0;
-                while batch.len() < chunk && bytes < chunk_bytes {
-                    let Some(record) = records.next() else { break };
-                    bytes += record.bytes;
-                    batch.push(record);
-                }
-                chunk = (chunk * 2).min(largest);
-                if batch.is_empty() || chunk_sender.send((sequence, batch)).is_err() {
-                    break;
-                }
+        for owner in 0..workers {
+            let (give_back, free) = channel::<Chunk>();
+            for _ in 0..CHUNKS_PER_WORKER {
+                // The worker holds the receiver: this cannot fail.
+                let _ = give_back.send(Chunk::new(owner));
             }
-        });
-        for _ in 0..workers {
-            let done_sender = done_sender.clone();
-            let chunks = &chunks;
-            scope.spawn(move || {
-                loop {
-                    // The lock is held only while waiting for the next chunk, never while
-                    // evaluating one. A poisoned lock means another worker panicked: stop.
-                    let next = match chunks.lock() {
-                        Ok(receiver) => receiver.recv(),
-                        Err(_) => break,
-                    };
-                    let Ok((sequence, batch)) = next else { break };
-                    // A panic (a bug) goes to the writer, which stops the run and raises it:
-                    // otherwise the writer would wait for this chunk for ever.
-                    let processed = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        batch
-                            .into_iter()
-                            .map(|record| process(rules, projection, texts, record, options))
-                            .collect::<Vec<Processed>>()
-                    }));
-                    if done_sender.send((sequence, processed)).is_err() {
-                        break;
-                    }
-                }
-            });
+            free_chunks.push(give_back);
+            let worker = Worker {
+                cx,
+                reading: &reading,
+                free,
+                done: done_sender.clone(),
+                chunk_bytes,
+                largest: options.chunk.max(1),
+                keep,
+            };
+            scope.spawn(move || worker.run());
         }
         drop(done_sender);
-        // Write finished chunks in order; each written chunk gives its credit back.
-        let mut finished: BTreeMap<u64, Vec<Processed>> = BTreeMap::new();
+        // Write finished chunks in order; each written chunk goes back to its worker.
+        let mut finished: BTreeMap<u64, Chunk> = BTreeMap::new();
         let mut written = 0u64;
-        while let Ok((sequence, processed)) = done.recv() {
-            let processed = match processed {
-                Ok(processed) => processed,
+        while let Ok(chunk) = done.recv() {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
                 Err(panic) => {
-                    drop(credit_sender);
+                    // A worker panicked (a bug): stop the others, and raise it.
+                    drop(free_chunks);
                     drop(done);
                     std::panic::resume_unwind(panic);
                 }
             };
-            finished.insert(sequence, processed);
-            while let Some(processed) = finished.remove(&written) {
-                let result = processed
-                    .into_iter()
-                    .try_for_each(|item| emit(item, out, &mut report))
+            finished.insert(chunk.sequence, chunk);
+            while let Some(chunk) = finished.remove(&written) {
+                let result = chunk
+                    .write(out, &mut report, &mut origin, observe)
                     .and_then(|()| out.flush());
                 if let Err(error) = result {
-                    // Stop reading: the reader gets no more credits and ends, the workers
-                    // finish the chunks they hold and end when their results have nowhere
-                    // to go.
-                    drop(credit_sender);
+                    // Stop: the workers get no chunk back and end once they have evaluated
+                    // the chunk they hold, if any.
+                    drop(free_chunks);
                     drop(done);
                     return closed_or(error, report);
                 }
                 written += 1;
-                // The reader may have ended (all input read): then nobody needs credits.
-                let _ = credit_sender.send(());
+                // The worker may have ended (all input read): then the chunk is dropped.
+                let _ = free_chunks[chunk.owner].send(chunk);
             }
         }
         Ok(report)
     })
+}
+
+/// Chunks each worker has: one being filled while the other waits to be written keeps both
+/// cores busy; more only held more memory.
+const CHUNKS_PER_WORKER: usize = 2;
+
+/// Bytes of input or output text a reused buffer keeps on one thread, where it holds one
+/// record at a time: a buffer that grew larger for a large record is given back.
+const KEEP_BYTES: usize = 1 << 20;
+
+/// Empties `buffer` for reuse, or gives it back if it grew beyond `keep` bytes.
+fn recycle(buffer: &mut String, keep: usize) {
+    if buffer.capacity() > keep {
+        *buffer = String::new();
+    }
+    buffer.clear();
+}
+
+/// What every record's evaluation reads.
+struct Context<'a> {
+    rules: &'a RuleSet,
+    projection: &'a Projection,
+    texts: &'a RuleTexts,
+    options: &'a BatchOptions,
+}
+
+/// The input, read by one worker at a time.
+struct Reading<'a> {
+    records: Records<'a>,
+    /// The sequence number of the next chunk.
+    sequence: u64,
+    /// Records in the next chunk: chunks start at one record and double, so that the first
+    /// results appear at once even when records trickle in, and large inputs still go in
+    /// large chunks.
+    chunk: usize,
+    /// All input has been read.
+    done: bool,
+}
+
+struct Worker<'scope, 'a> {
+    cx: &'scope Context<'scope>,
+    reading: &'scope Mutex<Reading<'a>>,
+    /// This worker's chunks, once written (none comes once the writer has stopped).
+    free: Receiver<Chunk>,
+    done: Sender<std::thread::Result<Chunk>>,
+    /// A chunk ends once it holds this much input.
+    chunk_bytes: u64,
+    /// The most records in a chunk.
+    largest: usize,
+    /// Bytes a reused buffer keeps.
+    keep: usize,
+}
+
+impl Worker<'_, '_> {
+    fn run(self) {
+        let mut input = String::new();
+        let mut records: Vec<Record> = Vec::new();
+        let mut origin = OriginBuf::default();
+        while let Ok(mut chunk) = self.free.recv() {
+            chunk.clear(self.keep);
+            recycle(&mut input, self.keep);
+            {
+                // A poisoned lock means another worker panicked while reading: stop (the
+                // panic is raised when the threads are joined).
+                let Ok(mut reading) = self.reading.lock() else {
+                    break;
+                };
+                let reading = &mut *reading;
+                let mut bytes = 0;
+                while !reading.done && records.len() < reading.chunk && bytes < self.chunk_bytes {
+                    match reading.records.next(&mut input) {
+                        Some(record) => {
+                            bytes += record.bytes;
+                            records.push(record);
+                        }
+                        None => reading.done = true,
+                    }
+                }
+                if records.is_empty() {
+                    break;
+                }
+                chunk.sequence = reading.sequence;
+                reading.sequence += 1;
+                reading.chunk = (reading.chunk * 2).min(self.largest);
+            }
+            // A panic (a bug) goes to the writer, which stops the run and raises it:
+            // otherwise the writer would wait for this chunk for ever.
+            let evaluated = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                for record in records.drain(..) {
+                    process(self.cx, record, &input, &mut origin, &mut chunk);
+                }
+            }));
+            if self.done.send(evaluated.map(|()| chunk)).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// A [`RecordOrigin`] reused from record to record: the file's name is copied only when the
+/// file changes.
+struct OriginBuf {
+    origin: RecordOrigin,
+    file: Option<Arc<str>>,
+}
+
+impl Default for OriginBuf {
+    fn default() -> OriginBuf {
+        OriginBuf {
+            origin: RecordOrigin {
+                file: String::new(),
+                line: None,
+            },
+            file: None,
+        }
+    }
+}
+
+impl OriginBuf {
+    fn set(&mut self, file: &Arc<str>, line: Option<u64>) -> &RecordOrigin {
+        if !self
+            .file
+            .as_ref()
+            .is_some_and(|known| Arc::ptr_eq(known, file))
+        {
+            self.origin.file.clear();
+            self.origin.file.push_str(file);
+            self.file = Some(Arc::clone(file));
+        }
+        self.origin.line = line;
+        &self.origin
+    }
+}
+
+/// What one record of a chunk came to; its output ends at `end` of the chunk's text.
+struct Entry {
+    file: Arc<str>,
+    line: Option<u64>,
+    outcome: Outcome,
+    bytes: u64,
+    end: usize,
+}
+
+/// The outputs of consecutive records, one after another, and what each came to. Chunks are
+/// reused: emptied (their outcomes dropped) by the thread that fills them.
+struct Chunk {
+    sequence: u64,
+    /// The worker the chunk goes back to once written.
+    owner: usize,
+    text: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+impl Chunk {
+    fn new(owner: usize) -> Chunk {
+        Chunk {
+            sequence: 0,
+            owner,
+            text: Vec::new(),
+            entries: Vec::new(),
+        }
+    }
+
+    /// Empties the chunk for the next records; its text is given back if it grew beyond
+    /// `keep` bytes.
+    fn clear(&mut self, keep: usize) {
+        self.entries.clear();
+        if self.text.capacity() > keep {
+            self.text = Vec::new();
+        }
+        self.text.clear();
+    }
+
+    /// Writes each record's output, and shows `observe` each record's outcome after its
+    /// output is written.
+    fn write(
+        &self,
+        out: &mut dyn Write,
+        report: &mut RunReport,
+        origin: &mut OriginBuf,
+        observe: &mut dyn FnMut(&RecordOrigin, &Outcome, u64),
+    ) -> io::Result<()> {
+        let mut start = 0;
+        for entry in &self.entries {
+            report.records += 1;
+            if matches!(entry.outcome, Outcome::Failed(_)) {
+                report.failed += 1;
+            }
+            out.write_all(&self.text[start..entry.end])?;
+            start = entry.end;
+            observe(
+                origin.set(&entry.file, entry.line),
+                &entry.outcome,
+                entry.bytes,
+            );
+        }
+        Ok(())
+    }
 }
 
 /// Streams the first records promptly when reading line by line on one thread.
@@ -595,23 +781,37 @@ fn closed_or(error: io::Error, mut report: RunReport) -> Result<RunReport> {
     }
 }
 
-struct Processed {
-    origin: RecordOrigin,
-    text: Vec<u8>,
-    outcome: Outcome,
-    bytes: u64,
+/// Evaluates one record whose text (for a JSON Lines line) is in `input`, and adds its output
+/// and outcome to `chunk`.
+fn process(cx: &Context, record: Record, input: &str, origin: &mut OriginBuf, chunk: &mut Chunk) {
+    let Record {
+        file,
+        line,
+        payload,
+        bytes,
+    } = record;
+    let outcome = evaluate(cx, payload, input, origin.set(&file, line), &mut chunk.text);
+    chunk.entries.push(Entry {
+        file,
+        line,
+        outcome,
+        bytes,
+        end: chunk.text.len(),
+    });
 }
 
-fn process(
-    rules: &RuleSet,
-    projection: &Projection,
-    texts: &RuleTexts,
-    record: Record,
-    options: &BatchOptions,
-) -> Processed {
-    let bytes = record.bytes;
-    let bundle = match record.payload {
-        Payload::Json(text) => parse_record(&text, projection),
+/// Evaluates one record, appending its output to `text`.
+fn evaluate(
+    cx: &Context,
+    payload: Payload,
+    input: &str,
+    origin: &RecordOrigin,
+    text: &mut Vec<u8>,
+) -> Outcome {
+    let options = cx.options;
+    let bundle = match payload {
+        Payload::Line(range) => parse_record(&input[range], cx.projection),
+        Payload::Text(whole) => parse_record(&whole, cx.projection),
         Payload::Dir(path) => input::read_bundle_limited(&path, options.max_input_bytes)
             .map_err(|e| (format!("{e:#}"), None)),
         Payload::Failed(message) => Err((message, None)),
@@ -619,7 +819,8 @@ fn process(
     let bundle = match bundle {
         Ok(bundle) => bundle,
         Err((message, id)) => {
-            return failed(record.origin, id.as_ref(), &message, options.format, bytes);
+            failed(text, origin, id.as_ref(), &message, options.format);
+            return Outcome::Failed(message);
         }
     };
     let (as_of, as_of_from) = match (options.as_of, bundle.as_of()) {
@@ -627,56 +828,43 @@ fn process(
         (None, Some(as_of)) => (as_of, AsOfOrigin::Bundle),
         (None, None) => (options.now, AsOfOrigin::Clock),
     };
-    let diagnosis = rules.evaluate_with(
+    let diagnosis = cx.rules.evaluate_with(
         &bundle,
         as_of,
         &EvaluateOptions {
             explain: options.explain,
         },
     );
-    let mut text = Vec::with_capacity(2048);
     match options.format {
         RecordFormat::Jsonl => {
             let line = DiagnosedRecord {
-                origin: &record.origin,
+                origin,
                 report: JsonReport {
                     id: bundle.id(),
                     diagnosis: &diagnosis,
                     as_of_from,
                 },
             };
-            crate::render::jsonl_diagnosed(&mut text, &line, texts);
+            crate::render::jsonl_diagnosed(text, &line, cx.texts);
             text.push(b'\n');
         }
         RecordFormat::Human(palette) => {
-            let _ = crate::render::human(
-                &mut text,
-                &label(&record.origin),
-                &diagnosis,
-                as_of_from,
-                palette,
-            );
+            let _ = crate::render::human(text, &label(origin), &diagnosis, as_of_from, palette);
             text.push(b'\n');
         }
         RecordFormat::Markdown => {
-            let _ =
-                crate::render::markdown(&mut text, &label(&record.origin), &diagnosis, as_of_from);
+            let _ = crate::render::markdown(text, &label(origin), &diagnosis, as_of_from);
             text.push(b'\n');
         }
         RecordFormat::Nothing => {}
     }
-    Processed {
-        origin: record.origin,
-        text,
-        outcome: if options.keep_diagnoses {
-            Outcome::Diagnosed(Box::new(diagnosis))
-        } else {
-            Outcome::Written {
-                findings: diagnosis.findings.len(),
-                worst: diagnosis.worst(),
-            }
-        },
-        bytes,
+    if options.keep_diagnoses {
+        Outcome::Diagnosed(Box::new(diagnosis))
+    } else {
+        Outcome::Written {
+            findings: diagnosis.findings.len(),
+            worst: diagnosis.worst(),
+        }
     }
 }
 
@@ -734,20 +922,20 @@ fn id_of(text: &str) -> Option<serde_json::Value> {
     (id.is_string() || id.is_number()).then_some(id)
 }
 
+/// Appends the error record of a record that failed to `text`.
 fn failed(
-    origin: RecordOrigin,
+    text: &mut Vec<u8>,
+    origin: &RecordOrigin,
     id: Option<&serde_json::Value>,
     message: &str,
     format: RecordFormat,
-    bytes: u64,
-) -> Processed {
-    let mut text = Vec::new();
+) {
     match format {
         RecordFormat::Jsonl => {
             let _ = serde_json::to_writer(
-                &mut text,
+                &mut *text,
                 &JsonlRecord::Failed(FailedRecord {
-                    origin: &origin,
+                    origin,
                     id,
                     error: message,
                 }),
@@ -755,14 +943,8 @@ fn failed(
             text.push(b'\n');
         }
         RecordFormat::Human(_) | RecordFormat::Markdown => {
-            text.extend_from_slice(format!("{}\nerror: {message}\n\n", label(&origin)).as_bytes());
+            text.extend_from_slice(format!("{}\nerror: {message}\n\n", label(origin)).as_bytes());
         }
         RecordFormat::Nothing => {}
-    }
-    Processed {
-        origin,
-        text,
-        outcome: Outcome::Failed(message.to_owned()),
-        bytes,
     }
 }

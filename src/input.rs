@@ -314,6 +314,51 @@ pub struct JsonLines<R> {
     after_cr: bool,
     blank_lines: u64,
     done: bool,
+    /// The bytes of the line being read, reused from line to line by
+    /// [`JsonLines::append_line`].
+    kept: Vec<u8>,
+}
+
+/// A line as [`JsonLines::append_line`] reads it: [`Line`], with the text appended to the
+/// caller's.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Appended {
+    /// A line with text (its ending removed), appended to the caller's text: one record.
+    Text {
+        /// The 1-based line number.
+        line: u64,
+        /// Bytes the line took in the input, ending included.
+        bytes: u64,
+    },
+    /// A line longer than the limit: read to its end and discarded, never held in memory.
+    TooLong {
+        /// The 1-based line number.
+        line: u64,
+        /// Bytes the line took in the input, ending included.
+        bytes: u64,
+    },
+    /// A line that is not valid UTF-8 (nothing is appended).
+    NotUtf8 {
+        /// The 1-based line number.
+        line: u64,
+        /// Bytes the line took in the input, ending included.
+        bytes: u64,
+    },
+    /// Reading failed; nothing more is read from this input.
+    Failed {
+        /// The 1-based number of the line being read.
+        line: u64,
+        /// What failed.
+        error: std::io::Error,
+    },
+}
+
+/// Line bytes kept for the next line: a larger buffer (a rare long line) is given back.
+const KEPT_BYTES: usize = 1 << 20;
+
+fn blank(bytes: &[u8]) -> bool {
+    bytes.iter().all(|&b| b == b' ' || b == b'\t')
 }
 
 impl<R: std::io::BufRead> JsonLines<R> {
@@ -326,6 +371,7 @@ impl<R: std::io::BufRead> JsonLines<R> {
             after_cr: false,
             blank_lines: 0,
             done: false,
+            kept: Vec::new(),
         }
     }
 
@@ -361,24 +407,54 @@ impl<R: std::io::BufRead> JsonLines<R> {
     /// The next line that is not blank, or `None` at the end of the input.
     pub fn next_line(&mut self) -> Option<Line> {
         loop {
-            let line = self.read_line()?;
-            if let Line::Text { text, .. } = &line {
-                if text.trim_matches([' ', '\t']).is_empty() {
+            return Some(match self.read_line(None)? {
+                Appended::Text { .. } if blank(&self.kept) => {
                     self.blank_lines += 1;
                     continue;
                 }
+                Appended::Text { line, bytes } => {
+                    match String::from_utf8(std::mem::take(&mut self.kept)) {
+                        Ok(text) => Line::Text { line, text, bytes },
+                        Err(_) => Line::NotUtf8 { line, bytes },
+                    }
+                }
+                Appended::TooLong { line, bytes } => Line::TooLong { line, bytes },
+                Appended::NotUtf8 { line, bytes } => Line::NotUtf8 { line, bytes },
+                Appended::Failed { line, error } => Line::Failed { line, error },
+            });
+        }
+    }
+
+    /// The next line that is not blank, as [`JsonLines::next_line`] reads it, but with its text
+    /// appended to `text` instead of returned in a `String` of its own: a batch run reads a
+    /// chunk's lines into one buffer that it reuses, allocating nothing per line, and a line
+    /// that is whole in the reader's buffer is copied once, from there.
+    pub fn append_line(&mut self, text: &mut String) -> Option<Appended> {
+        loop {
+            let start = text.len();
+            let line = self.read_line(Some(text))?;
+            if matches!(line, Appended::Text { .. }) && blank(&text.as_bytes()[start..]) {
+                text.truncate(start);
+                self.blank_lines += 1;
+                continue;
             }
             return Some(line);
         }
     }
 
-    fn read_line(&mut self) -> Option<Line> {
+    /// The next line. The text of a line ([`Appended::Text`]) is appended to `text` when it is
+    /// given (a line that is not UTF-8 is then [`Appended::NotUtf8`]); otherwise its bytes,
+    /// not checked for UTF-8, are left in `kept`.
+    fn read_line(&mut self, mut text: Option<&mut String>) -> Option<Appended> {
         if self.done {
             return None;
         }
         self.line += 1;
         let line = self.line;
-        let mut kept = Vec::new();
+        if self.kept.capacity() > KEPT_BYTES {
+            self.kept = Vec::new();
+        }
+        self.kept.clear();
         let mut length: u64 = 0;
         let mut ending: u64 = 0;
         let mut over = false;
@@ -388,7 +464,7 @@ impl<R: std::io::BufRead> JsonLines<R> {
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(error) => {
                     self.done = true;
-                    return Some(Line::Failed { line, error });
+                    return Some(Appended::Failed { line, error });
                 }
             };
             if available.is_empty() {
@@ -405,12 +481,26 @@ impl<R: std::io::BufRead> JsonLines<R> {
             }
             let found = memchr::memchr2(b'\n', b'\r', &available[start..]);
             let piece = &available[start..start + found.unwrap_or(available.len() - start)];
+            if let (Some(text), Some(_), 0) = (text.as_deref_mut(), found, length) {
+                if piece.len() as u64 <= self.limit {
+                    // The whole line is in the reader's buffer: straight into `text`.
+                    let read = std::str::from_utf8(piece).map(|piece| text.push_str(piece));
+                    let bytes = piece.len() as u64 + ending + 1;
+                    let ends = start + piece.len();
+                    self.after_cr = available[ends] == b'\r';
+                    self.reader.consume(ends + 1);
+                    return Some(match read {
+                        Ok(()) => Appended::Text { line, bytes },
+                        Err(_) => Appended::NotUtf8 { line, bytes },
+                    });
+                }
+            }
             length += piece.len() as u64;
             if length > self.limit {
                 over = true;
-                kept = Vec::new();
+                self.kept = Vec::new();
             } else {
-                kept.extend_from_slice(piece);
+                self.kept.extend_from_slice(piece);
             }
             let mut consumed = start + piece.len();
             if found.is_some() {
@@ -425,11 +515,17 @@ impl<R: std::io::BufRead> JsonLines<R> {
         }
         let bytes = length + ending;
         if over {
-            return Some(Line::TooLong { line, bytes });
+            return Some(Appended::TooLong { line, bytes });
         }
-        match String::from_utf8(kept) {
-            Ok(text) => Some(Line::Text { line, text, bytes }),
-            Err(_) => Some(Line::NotUtf8 { line, bytes }),
-        }
+        let Some(text) = text else {
+            return Some(Appended::Text { line, bytes });
+        };
+        Some(match std::str::from_utf8(&self.kept) {
+            Ok(kept) => {
+                text.push_str(kept);
+                Appended::Text { line, bytes }
+            }
+            Err(_) => Appended::NotUtf8 { line, bytes },
+        })
     }
 }

@@ -678,6 +678,50 @@ proptest::proptest! {
         }
         proptest::prop_assert_eq!(found, expected);
     }
+
+    /// Reading lines into one reused text (as a batch run does) reads what reading each line
+    /// into a string of its own reads: the same lines, kinds, numbers, sizes and blank lines,
+    /// whatever the reads, the limit and the bytes (UTF-8 or not).
+    #[test]
+    fn appended_lines_are_the_lines(
+        bytes in proptest::collection::vec(
+            proptest::sample::select(vec![b'a', b'\r', b'\n', b' ', b'\t', 0xff, 0xc3, 0xa9]),
+            0..60,
+        ),
+        capacity in 1usize..8,
+        limit in 0u64..12,
+    ) {
+        use balance_doctor::input::{Appended, JsonLines, Line};
+        let reader = std::io::BufReader::with_capacity(capacity, bytes.as_slice());
+        let mut lines = JsonLines::new(reader, limit);
+        let mut expected = Vec::new();
+        while let Some(line) = lines.next_line() {
+            expected.push(format!("{line:?}"));
+        }
+        let expected_blank = lines.blank_lines();
+        let reader = std::io::BufReader::with_capacity(capacity, bytes.as_slice());
+        let mut lines = JsonLines::new(reader, limit);
+        let mut text = "before".to_owned();
+        let mut found = Vec::new();
+        loop {
+            let start = text.len();
+            let Some(appended) = lines.append_line(&mut text) else { break };
+            let line = match appended {
+                Appended::Text { line, bytes } => Line::Text { line, text: text[start..].to_owned(), bytes },
+                Appended::TooLong { line, bytes } => Line::TooLong { line, bytes },
+                Appended::NotUtf8 { line, bytes } => Line::NotUtf8 { line, bytes },
+                Appended::Failed { line, error } => Line::Failed { line, error },
+                other => panic!("a kind of line this test does not know: {other:?}"),
+            };
+            if !matches!(line, Line::Text { .. }) {
+                proptest::prop_assert_eq!(text.len(), start);
+            }
+            found.push(format!("{line:?}"));
+        }
+        proptest::prop_assert!(text.starts_with("before"));
+        proptest::prop_assert_eq!(found, expected);
+        proptest::prop_assert_eq!(lines.blank_lines(), expected_blank);
+    }
 }
 
 #[test]
@@ -778,9 +822,9 @@ fn long_decimals_are_read_exactly() {
     assert!(!record.contains(r#""value":3640.18,"#), "{record}");
 }
 
-/// The reader runs only a bounded number of chunks ahead of the output, however long the
-/// input: with a writer that stalls on its first write, it stops reading once `threads + 2`
-/// chunks are held. An unbounded reader would read all 20,000 inputs meanwhile.
+/// The workers read only a bounded number of chunks ahead of the output, however long the
+/// input: with a writer that stalls on its first write, reading stops once each worker holds
+/// its two chunks. Unbounded reading would read all 20,000 inputs meanwhile.
 #[test]
 fn read_ahead_is_bounded_while_the_output_stalls() {
     use std::sync::Arc;
@@ -796,7 +840,7 @@ fn read_ahead_is_bounded_while_the_output_stalls() {
     impl std::io::Write for Stalling {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
             if self.pulled_at_first_write.is_none() {
-                // Give the reader and workers time to run ahead if nothing holds them back.
+                // Give the workers time to run ahead if nothing holds them back.
                 std::thread::sleep(std::time::Duration::from_millis(300));
                 self.pulled_at_first_write = Some(self.pulled.load(Ordering::SeqCst));
             }
@@ -808,29 +852,161 @@ fn read_ahead_is_bounded_while_the_output_stalls() {
     }
 
     let rules = balance_doctor_engine::default_rule_set().unwrap();
-    let pulled = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&pulled);
-    let inputs = (0..20_000).map(move |i| {
-        counter.fetch_add(1, Ordering::SeqCst);
-        Input::Unusable(format!("input-{i}").into(), "not a bundle".to_owned())
-    });
-    let mut out = Stalling {
-        pulled: Arc::clone(&pulled),
-        pulled_at_first_write: None,
-    };
-    let threads = 2;
-    let options = BatchOptions {
-        threads,
-        ..BatchOptions::default()
-    };
-    let report = batch::run(&rules, inputs, &mut out, &options, &mut |_, _, _| {}).unwrap();
-    assert_eq!(report.records, 20_000);
-    // Chunks grow 1, 2, 4, ...: the first `threads + 2` of them, plus the one input the
-    // reader may hold while it waits for a credit.
-    let bound: usize = (0..threads + 2).map(|k| 1usize << k).sum::<usize>() + 1;
-    let pulled = out.pulled_at_first_write.unwrap();
-    assert!(
-        pulled <= bound,
-        "{pulled} inputs were read before the first record was written (at most {bound})"
+    for threads in [2, 3] {
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counter = Arc::clone(&pulled);
+        let inputs = (0..20_000).map(move |i| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Input::Unusable(format!("input-{i}").into(), "not a bundle".to_owned())
+        });
+        let mut out = Stalling {
+            pulled: Arc::clone(&pulled),
+            pulled_at_first_write: None,
+        };
+        let options = BatchOptions {
+            threads,
+            ..BatchOptions::default()
+        };
+        let report = batch::run(&rules, inputs, &mut out, &options, &mut |_, _, _| {}).unwrap();
+        assert_eq!(report.records, 20_000);
+        // Chunks grow 1, 2, 4, ...: the first two per worker.
+        let bound: usize = (0..2 * threads).map(|k| 1usize << k).sum();
+        let pulled = out.pulled_at_first_write.unwrap();
+        assert!(
+            pulled <= bound,
+            "{threads} threads: {pulled} inputs were read before the first record was written (at most {bound})"
+        );
+    }
+}
+
+/// Inputs for the library-level runs below: JSON Lines with records that parse, records that
+/// do not, lines that are not UTF-8 and blank lines, around inputs that cannot be used.
+fn mixed_inputs() -> (Vec<balance_doctor::discover::Input>, PathBuf, usize) {
+    use balance_doctor::discover::Input;
+    let mut text = Vec::new();
+    let mut records = 0;
+    for round in 0..12 {
+        for (index, line) in fixture_lines().iter().enumerate() {
+            // A line cut short, or one that is not UTF-8 and a blank line, before some.
+            match (round + index) % 7 {
+                0 => text.extend_from_slice(b"{\"id\": \"cut\", \"documents\": {\n"),
+                1 => text.extend_from_slice(b"\xff\xfe not UTF-8\n\n"),
+                _ => {}
+            }
+            records += 1 + usize::from((round + index) % 7 < 2);
+            text.extend_from_slice(line.as_bytes());
+            text.extend_from_slice(b"\n");
+        }
+    }
+    let path = std::env::temp_dir().join(format!("bd-batch-{}-library.jsonl", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    let inputs = vec![
+        Input::Unusable("first".into(), "not a bundle".to_owned()),
+        Input::Jsonl(path.clone()),
+        Input::Unusable("between".into(), "not a bundle".to_owned()),
+        Input::Jsonl(path.clone()),
+        Input::Jsonl(path.with_extension("missing")),
+    ];
+    // Two unusable inputs, the file twice, a missing file.
+    (inputs, path, 2 + 2 * records + 1)
+}
+
+/// What a library-level run wrote, what `observe` saw (in its order), and the report.
+fn run_library(
+    inputs: Vec<balance_doctor::discover::Input>,
+    options: &balance_doctor::batch::BatchOptions,
+) -> (Vec<u8>, Vec<String>, String) {
+    let rules = balance_doctor_engine::default_rule_set().unwrap();
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    let report = balance_doctor::batch::run(
+        &rules,
+        inputs,
+        &mut out,
+        options,
+        &mut |origin, outcome, bytes| seen.push(format!("{origin} {outcome} {bytes}")),
+    )
+    .unwrap();
+    let report = format!(
+        "{} records, {} failed, {} blank lines",
+        report.records, report.failed, report.blank_lines
     );
+    (out, seen, report)
+}
+
+/// However many workers and however small the chunks, the output, what `observe` sees and the
+/// report are those of one thread: every record once, in input order, error records in place.
+#[test]
+fn many_threads_and_tiny_chunks_keep_input_order() {
+    use balance_doctor::batch::{BatchOptions, RecordFormat};
+    let (inputs, path, records) = mixed_inputs();
+    for format in [RecordFormat::Jsonl, RecordFormat::Markdown] {
+        for keep_diagnoses in [false, true] {
+            let options = |threads, chunk| BatchOptions {
+                threads,
+                chunk,
+                format,
+                keep_diagnoses,
+                ..BatchOptions::default()
+            };
+            let (out, seen, report) = run_library(inputs.clone(), &options(1, 256));
+            assert_eq!(seen.len(), records, "{report}");
+            assert!(seen[0].starts_with("first failed: "), "{}", seen[0]);
+            assert!(
+                seen.iter()
+                    .any(|s| s.contains("library.jsonl:1 failed: not valid JSON"))
+            );
+            assert!(
+                seen.iter()
+                    .any(|s| s.contains("failed: the line is not valid UTF-8"))
+            );
+            assert!(seen.iter().any(|s| s.contains("diagnosed: ")));
+            if format == RecordFormat::Jsonl {
+                assert_eq!(out.iter().filter(|&&b| b == b'\n').count(), records);
+            }
+            for (threads, chunk) in [(2, 1), (2, 3), (3, 2), (8, 1), (17, 5), (4, 256)] {
+                let parallel = run_library(inputs.clone(), &options(threads, chunk));
+                assert!(
+                    parallel.0 == out,
+                    "{threads} threads, chunks of {chunk}: the output changed"
+                );
+                assert_eq!(parallel.1, seen, "{threads} threads, chunks of {chunk}");
+                assert_eq!(parallel.2, report, "{threads} threads, chunks of {chunk}");
+            }
+        }
+    }
+    std::fs::remove_file(path).unwrap();
+}
+
+/// A panic (a bug) while reading the input or in `observe` is raised by `run`, on one thread as
+/// on many, and never leaves the run waiting for ever.
+#[test]
+fn a_panic_is_raised_not_waited_on() {
+    use balance_doctor::batch::{self, BatchOptions};
+    use balance_doctor::discover::Input;
+    let rules = balance_doctor_engine::default_rule_set().unwrap();
+    for threads in [1, 2, 5] {
+        let options = BatchOptions {
+            threads,
+            ..BatchOptions::default()
+        };
+        let inputs = (0..5_000).map(|i| {
+            assert!(i != 700, "reading failed");
+            Input::Unusable(format!("input-{i}").into(), "not a bundle".to_owned())
+        });
+        let raised = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            batch::run(&rules, inputs, &mut Vec::new(), &options, &mut |_, _, _| {})
+        }));
+        assert!(raised.is_err(), "{threads} threads: a panic in reading");
+        let inputs = (0..5_000)
+            .map(|i| Input::Unusable(format!("input-{i}").into(), "not a bundle".to_owned()));
+        let mut seen = 0;
+        let raised = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            batch::run(&rules, inputs, &mut Vec::new(), &options, &mut |_, _, _| {
+                seen += 1;
+                assert!(seen != 300, "observing failed");
+            })
+        }));
+        assert!(raised.is_err(), "{threads} threads: a panic in observe");
+    }
 }
