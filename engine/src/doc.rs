@@ -50,14 +50,25 @@ pub struct Members {
     list: Vec<(Box<str>, Doc)>,
 }
 
+/// Whether `a` sorts strictly before `b`, deciding on the first bytes when they differ.
+#[inline]
+fn key_before(a: &str, b: &str) -> bool {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x < y,
+        _ => a < b,
+    }
+}
+
 /// Up to how many members a lookup scans in order; larger objects are searched by halves.
-const LINEAR: usize = 8;
+const LINEAR: usize = 32;
 
 impl Members {
     /// The members of an object given in input order: sorted by key (only when they are not
     /// already), the last of a key given twice kept.
     pub fn from_vec(mut list: Vec<(Box<str>, Doc)>) -> Members {
-        let sorted = list.windows(2).all(|pair| pair[0].0 < pair[1].0);
+        let sorted = list
+            .windows(2)
+            .all(|pair| key_before(&pair[0].0, &pair[1].0));
         if !sorted {
             // Stable: members with one key stay in input order, and the last one is kept.
             list.sort_by(|a, b| a.0.cmp(&b.0));
@@ -89,12 +100,20 @@ impl Members {
     }
 
     /// The member `key`, its key borrowed from the object.
-    #[inline]
+    #[inline(always)]
     pub fn get_key_value(&self, key: &str) -> Option<(&str, &Doc)> {
         let found = if self.list.len() <= LINEAR {
-            self.list
-                .iter()
-                .find(|(name, _)| name.as_bytes() == key.as_bytes())
+            // Lengths and first bytes tell most keys apart before their bytes are compared.
+            let first = key.as_bytes().first();
+            let mut found = None;
+            for member in &self.list {
+                let name = member.0.as_bytes();
+                if name.len() == key.len() && name.first() == first && name == key.as_bytes() {
+                    found = Some(member);
+                    break;
+                }
+            }
+            found
         } else {
             self.list
                 .binary_search_by(|(name, _)| (**name).cmp(key))
@@ -211,7 +230,7 @@ impl Doc {
             Doc::Null => Value::Null,
             Doc::Bool(b) => Value::Bool(*b),
             Doc::Number(number) => Value::Number(number.clone()),
-            Doc::String(text) => Value::String(text.to_string()),
+            Doc::String(text) => Value::String(String::from(&**text)),
             Doc::Array(items) => Value::Array(items.iter().map(Doc::to_value).collect()),
             Doc::Object(members) => Value::Object(
                 members
@@ -224,12 +243,23 @@ impl Doc {
 
     /// Whether this equals `value` as `serde_json::Value`s compare (numbers by their kind and
     /// value, `1` differing from `1.0`; objects whatever their key order), without converting.
+    #[inline]
     pub fn eq_value(&self, value: &Value) -> bool {
         match (self, value) {
             (Doc::Null, Value::Null) => true,
             (Doc::Bool(l), Value::Bool(r)) => l == r,
             (Doc::Number(l), Value::Number(r)) => l == r,
             (Doc::String(l), Value::String(r)) => **l == **r,
+            (Doc::Array(_), Value::Array(_)) | (Doc::Object(_), Value::Object(_)) => {
+                self.eq_container(value)
+            }
+            _ => false,
+        }
+    }
+
+    /// [`Doc::eq_value`] of an array or an object.
+    fn eq_container(&self, value: &Value) -> bool {
+        match (self, value) {
             (Doc::Array(l), Value::Array(r)) => {
                 l.len() == r.len() && l.iter().zip(r).all(|(l, r)| l.eq_value(r))
             }

@@ -17,7 +17,9 @@
 //! diagnosis the full bundle gives: property tests and a differential fuzz target check it.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 
 use serde_json::Value;
 
@@ -313,7 +315,7 @@ impl RuleSet {
     pub fn projection(&self) -> Projection {
         let mut reader = Reader {
             set: self,
-            documents: HashMap::new(),
+            documents: HashMap::default(),
         };
         for rule in &self.rules {
             for requirement in &rule.requires {
@@ -561,7 +563,7 @@ impl<'t> Parser<'t> {
         let value = match self.scan.peek() {
             Some(b'{') => {
                 self.scan.enter()?;
-                let start = self.stacks.members.len();
+                let start = self.stacks.members_start();
                 if self.scan.first_member()? {
                     let skeleton = members.is_empty() && any.is_none();
                     loop {
@@ -579,7 +581,7 @@ impl<'t> Parser<'t> {
                                     self.route.push(Step::Key(key.clone()));
                                     let value = self.build(keep, document, named);
                                     self.route.pop();
-                                    self.stacks.members.push((key.into(), value?));
+                                    self.stacks.push_member(key.into(), value?);
                                 }
                                 None => self.scan.skip()?,
                             }
@@ -594,14 +596,14 @@ impl<'t> Parser<'t> {
             Some(b'[') => {
                 self.scan.enter()?;
                 let element = any.as_deref().unwrap_or(&SKELETON);
-                let start = self.stacks.items.len();
+                let start = self.stacks.items_start();
                 if self.scan.first_element()? {
                     loop {
-                        let index = self.stacks.items.len() - start;
+                        let index = self.stacks.items_start() - start;
                         self.route.push(Step::Index(index));
                         let value = self.build(element, document, false);
                         self.route.pop();
-                        self.stacks.items.push(value?);
+                        self.stacks.push_item(value?);
                         if !self.scan.next_element()? {
                             break;
                         }

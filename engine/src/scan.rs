@@ -22,24 +22,59 @@ pub(crate) const MAX_DEPTH: u32 = 127;
 
 /// Room for building documents: the members and elements of the objects and arrays being
 /// built, in one list each, so that each object or array is allocated once, at its size, when
-/// it is complete.
-#[derive(Debug, Default)]
+/// it is complete (its members are copied off the list in one move).
+#[derive(Debug)]
 pub(crate) struct Stacks {
-    pub(crate) members: Vec<(Box<str>, Doc)>,
-    pub(crate) items: Vec<Doc>,
+    members: Vec<(Box<str>, Doc)>,
+    items: Vec<Doc>,
+}
+
+impl Default for Stacks {
+    fn default() -> Stacks {
+        // Each list starts with one placeholder (which allocates nothing), so that a value
+        // never starts at 0: `split_off(0)` would hand over the whole list and allocate a new
+        // one, where any other index copies exactly the value's part into its own allocation.
+        let mut members = Vec::with_capacity(32);
+        members.push((Box::default(), Doc::Null));
+        let mut items = Vec::with_capacity(32);
+        items.push(Doc::Null);
+        Stacks { members, items }
+    }
 }
 
 impl Stacks {
-    /// The object whose members were pushed since there were `start`.
+    /// Where the next object's members start.
     #[inline]
-    pub(crate) fn object(&mut self, start: usize) -> Doc {
-        Doc::Object(Members::from_vec(self.members.drain(start..).collect()))
+    pub(crate) fn members_start(&self) -> usize {
+        self.members.len()
     }
 
-    /// The array whose elements were pushed since there were `start`.
+    /// Where the next array's elements start.
+    #[inline]
+    pub(crate) fn items_start(&self) -> usize {
+        self.items.len()
+    }
+
+    #[inline]
+    pub(crate) fn push_member(&mut self, key: Box<str>, value: Doc) {
+        self.members.push((key, value));
+    }
+
+    #[inline]
+    pub(crate) fn push_item(&mut self, value: Doc) {
+        self.items.push(value);
+    }
+
+    /// The object whose members were pushed since [`Stacks::members_start`] was `start`.
+    #[inline]
+    pub(crate) fn object(&mut self, start: usize) -> Doc {
+        Doc::Object(Members::from_vec(self.members.split_off(start.max(1))))
+    }
+
+    /// The array whose elements were pushed since [`Stacks::items_start`] was `start`.
     #[inline]
     pub(crate) fn array(&mut self, start: usize) -> Doc {
-        Doc::Array(self.items.drain(start..).collect())
+        Doc::Array(self.items.split_off(start.max(1)))
     }
 }
 
@@ -268,12 +303,12 @@ impl<'t> Scanner<'t> {
         match self.peek() {
             Some(b'{') => {
                 self.enter()?;
-                let start = stacks.members.len();
+                let start = stacks.members_start();
                 if self.first_member()? {
                     loop {
                         let key = self.key()?;
                         let value = self.doc_in(stacks)?;
-                        stacks.members.push((key.into(), value));
+                        stacks.push_member(key.into(), value);
                         if !self.next_member()? {
                             break;
                         }
@@ -283,11 +318,11 @@ impl<'t> Scanner<'t> {
             }
             Some(b'[') => {
                 self.enter()?;
-                let start = stacks.items.len();
+                let start = stacks.items_start();
                 if self.first_element()? {
                     loop {
                         let item = self.doc_in(stacks)?;
-                        stacks.items.push(item);
+                        stacks.push_item(item);
                         if !self.next_element()? {
                             break;
                         }

@@ -159,12 +159,20 @@ impl Template {
                     }
                     // The same value read from several documents is shown once; at most
                     // `MAX_SHOWN` distinct values, and a count of the others.
+                    // With no more values than are shown, every distinct text is shown: the
+                    // texts shown so far tell repeats, without hashing.
+                    let few = found.len() <= MAX_SHOWN;
                     let mut distinct = std::collections::HashSet::new();
                     let mut rendered: Vec<String> = Vec::new();
                     let mut left_out = 0;
                     for value in found {
                         let text = render_one(value, filters.time, as_of);
-                        if text.is_empty() || !distinct.insert(text.clone()) {
+                        let repeated = if few {
+                            rendered.contains(&text)
+                        } else {
+                            !distinct.insert(text.clone())
+                        };
+                        if text.is_empty() || repeated {
                             continue;
                         }
                         if rendered.len() == MAX_SHOWN {
@@ -285,7 +293,7 @@ fn render_one(value: &Doc, time: Option<TimeFilter>, as_of: Timestamp) -> String
 /// Strings as they are, arrays of scalars as a comma-separated list, anything else as JSON.
 pub(crate) fn render_plain(value: &Doc) -> String {
     match value {
-        Doc::String(text) => text.to_string(),
+        Doc::String(text) => String::from(&**text),
         Doc::Array(items) if items.iter().all(|v| !v.is_array() && !v.is_object()) => items
             .iter()
             .map(render_plain)

@@ -246,7 +246,7 @@ fn capped(value: &Doc, redact: &Redact, depth: usize) -> Value {
     match value {
         Doc::String(text) => Value::String(match cut(text) {
             Some(cut) => cut,
-            None => text.to_string(),
+            None => String::from(&**text),
         }),
         Doc::Array(items) if depth >= MAX_DEPTH => {
             Value::String(format!("[array of {} items]", items.len()))

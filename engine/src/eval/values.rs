@@ -106,7 +106,7 @@ impl JoinKey {
                 Some(f) => JoinKey::Number((f + 0.0).to_bits()),
                 None => JoinKey::Other(n.to_string()),
             },
-            Doc::String(text) => JoinKey::Text(text.to_string()),
+            Doc::String(text) => JoinKey::Text(String::from(&**text)),
             other => JoinKey::Other(other.to_string()),
         }
     }
