@@ -331,7 +331,7 @@ pub struct BatchOptions {
     pub explain: bool,
     /// Worker threads; 1 runs everything on the calling thread.
     pub threads: usize,
-    /// Records per chunk handed to the workers (a chunk also stops at [`CHUNK_BYTES`], or less
+    /// Records per chunk a worker reads at a time (a chunk also stops at [`CHUNK_BYTES`], or less
     /// with many threads: see [`READ_AHEAD_BYTES`]).
     pub chunk: usize,
     /// How each record is written.
