@@ -16,7 +16,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::doc::Doc;
-use crate::time::{humanize, timestamp_of};
+use crate::time::{push_humanized, timestamp_of};
 
 /// A parsed message template.
 #[derive(Debug, Clone)]
@@ -283,11 +283,20 @@ fn render_one(value: &Doc, time: Option<TimeFilter>, as_of: Timestamp) -> String
         return render_plain(value);
     };
     let elapsed = as_of.duration_since(at);
+    // One string, written piece by piece (this runs for every time a message shows).
+    let mut out = String::with_capacity(24);
     match filter {
-        TimeFilter::Age => humanize(elapsed),
-        TimeFilter::Relative if elapsed.is_negative() => format!("in {}", humanize(elapsed)),
-        TimeFilter::Relative => format!("{} ago", humanize(elapsed)),
+        TimeFilter::Age => push_humanized(&mut out, elapsed),
+        TimeFilter::Relative if elapsed.is_negative() => {
+            out.push_str("in ");
+            push_humanized(&mut out, elapsed);
+        }
+        TimeFilter::Relative => {
+            push_humanized(&mut out, elapsed);
+            out.push_str(" ago");
+        }
     }
+    out
 }
 
 /// Strings as they are, arrays of scalars as a comma-separated list, anything else as JSON.
@@ -338,6 +347,22 @@ mod tests {
             text,
             "{x} updated 3 days ago (3 days ago), codes none, limit 48h, first 10 days"
         );
+    }
+
+    #[test]
+    fn relative_times_say_ago_or_in() {
+        let template = Template::parse("{when|relative}; {when|age}", lookup).unwrap();
+        let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        for (when, text) in [
+            ("2026-11-21T12:00:00Z", "in 24 hours; 24 hours"),
+            ("2026-11-20T12:00:01Z", "in 1 second; 1 second"),
+            ("2026-11-20T12:00:00Z", "0 seconds ago; 0 seconds"),
+            ("2026-11-20T11:58:00Z", "2 minutes ago; 2 minutes"),
+            ("2016-11-20T12:00:00Z", "3652 days ago; 3652 days"),
+        ] {
+            let when = Doc::from(when);
+            assert_eq!(template.render(&[vec![&when]], as_of), text);
+        }
     }
 
     #[test]

@@ -55,8 +55,9 @@ pub(crate) fn timestamp_of(value: &Doc) -> Option<Timestamp> {
     value.as_str()?.parse().ok()
 }
 
-/// A duration in words, rounded down to its largest sensible unit: `3 days`, `5 hours`.
-pub(crate) fn humanize(duration: SignedDuration) -> String {
+/// Writes a duration in words, rounded down to its largest sensible unit (`3 days`,
+/// `5 hours`), after `out`'s text: digits and words pushed, without the formatting machinery.
+pub(crate) fn push_humanized(out: &mut String, duration: SignedDuration) {
     let seconds = duration.as_secs().unsigned_abs();
     let (amount, unit) = if seconds >= 2 * 86_400 {
         (seconds / 86_400, "day")
@@ -67,10 +68,11 @@ pub(crate) fn humanize(duration: SignedDuration) -> String {
     } else {
         (seconds, "second")
     };
-    if amount == 1 {
-        format!("1 {unit}")
-    } else {
-        format!("{amount} {unit}s")
+    out.push_str(itoa::Buffer::new().format(amount));
+    out.push(' ');
+    out.push_str(unit);
+    if amount != 1 {
+        out.push('s');
     }
 }
 
@@ -105,10 +107,23 @@ mod tests {
         ] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
-        assert_eq!(humanize(SignedDuration::from_hours(73)), "3 days");
-        assert_eq!(humanize(SignedDuration::from_hours(30)), "30 hours");
-        assert_eq!(humanize(SignedDuration::from_secs(60)), "60 seconds");
-        assert_eq!(humanize(SignedDuration::from_hours(-50)), "2 days");
+        let humanize = |duration| {
+            let mut out = String::from("~");
+            push_humanized(&mut out, duration);
+            out
+        };
+        assert_eq!(humanize(SignedDuration::from_hours(73)), "~3 days");
+        assert_eq!(humanize(SignedDuration::from_hours(30)), "~30 hours");
+        assert_eq!(humanize(SignedDuration::from_secs(60)), "~60 seconds");
+        assert_eq!(humanize(SignedDuration::from_hours(-50)), "~2 days");
+        assert_eq!(humanize(SignedDuration::from_secs(1)), "~1 second");
+        assert_eq!(humanize(SignedDuration::from_secs(-119)), "~119 seconds");
+        assert_eq!(humanize(SignedDuration::from_secs(0)), "~0 seconds");
+        assert_eq!(humanize(SignedDuration::from_secs(7_199)), "~119 minutes");
+        assert_eq!(
+            humanize(SignedDuration::from_secs(MAX_SECONDS)),
+            "~36500 days"
+        );
     }
 
     #[test]

@@ -149,9 +149,10 @@ impl<'a> Evaluator<'a> {
                     (pass, Some("nothing matched"))
                 } else {
                     let as_of = self.as_of;
+                    let times = &mut self.times;
                     let passing = values
                         .iter()
-                        .filter(|node| ops.iter().all(|op| holds(op, node.value, as_of)));
+                        .filter(|node| ops.iter().all(|op| holds(op, node.value, as_of, times)));
                     self.evidence.extend(passing.copied());
                     let passed = self.evidence.len() - start;
                     let pass = match quant {

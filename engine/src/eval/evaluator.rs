@@ -3,6 +3,7 @@
 
 use jiff::Timestamp;
 
+use super::values::Times;
 use super::{MAX_SEEN, to_evidence};
 use crate::bundle::Bundle;
 use crate::compiled::{Cond, Ref, Requirement, RuleSet, Scope, SourceMode};
@@ -38,6 +39,8 @@ pub(super) struct Evaluator<'a> {
     /// The evidence of the rule being evaluated: a condition that passes appends its
     /// evidence, one that fails leaves it as it was.
     pub(super) evidence: Vec<Node<'a>>,
+    /// Timestamps of found values, parsed once each.
+    pub(super) times: Times<'a>,
 }
 
 /// A run of values in [`Evaluator::found`].

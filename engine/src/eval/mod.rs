@@ -67,6 +67,7 @@ impl RuleSet {
             routes: Routes::default(),
             named: vec![None; self.conditions.len()],
             evidence: Vec::with_capacity(32),
+            times: Default::default(),
         };
         let mut findings: Vec<(usize, Finding)> = Vec::new();
         let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();

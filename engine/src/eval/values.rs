@@ -9,8 +9,41 @@ use crate::doc::Doc;
 use crate::time::timestamp_of;
 use crate::vocab::{CompareOp, JsonType, Quantifier};
 
-/// Whether `value` passes the operator `op` at the time `as_of`.
-pub(super) fn holds(op: &Op, value: &Doc, as_of: Timestamp) -> bool {
+/// Timestamps read from found values, remembered by the value's place in the bundle: several
+/// rules test the same document time, which is then parsed once per evaluation. Up to
+/// [`Times::MAX`] values are remembered; others are parsed each time they are tested.
+#[derive(Default)]
+pub(super) struct Times<'a> {
+    seen: smallvec::SmallVec<[(&'a Doc, Option<Timestamp>); Times::MAX]>,
+}
+
+impl<'a> Times<'a> {
+    const MAX: usize = 16;
+
+    /// The timestamp `value` holds ([`timestamp_of`]), parsed the first time it is asked for.
+    pub(super) fn of(&mut self, value: &'a Doc) -> Option<Timestamp> {
+        if !value.is_string() {
+            return None;
+        }
+        // The values live as long as the bundle: one place is one value, never another.
+        if let Some((_, at)) = self
+            .seen
+            .iter()
+            .find(|(seen, _)| std::ptr::eq(*seen, value))
+        {
+            return *at;
+        }
+        let at = timestamp_of(value);
+        if self.seen.len() < Times::MAX {
+            self.seen.push((value, at));
+        }
+        at
+    }
+}
+
+/// Whether `value` passes the operator `op` at the time `as_of` (its timestamp read through
+/// `times`).
+pub(super) fn holds<'a>(op: &Op, value: &'a Doc, as_of: Timestamp, times: &mut Times<'a>) -> bool {
     match op {
         Op::Equals(expected) => json_eq(value, expected),
         Op::OneOf(list) => list.iter().any(|item| json_eq(value, item)),
@@ -30,20 +63,20 @@ pub(super) fn holds(op: &Op, value: &Doc, as_of: Timestamp) -> bool {
         }),
         Op::Number(cmp, bound) => value.as_f64().is_some_and(|n| cmp.holds(n, *bound)),
         Op::Regex(regex) => value.as_str().is_some_and(|text| regex.is_match(text)),
-        Op::OlderThan(limit) => {
-            timestamp_of(value).is_some_and(|at| as_of.duration_since(at) > *limit)
-        }
-        Op::NewerThan(limit) => {
-            timestamp_of(value).is_some_and(|at| as_of.duration_since(at) < *limit)
-        }
-        Op::WithinAfter(limit) => timestamp_of(value).is_some_and(|at| {
+        Op::OlderThan(limit) => times
+            .of(value)
+            .is_some_and(|at| as_of.duration_since(at) > *limit),
+        Op::NewerThan(limit) => times
+            .of(value)
+            .is_some_and(|at| as_of.duration_since(at) < *limit),
+        Op::WithinAfter(limit) => times.of(value).is_some_and(|at| {
             let ahead = at.duration_since(as_of);
             !ahead.is_negative() && ahead <= *limit
         }),
-        Op::LaterThan(limit) => {
-            timestamp_of(value).is_some_and(|at| at.duration_since(as_of) > *limit)
-        }
-        Op::Timestamp(wanted) => timestamp_of(value).is_some() == *wanted,
+        Op::LaterThan(limit) => times
+            .of(value)
+            .is_some_and(|at| at.duration_since(as_of) > *limit),
+        Op::Timestamp(wanted) => times.of(value).is_some() == *wanted,
         Op::Type(kind) => match kind {
             JsonType::Object => value.is_object(),
             JsonType::Array => value.is_array(),
@@ -129,6 +162,37 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn remembered_times_are_those_parsed_afresh() {
+        let texts = [
+            json!("2025-09-05T21:57:42Z"),
+            json!("2020-01-15T13:25:17.766+02:00"),
+            json!("2025-09-05T21:57:42Z"),
+            json!("2025-09-05"),
+            json!("not a time"),
+            json!(""),
+            json!(1_757_109_462),
+            json!(null),
+            json!(["2025-09-05T21:57:42Z"]),
+        ];
+        // More values than are remembered, some texts at several places.
+        let docs: Vec<Doc> = (0..3 * Times::MAX)
+            .map(|n| match n % 4 {
+                0 => Doc::from(texts[n % texts.len()].clone()),
+                _ => Doc::from(format!("2025-09-{:02}T21:57:{:02}Z", 1 + n % 28, n % 60)),
+            })
+            .chain(texts.iter().cloned().map(Doc::from))
+            .collect();
+        let mut times = Times::default();
+        for _ in 0..3 {
+            for doc in &docs {
+                assert_eq!(times.of(doc), timestamp_of(doc), "{doc}");
+            }
+        }
+        assert_eq!(times.seen.len(), Times::MAX);
+        assert!(times.of(&docs[0]).is_some() && times.of(&docs[4]).is_none());
+    }
 
     /// What `json_eq` was over two `serde_json::Value`s.
     fn value_eq(left: &Value, right: &Value) -> bool {
