@@ -696,13 +696,12 @@ impl OriginBuf {
     }
 }
 
-/// What one record of a chunk came to; its output ends at `end` of the chunk's text.
+/// What one record of a chunk came to.
 struct Entry {
     file: Arc<str>,
     line: Option<u64>,
     outcome: Outcome,
     bytes: u64,
-    end: usize,
 }
 
 /// The outputs of consecutive records, one after another, and what each came to. Chunks are
@@ -735,8 +734,9 @@ impl Chunk {
         self.text.clear();
     }
 
-    /// Writes each record's output, and shows `observe` each record's outcome after its
-    /// output is written.
+    /// Writes the records' output, then shows `observe` each record's outcome. One write for
+    /// the whole chunk: a `BufWriter` passes a chunk larger than its buffer straight on instead
+    /// of copying it record by record.
     fn write(
         &self,
         out: &mut dyn Write,
@@ -744,14 +744,14 @@ impl Chunk {
         origin: &mut OriginBuf,
         observe: &mut dyn FnMut(&RecordOrigin, &Outcome, u64),
     ) -> io::Result<()> {
-        let mut start = 0;
         for entry in &self.entries {
             report.records += 1;
             if matches!(entry.outcome, Outcome::Failed(_)) {
                 report.failed += 1;
             }
-            out.write_all(&self.text[start..entry.end])?;
-            start = entry.end;
+        }
+        out.write_all(&self.text)?;
+        for entry in &self.entries {
             observe(
                 origin.set(&entry.file, entry.line),
                 &entry.outcome,
@@ -796,7 +796,6 @@ fn process(cx: &Context, record: Record, input: &str, origin: &mut OriginBuf, ch
         line,
         outcome,
         bytes,
-        end: chunk.text.len(),
     });
 }
 
