@@ -260,13 +260,13 @@ pub fn human(
         }
         if !finding.remediation.is_empty() {
             writeln!(out, "  what to do:")?;
-            for step in &finding.remediation {
+            for step in finding.remediation.iter() {
                 writeln!(out, "    - {step}")?;
             }
         }
         if !finding.references.is_empty() {
             writeln!(out, "  references:")?;
-            for reference in &finding.references {
+            for reference in finding.references.iter() {
                 writeln!(out, "    {reference}")?;
             }
         }
@@ -429,7 +429,7 @@ pub fn markdown(
             writeln!(out)?;
             writeln!(out, "**What to do**")?;
             writeln!(out)?;
-            for step in &finding.remediation {
+            for step in finding.remediation.iter() {
                 writeln!(out, "- {}", md_text(step))?;
             }
         }

@@ -66,7 +66,9 @@ fn jsonl_records_are_the_published_serialization() {
             let mut changed = diagnosis.clone();
             for finding in &mut changed.findings {
                 finding.title.push_str(" \u{1}changed");
-                finding.remediation.push("one more \"step\"".to_owned());
+                let mut remediation = finding.remediation.to_vec();
+                remediation.push("one more \"step\"".to_owned());
+                finding.remediation = remediation.into();
                 finding.omitted_evidence = 3;
             }
             for entry in &mut changed.not_evaluated {
@@ -75,7 +77,7 @@ fn jsonl_records_are_the_published_serialization() {
             both(&changed, &texts, None);
             let mut references = diagnosis.clone();
             for finding in &mut references.findings {
-                finding.references.clear();
+                finding.references = Vec::new().into();
             }
             both(&references, &texts, None);
             both(&odd(&diagnosis), &texts, Some(&json!("id \"\u{1}\" é")));

@@ -2,6 +2,8 @@
 //!
 //! Nothing here is deserialized; [`compile`](crate::compile) is the only way to make them.
 
+use std::sync::Arc;
+
 use jiff::SignedDuration;
 use regex::Regex;
 use serde_json::Value;
@@ -76,8 +78,8 @@ impl RuleSet {
             overridden_by: rule.overridden_by.clone(),
             description: rule.description.clone(),
             rationale: rule.rationale.clone(),
-            remediation: rule.remediation.clone(),
-            references: rule.references.clone(),
+            remediation: rule.remediation.to_vec(),
+            references: rule.references.to_vec(),
         })
     }
 
@@ -107,8 +109,9 @@ pub(crate) struct Rule {
     pub(crate) overridden_by: Vec<String>,
     pub(crate) description: Option<String>,
     pub(crate) rationale: Option<String>,
-    pub(crate) remediation: Vec<String>,
-    pub(crate) references: Vec<String>,
+    /// Shared by every finding of the rule.
+    pub(crate) remediation: Arc<[String]>,
+    pub(crate) references: Arc<[String]>,
     pub(crate) requires: Vec<Requirement>,
     /// Rules whose firing makes this one stand down (they `supersede` it).
     pub(crate) superseded_by: Vec<usize>,

@@ -21,6 +21,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 use schemars::JsonSchema;
@@ -83,10 +84,11 @@ pub struct Finding {
     /// How many further pieces of evidence were left out.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub omitted_evidence: usize,
+    // Remediation and references are shared by the rule and its findings (not copied).
     /// What to do.
-    pub remediation: Vec<String>,
+    pub remediation: Arc<[String]>,
     /// Where to read more.
-    pub references: Vec<String>,
+    pub references: Arc<[String]>,
 }
 
 /// A document no rule reads.
