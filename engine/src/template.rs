@@ -12,6 +12,8 @@
 //!
 //! `{{` and `}}` stand for literal braces.
 
+use std::borrow::Cow;
+
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -163,7 +165,9 @@ impl Template {
                     // texts shown so far tell repeats, without hashing.
                     let few = found.len() <= MAX_SHOWN;
                     let mut distinct = std::collections::HashSet::new();
-                    let mut rendered: Vec<String> = Vec::new();
+                    // Strings are shown as they are, borrowed; most placeholders show a few.
+                    let mut rendered: smallvec::SmallVec<[Cow<'_, str>; 4]> =
+                        smallvec::SmallVec::new();
                     let mut left_out = 0;
                     for value in found {
                         let text = render_one(value, filters.time, as_of);
@@ -188,10 +192,15 @@ impl Template {
                     }
                     if let Some(pattern) = &filters.each {
                         for text in &mut rendered {
-                            *text = pattern.replace('*', text);
+                            *text = Cow::Owned(pattern.replace('*', text));
                         }
                     }
-                    out.push_str(&rendered.join(", "));
+                    for (at, text) in rendered.iter().enumerate() {
+                        if at > 0 {
+                            out.push_str(", ");
+                        }
+                        out.push_str(text);
+                    }
                     if left_out > 0 {
                         out.push_str(&format!(" and {left_out} more"));
                     }
@@ -275,12 +284,13 @@ fn difference(left: &Doc, right: &Doc) -> Option<Doc> {
     Some(Doc::from(format!("{sign}{difference}")))
 }
 
-fn render_one(value: &Doc, time: Option<TimeFilter>, as_of: Timestamp) -> String {
+/// How a placeholder shows one value: a string borrowed as it is, anything else written.
+fn render_one(value: &Doc, time: Option<TimeFilter>, as_of: Timestamp) -> Cow<'_, str> {
     let Some(filter) = time else {
-        return render_plain(value);
+        return plain(value);
     };
     let Some(at) = timestamp_of(value) else {
-        return render_plain(value);
+        return plain(value);
     };
     let elapsed = as_of.duration_since(at);
     // One string, written piece by piece (this runs for every time a message shows).
@@ -296,7 +306,15 @@ fn render_one(value: &Doc, time: Option<TimeFilter>, as_of: Timestamp) -> String
             out.push_str(" ago");
         }
     }
-    out
+    Cow::Owned(out)
+}
+
+/// [`render_plain`], a string borrowed.
+fn plain(value: &Doc) -> Cow<'_, str> {
+    match value {
+        Doc::String(text) => Cow::Borrowed(text),
+        other => Cow::Owned(render_plain(other)),
+    }
 }
 
 /// Strings as they are, arrays of scalars as a comma-separated list, anything else as JSON.
@@ -363,6 +381,26 @@ mod tests {
             let when = Doc::from(when);
             assert_eq!(template.render(&[vec![&when]], as_of), text);
         }
+    }
+
+    #[test]
+    fn strings_numbers_and_lists_are_shown_once_each() {
+        let template = Template::parse("codes {codes}; {codes|each:<*>}", lookup).unwrap();
+        let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        let values = [
+            Doc::from("a"),
+            Doc::from(1_i64),
+            Doc::from("a"),
+            Doc::from(json!([1, "x"])),
+            Doc::from(""),
+            Doc::from("1"),
+            Doc::from(json!({"k": "é"})),
+        ];
+        let found: Vec<&Doc> = values.iter().collect();
+        assert_eq!(
+            template.render(&[vec![], found], as_of),
+            r#"codes a, 1, 1, x, {"k":"é"}; <a>, <1>, <1, x>, <{"k":"é"}>"#
+        );
     }
 
     #[test]
