@@ -123,7 +123,10 @@ pub(super) fn compare_values(
     }
 }
 
-/// A join key, hashable, equal exactly when the values are [`json_eq`].
+/// A join key, hashable, equal exactly when the values are [`json_eq`], with one exception:
+/// an array or object key is its JSON text, so one holding `-0.0` and one holding `0.0` are
+/// different keys although [`json_eq`] finds them equal (numbers alone are folded: `-0.0` and
+/// `0.0` are one key).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(super) enum JoinKey {
     Number(u64),
