@@ -3,15 +3,17 @@
 //! Inputs (found by [`crate::discover`]) are bundle files, bundle directories, JSON Lines
 //! files (`.jsonl`, `.ndjson`: one bundle per line) and `-` (stdin: JSON Lines, or one
 //! pretty-printed bundle, see [`StdinFormat`]). On one thread, records are read, evaluated and
-//! written one at a time. With more, `threads` worker threads take turns reading a chunk of
+//! written one at a time, and the output is flushed whenever reading would wait for more input
+//! (so results stream from a pipe). With more, `threads` worker threads take turns reading a chunk of
 //! records (under a lock held only while reading) and evaluate it, and the calling thread
 //! writes finished chunks in input order as each completes, so output starts before the input
 //! ends. Memory does not grow with the input: a chunk holds at most 256 records, each worker
-//! has two chunks (one being filled, the other finished and waiting to be written) and reads
-//! only into a free one, and the chunks being evaluated hold at most [`READ_AHEAD_BYTES`] of
+//! has two chunks (each being filled, or finished and waiting to be written) and reads only
+//! into a free one, and the chunks being evaluated hold at most [`READ_AHEAD_BYTES`] of
 //! input together (or one larger record per chunk); a record larger than the limit
-//! (`--max-input-size`) is skipped without being held. Buffers are reused, and whatever a
-//! worker allocates for a chunk is freed by that worker. A record that cannot be read or
+//! (`--max-input-size`) is skipped without being held. Buffers are reused, and while a run goes on
+//! whatever a worker allocates for a chunk is freed by that worker (a JSON Lines file's reader
+//! and name, and the last chunks at the end of a run, may be freed by another thread). A record that cannot be read or
 //! parsed yields an error record in its place: the output has exactly one record per input
 //! record. Blank lines in JSON Lines are no record: they are skipped and counted
 //! ([`RunReport::blank_lines`]).
@@ -101,7 +103,7 @@ type Lines = JsonLines<Box<dyn BufRead + Send>>;
 
 /// Reads records from inputs in order.
 struct Records<'a> {
-    inputs: Box<dyn Iterator<Item = Input> + Send + 'a>,
+    inputs: std::iter::Peekable<Box<dyn Iterator<Item = Input> + Send + 'a>>,
     /// The JSON Lines input being read, and its name.
     lines: Option<(Arc<str>, Lines)>,
     max_input_bytes: u64,
@@ -116,7 +118,7 @@ impl<'a> Records<'a> {
         blank_lines: &'a AtomicU64,
     ) -> Records<'a> {
         Records {
-            inputs: Box::new(inputs),
+            inputs: (Box::new(inputs) as Box<dyn Iterator<Item = Input> + Send + 'a>).peekable(),
             lines: None,
             max_input_bytes: options.max_input_bytes,
             stdin: options.stdin,
@@ -192,6 +194,17 @@ impl<'a> Records<'a> {
         }
         self.lines = Some((stdin, lines));
         None
+    }
+
+    /// Whether the next record can be read without waiting for the input: false when the
+    /// reader's buffer is used up (a pipe may then wait for its writer) or stdin comes next.
+    /// One thread flushes its output then, so that records that came in are written before it
+    /// waits for more.
+    fn buffered(&mut self) -> bool {
+        match &self.lines {
+            Some((_, lines)) => lines.buffered(),
+            None => !matches!(self.inputs.peek(), Some(Input::Stdin)),
+        }
     }
 
     /// The next record; the text of a JSON Lines record is appended to `text`.
@@ -474,14 +487,17 @@ fn run_records(
         loop {
             chunk.clear(KEEP_BYTES);
             recycle(&mut input, KEEP_BYTES);
+            // Before reading may wait (a pipe), what is written so far goes out.
+            if !records.buffered()
+                && let Err(error) = out.flush()
+            {
+                return closed_or(error, report);
+            }
             let Some(record) = records.next(&mut input) else {
                 break;
             };
             process(cx, record, &input, &mut origin, &mut chunk);
-            if let Err(error) = chunk
-                .write(out, &mut report, &mut origin, observe)
-                .and_then(|()| flush_if_line(out, options))
-            {
+            if let Err(error) = chunk.write(out, &mut report, &mut origin, observe) {
                 return closed_or(error, report);
             }
         }
@@ -759,15 +775,6 @@ impl Chunk {
             );
         }
         Ok(())
-    }
-}
-
-/// Streams the first records promptly when reading line by line on one thread.
-fn flush_if_line(out: &mut dyn Write, options: &BatchOptions) -> io::Result<()> {
-    if options.format == RecordFormat::Jsonl {
-        Ok(())
-    } else {
-        out.flush()
     }
 }
 

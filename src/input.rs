@@ -317,6 +317,8 @@ pub struct JsonLines<R> {
     /// The bytes of the line being read, reused from line to line by
     /// [`JsonLines::append_line`].
     kept: Vec<u8>,
+    /// The reader's buffer still held bytes after the last line was read.
+    buffered: bool,
 }
 
 /// A line as [`JsonLines::append_line`] reads it: [`Line`], with the text appended to the
@@ -372,7 +374,16 @@ impl<R: std::io::BufRead> JsonLines<R> {
             blank_lines: 0,
             done: false,
             kept: Vec::new(),
+            buffered: false,
         }
+    }
+
+    /// Whether the reader's buffer still holds bytes after the lines read so far, so that the
+    /// next line starts without asking the input for more (which may wait, on a pipe). A
+    /// caller that writes output flushes it when this is false: records that came in are
+    /// then written before the run waits for more.
+    pub fn buffered(&self) -> bool {
+        self.buffered && !self.done
     }
 
     /// Blank lines skipped so far.
@@ -488,6 +499,7 @@ impl<R: std::io::BufRead> JsonLines<R> {
                     let bytes = piece.len() as u64 + ending + 1;
                     let ends = start + piece.len();
                     self.after_cr = available[ends] == b'\r';
+                    self.buffered = available.len() > ends + 1;
                     self.reader.consume(ends + 1);
                     return Some(match read {
                         Ok(()) => Appended::Text { line, bytes },
@@ -508,6 +520,7 @@ impl<R: std::io::BufRead> JsonLines<R> {
                 consumed += 1;
                 ending += 1;
             }
+            self.buffered = available.len() > consumed;
             self.reader.consume(consumed);
             if found.is_some() {
                 break;
@@ -520,6 +533,17 @@ impl<R: std::io::BufRead> JsonLines<R> {
         let Some(text) = text else {
             return Some(Appended::Text { line, bytes });
         };
+        if text.is_empty() && self.kept.len() > text.capacity() {
+            // A line longer than the reader's buffer, first in `text`: moved, not copied, so
+            // that it is not held twice.
+            return Some(match String::from_utf8(std::mem::take(&mut self.kept)) {
+                Ok(kept) => {
+                    *text = kept;
+                    Appended::Text { line, bytes }
+                }
+                Err(_) => Appended::NotUtf8 { line, bytes },
+            });
+        }
         Some(match std::str::from_utf8(&self.kept) {
             Ok(kept) => {
                 text.push_str(kept);

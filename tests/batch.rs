@@ -121,32 +121,48 @@ fn a_tree_of_bundle_directories_is_found_in_name_order() {
 
 #[test]
 fn stdin_streams_results_before_the_input_ends() {
-    let mut child = binary()
-        .args(["diagnose", "--format", "jsonl", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let lines = fixture_lines();
-    // Three records in, three results out, while stdin is still open.
-    for line in &lines[..3] {
-        writeln!(stdin, "{line}").unwrap();
+    // On one thread too: there the output is flushed whenever reading would wait for input.
+    for threads in ["1", "2"] {
+        let mut child = binary()
+            .args(["diagnose", "--format", "jsonl", "--threads", threads, "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        // Lines are read on a thread of their own, so that a run that holds its output back
+        // fails the test (after a minute) instead of hanging it.
+        let (sender, lines_out) = std::sync::mpsc::channel();
+        let reader = std::thread::spawn(move || {
+            for line in stdout.lines() {
+                if sender.send(line.unwrap()).is_err() {
+                    break;
+                }
+            }
+        });
+        let lines = fixture_lines();
+        // Three records in, three results out, while stdin is still open.
+        for line in &lines[..3] {
+            writeln!(stdin, "{line}").unwrap();
+        }
+        stdin.flush().unwrap();
+        for expected_line in 1..=3u64 {
+            let Ok(line) = lines_out.recv_timeout(std::time::Duration::from_secs(60)) else {
+                child.kill().unwrap();
+                panic!(
+                    "--threads {threads}: no result for line {expected_line} while stdin is open"
+                );
+            };
+            let record: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(record["origin"]["file"], "-");
+            assert_eq!(record["origin"]["line"], expected_line);
+        }
+        drop(stdin);
+        assert!(child.wait().unwrap().success());
+        reader.join().unwrap();
+        assert_eq!(lines_out.try_iter().count(), 0, "--threads {threads}");
     }
-    stdin.flush().unwrap();
-    for expected_line in 1..=3u64 {
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let record: serde_json::Value = serde_json::from_str(&line).unwrap();
-        assert_eq!(record["origin"]["file"], "-");
-        assert_eq!(record["origin"]["line"], expected_line);
-    }
-    drop(stdin);
-    let mut rest = String::new();
-    stdout.read_to_string(&mut rest).unwrap();
-    assert!(rest.is_empty());
-    assert!(child.wait().unwrap().success());
 }
 
 #[test]
@@ -690,6 +706,7 @@ proptest::proptest! {
         ),
         capacity in 1usize..8,
         limit in 0u64..12,
+        prefix in proptest::sample::select(vec!["", "before"]),
     ) {
         use balance_doctor::input::{Appended, JsonLines, Line};
         let reader = std::io::BufReader::with_capacity(capacity, bytes.as_slice());
@@ -701,7 +718,8 @@ proptest::proptest! {
         let expected_blank = lines.blank_lines();
         let reader = std::io::BufReader::with_capacity(capacity, bytes.as_slice());
         let mut lines = JsonLines::new(reader, limit);
-        let mut text = "before".to_owned();
+        // An empty text too: a long first line is then moved into it, not copied.
+        let mut text = prefix.to_owned();
         let mut found = Vec::new();
         loop {
             let start = text.len();
@@ -718,10 +736,39 @@ proptest::proptest! {
             }
             found.push(format!("{line:?}"));
         }
-        proptest::prop_assert!(text.starts_with("before"));
+        proptest::prop_assert!(text.starts_with(prefix));
         proptest::prop_assert_eq!(found, expected);
         proptest::prop_assert_eq!(lines.blank_lines(), expected_blank);
     }
+}
+
+/// `buffered` tells whether the next line can start without reading the input again: a run on
+/// one thread flushes its output when it cannot.
+#[test]
+fn json_lines_tell_when_the_next_line_needs_another_read() {
+    use balance_doctor::input::JsonLines;
+    let mut text = String::new();
+    let mut lines = JsonLines::new(std::io::BufReader::with_capacity(64, &b"a\nb\n"[..]), 10);
+    assert!(!lines.buffered(), "nothing read yet");
+    lines.append_line(&mut text).unwrap();
+    assert!(lines.buffered(), "`b` is in the buffer");
+    lines.append_line(&mut text).unwrap();
+    assert!(!lines.buffered(), "the buffer is used up");
+    assert!(lines.append_line(&mut text).is_none());
+    assert!(!lines.buffered());
+    // A buffer of two bytes holds `a\n` exactly: the next line needs a read.
+    let mut lines = JsonLines::new(std::io::BufReader::with_capacity(2, &b"a\nb\n"[..]), 10);
+    lines.append_line(&mut text).unwrap();
+    assert!(!lines.buffered());
+    // A line read in pieces (longer than the buffer) ends with the rest of the buffer.
+    let mut lines = JsonLines::new(
+        std::io::BufReader::with_capacity(4, &b"abcdef\ngh\n"[..]),
+        10,
+    );
+    text.clear();
+    lines.append_line(&mut text).unwrap();
+    assert!(lines.buffered(), "`g` came with the end of the first line");
+    assert_eq!(text, "abcdef");
 }
 
 #[test]
