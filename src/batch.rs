@@ -268,7 +268,7 @@ impl<'a> Records<'a> {
 /// The record of one JSON Lines line, whose text (if any) is at `range` of the chunk's text.
 fn line_record(file: &Arc<str>, line: Appended, range: Range<usize>, limit: u64) -> Record {
     let (line, payload, bytes) = match line {
-        Appended::Text { line, bytes } => (line, Payload::Line(range), bytes),
+        Appended::Text { line, bytes, .. } => (line, Payload::Line(range), bytes),
         Appended::TooLong { line, bytes } => (
             line,
             Payload::Failed(format!(

@@ -250,16 +250,17 @@ fn read_bundle_dir(dir: &Path, limit: u64) -> Result<Bundle> {
     })
 }
 
-/// One line of a JSON Lines input, as [`JsonLines`] reads it.
+/// One line of a JSON Lines input, as [`JsonLines`] reads it: with its text (`T = String`,
+/// [`JsonLines::next_line`]), or without it (`T = ()`, [`Appended`]).
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum Line {
+pub enum Line<T = String> {
     /// A line with text (its ending removed): one record.
     Text {
         /// The 1-based line number.
         line: u64,
         /// The line's text.
-        text: String,
+        text: T,
         /// Bytes the line took in the input, ending included.
         bytes: u64,
     },
@@ -286,7 +287,7 @@ pub enum Line {
     },
 }
 
-impl std::fmt::Display for Line {
+impl<T> std::fmt::Display for Line<T> {
     /// `line <n>` and what it holds (its size, not its text, which can be long).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -321,40 +322,9 @@ pub struct JsonLines<R> {
     buffered: bool,
 }
 
-/// A line as [`JsonLines::append_line`] reads it: [`Line`], with the text appended to the
-/// caller's.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum Appended {
-    /// A line with text (its ending removed), appended to the caller's text: one record.
-    Text {
-        /// The 1-based line number.
-        line: u64,
-        /// Bytes the line took in the input, ending included.
-        bytes: u64,
-    },
-    /// A line longer than the limit: read to its end and discarded, never held in memory.
-    TooLong {
-        /// The 1-based line number.
-        line: u64,
-        /// Bytes the line took in the input, ending included.
-        bytes: u64,
-    },
-    /// A line that is not valid UTF-8 (nothing is appended).
-    NotUtf8 {
-        /// The 1-based line number.
-        line: u64,
-        /// Bytes the line took in the input, ending included.
-        bytes: u64,
-    },
-    /// Reading failed; nothing more is read from this input.
-    Failed {
-        /// The 1-based number of the line being read.
-        line: u64,
-        /// What failed.
-        error: std::io::Error,
-    },
-}
+/// A line as [`JsonLines::append_line`] reads it: a [`Line`] whose text went to the end of
+/// the caller's text (a line that is not UTF-8 appends nothing).
+pub type Appended = Line<()>;
 
 /// Line bytes kept for the next line: a larger buffer (a rare long line) is given back.
 const KEPT_BYTES: usize = 1 << 20;
@@ -423,12 +393,14 @@ impl<R: std::io::BufRead> JsonLines<R> {
                     self.blank_lines += 1;
                     continue;
                 }
-                Appended::Text { line, bytes } => {
-                    match String::from_utf8(std::mem::take(&mut self.kept)) {
-                        Ok(text) => Line::Text { line, text, bytes },
-                        Err(_) => Line::NotUtf8 { line, bytes },
-                    }
-                }
+                Appended::Text {
+                    line,
+                    text: (),
+                    bytes,
+                } => match String::from_utf8(std::mem::take(&mut self.kept)) {
+                    Ok(text) => Line::Text { line, text, bytes },
+                    Err(_) => Line::NotUtf8 { line, bytes },
+                },
                 Appended::TooLong { line, bytes } => Line::TooLong { line, bytes },
                 Appended::NotUtf8 { line, bytes } => Line::NotUtf8 { line, bytes },
                 Appended::Failed { line, error } => Line::Failed { line, error },
@@ -502,7 +474,11 @@ impl<R: std::io::BufRead> JsonLines<R> {
                     self.buffered = available.len() > ends + 1;
                     self.reader.consume(ends + 1);
                     return Some(match read {
-                        Ok(()) => Appended::Text { line, bytes },
+                        Ok(()) => Appended::Text {
+                            line,
+                            text: (),
+                            bytes,
+                        },
                         Err(_) => Appended::NotUtf8 { line, bytes },
                     });
                 }
@@ -531,7 +507,11 @@ impl<R: std::io::BufRead> JsonLines<R> {
             return Some(Appended::TooLong { line, bytes });
         }
         let Some(text) = text else {
-            return Some(Appended::Text { line, bytes });
+            return Some(Appended::Text {
+                line,
+                text: (),
+                bytes,
+            });
         };
         if text.is_empty() && self.kept.len() > text.capacity() {
             // A line longer than the reader's buffer, first in `text`: moved, not copied, so
@@ -539,7 +519,11 @@ impl<R: std::io::BufRead> JsonLines<R> {
             return Some(match String::from_utf8(std::mem::take(&mut self.kept)) {
                 Ok(kept) => {
                     *text = kept;
-                    Appended::Text { line, bytes }
+                    Appended::Text {
+                        line,
+                        text: (),
+                        bytes,
+                    }
                 }
                 Err(_) => Appended::NotUtf8 { line, bytes },
             });
@@ -547,7 +531,11 @@ impl<R: std::io::BufRead> JsonLines<R> {
         Some(match std::str::from_utf8(&self.kept) {
             Ok(kept) => {
                 text.push_str(kept);
-                Appended::Text { line, bytes }
+                Appended::Text {
+                    line,
+                    text: (),
+                    bytes,
+                }
             }
             Err(_) => Appended::NotUtf8 { line, bytes },
         })

@@ -725,7 +725,7 @@ proptest::proptest! {
             let start = text.len();
             let Some(appended) = lines.append_line(&mut text) else { break };
             let line = match appended {
-                Appended::Text { line, bytes } => Line::Text { line, text: text[start..].to_owned(), bytes },
+                Appended::Text { line, bytes, .. } => Line::Text { line, text: text[start..].to_owned(), bytes },
                 Appended::TooLong { line, bytes } => Line::TooLong { line, bytes },
                 Appended::NotUtf8 { line, bytes } => Line::NotUtf8 { line, bytes },
                 Appended::Failed { line, error } => Line::Failed { line, error },

@@ -4,7 +4,7 @@
 use balance_doctor::batch::{Outcome, RecordFormat, RecordOrigin, StdinFormat};
 use balance_doctor::cli::{Args, Color, FailOn, Format, SchemaArg, SummaryFormat, TestFormat};
 use balance_doctor::discover::Input;
-use balance_doctor::input::{AsOfOrigin, Line};
+use balance_doctor::input::{Appended, AsOfOrigin, Line};
 use balance_doctor::render::{OutputSchema, Palette};
 use balance_doctor::rules::{ChoiceOrigin, RULES_ENV};
 use clap::{CommandFactory, Parser, ValueEnum};
@@ -127,8 +127,17 @@ fn the_other_enums_say_what_they_hold() {
         "nope: no such file"
     );
     assert_eq!(
-        Line::TooLong { line: 3, bytes: 9 }.to_string(),
+        Line::<String>::TooLong { line: 3, bytes: 9 }.to_string(),
         "line 3: 9 bytes, longer than the limit"
+    );
+    assert_eq!(
+        Appended::Text {
+            line: 4,
+            text: (),
+            bytes: 12
+        }
+        .to_string(),
+        "line 4: 12 bytes of text"
     );
     assert_eq!(ChoiceOrigin::Flag.to_string(), "--rules");
     assert_eq!(ChoiceOrigin::Environment.to_string(), RULES_ENV);
