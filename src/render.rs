@@ -738,7 +738,8 @@ fn jsonl_evidence(out: &mut Vec<u8>, evidence: &balance_doctor_engine::Evidence)
     out.extend_from_slice(br#","path":"#);
     json_text::string(out, path);
     out.extend_from_slice(br#","value":"#);
-    json_text::value(out, value);
+    // Shown values are JSON text already (written by the engine's escaper).
+    out.extend_from_slice(value.json().as_bytes());
     out.push(b'}');
 }
 

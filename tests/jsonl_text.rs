@@ -105,7 +105,7 @@ fn odd_evidence() -> Evidence {
     Evidence {
         document: format!("doc {ODD}"),
         path: "$['a\\'b']['\"']".to_owned(),
-        value: odd_value(),
+        value: odd_value().into(),
     }
 }
 

@@ -113,7 +113,109 @@ pub struct Evidence {
     /// RFC 9535 normalized path of the value in the document.
     pub path: String,
     /// The value itself.
-    pub value: Value,
+    // As it may be shown (secrets masked, large values cut down): see `ShownValue`.
+    #[schemars(with = "Value")]
+    pub value: ShownValue,
+}
+
+/// A value as a diagnosis shows it ([`Evidence::value`]), kept as its JSON text: compact, byte
+/// for byte what `serde_json::to_string` writes for the value. The engine writes that text
+/// straight from the document (or from the text the projected parse kept), so a value is never
+/// built as a `serde_json::Value` only to be written out; [`ShownValue::to_value`] builds one.
+///
+/// It equals the `serde_json::Value` it shows (`evidence.value == json!("ins_1")`), displays as
+/// that value does (its JSON text), and serializes as that value does.
+#[derive(Clone)]
+pub struct ShownValue(Shown);
+
+#[derive(Clone)]
+enum Shown {
+    /// JSON text written by the engine (at most three levels deep, since shown values are
+    /// capped), which `serde_json` always reads back.
+    Text(String),
+    /// A value given by the caller ([`ShownValue::from`]), kept as it is.
+    Value(Value),
+}
+
+impl ShownValue {
+    /// A shown value from its JSON text, written by the engine's `json_text`.
+    pub(crate) fn from_text(text: String) -> ShownValue {
+        ShownValue(Shown::Text(text))
+    }
+
+    /// The value's JSON text (compact, as `serde_json::to_string` writes it).
+    pub fn json(&self) -> std::borrow::Cow<'_, str> {
+        match &self.0 {
+            Shown::Text(text) => std::borrow::Cow::Borrowed(text),
+            Shown::Value(value) => std::borrow::Cow::Owned(value.to_string()),
+        }
+    }
+
+    /// The value as a `serde_json::Value`.
+    pub fn to_value(&self) -> Value {
+        match &self.0 {
+            // Text the engine wrote is JSON three levels deep at most: reading it back cannot
+            // fail (a property test of `eval::shown` reads back every value it writes).
+            Shown::Text(text) => serde_json::from_str(text).unwrap_or_default(),
+            Shown::Value(value) => value.clone(),
+        }
+    }
+}
+
+impl From<Value> for ShownValue {
+    /// A value shown as it is (for evidence made by hand, in tests or by an embedder).
+    fn from(value: Value) -> ShownValue {
+        ShownValue(Shown::Value(value))
+    }
+}
+
+impl PartialEq for ShownValue {
+    fn eq(&self, other: &ShownValue) -> bool {
+        match (&self.0, &other.0) {
+            // The text of a value is the same whenever the value is.
+            (Shown::Text(a), Shown::Text(b)) => a == b,
+            _ => self.to_value() == other.to_value(),
+        }
+    }
+}
+
+impl PartialEq<Value> for ShownValue {
+    fn eq(&self, other: &Value) -> bool {
+        match &self.0 {
+            Shown::Value(value) => value == other,
+            Shown::Text(_) => self.to_value() == *other,
+        }
+    }
+}
+
+impl PartialEq<ShownValue> for Value {
+    fn eq(&self, other: &ShownValue) -> bool {
+        other == self
+    }
+}
+
+impl std::fmt::Debug for ShownValue {
+    /// The value's JSON text.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ShownValue({})", self.json())
+    }
+}
+
+impl std::fmt::Display for ShownValue {
+    /// The value's JSON text, as the value's own `Display` writes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.json())
+    }
+}
+
+impl Serialize for ShownValue {
+    /// As the value serializes.
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Shown::Text(_) => self.to_value().serialize(serializer),
+            Shown::Value(value) => value.serialize(serializer),
+        }
+    }
 }
 
 /// A rule that needs something the bundle does not have.

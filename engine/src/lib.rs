@@ -60,6 +60,7 @@ mod doc;
 mod error;
 mod eval;
 mod extends;
+pub mod json_text;
 mod load;
 mod number;
 mod path;
@@ -83,7 +84,7 @@ pub use compile::{RuleText, compile, compile_with};
 pub use compiled::{RuleInfo, RuleSet};
 pub use diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
-    RuleOutcome, RuleTrace, UnreadDocument,
+    RuleOutcome, RuleTrace, ShownValue, UnreadDocument,
 };
 pub use doc::{Doc, Members};
 pub use error::{BundleError, Location, Origin, Problem, ProblemKind, RuleErrors};

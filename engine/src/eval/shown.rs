@@ -1,20 +1,22 @@
 //! What of a found value reaches the output: secrets masked, large values cut down.
 //!
 //! Every value that leaves evaluation (evidence, explanation traces, messages, labels) goes
-//! through [`shown`]. A value under a key of the rules' `redact:` list, at any depth of its
-//! path or inside it, becomes [`REDACTED`]. Objects and arrays are never copied whole: at
-//! most [`MAX_ITEMS`] members or items, nested containers below [`MAX_DEPTH`] summarised
+//! through here. A value under a key of the rules' `redact:` list, at any depth of its path or
+//! inside it, becomes [`REDACTED`]. Objects and arrays are never copied whole: at most
+//! [`MAX_ITEMS`] members or items, nested containers below [`MAX_DEPTH`] summarised
 //! (`{object of 4 keys}`), long texts cut, each cut with a count of what was left out.
 //!
-//! An object or array kept as text by the projected parse is shown by [`shown_found`], which
-//! reads the text and builds only what is shown: what lies beyond the cut is checked and
-//! counted, never built.
+//! Evidence values ([`shown_found`]) are written as JSON text ([`ShownValue`]), never built as
+//! a `serde_json::Value`: members are written in key order, as a `serde_json::Map` holds them.
+//! An object or array kept as text by the projected parse is written from that text, as far as
+//! it is shown: what lies beyond the cut is checked and counted, never built.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
-use serde_json::{Map, Value};
-
+use crate::diagnosis::ShownValue;
 use crate::doc::Doc;
+use crate::json_text::{write_number, write_string};
 use crate::path::{RouteId, Routes};
 use crate::scan::{Scan, Scanner};
 
@@ -33,15 +35,11 @@ const MAX_DEPTH: usize = 2;
 /// Characters of a text shown; the rest are counted.
 const MAX_TEXT: usize = 500;
 
-/// `value`, found at the normalized `path`, as it may be shown: what [`shown_found`] gives,
-/// with the names read back from the path (the reference the tests hold it to).
-#[cfg(test)]
-fn shown(value: &Value, path: &str, redact: &Redact) -> Value {
-    if !redact.is_empty() && path_names(path).any(|name| redact.contains(&name)) {
-        return Value::String(REDACTED.to_owned());
-    }
-    capped(&Doc::from(value.clone()), redact, 0)
-}
+/// The most room reserved at first for a shown value's text.
+const MAX_ROOM: usize = 4096;
+
+/// The key of the member that counts the members left out of a shown object.
+const MORE_KEYS: &str = "...";
 
 /// Whether the value found at `route` is under a `redact:` key: names read off the route,
 /// no path built.
@@ -68,50 +66,120 @@ pub(crate) fn shown_at<'v>(
     match value {
         Doc::String(text) if text.len() <= MAX_TEXT => Cow::Borrowed(value),
         Doc::Null | Doc::Bool(_) | Doc::Number(_) => Cow::Borrowed(value),
-        _ => Cow::Owned(Doc::from(capped(value, redact, 0))),
+        _ => Cow::Owned(capped_doc(value, redact, 0)),
     }
 }
 
-/// `value`, found at `route`, as it may be shown, owned (for evidence and explanations).
-/// With `kept`, the JSON text of the whole value when `value` is only its skeleton (the
+/// `value` as it may be shown, `depth` levels down a shown value, built (for a long text, an
+/// object or an array in a message or a label): what [`capped`] writes, as a value.
+fn capped_doc(value: &Doc, redact: &Redact, depth: usize) -> Doc {
+    match value {
+        Doc::String(text) => match cut(text) {
+            Some(cut) => Doc::from(cut),
+            None => value.clone(),
+        },
+        Doc::Array(items) if depth >= MAX_DEPTH => {
+            Doc::from(format!("[array of {} items]", items.len()))
+        }
+        Doc::Object(members) if depth >= MAX_DEPTH => {
+            Doc::from(format!("{{object of {} keys}}", members.len()))
+        }
+        Doc::Array(items) => {
+            let mut out: Vec<Doc> = items
+                .iter()
+                .take(MAX_ITEMS)
+                .map(|item| capped_doc(item, redact, depth + 1))
+                .collect();
+            if items.len() > MAX_ITEMS {
+                let more = items.len() - MAX_ITEMS;
+                out.push(Doc::from(format!("... {more} more items")));
+            }
+            Doc::Array(out)
+        }
+        Doc::Object(members) => {
+            let mut out: Vec<(Box<str>, Doc)> = members
+                .iter()
+                .take(MAX_ITEMS)
+                .map(|(key, member)| {
+                    let member = if redact.contains(key) {
+                        Doc::from(REDACTED)
+                    } else {
+                        capped_doc(member, redact, depth + 1)
+                    };
+                    (Box::from(key), member)
+                })
+                .collect();
+            if members.len() > MAX_ITEMS {
+                let more = members.len() - MAX_ITEMS;
+                // Sorted into place by `from_vec`, in place of a shown member of that key
+                // (the last of a key given twice is kept).
+                out.push((Box::from(MORE_KEYS), Doc::from(format!("{more} more keys"))));
+            }
+            Doc::Object(crate::doc::Members::from_vec(out))
+        }
+        Doc::Null | Doc::Bool(_) | Doc::Number(_) => value.clone(),
+    }
+}
+
+/// `value`, found at `route`, as it may be shown (for evidence and explanations), as JSON
+/// text. With `kept`, the JSON text of the whole value when `value` is only its skeleton (the
 /// projected parse kept the text), it is what the value built from the text would show, but
-/// built from the text only as far as it is shown ([`from_text`]).
+/// read from the text only as far as it is shown ([`from_text`]).
 pub(crate) fn shown_found(
     value: &Doc,
     kept: Option<&str>,
     routes: &Routes<'_>,
     route: RouteId,
     redact: &Redact,
-) -> Value {
+) -> ShownValue {
     if redacted_at(routes, route, redact) {
-        return Value::String(REDACTED.to_owned());
+        let mut out = String::with_capacity(REDACTED.len() + 2);
+        write_string(&mut out, REDACTED);
+        return ShownValue::from_text(out);
     }
+    // Room for the text, so that it is seldom moved as it grows: a text's own length and
+    // quotes (and some escapes), a few numbers' digits, or a kept text's length (what is
+    // shown of a container is usually no longer than its text).
+    let room = match (kept, value) {
+        (Some(json), _) => json.len().min(MAX_ROOM),
+        (None, Doc::String(text)) => text.len().min(MAX_TEXT * 4) + 8,
+        (None, Doc::Array(_) | Doc::Object(_)) => MAX_ROOM / 4,
+        (None, Doc::Null | Doc::Bool(_) | Doc::Number(_)) => 24,
+    };
+    let mut out = String::with_capacity(room);
     match kept {
-        Some(json) => from_text(json, value, redact),
-        None => capped(value, redact, 0),
+        Some(json) => from_text(&mut out, json, value, redact),
+        None => capped(&mut out, value, redact, 0),
     }
+    ShownValue::from_text(out)
 }
 
-/// `capped` of the value whose JSON text is `json` (of `fallback` when the text is not a
-/// JSON value), built from the text only as far as it is shown: members and items beyond the
+/// Writes `capped` of the value whose JSON text is `json` (of `fallback` when the text is not
+/// a JSON value), read from the text only as far as it is shown: members and items beyond the
 /// cut, members under a `redact:` key and containers below [`MAX_DEPTH`] are checked and
 /// counted, never built.
-fn from_text(json: &str, fallback: &Doc, redact: &Redact) -> Value {
-    capped_text(&mut Scanner::new(json), redact, 0).unwrap_or_else(|_| capped(fallback, redact, 0))
+fn from_text(out: &mut String, json: &str, fallback: &Doc, redact: &Redact) {
+    let start = out.len();
+    if capped_text(out, &mut Scanner::new(json), redact, 0).is_err() {
+        out.truncate(start);
+        capped(out, fallback, redact, 0);
+    }
 }
 
-/// `capped` of the value at the cursor, read from the text in one pass: fails exactly where
-/// building the value ([`Scanner::value`]) fails, since every part is either built or skipped
-/// by the same scanner.
-fn capped_text<'t>(scan: &mut Scanner<'t>, redact: &Redact, depth: usize) -> Scan<Value> {
+/// Writes `capped` of the value at the cursor, read from the text in one pass: fails exactly
+/// where building the value ([`Scanner::value`]) fails, since every part is either read or
+/// skipped by the same scanner. Written in part when it fails.
+fn capped_text<'t>(
+    out: &mut String,
+    scan: &mut Scanner<'t>,
+    redact: &Redact,
+    depth: usize,
+) -> Scan<()> {
     match scan.peek() {
         Some(b'"') => {
             scan.at += 1;
             let text = scan.string_body()?;
-            Ok(Value::String(match cut(&text) {
-                Some(cut) => cut,
-                None => text.into_owned(),
-            }))
+            shown_string(out, &text);
         }
         Some(b'{') if depth >= MAX_DEPTH => {
             scan.enter()?;
@@ -125,8 +193,7 @@ fn capped_text<'t>(scan: &mut Scanner<'t>, redact: &Redact, depth: usize) -> Sca
                     }
                 }
             }
-            let count = distinct(keys);
-            Ok(Value::String(format!("{{object of {count} keys}}")))
+            summary(out, "{object of ", distinct(keys), " keys}");
         }
         Some(b'[') if depth >= MAX_DEPTH => {
             let mut count = 0;
@@ -140,23 +207,27 @@ fn capped_text<'t>(scan: &mut Scanner<'t>, redact: &Redact, depth: usize) -> Sca
                     }
                 }
             }
-            Ok(Value::String(format!("[array of {count} items]")))
+            summary(out, "[array of ", count, " items]");
         }
         Some(b'{') => {
             scan.enter()?;
+            // The values of the members shown are written in input order after `base`; then
+            // the object is written from them in key order.
+            let base = out.len();
             // The members shown so far: the MAX_ITEMS smallest keys, sorted as in a
-            // `serde_json::Map`, each with the value of its last member (the one a parse
-            // keeps). A key once left out never comes back: the keys shown only get smaller.
-            let mut shown: Vec<(Cow<'t, str>, Value)> = Vec::new();
+            // `serde_json::Map`, each with the text of its last member's value (the one a
+            // parse keeps). A key once left out never comes back: the keys shown only get
+            // smaller.
+            let mut shown: Vec<(Cow<'t, str>, Range<usize>)> = Vec::new();
             // The keys of members left out, only counted (repeats included).
             let mut others = Vec::new();
             if scan.first_member()? {
                 loop {
                     let key = scan.key()?;
                     match shown.binary_search_by(|(shown, _)| shown.as_ref().cmp(&key)) {
-                        Ok(at) => shown[at].1 = member(scan, &key, redact, depth)?,
+                        Ok(at) => shown[at].1 = member(out, scan, &key, redact, depth)?,
                         Err(at) if at < MAX_ITEMS => {
-                            let value = member(scan, &key, redact, depth)?;
+                            let value = member(out, scan, &key, redact, depth)?;
                             if shown.len() == MAX_ITEMS {
                                 others.extend(shown.pop().map(|(key, _)| key));
                             }
@@ -173,26 +244,23 @@ fn capped_text<'t>(scan: &mut Scanner<'t>, redact: &Redact, depth: usize) -> Sca
                 }
             }
             let count = shown.len() + distinct(others);
-            let mut out: Map<String, Value> = shown
-                .into_iter()
-                .map(|(key, value)| (key.into_owned(), value))
-                .collect();
-            if count > MAX_ITEMS {
-                out.insert(
-                    "...".to_owned(),
-                    Value::String(format!("{} more keys", count - MAX_ITEMS)),
-                );
-            }
-            Ok(Value::Object(out))
+            let values = out.split_off(base);
+            let members = shown
+                .iter()
+                .map(|(key, range)| (key.as_ref(), &values[range.start - base..range.end - base]));
+            object(out, members, count, |out, value| out.push_str(value));
         }
         Some(b'[') => {
-            let mut out = Vec::new();
             let mut count = 0;
             scan.enter()?;
+            out.push('[');
             if scan.first_element()? {
                 loop {
                     if count < MAX_ITEMS {
-                        out.push(capped_text(scan, redact, depth + 1)?);
+                        if count > 0 {
+                            out.push(',');
+                        }
+                        capped_text(out, scan, redact, depth + 1)?;
                     } else {
                         scan.skip()?;
                     }
@@ -202,25 +270,113 @@ fn capped_text<'t>(scan: &mut Scanner<'t>, redact: &Redact, depth: usize) -> Sca
                     }
                 }
             }
-            if count > MAX_ITEMS {
-                out.push(Value::String(format!(
-                    "... {} more items",
-                    count - MAX_ITEMS
-                )));
-            }
-            Ok(Value::Array(out))
+            more_items(out, count);
+            out.push(']');
         }
-        _ => scan.scalar(),
+        _ => scalar(out, &scan.doc_scalar()?),
+    }
+    Ok(())
+}
+
+/// Writes the shown value of the member `key` of an object at `depth`, read from the cursor:
+/// where in `out` it was written.
+fn member(
+    out: &mut String,
+    scan: &mut Scanner<'_>,
+    key: &str,
+    redact: &Redact,
+    depth: usize,
+) -> Scan<Range<usize>> {
+    let start = out.len();
+    if redact.contains(key) {
+        scan.skip()?;
+        write_string(out, REDACTED);
+    } else {
+        capped_text(out, scan, redact, depth + 1)?;
+    }
+    Ok(start..out.len())
+}
+
+/// Writes an object of `members` (in key order, each written by `write`), the first
+/// [`MAX_ITEMS`] of `count`: when there are more, with a member [`MORE_KEYS`] that counts the
+/// others, at its place in key order (in place of a shown member of that key), as inserting it
+/// into a `serde_json::Map` would put it.
+fn object<'k, V>(
+    out: &mut String,
+    members: impl Iterator<Item = (&'k str, V)>,
+    count: usize,
+    mut write: impl FnMut(&mut String, V),
+) {
+    let mut more = count > MAX_ITEMS;
+    out.push('{');
+    let mut first = true;
+    for (key, value) in members {
+        if more && key >= MORE_KEYS {
+            more = false;
+            more_keys(out, &mut first, count);
+            if key == MORE_KEYS {
+                continue;
+            }
+        }
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+        write_string(out, key);
+        out.push(':');
+        write(out, value);
+    }
+    if more {
+        more_keys(out, &mut first, count);
+    }
+    out.push('}');
+}
+
+/// Writes the member that counts the keys of an object beyond [`MAX_ITEMS`] of `count`.
+fn more_keys(out: &mut String, first: &mut bool, count: usize) {
+    if !std::mem::take(first) {
+        out.push(',');
+    }
+    out.push_str("\"...\":\"");
+    out.push_str(itoa::Buffer::new().format(count - MAX_ITEMS));
+    out.push_str(" more keys\"");
+}
+
+/// Writes, when an array has more than [`MAX_ITEMS`] of `count` items (the ones written), the
+/// item that counts the others.
+fn more_items(out: &mut String, count: usize) {
+    if count > MAX_ITEMS {
+        out.push_str(",\"... ");
+        out.push_str(itoa::Buffer::new().format(count - MAX_ITEMS));
+        out.push_str(" more items\"");
     }
 }
 
-/// The shown value of the member `key` of an object at `depth`, read from the cursor.
-fn member(scan: &mut Scanner<'_>, key: &str, redact: &Redact, depth: usize) -> Scan<Value> {
-    if redact.contains(key) {
-        scan.skip()?;
-        return Ok(Value::String(REDACTED.to_owned()));
+/// Writes the text that stands for a container below [`MAX_DEPTH`]: `{object of 4 keys}`.
+fn summary(out: &mut String, before: &str, count: usize, after: &str) {
+    out.push('"');
+    out.push_str(before);
+    out.push_str(itoa::Buffer::new().format(count));
+    out.push_str(after);
+    out.push('"');
+}
+
+/// Writes a text, cut at [`MAX_TEXT`] characters.
+fn shown_string(out: &mut String, text: &str) {
+    match cut(text) {
+        Some(cut) => write_string(out, &cut),
+        None => write_string(out, text),
     }
-    capped_text(scan, redact, depth + 1)
+}
+
+/// Writes a scalar (a container is written as `null`; callers pass only scalars).
+fn scalar(out: &mut String, value: &Doc) {
+    match value {
+        Doc::Bool(true) => out.push_str("true"),
+        Doc::Bool(false) => out.push_str("false"),
+        Doc::Number(number) => write_number(out, number),
+        Doc::String(text) => shown_string(out, text),
+        Doc::Null | Doc::Array(_) | Doc::Object(_) => out.push_str("null"),
+    }
 }
 
 /// How many different keys `keys` holds.
@@ -242,51 +398,40 @@ fn cut(text: &str) -> Option<String> {
     Some(format!("{}... ({left_out} more characters)", &text[..cut]))
 }
 
-fn capped(value: &Doc, redact: &Redact, depth: usize) -> Value {
+/// Writes `value` as it may be shown, `depth` levels down a shown value.
+fn capped(out: &mut String, value: &Doc, redact: &Redact, depth: usize) {
     match value {
-        Doc::String(text) => Value::String(match cut(text) {
-            Some(cut) => cut,
-            None => String::from(&**text),
-        }),
         Doc::Array(items) if depth >= MAX_DEPTH => {
-            Value::String(format!("[array of {} items]", items.len()))
+            summary(out, "[array of ", items.len(), " items]");
         }
         Doc::Object(members) if depth >= MAX_DEPTH => {
-            Value::String(format!("{{object of {} keys}}", members.len()))
+            summary(out, "{object of ", members.len(), " keys}");
         }
         Doc::Array(items) => {
-            let mut out: Vec<Value> = items
-                .iter()
-                .take(MAX_ITEMS)
-                .map(|item| capped(item, redact, depth + 1))
-                .collect();
-            if items.len() > MAX_ITEMS {
-                out.push(Value::String(format!(
-                    "... {} more items",
-                    items.len() - MAX_ITEMS
-                )));
+            out.push('[');
+            for (index, item) in items.iter().take(MAX_ITEMS).enumerate() {
+                if index > 0 {
+                    out.push(',');
+                }
+                capped(out, item, redact, depth + 1);
             }
-            Value::Array(out)
+            more_items(out, items.len());
+            out.push(']');
         }
         Doc::Object(members) => {
-            let mut out = Map::new();
-            for (key, member) in members.iter().take(MAX_ITEMS) {
-                let member = if redact.contains(key) {
-                    Value::String(REDACTED.to_owned())
+            let shown = members
+                .iter()
+                .take(MAX_ITEMS)
+                .map(|(key, member)| (key, (key, member)));
+            object(out, shown, members.len(), |out, (key, member)| {
+                if redact.contains(key) {
+                    write_string(out, REDACTED);
                 } else {
-                    capped(member, redact, depth + 1)
-                };
-                out.insert(key.to_owned(), member);
-            }
-            if members.len() > MAX_ITEMS {
-                out.insert(
-                    "...".to_owned(),
-                    Value::String(format!("{} more keys", members.len() - MAX_ITEMS)),
-                );
-            }
-            Value::Object(out)
+                    capped(out, member, redact, depth + 1);
+                }
+            });
         }
-        other => other.to_value(),
+        scalar_value => scalar(out, scalar_value),
     }
 }
 
@@ -336,7 +481,86 @@ fn path_names(path: &str) -> impl Iterator<Item = String> + '_ {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Map, Value, json};
+
+    /// What a value shows, built as a `serde_json::Value` (as evidence was before it was
+    /// written as text): the reference the text is held to.
+    fn capped_value(value: &Doc, redact: &Redact, depth: usize) -> Value {
+        match value {
+            Doc::String(text) => Value::String(match cut(text) {
+                Some(cut) => cut,
+                None => String::from(&**text),
+            }),
+            Doc::Array(items) if depth >= MAX_DEPTH => {
+                Value::String(format!("[array of {} items]", items.len()))
+            }
+            Doc::Object(members) if depth >= MAX_DEPTH => {
+                Value::String(format!("{{object of {} keys}}", members.len()))
+            }
+            Doc::Array(items) => {
+                let mut out: Vec<Value> = items
+                    .iter()
+                    .take(MAX_ITEMS)
+                    .map(|item| capped_value(item, redact, depth + 1))
+                    .collect();
+                if items.len() > MAX_ITEMS {
+                    out.push(Value::String(format!(
+                        "... {} more items",
+                        items.len() - MAX_ITEMS
+                    )));
+                }
+                Value::Array(out)
+            }
+            Doc::Object(members) => {
+                let mut out = Map::new();
+                for (key, member) in members.iter().take(MAX_ITEMS) {
+                    let member = if redact.contains(key) {
+                        Value::String(REDACTED.to_owned())
+                    } else {
+                        capped_value(member, redact, depth + 1)
+                    };
+                    out.insert(key.to_owned(), member);
+                }
+                if members.len() > MAX_ITEMS {
+                    out.insert(
+                        "...".to_owned(),
+                        Value::String(format!("{} more keys", members.len() - MAX_ITEMS)),
+                    );
+                }
+                Value::Object(out)
+            }
+            other => other.to_value(),
+        }
+    }
+
+    /// `value`, found at the normalized `path`, as it may be shown: what `shown_found` writes,
+    /// with the names read back from the path, built as a value (the reference).
+    fn shown(value: &Value, path: &str, redact: &Redact) -> Value {
+        if !redact.is_empty() && path_names(path).any(|name| redact.contains(&name)) {
+            return Value::String(REDACTED.to_owned());
+        }
+        capped_value(&Doc::from(value.clone()), redact, 0)
+    }
+
+    /// What `capped` writes for `value`, checked to be the JSON text of the reference value
+    /// (and to read back as it).
+    fn capped_json(value: &Doc, redact: &Redact) -> String {
+        let mut out = String::new();
+        capped(&mut out, value, redact, 0);
+        let reference = capped_value(value, redact, 0);
+        assert_eq!(out, serde_json::to_string(&reference).unwrap());
+        assert_eq!(ShownValue::from_text(out.clone()), reference);
+        // Built for messages and labels, it is the same value.
+        assert_eq!(capped_doc(value, redact, 0).to_value(), reference);
+        out
+    }
+
+    /// What `from_text` writes.
+    fn text_shown(json: &str, fallback: &Doc, redact: &Redact) -> String {
+        let mut out = String::new();
+        from_text(&mut out, json, fallback, redact);
+        out
+    }
 
     fn keys(names: &[&str]) -> Redact {
         names.iter().map(|name| (*name).to_owned()).collect()
@@ -402,12 +626,14 @@ mod tests {
                     "{path} {value}"
                 );
                 let found = shown_found(&doc, None, &routes, route, &redact);
+                let reference = serde_json::to_string(&at.to_value()).unwrap();
+                assert_eq!(found.json(), reference, "{path} {value}");
                 assert_eq!(found, at.to_value(), "{path} {value}");
                 // Shown from its text, when the projected parse kept it beside a skeleton.
                 let text = value.to_string();
                 let skeleton = Doc::from(json!({}));
                 let kept = shown_found(&skeleton, Some(&text), &routes, route, &redact);
-                assert_eq!(kept, at.to_value(), "{path} {value}");
+                assert_eq!(kept.json(), reference, "{path} {value}");
                 let borrowed = matches!(at, Cow::Borrowed(_));
                 let scalar = !value.is_object() && !value.is_array();
                 if borrowed {
@@ -450,10 +676,11 @@ mod tests {
         assert_eq!(shown_list[MAX_ITEMS], json!("... 15 more items"));
     }
 
-    /// What evidence showed before `from_text`: the whole value built, then capped.
-    fn from_built(json: &str, fallback: &Doc, redact: &Redact) -> Value {
+    /// What evidence showed before `from_text`: the whole value built, then capped (written,
+    /// and checked against the value built as before).
+    fn from_built(json: &str, fallback: &Doc, redact: &Redact) -> String {
         let whole = Scanner::new(json).doc().ok();
-        capped(whole.as_ref().unwrap_or(fallback), redact, 0)
+        capped_json(whole.as_ref().unwrap_or(fallback), redact)
     }
 
     #[test]
@@ -490,7 +717,7 @@ mod tests {
         let fallback = Doc::from(json!({"fallback": [1]}));
         for case in &cases {
             assert_eq!(
-                from_text(case, &fallback, &redact),
+                text_shown(case, &fallback, &redact),
                 from_built(case, &fallback, &redact),
                 "{case}"
             );
@@ -590,7 +817,7 @@ mod tests {
                 let fallback = Doc::from(json!([]));
                 prop_assert!(Scanner::new(&text).value().is_ok(), "not JSON: {}", text);
                 prop_assert_eq!(
-                    from_text(&text, &fallback, &redact),
+                    text_shown(&text, &fallback, &redact),
                     from_built(&text, &fallback, &redact),
                     "{}", text
                 );
@@ -610,7 +837,7 @@ mod tests {
                 let fallback = Doc::from(json!({"k": [1, 2]}));
                 for broken in [&text[..end], &format!("{}{junk}{}", &text[..end], &text[end..])] {
                     prop_assert_eq!(
-                        from_text(broken, &fallback, &redact),
+                        text_shown(broken, &fallback, &redact),
                         from_built(broken, &fallback, &redact),
                         "{}", broken
                     );
