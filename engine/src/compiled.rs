@@ -34,6 +34,10 @@ pub struct RuleSet {
     pub(crate) labels: Vec<(String, Ref)>,
     /// Every document name some reference or requirement reads.
     pub(crate) read_documents: std::collections::BTreeSet<String>,
+    /// How many distinct document names references and requirements read: each
+    /// [`Ref::document`] and [`Requirement::document`] is below this, and evaluation looks
+    /// each document up in the bundle at most once.
+    pub(crate) document_slots: usize,
     /// Object keys whose values are never shown (`redact:` of every loaded file).
     pub(crate) redact: crate::eval::Redact,
     pub(crate) warnings: Vec<crate::error::Problem>,
@@ -129,6 +133,8 @@ pub(crate) struct Rule {
 pub(crate) struct Requirement {
     pub(crate) name: String,
     pub(crate) scope: Scope,
+    /// For a document, its slot among the names read ([`RuleSet::document_slots`]).
+    pub(crate) document: Option<usize>,
     /// What to capture when it is missing.
     pub(crate) how_to_get: String,
 }
@@ -174,6 +180,9 @@ pub(crate) struct Ref {
     /// the rule set's distinct references: references with the same scope and JSONPath text
     /// share it, so that evaluation selects their values once per bundle.
     pub(crate) slot: Option<usize>,
+    /// For a reference to a document, the document's slot among the names read
+    /// ([`RuleSet::document_slots`]).
+    pub(crate) document: Option<usize>,
 }
 
 #[derive(Debug)]

@@ -147,6 +147,8 @@ struct Compiler<'f> {
     read_documents: std::collections::BTreeSet<String>,
     /// Per distinct reference that reads the bundle alone (scope, JSONPath text): its slot.
     ref_slots: HashMap<(crate::compiled::Scope, String), usize>,
+    /// Per document name a reference or requirement reads: its slot.
+    document_slots: HashMap<String, usize>,
 }
 
 /// Where a condition is being compiled.
@@ -217,6 +219,7 @@ impl<'f> Compiler<'f> {
             warnings: Vec::new(),
             read_documents: std::collections::BTreeSet::new(),
             ref_slots: HashMap::new(),
+            document_slots: HashMap::new(),
         }
     }
 
@@ -267,6 +270,7 @@ impl<'f> Compiler<'f> {
             evaluation_order,
             sources,
             ref_slots: self.ref_slots.len(),
+            document_slots: self.document_slots.len(),
             labels,
             read_documents: std::mem::take(&mut self.read_documents),
             redact: self

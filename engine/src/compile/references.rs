@@ -224,6 +224,7 @@ impl<'f> Compiler<'f> {
             };
             out.push(Requirement {
                 name: name.clone(),
+                document: self.document_slot(&scope_of),
                 scope: scope_of,
                 how_to_get,
             });
@@ -371,11 +372,21 @@ impl<'f> Compiler<'f> {
             }
         };
         Some(Ref {
+            document: self.document_slot(&reference_scope),
             scope: reference_scope,
             path,
             text: text.to_owned(),
             slot,
         })
+    }
+
+    /// For a document, its slot: one per distinct name, in the order names are first read.
+    fn document_slot(&mut self, scope: &Scope) -> Option<usize> {
+        let Scope::Document(name) = scope else {
+            return None;
+        };
+        let next = self.document_slots.len();
+        Some(*self.document_slots.entry(name.clone()).or_insert(next))
     }
 
     /// A reference for a message's example, made of the loaded rules' own names (a declared

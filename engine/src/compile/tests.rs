@@ -1,6 +1,7 @@
 //! Compiler tests that need its internals.
 
 use super::*;
+use crate::compiled::{CondKind, Scope};
 use crate::error::reworded;
 
 /// Files that exercise every kind of problem, warnings and named conditions.
@@ -409,4 +410,80 @@ rules:
         fired(differing),
         ["after n", "also n", "first", "some pair"]
     );
+}
+
+/// Every reference and requirement that reads one document (by any path) shares its slot; a
+/// source, `context` and a join pair have none; an evaluation that reads a document by
+/// several references and a requirement sees it as the same document.
+#[test]
+fn references_to_one_document_share_its_slot() {
+    let rules = r#"
+documents: { item_get: the item, accounts_get: the accounts }
+sources:
+  item: { description: the item, first_of: [ "item_get:$.item", "accounts_get:$.item" ] }
+rules:
+  - id: first
+    title: First
+    severity: info
+    requires: [item_get, accounts_get]
+    when:
+      all:
+        - { path: "item_get:$.item.name", exists: true }
+        - { path: "accounts_get:$.accounts[*]", exists: true }
+        - { path: "item:$.name", equals: a }
+        - { path: "context:$.x", exists: false }
+        - join: { left: "item_get:$.l[*]", right: "accounts_get:$.r[*]", on: $.id, where: { path: "left:$.id", exists: true } }
+    message: "first"
+"#;
+    let set = compile(&[RuleText {
+        name: "slots.yaml",
+        text: rules,
+    }])
+    .unwrap();
+    assert_eq!(set.document_slots, 2);
+    let mut by_name: std::collections::BTreeMap<String, std::collections::BTreeSet<usize>> =
+        Default::default();
+    let mut record = |scope: &Scope, document: Option<usize>| match scope {
+        Scope::Document(name) => {
+            let slot = document.expect("a document reference has a slot");
+            by_name.entry(name.clone()).or_default().insert(slot);
+        }
+        _ => assert_eq!(document, None, "{scope:?}"),
+    };
+    let rule = &set.rules[0];
+    for requirement in &rule.requires {
+        record(&requirement.scope, requirement.document);
+    }
+    for source in &set.sources {
+        for candidate in &source.candidates {
+            record(&candidate.scope, candidate.document);
+        }
+    }
+    let CondKind::All(items) = &rule.when.kind else {
+        panic!("{:?}", rule.when.kind);
+    };
+    for item in items {
+        match &item.kind {
+            CondKind::Test(test) => record(&test.target.scope, test.target.document),
+            CondKind::Join(join) => {
+                record(&join.left.scope, join.left.document);
+                record(&join.right.scope, join.right.document);
+                let CondKind::Test(test) = &join.where_.kind else {
+                    panic!("{:?}", join.where_.kind);
+                };
+                record(&test.target.scope, test.target.document);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // One slot per name, and different names in different slots.
+    assert_eq!(by_name.len(), 2);
+    let slots: std::collections::BTreeSet<usize> = by_name
+        .values()
+        .map(|slots| {
+            assert_eq!(slots.len(), 1, "{by_name:?}");
+            *slots.first().unwrap()
+        })
+        .collect();
+    assert_eq!(slots, [0, 1].into_iter().collect());
 }

@@ -8,6 +8,7 @@ use super::{MAX_SEEN, to_evidence};
 use crate::bundle::Bundle;
 use crate::compiled::{Cond, Ref, Requirement, RuleSet, Scope, SourceMode};
 use crate::diagnosis::ConditionTrace;
+use crate::doc::Doc;
 use crate::path::{Node, Nodes, ROOT, Routes};
 use crate::vocab::Pick;
 
@@ -19,6 +20,9 @@ pub(super) struct Evaluator<'a> {
     /// Every value selected in this evaluation, in runs that [`Span`]s name: what a source, a
     /// reference or a reusable named condition found is kept here once, and read by index.
     pub(super) found: Vec<Node<'a>>,
+    /// Per document slot ([`Ref::document`]): not looked up yet (`None`), absent from the
+    /// bundle (`Some(None)`), or its name and value.
+    pub(super) documents: Vec<Option<Option<(&'a str, &'a Doc)>>>,
     /// Per source: not resolved yet (`None`), absent (`Some(None)`), or its values.
     pub(super) sources: Vec<Option<Option<Span>>>,
     /// Per reference slot ([`Ref::slot`]): not resolved yet (`None`), absent (`Some(None)`),
@@ -74,7 +78,7 @@ pub(super) struct Outcome {
 impl<'a> Evaluator<'a> {
     pub(super) fn has(&mut self, requirement: &'a Requirement) -> bool {
         match &requirement.scope {
-            Scope::Document(name) => self.bundle.documents.contains_key(name),
+            Scope::Document(name) => self.document(requirement.document, name).is_some(),
             Scope::Context => self
                 .bundle
                 .context
@@ -85,6 +89,21 @@ impl<'a> Evaluator<'a> {
                 .is_some_and(|span| self.found[span.range()].iter().any(|n| !n.value.is_null())),
             Scope::Left | Scope::Right => false,
         }
+    }
+
+    /// The document `name` (at `slot`), looked up in the bundle once per evaluation.
+    fn document(&mut self, slot: Option<usize>, name: &str) -> Option<(&'a str, &'a Doc)> {
+        let bundle = self.bundle;
+        let look_up = || {
+            bundle
+                .documents
+                .get_key_value(name)
+                .map(|(name, value)| (name.as_str(), value))
+        };
+        let Some(slot) = slot else {
+            return look_up();
+        };
+        *self.documents[slot].get_or_insert_with(look_up)
     }
 
     /// The values a source stands for, or `None` when none of its documents is present.
@@ -144,7 +163,7 @@ impl<'a> Evaluator<'a> {
     fn select(&mut self, reference: &'a Ref) -> Option<Span> {
         let base = match &reference.scope {
             Scope::Document(name) => {
-                let (name, value) = self.bundle.documents.get_key_value(name)?;
+                let (name, value) = self.document(reference.document, name)?;
                 Node {
                     doc: name,
                     value,

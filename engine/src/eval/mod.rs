@@ -58,6 +58,7 @@ impl RuleSet {
             // Room for what an evaluation finds: with the default pack, the bench bundles'
             // evaluations did not grow it (callgrind).
             found: Vec::with_capacity(256),
+            documents: vec![None; self.document_slots],
             sources: vec![None; self.sources.len()],
             resolved: vec![None; self.ref_slots],
             fired: vec![false; self.rules.len()],
