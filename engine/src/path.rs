@@ -355,69 +355,83 @@ impl CompiledPath {
     }
 }
 
+/// Appends to `out` every value `steps` select below `at`: names and indexes are followed in
+/// a loop, and only a wildcard or a union branches (by recursion).
 fn walk<'a, O: Extend<Node<'a>>>(
-    steps: &[Step],
-    at: Node<'a>,
+    mut steps: &[Step],
+    mut at: Node<'a>,
     routes: &mut Routes<'a>,
     out: &mut O,
 ) {
-    let Some((step, rest)) = steps.split_first() else {
-        out.extend(Some(at));
-        return;
-    };
-    let child = |value: &'a Doc, segment: Seg<'a>, routes: &mut Routes<'a>, out: &mut O| {
-        let route = routes.push(at.route, segment);
-        walk(
-            rest,
-            Node {
-                doc: at.doc,
-                value,
-                route,
-            },
-            routes,
-            out,
-        );
-    };
-    match step {
-        Step::Union(items) => {
-            for item in items {
-                let mut found = Nodes::new();
-                walk(std::slice::from_ref(item), at, routes, &mut found);
-                for node in found {
-                    walk(rest, node, routes, out);
-                }
+    loop {
+        let Some((step, rest)) = steps.split_first() else {
+            out.extend(Some(at));
+            return;
+        };
+        let (value, segment) = match step {
+            Step::Key(key) => {
+                let Some((key, value)) = at.value.as_object().and_then(|o| o.get_key_value(key))
+                else {
+                    return;
+                };
+                (value, Seg::Key(key))
             }
-        }
-        Step::Key(key) => {
-            if let Some((key, value)) = at.value.as_object().and_then(|o| o.get_key_value(key)) {
-                child(value, Seg::Key(key), routes, out);
-            }
-        }
-        Step::Index(index) => {
-            if let Some(items) = at.value.as_array() {
+            Step::Index(index) => {
+                let Some(items) = at.value.as_array() else {
+                    return;
+                };
                 let resolved = if *index < 0 {
                     items.len().checked_sub(index.unsigned_abs() as usize)
                 } else {
                     usize::try_from(*index).ok().filter(|i| *i < items.len())
                 };
-                if let Some(i) = resolved {
-                    child(&items[i], Seg::Index(i), routes, out);
-                }
+                let Some(i) = resolved else {
+                    return;
+                };
+                (&items[i], Seg::Index(i))
             }
-        }
-        Step::Wildcard => match at.value {
-            Doc::Array(items) => {
-                for (i, value) in items.iter().enumerate() {
-                    child(value, Seg::Index(i), routes, out);
+            Step::Union(items) => {
+                for item in items {
+                    let mut found = Nodes::new();
+                    walk(std::slice::from_ref(item), at, routes, &mut found);
+                    for node in found {
+                        walk(rest, node, routes, out);
+                    }
                 }
+                return;
             }
-            Doc::Object(members) => {
-                for (key, value) in members.iter() {
-                    child(value, Seg::Key(key), routes, out);
+            Step::Wildcard => {
+                let mut child = |value: &'a Doc, segment: Seg<'a>| {
+                    let route = routes.push(at.route, segment);
+                    let node = Node {
+                        doc: at.doc,
+                        value,
+                        route,
+                    };
+                    walk(rest, node, routes, out);
+                };
+                match at.value {
+                    Doc::Array(items) => {
+                        for (i, value) in items.iter().enumerate() {
+                            child(value, Seg::Index(i));
+                        }
+                    }
+                    Doc::Object(members) => {
+                        for (key, value) in members.iter() {
+                            child(value, Seg::Key(key));
+                        }
+                    }
+                    _ => {}
                 }
+                return;
             }
-            _ => {}
-        },
+        };
+        at = Node {
+            doc: at.doc,
+            value,
+            route: routes.push(at.route, segment),
+        };
+        steps = rest;
     }
 }
 
@@ -456,6 +470,15 @@ mod tests {
             "$.*",
             "$['accounts','o\\'k']",
             "$.accounts[1,0].id",
+            "$.accounts[-2].b.c",
+            "$.accounts[*].b",
+            "$.accounts[0].b.c.d",
+            "$.accounts.id",
+            "$.accounts[2]",
+            "$.accounts[-3]",
+            "$.*[0].id",
+            "$.*.*",
+            "$['accounts','o\\'k'][*]",
         ] {
             let ours = paths(path, &doc);
             let theirs: Vec<(String, Value)> = jsonpath_rust::query::js_path(path, &doc)
