@@ -18,7 +18,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::doc::Doc;
-use crate::time::{push_humanized, timestamp_of};
+use crate::time::push_humanized;
 
 /// A parsed message template.
 #[derive(Debug, Clone)]
@@ -123,7 +123,19 @@ impl Template {
     }
 
     /// Fills the template; `values[i]` holds the matches of the rule's i-th value.
+    #[cfg(test)]
     pub(crate) fn render(&self, values: &[Vec<&Doc>], as_of: Timestamp) -> String {
+        self.render_with(values, as_of, &mut crate::time::timestamp_of)
+    }
+
+    /// [`Template::render`], where `time_of` gives the timestamp a value holds
+    /// ([`crate::time::timestamp_of`]): evaluation answers from the times its tests already parsed.
+    pub(crate) fn render_with(
+        &self,
+        values: &[Vec<&Doc>],
+        as_of: Timestamp,
+        time_of: &mut dyn FnMut(&Doc) -> Option<Timestamp>,
+    ) -> String {
         let mut out = String::new();
         for part in &self.parts {
             match part {
@@ -133,9 +145,7 @@ impl Template {
                     let rendered_differences: Vec<&Doc>;
                     let extreme;
                     if let Some(pick) = filters.pick {
-                        let stamped = found
-                            .iter()
-                            .filter_map(|v| timestamp_of(v).map(|at| (at, *v)));
+                        let stamped = found.iter().filter_map(|v| time_of(v).map(|at| (at, *v)));
                         extreme = match pick {
                             Extreme::Oldest => stamped.min_by_key(|(at, _)| *at),
                             Extreme::Newest => stamped.max_by_key(|(at, _)| *at),
@@ -170,7 +180,7 @@ impl Template {
                         smallvec::SmallVec::new();
                     let mut left_out = 0;
                     for value in found {
-                        let text = render_one(value, filters.time, as_of);
+                        let text = render_one(value, filters.time, as_of, time_of);
                         let repeated = if few {
                             rendered.contains(&text)
                         } else {
@@ -285,11 +295,16 @@ fn difference(left: &Doc, right: &Doc) -> Option<Doc> {
 }
 
 /// How a placeholder shows one value: a string borrowed as it is, anything else written.
-fn render_one(value: &Doc, time: Option<TimeFilter>, as_of: Timestamp) -> Cow<'_, str> {
+fn render_one<'v>(
+    value: &'v Doc,
+    time: Option<TimeFilter>,
+    as_of: Timestamp,
+    time_of: &mut dyn FnMut(&Doc) -> Option<Timestamp>,
+) -> Cow<'v, str> {
     let Some(filter) = time else {
         return plain(value);
     };
-    let Some(at) = timestamp_of(value) else {
+    let Some(at) = time_of(value) else {
         return plain(value);
     };
     let elapsed = as_of.duration_since(at);

@@ -174,7 +174,9 @@ impl RuleSet {
                     severity: rule.severity,
                     confidence: rule.confidence,
                     title: rule.title.clone(),
-                    message: rule.message.render(&values, as_of),
+                    message: rule
+                        .message
+                        .render_with(&values, as_of, &mut |value| evaluator.times.known(value)),
                     evidence: shown_evidence,
                     omitted_evidence,
                     remediation: rule.remediation.clone(),

@@ -39,6 +39,19 @@ impl<'a> Times<'a> {
         }
         at
     }
+
+    /// The timestamp `value` holds ([`timestamp_of`]): read back when `value` is one of the
+    /// values remembered, else parsed (and not remembered: it may live shorter than them).
+    pub(super) fn known(&self, value: &Doc) -> Option<Timestamp> {
+        match self
+            .seen
+            .iter()
+            .find(|(seen, _)| std::ptr::eq(*seen, value))
+        {
+            Some((_, at)) => *at,
+            None => timestamp_of(value),
+        }
+    }
 }
 
 /// Whether `value` passes the operator `op` at the time `as_of` (its timestamp read through
