@@ -229,6 +229,30 @@ fn what_no_rule_reads_is_checked_as_strictly_as_what_rules_read() {
     }
 }
 
+/// A member whose key is written with escapes is read as the text of its key: the projected
+/// parse finds the members the rules read by that text, and keeps the last of a key given twice.
+#[test]
+fn keys_with_escapes_are_read_as_their_text() {
+    let rules = compile(&[RuleText {
+        name: "rules.yaml",
+        text: RULES,
+    }])
+    .unwrap();
+    for obj in [
+        r#"{"p": {"r": 1}}"#,
+        r#"{"\u0070": {"r": 1}}"#,
+        r#"{"p": {"\u0072": 1}, "q": {"\/": 2}}"#,
+        r#"{"\u0070": {"r": 1}, "p": {"s": 1}}"#,
+        r#"{"p": {"s": 1}, "\u0070": {"r": 1}}"#,
+        r#"{"\u0070\u0071": {"r": 1}, "q\n": {"r": 1}}"#,
+    ] {
+        let text = format!(
+            r#"{{"documents": {{"a": {{"item": {{"name": "n"}}, "obj": {obj}}}, "c": {{"\u006fbj": {obj}}}}}}}"#
+        );
+        same_acceptance(&rules, &text);
+    }
+}
+
 /// Text made of JSON tokens, often almost a bundle.
 fn bundle_like_text() -> impl Strategy<Value = String> {
     let token = prop_oneof![

@@ -53,6 +53,9 @@ enum Keep {
         /// document by member names alone (its own member list's names, never `any`), worked
         /// out once here instead of for every bundle ([`Keep::name_paths`]).
         path: Option<Box<str>>,
+        /// Whether this value or a value below it has `raw`: only then does the parse keep
+        /// the route to it, which a kept text's path may be made from ([`Keep::routes`]).
+        routed: bool,
     },
 }
 
@@ -126,6 +129,7 @@ impl Keep {
             any: None,
             raw: false,
             path: None,
+            routed: false,
         }
     }
 
@@ -203,6 +207,36 @@ impl Keep {
                 names.pop();
             }
         }
+    }
+
+    /// Sets `routed` on every node with `raw` at or below it; returns whether `self` has it.
+    fn routes(&mut self) -> bool {
+        match self {
+            Keep::All => false,
+            Keep::Some {
+                members,
+                any,
+                raw,
+                routed,
+                ..
+            } => {
+                let mut below = *raw;
+                if let Some(any) = any.as_deref_mut() {
+                    below |= any.routes();
+                }
+                for (_, keep) in &mut members.list {
+                    below |= keep.routes();
+                }
+                *routed = below;
+                below
+            }
+        }
+    }
+
+    /// Whether parsing keeps the route to this value (see `routed`).
+    #[inline]
+    fn routed(&self) -> bool {
+        matches!(self, Keep::Some { routed: true, .. })
     }
 
     /// Folds `any` into every named member, so that parsing looks one place up per member.
@@ -346,6 +380,7 @@ impl RuleSet {
         for keep in documents.values_mut() {
             keep.settle();
             keep.name_paths(&mut Vec::new());
+            keep.routes();
         }
         Projection { documents }
     }
@@ -429,6 +464,7 @@ static SKELETON: Keep = Keep::Some {
     any: None,
     raw: false,
     path: None,
+    routed: false,
 };
 
 /// One step of the route to the value being built.
@@ -555,6 +591,7 @@ impl<'t> Parser<'t> {
             any,
             raw,
             path,
+            ..
         } = keep
         else {
             return self.scan.doc_in(&mut self.stacks);
@@ -569,7 +606,7 @@ impl<'t> Parser<'t> {
                     loop {
                         if skeleton {
                             self.scan.skip_key()?;
-                            self.scan.skip()?;
+                            self.scan.skip_value()?;
                         } else {
                             let key = self.scan.key()?;
                             let (keep, named) = match members.get(&key) {
@@ -577,13 +614,15 @@ impl<'t> Parser<'t> {
                                 None => (any.as_deref(), false),
                             };
                             match keep {
-                                Some(keep) => {
-                                    self.route.push(Step::Key(key.clone()));
-                                    let value = self.build(keep, document, named);
-                                    self.route.pop();
-                                    self.stacks.push_member(key.into(), value?);
+                                // The route is kept only where a kept text may need it.
+                                Some(keep) if keep.routed() => {
+                                    self.build_routed_member(key, keep, document, named)?
                                 }
-                                None => self.scan.skip()?,
+                                Some(keep) => {
+                                    let value = self.build(keep, document, named)?;
+                                    self.stacks.push_member(key.into(), value);
+                                }
+                                None => self.scan.skip_value()?,
                             }
                         }
                         if !self.scan.next_member()? {
@@ -596,14 +635,17 @@ impl<'t> Parser<'t> {
             Some(b'[') => {
                 self.scan.enter()?;
                 let element = any.as_deref().unwrap_or(&SKELETON);
+                let routed = element.routed();
                 let start = self.stacks.items_start();
                 if self.scan.first_element()? {
                     loop {
-                        let index = self.stacks.items_start() - start;
-                        self.route.push(Step::Index(index));
-                        let value = self.build(element, document, false);
-                        self.route.pop();
-                        self.stacks.push_item(value?);
+                        let value = if routed {
+                            let index = self.stacks.items_start() - start;
+                            self.build_routed_element(index, element, document)?
+                        } else {
+                            self.build(element, document, false)?
+                        };
+                        self.stacks.push_item(value);
                         if !self.scan.next_element()? {
                             break;
                         }
@@ -614,28 +656,60 @@ impl<'t> Parser<'t> {
             _ => return self.scan.doc_scalar(),
         };
         if *raw {
-            let json = self.scan.text[start..self.scan.at].trim_start().into();
-            let path = match path {
-                Some(path) if named => path.to_string(),
-                _ => {
-                    let segments: smallvec::SmallVec<[Seg<'_>; 8]> = self
-                        .route
-                        .iter()
-                        .map(|step| match step {
-                            Step::Key(key) => Seg::Key(key),
-                            Step::Index(index) => Seg::Index(*index),
-                        })
-                        .collect();
-                    normalized_path(&segments)
-                }
-            };
-            self.raw.push(RawPart {
-                document: document.to_owned(),
-                path,
-                json,
-            });
+            self.keep_text(start, path.as_deref().filter(|_| named), document);
         }
         Ok(value)
+    }
+
+    /// Builds member `key` (as [`Parser::build`]) with `key` on the route, and pushes it.
+    #[inline(never)]
+    fn build_routed_member(
+        &mut self,
+        key: Cow<'t, str>,
+        keep: &Keep,
+        document: &str,
+        named: bool,
+    ) -> Scan<()> {
+        self.route.push(Step::Key(key.clone()));
+        let value = self.build(keep, document, named);
+        self.route.pop();
+        self.stacks.push_member(key.into(), value?);
+        Ok(())
+    }
+
+    /// Builds element `index` (as [`Parser::build`]) with `index` on the route.
+    #[inline(never)]
+    fn build_routed_element(&mut self, index: usize, keep: &Keep, document: &str) -> Scan<Doc> {
+        self.route.push(Step::Index(index));
+        let value = self.build(keep, document, false);
+        self.route.pop();
+        value
+    }
+
+    /// Keeps the text from `start` to the cursor, of a value built as a skeleton, for
+    /// evidence: at `path`, or at the route when it has none.
+    #[inline(never)]
+    fn keep_text(&mut self, start: usize, path: Option<&str>, document: &str) {
+        let json = self.scan.text[start..self.scan.at].trim_start().into();
+        let path = match path {
+            Some(path) => path.to_string(),
+            _ => {
+                let segments: smallvec::SmallVec<[Seg<'_>; 8]> = self
+                    .route
+                    .iter()
+                    .map(|step| match step {
+                        Step::Key(key) => Seg::Key(key),
+                        Step::Index(index) => Seg::Index(*index),
+                    })
+                    .collect();
+                normalized_path(&segments)
+            }
+        };
+        self.raw.push(RawPart {
+            document: document.to_owned(),
+            path,
+            json,
+        });
     }
 }
 

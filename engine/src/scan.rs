@@ -247,6 +247,20 @@ impl<'t> Scanner<'t> {
         }
     }
 
+    /// [`Scanner::skip`], with the commonest values of compact JSON, a string or `null` right
+    /// at the cursor, skipped in place (without a call).
+    #[inline(always)]
+    pub(crate) fn skip_value(&mut self) -> Scan<()> {
+        match self.bytes.get(self.at) {
+            Some(b'"') => {
+                self.at += 1;
+                self.skip_string_body()
+            }
+            Some(b'n') => self.literal(b"null"),
+            _ => self.skip(),
+        }
+    }
+
     /// Skips one value, checking it as strictly as building it would.
     pub(crate) fn skip(&mut self) -> Scan<()> {
         match self.peek() {
@@ -363,6 +377,7 @@ impl<'t> Scanner<'t> {
         }
     }
 
+    #[inline(always)]
     fn literal(&mut self, word: &'static [u8]) -> Scan<()> {
         if self.bytes[self.at..].starts_with(word) {
             self.at += word.len();
@@ -745,8 +760,85 @@ mod tests {
                 })
         }
 
+        /// JSON texts, nested and spaced in any way, and texts a few edits away from JSON.
+        fn near_json() -> impl Strategy<Value = String> {
+            let leaf = prop::sample::select(vec![
+                "null",
+                "true",
+                "false",
+                "0",
+                "-0",
+                "12.5e-3",
+                "1e400",
+                "01",
+                "-",
+                "tru",
+                "nul",
+                "\"\"",
+                "\"a\\\"b\"",
+                "\"\\ud800\\udc00\"",
+                "\"\\ud800\"",
+                "\"\\q\"",
+                "\"é\"",
+                "\"abcdefghijklmnopqrstuvwxyz0123456789\"",
+            ])
+            .prop_map(str::to_owned);
+            let text = leaf.prop_recursive(6, 48, 6, |inner| {
+                let space = prop::sample::select(vec!["", "", " ", "\n\t ", "\r"]);
+                prop_oneof![
+                    (prop::collection::vec(inner.clone(), 0..6), space.clone()).prop_map(
+                        |(items, space)| format!("[{space}{}]", items.join(&format!("{space},")))
+                    ),
+                    (prop::collection::vec(("[a-c]{0,2}", inner), 0..6), space).prop_map(
+                        |(members, space)| {
+                            let members: Vec<String> = members
+                                .into_iter()
+                                .map(|(key, value)| format!("\"{key}\"{space}:{value}"))
+                                .collect();
+                            format!("{{{space}{}}}", members.join(","))
+                        }
+                    ),
+                ]
+            });
+            let edit = (
+                any::<prop::sample::Index>(),
+                0..4_u8,
+                prop::sample::select(vec![
+                    b'{', b'}', b'[', b']', b',', b':', b'"', b'\\', b' ', b'1', b'-', b'e', b'n',
+                    1_u8,
+                ]),
+            );
+            (text, prop::collection::vec(edit, 0..3)).prop_map(|(text, edits)| {
+                let mut bytes = text.into_bytes();
+                for (at, kind, byte) in edits {
+                    let at = at.index(bytes.len() + 1);
+                    match kind {
+                        0 if at < bytes.len() => {
+                            bytes.remove(at);
+                        }
+                        1 if at < bytes.len() => bytes[at] = byte,
+                        2 => bytes.truncate(at),
+                        _ => bytes.insert(at, byte),
+                    }
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
+        }
+
         proptest! {
             #![proptest_config(ProptestConfig { cases: 20000, ..ProptestConfig::default() })]
+
+            /// Skipping (as a whole, and value by value the way the projected parse skips
+            /// unread members) and building accept what serde_json accepts.
+            #[test]
+            fn skipping_and_building_accept_what_serde_json_accepts(text in near_json()) {
+                let expected = serde_json::from_str::<Value>(&text).ok();
+                prop_assert_eq!(accepts(&text), expected.is_some(), "skip {}", text);
+                prop_assert_eq!(builds(&text), expected.clone(), "build {}", text);
+                let mut scanner = Scanner::new(&text);
+                let by_value = scanner.skip_value().is_ok() && scanner.at_end();
+                prop_assert_eq!(by_value, expected.is_some(), "skip_value {}", text);
+            }
 
             #[test]
             fn numbers_convert_as_serde_json_converts_them(token in token()) {
