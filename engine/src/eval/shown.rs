@@ -179,7 +179,7 @@ fn capped_text<'t>(
         Some(b'"') => {
             scan.at += 1;
             let text = scan.string_body()?;
-            shown_string(out, &text);
+            read_string(out, &text, matches!(text, Cow::Borrowed(_)), MAX_TEXT);
         }
         Some(b'{') if depth >= MAX_DEPTH => {
             scan.enter()?;
@@ -211,27 +211,38 @@ fn capped_text<'t>(
         }
         Some(b'{') => {
             scan.enter()?;
-            // The values of the members shown are written in input order after `base`; then
-            // the object is written from them in key order.
+            out.push('{');
+            // Each member shown is written after `base` as it is read, as `"key":value` (after
+            // a comma unless it is the first written).
             let base = out.len();
             // The members shown so far: the MAX_ITEMS smallest keys, sorted as in a
-            // `serde_json::Map`, each with the text of its last member's value (the one a
+            // `serde_json::Map`, each with where the text of its last member is (the one a
             // parse keeps). A key once left out never comes back: the keys shown only get
             // smaller.
             let mut shown: Vec<(Cow<'t, str>, Range<usize>)> = Vec::new();
             // The keys of members left out, only counted (repeats included).
             let mut others = Vec::new();
+            // Whether the members shown came in key order, each once and none left out since:
+            // then they are written as they are shown (as the members of most objects are).
+            let mut in_order = true;
             if scan.first_member()? {
                 loop {
                     let key = scan.key()?;
                     match shown.binary_search_by(|(shown, _)| shown.as_ref().cmp(&key)) {
-                        Ok(at) => shown[at].1 = member(out, scan, &key, redact, depth)?,
+                        Ok(at) => {
+                            in_order = false;
+                            let plain = matches!(key, Cow::Borrowed(_));
+                            shown[at].1 = member(out, base, scan, &key, plain, redact, depth)?;
+                        }
                         Err(at) if at < MAX_ITEMS => {
-                            let value = member(out, scan, &key, redact, depth)?;
+                            let plain = matches!(key, Cow::Borrowed(_));
+                            let text = member(out, base, scan, &key, plain, redact, depth)?;
                             if shown.len() == MAX_ITEMS {
+                                in_order = false;
                                 others.extend(shown.pop().map(|(key, _)| key));
                             }
-                            shown.insert(at, (key, value));
+                            in_order &= at == shown.len();
+                            shown.insert(at, (key, text));
                         }
                         Err(_) => {
                             scan.skip()?;
@@ -244,11 +255,16 @@ fn capped_text<'t>(
                 }
             }
             let count = shown.len() + distinct(others);
-            let values = out.split_off(base);
-            let members = shown
-                .iter()
-                .map(|(key, range)| (key.as_ref(), &values[range.start - base..range.end - base]));
-            object(out, members, count, |out, value| out.push_str(value));
+            if !(in_order && count <= MAX_ITEMS) {
+                // Written again from what was written, in key order.
+                let written = out.split_off(base);
+                let members = shown.iter().map(|(key, range)| {
+                    let text = &written[range.start - base..range.end - base];
+                    (key.as_ref(), text.strip_prefix(',').unwrap_or(text))
+                });
+                members_shown(out, members, count, |out, _, text| out.push_str(text));
+            }
+            out.push('}');
         }
         Some(b'[') => {
             let mut count = 0;
@@ -278,16 +294,24 @@ fn capped_text<'t>(
     Ok(())
 }
 
-/// Writes the shown value of the member `key` of an object at `depth`, read from the cursor:
-/// where in `out` it was written.
+/// Writes the member `key` of an object at `depth`, its value read from the cursor, as
+/// `"key":value`, after a comma when something was written after `base`: where in `out` it
+/// was written.
 fn member(
     out: &mut String,
+    base: usize,
     scan: &mut Scanner<'_>,
     key: &str,
+    plain: bool,
     redact: &Redact,
     depth: usize,
 ) -> Scan<Range<usize>> {
     let start = out.len();
+    if start > base {
+        out.push(',');
+    }
+    read_string(out, key, plain, usize::MAX);
+    out.push(':');
     if redact.contains(key) {
         scan.skip()?;
         write_string(out, REDACTED);
@@ -297,18 +321,17 @@ fn member(
     Ok(start..out.len())
 }
 
-/// Writes an object of `members` (in key order, each written by `write`), the first
-/// [`MAX_ITEMS`] of `count`: when there are more, with a member [`MORE_KEYS`] that counts the
-/// others, at its place in key order (in place of a shown member of that key), as inserting it
-/// into a `serde_json::Map` would put it.
-fn object<'k, V>(
+/// Writes the members of an object (without its braces), the first [`MAX_ITEMS`] of `count`
+/// in key order, each written as `"key":value` by `write`: when there are more, with a member
+/// [`MORE_KEYS`] that counts the others, at its place in key order (in place of a shown member
+/// of that key), as inserting it into a `serde_json::Map` would put it.
+fn members_shown<'k, V>(
     out: &mut String,
     members: impl Iterator<Item = (&'k str, V)>,
     count: usize,
-    mut write: impl FnMut(&mut String, V),
+    mut write: impl FnMut(&mut String, &'k str, V),
 ) {
     let mut more = count > MAX_ITEMS;
-    out.push('{');
     let mut first = true;
     for (key, value) in members {
         if more && key >= MORE_KEYS {
@@ -321,14 +344,11 @@ fn object<'k, V>(
         if !std::mem::take(&mut first) {
             out.push(',');
         }
-        write_string(out, key);
-        out.push(':');
-        write(out, value);
+        write(out, key, value);
     }
     if more {
         more_keys(out, &mut first, count);
     }
-    out.push('}');
 }
 
 /// Writes the member that counts the keys of an object beyond [`MAX_ITEMS`] of `count`.
@@ -365,6 +385,26 @@ fn shown_string(out: &mut String, text: &str) {
     match cut(text) {
         Some(cut) => write_string(out, &cut),
         None => write_string(out, text),
+    }
+}
+
+/// Writes a string read from JSON text (cut at `max` bytes' worth of characters when it is
+/// longer). A `plain` one, which the scanner borrowed from the text, had no escape, so it has
+/// no quote, no backslash and no control character, and is copied as it is.
+fn read_string(out: &mut String, text: &str, plain: bool, max: usize) {
+    if plain && text.len() <= max {
+        debug_assert!(
+            !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\'),
+            "{text:?} needs escaping"
+        );
+        out.reserve(text.len() + 2);
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else if max == MAX_TEXT {
+        shown_string(out, text);
+    } else {
+        write_string(out, text);
     }
 }
 
@@ -419,17 +459,18 @@ fn capped(out: &mut String, value: &Doc, redact: &Redact, depth: usize) {
             out.push(']');
         }
         Doc::Object(members) => {
-            let shown = members
-                .iter()
-                .take(MAX_ITEMS)
-                .map(|(key, member)| (key, (key, member)));
-            object(out, shown, members.len(), |out, (key, member)| {
+            out.push('{');
+            let shown = members.iter().take(MAX_ITEMS);
+            members_shown(out, shown, members.len(), |out, key, member| {
+                write_string(out, key);
+                out.push(':');
                 if redact.contains(key) {
                     write_string(out, REDACTED);
                 } else {
                     capped(out, member, redact, depth + 1);
                 }
             });
+            out.push('}');
         }
         scalar_value => scalar(out, scalar_value),
     }
