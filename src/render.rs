@@ -546,6 +546,8 @@ pub struct RuleTexts {
 }
 
 struct RuleText {
+    /// The rule id's JSON (found by the id, so it is the id's).
+    id: Vec<u8>,
     file: Known<String>,
     title: Known<String>,
     remediation: Known<Vec<String>>,
@@ -585,7 +587,10 @@ impl RuleTexts {
         let by_rule = rules
             .rules()
             .map(|rule| {
+                let mut id = Vec::new();
+                json_text::string(&mut id, &rule.id);
                 let text = RuleText {
+                    id,
                     file: Known::new(rule.file, json_text::string),
                     title: Known::new(rule.title, json_text::string),
                     remediation: Known::new(rule.remediation, json_text::strings),
@@ -693,7 +698,7 @@ fn jsonl_finding(out: &mut Vec<u8>, finding: &balance_doctor_engine::Finding, te
     } = finding;
     let text = texts.by_rule.get(rule);
     out.extend_from_slice(br#"{"rule":"#);
-    json_text::string(out, rule);
+    rule_id(out, rule, text);
     out.extend_from_slice(br#","rule_file":"#);
     Known::write(text.map(|t| &t.file), out, rule_file, json_text::string);
     out.extend_from_slice(br#","severity":"#);
@@ -727,6 +732,14 @@ fn jsonl_finding(out: &mut Vec<u8>, finding: &balance_doctor_engine::Finding, te
     out.push(b'}');
 }
 
+/// Writes a rule id: its JSON from `text` when the id has one (it was found by the id).
+fn rule_id(out: &mut Vec<u8>, rule: &str, text: Option<&RuleText>) {
+    match text {
+        Some(text) => out.extend_from_slice(&text.id),
+        None => json_text::string(out, rule),
+    }
+}
+
 fn jsonl_evidence(out: &mut Vec<u8>, evidence: &balance_doctor_engine::Evidence) {
     let balance_doctor_engine::Evidence {
         document,
@@ -754,13 +767,13 @@ fn jsonl_not_evaluated(
         title,
         missing,
     } = entry;
+    let text = texts.by_rule.get(rule);
     out.extend_from_slice(br#"{"rule":"#);
-    json_text::string(out, rule);
+    rule_id(out, rule, text);
     out.extend_from_slice(br#","severity":"#);
     json_text::name(out, severity.as_str());
     out.extend_from_slice(br#","title":"#);
-    let known = texts.by_rule.get(rule).map(|t| &t.title);
-    Known::write(known, out, title, json_text::string);
+    Known::write(text.map(|t| &t.title), out, title, json_text::string);
     out.extend_from_slice(br#","missing":"#);
     json_text::list(out, missing, jsonl_missing);
     out.push(b'}');
