@@ -32,12 +32,11 @@ pub struct RuleSet {
     pub(crate) ref_slots: usize,
     /// Pack-level labels, in name order.
     pub(crate) labels: Vec<(String, Ref)>,
-    /// Every document name some reference or requirement reads.
-    pub(crate) read_documents: std::collections::BTreeSet<String>,
-    /// How many distinct document names references and requirements read: each
-    /// [`Ref::document`] and [`Requirement::document`] is below this, and evaluation looks
-    /// each document up in the bundle at most once.
-    pub(crate) document_slots: usize,
+    /// Every document name some reference or requirement reads, in name order, with its
+    /// slot: each [`Ref::document`] and [`Requirement::document`] is one of these slots, below
+    /// `read_documents.len()`. Evaluation finds the bundle's documents by walking this list
+    /// and the bundle's (both in name order) once.
+    pub(crate) read_documents: Vec<(String, usize)>,
     /// Object keys whose values are never shown (`redact:` of every loaded file).
     pub(crate) redact: crate::eval::Redact,
     pub(crate) warnings: Vec<crate::error::Problem>,
@@ -133,7 +132,7 @@ pub(crate) struct Rule {
 pub(crate) struct Requirement {
     pub(crate) name: String,
     pub(crate) scope: Scope,
-    /// For a document, its slot among the names read ([`RuleSet::document_slots`]).
+    /// For a document, its slot among the names read ([`RuleSet::read_documents`]).
     pub(crate) document: Option<usize>,
     /// What to capture when it is missing.
     pub(crate) how_to_get: String,
@@ -181,7 +180,7 @@ pub(crate) struct Ref {
     /// share it, so that evaluation selects their values once per bundle.
     pub(crate) slot: Option<usize>,
     /// For a reference to a document, the document's slot among the names read
-    /// ([`RuleSet::document_slots`]).
+    /// ([`RuleSet::read_documents`]).
     pub(crate) document: Option<usize>,
 }
 

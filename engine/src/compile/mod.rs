@@ -270,9 +270,8 @@ impl<'f> Compiler<'f> {
             evaluation_order,
             sources,
             ref_slots: self.ref_slots.len(),
-            document_slots: self.document_slots.len(),
             labels,
-            read_documents: std::mem::take(&mut self.read_documents),
+            read_documents: self.read_document_slots(),
             redact: self
                 .files
                 .iter()
@@ -281,6 +280,20 @@ impl<'f> Compiler<'f> {
             warnings,
             files: self.files.iter().map(|file| file.name.clone()).collect(),
         }
+    }
+
+    /// Every document name read, in name order, with its slot (the one its references and
+    /// requirements were given).
+    fn read_document_slots(&mut self) -> Vec<(String, usize)> {
+        let names = std::mem::take(&mut self.read_documents);
+        names
+            .into_iter()
+            .map(|name| {
+                let next = self.document_slots.len();
+                let slot = *self.document_slots.entry(name.clone()).or_insert(next);
+                (name, slot)
+            })
+            .collect()
     }
 
     /// Evaluation order: a rule after every rule it tests with `fired` and every rule that

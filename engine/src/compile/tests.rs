@@ -440,7 +440,12 @@ rules:
         text: rules,
     }])
     .unwrap();
-    assert_eq!(set.document_slots, 2);
+    let names: Vec<&str> = set
+        .read_documents
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert_eq!(names, ["accounts_get", "item_get"]);
     let mut by_name: std::collections::BTreeMap<String, std::collections::BTreeSet<usize>> =
         Default::default();
     let mut record = |scope: &Scope, document: Option<usize>| match scope {
@@ -486,4 +491,8 @@ rules:
         })
         .collect();
     assert_eq!(slots, [0, 1].into_iter().collect());
+    // The names read carry the same slots.
+    for (name, slot) in &set.read_documents {
+        assert_eq!(by_name[name], [*slot].into_iter().collect(), "{name}");
+    }
 }

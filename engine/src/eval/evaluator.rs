@@ -20,9 +20,9 @@ pub(super) struct Evaluator<'a> {
     /// Every value selected in this evaluation, in runs that [`Span`]s name: what a source, a
     /// reference or a reusable named condition found is kept here once, and read by index.
     pub(super) found: Vec<Node<'a>>,
-    /// Per document slot ([`Ref::document`]): not looked up yet (`None`), absent from the
-    /// bundle (`Some(None)`), or its name and value.
-    pub(super) documents: Vec<Option<Option<(&'a str, &'a Doc)>>>,
+    /// Per document slot ([`Ref::document`]): the document's name and value, or `None` when
+    /// the bundle does not have it ([`documents`]).
+    pub(super) documents: Vec<Option<(&'a str, &'a Doc)>>,
     /// Per source: not resolved yet (`None`), absent (`Some(None)`), or its values.
     pub(super) sources: Vec<Option<Option<Span>>>,
     /// Per reference slot ([`Ref::slot`]): not resolved yet (`None`), absent (`Some(None)`),
@@ -91,19 +91,16 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    /// The document `name` (at `slot`), looked up in the bundle once per evaluation.
-    fn document(&mut self, slot: Option<usize>, name: &str) -> Option<(&'a str, &'a Doc)> {
-        let bundle = self.bundle;
-        let look_up = || {
-            bundle
+    /// The document `name`, found at its slot.
+    fn document(&self, slot: Option<usize>, name: &str) -> Option<(&'a str, &'a Doc)> {
+        match slot {
+            Some(slot) => self.documents[slot],
+            None => self
+                .bundle
                 .documents
                 .get_key_value(name)
-                .map(|(name, value)| (name.as_str(), value))
-        };
-        let Some(slot) = slot else {
-            return look_up();
-        };
-        *self.documents[slot].get_or_insert_with(look_up)
+                .map(|(name, value)| (name.as_str(), value)),
+        }
     }
 
     /// The values a source stands for, or `None` when none of its documents is present.
@@ -248,10 +245,101 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// The bundle's documents by slot ([`RuleSet::read_documents`]), and the names of those no
+/// reference or requirement reads, in name order: the names read and the bundle's documents
+/// are both in name order, and walked once together.
+pub(super) fn documents<'a>(
+    set: &RuleSet,
+    bundle: &'a Bundle,
+) -> (Vec<Option<(&'a str, &'a Doc)>>, Vec<&'a str>) {
+    let mut slots = vec![None; set.read_documents.len()];
+    let mut unread = Vec::new();
+    let mut read = set.read_documents.iter().peekable();
+    for (name, value) in &bundle.documents {
+        while read.next_if(|(known, _)| known < name).is_some() {}
+        match read.next_if(|(known, _)| known == name) {
+            Some((_, slot)) => slots[*slot] = Some((name.as_str(), value)),
+            None => unread.push(name.as_str()),
+        }
+    }
+    (slots, unread)
+}
+
 pub(super) fn absent_name(reference: &Ref) -> String {
     let name = reference.text.split(':').next().unwrap_or_default();
     match reference.scope {
         Scope::Source(_) => format!("source {name} (none of its documents was captured)"),
         _ => format!("document {name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compile::{RuleText, compile};
+    use proptest::prelude::*;
+
+    const NAMES: [&str; 10] = [
+        "a",
+        "aa",
+        "ab",
+        "b",
+        "b_c",
+        "item_get",
+        "item_gets",
+        "y",
+        "z",
+        "zz",
+    ];
+
+    proptest! {
+        /// Walking the names read and the bundle's documents together finds what a lookup by
+        /// name finds, and leaves unread exactly the documents no rule reads, in name order.
+        #[test]
+        fn documents_by_slot_are_those_found_by_name(
+            read in prop::sample::subsequence(NAMES.to_vec(), 1..=NAMES.len()),
+            present in prop::sample::subsequence(NAMES.to_vec(), 0..=NAMES.len()),
+            shuffle in any::<bool>(),
+        ) {
+            // Rules read the chosen names, in an order other than the names' own.
+            let mut order = read.clone();
+            if shuffle {
+                order.reverse();
+            }
+            let tests: Vec<String> = order
+                .iter()
+                .map(|name| format!("{{ path: \"{name}:$.x\", exists: true }}"))
+                .collect();
+            let text = format!(
+                "rules:\n  - {{ id: r, title: R, severity: info, when: {{ any: [{}] }}, message: m }}\n",
+                tests.join(", ")
+            );
+            let set = compile(&[RuleText { name: "r.yaml", text: &text }]).unwrap();
+            let mut bundle = Bundle::default();
+            for name in &present {
+                bundle.insert_document(name, serde_json::json!({ "x": *name })).unwrap();
+            }
+            let (slots, unread) = documents(&set, &bundle);
+            prop_assert_eq!(slots.len(), read.len());
+            for (name, slot) in &set.read_documents {
+                let expected = bundle
+                    .documents
+                    .get_key_value(name)
+                    .map(|(name, value)| (name.as_str(), value));
+                prop_assert_eq!(slots[*slot].map(|(n, _)| n), expected.map(|(n, _)| n));
+                let same = match (slots[*slot], expected) {
+                    (Some((_, l)), Some((_, r))) => std::ptr::eq(l, r),
+                    (l, r) => l.is_none() && r.is_none(),
+                };
+                prop_assert!(same, "{}", name);
+            }
+            let expected: Vec<&str> = bundle
+                .documents
+                .keys()
+                .map(String::as_str)
+                .filter(|name| !read.contains(name))
+                .collect();
+            prop_assert_eq!(unread, expected);
+        }
     }
 }

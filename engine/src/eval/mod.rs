@@ -50,6 +50,7 @@ impl RuleSet {
         as_of: Timestamp,
         options: &EvaluateOptions,
     ) -> Diagnosis {
+        let (documents, unread) = evaluator::documents(self, bundle);
         let mut evaluator = Evaluator {
             set: self,
             bundle,
@@ -58,7 +59,7 @@ impl RuleSet {
             // Room for what an evaluation finds: with the default pack, the bench bundles'
             // evaluations did not grow it (callgrind).
             found: Vec::with_capacity(256),
-            documents: vec![None; self.document_slots],
+            documents,
             sources: vec![None; self.sources.len()],
             resolved: vec![None; self.ref_slots],
             fired: vec![false; self.rules.len()],
@@ -184,14 +185,16 @@ impl RuleSet {
                 },
             ));
         }
-        let unread_documents = bundle
-            .documents
-            .keys()
-            .filter(|name| !self.read_documents.contains(*name))
+        let unread_documents = unread
+            .into_iter()
             .map(|name| {
-                let known: Vec<&str> = self.read_documents.iter().map(String::as_str).collect();
+                let known: Vec<&str> = self
+                    .read_documents
+                    .iter()
+                    .map(|(k, _)| k.as_str())
+                    .collect();
                 UnreadDocument {
-                    name: name.clone(),
+                    name: name.to_owned(),
                     did_you_mean: crate::suggest::closest(name, &known)
                         .or_else(|| {
                             let lower = name.to_lowercase().replace('-', "_");
