@@ -204,6 +204,9 @@ mod tests {
         for _ in 0..3 {
             for doc in &docs {
                 assert_eq!(times.of(doc), timestamp_of(doc), "{doc}");
+                // Read back by place, or parsed: a copy elsewhere is parsed, not remembered.
+                assert_eq!(times.known(doc), timestamp_of(doc), "{doc}");
+                assert_eq!(times.known(&doc.clone()), timestamp_of(doc), "{doc}");
             }
         }
         assert_eq!(times.seen.len(), Times::MAX);
