@@ -376,3 +376,51 @@ rules:
     assert!(fires(110.00, 110.02));
     assert!(!fires(0.1 + 0.2, 0.3));
 }
+
+/// What a source holds: the values of the candidates its mode reads that are not null, in
+/// candidate order, then the one `pick` keeps; absent only when none of its documents is.
+#[test]
+fn sources_keep_non_null_values_in_candidate_order_and_pick_one() {
+    let rules = r#"
+sources:
+  first: { first_of: ["a:$.v[*]", "b:$.v[*]", "c:$.v[*]"] }
+  every: { all_of: ["a:$.v[*]", "b:$.v[*]", "c:$.v[*]"] }
+  present: { first_present_of: ["a:$.v[*]", "b:$.v[*]", "c:$.v[*]"] }
+  earliest: { all_of: ["a:$.v[*]", "b:$.v[*]", "c:$.v[*]"], pick: first }
+  latest: { all_of: ["a:$.v[*]", "b:$.v[*]", "c:$.v[*]"], pick: last }
+  latest_of_one: { first_of: ["a:$.v[*]"], pick: last }
+rules:
+  - id: shown
+    title: Shown
+    severity: info
+    when: { path: "a:$", exists: true, if_absent: true }
+    values:
+      first: first:$
+      every: every:$
+      present: present:$
+      earliest: earliest:$
+      latest: latest:$
+      latest_of_one: latest_of_one:$
+    message: "first {first|or:-}; every {every|or:-}; present {present|or:-}; earliest {earliest|or:-}; latest {latest|or:-}; latest_of_one {latest_of_one|or:-}"
+"#;
+    let message = |documents: serde_json::Value| {
+        let diagnosis = diagnose(rules, json!({ "documents": documents }));
+        diagnosis.findings[0].message.clone()
+    };
+    assert_eq!(
+        message(json!({"a": {"v": [null, null]}, "b": {"v": [null, 1, null, 2]}, "c": {"v": [3]}})),
+        "first 1, 2; every 1, 2, 3; present -; earliest 1; latest 3; latest_of_one -"
+    );
+    assert_eq!(
+        message(json!({"a": {"v": [4, null, 5]}, "c": {"v": [null]}})),
+        "first 4, 5; every 4, 5; present 4, 5; earliest 4; latest 5; latest_of_one 5"
+    );
+    assert_eq!(
+        message(json!({"a": {"v": []}, "b": {"v": [6]}})),
+        "first 6; every 6; present 6; earliest 6; latest 6; latest_of_one -"
+    );
+    assert_eq!(
+        message(json!({"c": {"v": [null, 7, 8]}})),
+        "first 7, 8; every 7, 8; present 7, 8; earliest 7; latest 8; latest_of_one -"
+    );
+}

@@ -9,7 +9,7 @@ use crate::bundle::Bundle;
 use crate::compiled::{Cond, Ref, Requirement, RuleSet, Scope, SourceMode};
 use crate::diagnosis::ConditionTrace;
 use crate::doc::Doc;
-use crate::path::{Node, Nodes, ROOT, Routes};
+use crate::path::{Node, ROOT, Routes};
 use crate::vocab::Pick;
 
 pub(super) struct Evaluator<'a> {
@@ -109,35 +109,52 @@ impl<'a> Evaluator<'a> {
             return resolved;
         }
         let source = &self.set.sources[id];
-        let mut present = false;
-        let mut out = Nodes::new();
+        // The candidates read, in order, up to the one the mode stops at.
+        let mut read: smallvec::SmallVec<[Span; 8]> = smallvec::SmallVec::new();
         for candidate in &source.candidates {
             let Some(span) = self.resolve(candidate) else {
                 continue;
             };
-            present = true;
-            let before = out.len();
+            read.push(span);
             let found = &self.found[span.range()];
-            out.extend(found.iter().filter(|n| !n.value.is_null()).copied());
             match source.mode {
-                SourceMode::FirstFound if out.len() > before => break,
+                SourceMode::FirstFound if found.iter().any(|n| !n.value.is_null()) => break,
                 SourceMode::FirstPresent if !found.is_empty() => break,
                 _ => {}
             }
         }
-        match source.pick {
-            Some(Pick::First) => out.truncate(1),
-            Some(Pick::Last) => {
-                let keep = out.len().saturating_sub(1);
-                out.drain(..keep);
+        let resolved = match read.as_slice() {
+            [] => None,
+            // One candidate's values, none of them null, all kept: they are the source's.
+            [span]
+                if source.pick.is_none()
+                    && !self.found[span.range()].iter().any(|n| n.value.is_null()) =>
+            {
+                Some(*span)
             }
-            None => {}
-        }
-        let resolved = present.then(|| {
-            let start = self.found.len();
-            self.found.extend_from_slice(&out);
-            Span::since(start, &self.found)
-        });
+            spans => {
+                // Their values that are not null, then the one `pick` keeps.
+                let start = self.found.len();
+                for span in spans {
+                    for at in span.range() {
+                        let node = self.found[at];
+                        if !node.value.is_null() {
+                            self.found.push(node);
+                        }
+                    }
+                }
+                let end = self.found.len();
+                match source.pick {
+                    Some(Pick::First) => self.found.truncate(end.min(start + 1)),
+                    Some(Pick::Last) if end > start => {
+                        self.found[start] = self.found[end - 1];
+                        self.found.truncate(start + 1);
+                    }
+                    _ => {}
+                }
+                Some(Span::since(start, &self.found))
+            }
+        };
         self.sources[id] = Some(resolved);
         resolved
     }
