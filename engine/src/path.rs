@@ -307,6 +307,11 @@ impl CompiledPath {
         Ok(CompiledPath { kind })
     }
 
+    /// Whether the path is `$` alone: it selects the value it starts from, and nothing else.
+    pub(crate) fn is_root(&self) -> bool {
+        matches!(&self.kind, PathKind::Steps(steps) if steps.is_empty())
+    }
+
     /// What the path reads: the steps of its simple prefix, and whether everything below the
     /// prefix may be read (a filter, a slice or a descendant segment follows).
     pub(crate) fn access(&self) -> (Vec<Access>, bool) {
@@ -507,6 +512,14 @@ mod tests {
                 "$['accounts'][1]['b']"
             ]
         );
+    }
+
+    #[test]
+    fn only_a_lone_dollar_is_the_root() {
+        assert!(CompiledPath::compile("$").unwrap().is_root());
+        for path in ["$.a", "$[0]", "$[*]", "$..a", "$[?@.a == 1]", "$['a','b']"] {
+            assert!(!CompiledPath::compile(path).unwrap().is_root(), "{path}");
+        }
     }
 
     #[test]

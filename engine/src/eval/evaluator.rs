@@ -191,6 +191,10 @@ impl<'a> Evaluator<'a> {
             },
             Scope::Source(id) => {
                 let bases = self.source(*id)?;
+                if reference.path.is_root() {
+                    // `source:$` selects each of the source's values, where they are.
+                    return Some(bases);
+                }
                 let start = self.found.len();
                 for at in bases.range() {
                     let base = self.found[at];
