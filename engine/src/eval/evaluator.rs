@@ -244,6 +244,7 @@ impl<'a> Evaluator<'a> {
 
     /// The outcome, with its trace when explaining: the values `seen` (the first
     /// [`MAX_SEEN`]) and a `note` that runs only when explaining.
+    #[inline]
     pub(super) fn finish(
         &self,
         cond: &Cond,
@@ -252,17 +253,35 @@ impl<'a> Evaluator<'a> {
         note: impl FnOnce() -> Option<String>,
         seen: &[Node<'a>],
     ) -> Outcome {
-        let trace = self.explain.then(|| {
-            Box::new(ConditionTrace {
-                field: cond.field.clone(),
-                test: cond.description.clone(),
-                result: pass,
-                note: note(),
-                seen: to_evidence(seen, &self.routes, &self.set.redact, MAX_SEEN, self.bundle).0,
-                children,
-            })
+        if !self.explain {
+            return Outcome { pass, trace: None };
+        }
+        self.traced(cond, pass, children, note(), seen)
+    }
+
+    /// [`Evaluator::finish`] when explaining, kept out of line.
+    #[cold]
+    #[inline(never)]
+    fn traced(
+        &self,
+        cond: &Cond,
+        pass: bool,
+        children: Vec<ConditionTrace>,
+        note: Option<String>,
+        seen: &[Node<'a>],
+    ) -> Outcome {
+        let trace = Box::new(ConditionTrace {
+            field: cond.field.clone(),
+            test: cond.description.clone(),
+            result: pass,
+            note,
+            seen: to_evidence(seen, &self.routes, &self.set.redact, MAX_SEEN, self.bundle).0,
+            children,
         });
-        Outcome { pass, trace }
+        Outcome {
+            pass,
+            trace: Some(trace),
+        }
     }
 }
 
