@@ -22,7 +22,7 @@ pub(super) struct Evaluator<'a> {
     pub(super) found: Vec<Node<'a>>,
     /// Per document slot ([`Ref::document`]): the document's name and value, or `None` when
     /// the bundle does not have it ([`documents`]).
-    pub(super) documents: Vec<Option<(&'a str, &'a Doc)>>,
+    pub(super) documents: Vec<Captured<'a>>,
     /// Per source: not resolved yet (`None`), absent (`Some(None)`), or its values.
     pub(super) sources: Vec<Option<Option<Span>>>,
     /// Per reference slot ([`Ref::slot`]): not resolved yet (`None`), absent (`Some(None)`),
@@ -46,6 +46,9 @@ pub(super) struct Evaluator<'a> {
     /// Timestamps of found values, parsed once each.
     pub(super) times: Times<'a>,
 }
+
+/// A document of the bundle, its name and value, or `None` when it was not captured.
+pub(super) type Captured<'a> = Option<(&'a str, &'a Doc)>;
 
 /// A run of values in [`Evaluator::found`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -92,7 +95,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The document `name`, found at its slot.
-    fn document(&self, slot: Option<usize>, name: &str) -> Option<(&'a str, &'a Doc)> {
+    fn document(&self, slot: Option<usize>, name: &str) -> Captured<'a> {
         match slot {
             Some(slot) => self.documents[slot],
             None => self
@@ -291,7 +294,7 @@ impl<'a> Evaluator<'a> {
 pub(super) fn documents<'a>(
     set: &RuleSet,
     bundle: &'a Bundle,
-) -> (Vec<Option<(&'a str, &'a Doc)>>, Vec<&'a str>) {
+) -> (Vec<Captured<'a>>, Vec<&'a str>) {
     let mut slots = vec![None; set.read_documents.len()];
     let mut unread = Vec::new();
     let mut read = set.read_documents.iter().peekable();
