@@ -550,8 +550,46 @@ struct RuleText {
     id: Vec<u8>,
     file: Known<String>,
     title: Known<String>,
-    remediation: Known<Vec<String>>,
-    references: Known<Vec<String>>,
+    remediation: KnownList,
+    references: KnownList,
+}
+
+/// A list of texts that findings share with their rule (`Arc<[String]>`) and its JSON.
+struct KnownList {
+    known: Known<Vec<String>>,
+    /// The first list that was found equal to `known`, kept alive: a finding's list that is
+    /// this one (the same allocation, which cannot have changed) is known without comparing
+    /// its texts, as every finding's list of the rule set is.
+    shared: std::sync::OnceLock<std::sync::Arc<[String]>>,
+}
+
+impl KnownList {
+    fn new(value: Vec<String>) -> KnownList {
+        KnownList {
+            known: Known::new(value, json_text::strings),
+            shared: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Writes `list`: this JSON when it is this list, else `list` written afresh.
+    fn write(known: Option<&KnownList>, out: &mut Vec<u8>, list: &std::sync::Arc<[String]>) {
+        match known {
+            Some(known)
+                if known
+                    .shared
+                    .get()
+                    .is_some_and(|shared| std::sync::Arc::ptr_eq(shared, list)) =>
+            {
+                out.extend_from_slice(&known.known.json);
+            }
+            Some(known) if *known.known.value == **list => {
+                // Only the first list found equal is kept; any other is compared each time.
+                let _ = known.shared.set(std::sync::Arc::clone(list));
+                out.extend_from_slice(&known.known.json);
+            }
+            _ => json_text::strings(out, list),
+        }
+    }
 }
 
 /// A text and its JSON.
@@ -593,8 +631,8 @@ impl RuleTexts {
                     id,
                     file: Known::new(rule.file, json_text::string),
                     title: Known::new(rule.title, json_text::string),
-                    remediation: Known::new(rule.remediation, json_text::strings),
-                    references: Known::new(rule.references, json_text::strings),
+                    remediation: KnownList::new(rule.remediation),
+                    references: KnownList::new(rule.references),
                 };
                 (rule.id, text)
             })
@@ -716,19 +754,9 @@ fn jsonl_finding(out: &mut Vec<u8>, finding: &balance_doctor_engine::Finding, te
         json_text::integer(out, *omitted_evidence as u64);
     }
     out.extend_from_slice(br#","remediation":"#);
-    Known::write(
-        text.map(|t| &t.remediation),
-        out,
-        remediation,
-        json_text::strings,
-    );
+    KnownList::write(text.map(|t| &t.remediation), out, remediation);
     out.extend_from_slice(br#","references":"#);
-    Known::write(
-        text.map(|t| &t.references),
-        out,
-        references,
-        json_text::strings,
-    );
+    KnownList::write(text.map(|t| &t.references), out, references);
     out.push(b'}');
 }
 
@@ -846,4 +874,37 @@ fn jsonl_condition(out: &mut Vec<u8>, trace: &ConditionTrace) {
         json_text::list(out, children, jsonl_condition);
     }
     out.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::KnownList;
+
+    fn written(known: Option<&KnownList>, list: &Arc<[String]>) -> String {
+        let mut out = Vec::new();
+        KnownList::write(known, &mut out, list);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// A list is written as serde_json writes it whether it is the rule's own (the same
+    /// allocation, or an equal copy) or differs from it, before and after the rule's is kept.
+    #[test]
+    fn known_lists_are_written_as_they_are() {
+        let texts = vec!["a \"step\"".to_owned(), "b\n".to_owned()];
+        let known = KnownList::new(texts.clone());
+        let rules: Arc<[String]> = texts.clone().into();
+        let copy: Arc<[String]> = texts.clone().into();
+        let other: Arc<[String]> = vec!["a \"step\"".to_owned()].into();
+        let expected = |list: &Arc<[String]>| serde_json::to_string(&**list).unwrap();
+        for _ in 0..2 {
+            for list in [&other, &rules, &copy, &rules, &other] {
+                assert_eq!(written(Some(&known), list), expected(list));
+                assert_eq!(written(None, list), expected(list));
+            }
+        }
+        // The first equal list met is the one kept.
+        assert!(Arc::ptr_eq(known.shared.get().unwrap(), &rules));
+    }
 }
