@@ -366,7 +366,7 @@ impl<'t> Scanner<'t> {
             Some(b'-' | b'0'..=b'9') => {
                 let start = self.at;
                 let plain = self.number_token()?;
-                let token = &self.text[start..self.at];
+                let token = self.text.split_at(self.at).0.split_at(start).1;
                 number(token, plain).map(Doc::Number).ok_or(ScanError {
                     message: "number out of range",
                     at: start,
@@ -483,7 +483,10 @@ impl<'t> Scanner<'t> {
         self.skip_plain();
         if self.bytes.get(self.at) == Some(&b'"') {
             self.at += 1;
-            return Ok(Cow::Borrowed(&self.text[start..self.at - 1]));
+            // Both ends are next to a `"`, so on character boundaries: `split_at` checks
+            // them inline, where indexing calls a function.
+            let (text, _) = self.text.split_at(self.at - 1);
+            return Ok(Cow::Borrowed(text.split_at(start).1));
         }
         self.string_rest(start)
     }
