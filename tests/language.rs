@@ -424,3 +424,44 @@ rules:
         "first 7, 8; every 7, 8; present 7, 8; earliest 7; latest 8; latest_of_one -"
     );
 }
+
+/// `left:` and `right:` read the pair being tested: each pair its own values, however often
+/// (and through however many named conditions) its `where` reads them.
+#[test]
+fn join_pairs_read_their_own_values_however_often_read() {
+    let rules = r#"
+conditions:
+  left_is_known: { path: "left:$.v", one_of: [one, two, three] }
+rules:
+  - id: pairs
+    title: Pairs
+    severity: warning
+    when:
+      join:
+        left: "a:$.items[*]"
+        right: "b:$.items[*]"
+        on: $.id
+        quantifier: all
+        where:
+          all:
+            - { path: "left:$.v", one_of: [one, two, three], as: first }
+            - { condition: left_is_known }
+            - { compare: { left: "right:$.w", op: equals, right: "left:$.w" } }
+            - { path: "left:$.v", exists: true, as: again }
+            - { path: "right:$.w", exists: true, as: weight }
+    message: "first {first}; again {again}; weight {weight}"
+"#;
+    let bundle = |third_weight: u32| {
+        json!({"documents": {
+            "a": {"items": [{"id": 1, "v": "one", "w": 1}, {"id": 2, "v": "two", "w": 2}, {"id": 3, "v": "three", "w": 3}]},
+            "b": {"items": [{"id": 3, "w": third_weight}, {"id": 2, "w": 2}, {"id": 1, "w": 1}]},
+        }})
+    };
+    let diagnosis = diagnose(rules, bundle(3));
+    assert_eq!(
+        diagnosis.findings[0].message,
+        "first one, two, three; again one, two, three; weight 1, 2, 3"
+    );
+    // One pair's weights differ: with `quantifier: all`, the rule stays silent.
+    assert!(diagnose(rules, bundle(4)).findings.is_empty());
+}
