@@ -172,8 +172,10 @@ impl From<Value> for ShownValue {
 impl PartialEq for ShownValue {
     fn eq(&self, other: &ShownValue) -> bool {
         match (&self.0, &other.0) {
-            // The text of a value is the same whenever the value is.
-            (Shown::Text(a), Shown::Text(b)) => a == b,
+            // The same text is the same value; different texts are almost always different
+            // values, but not always (`-0.0` and `0.0` are equal numbers), so they are read
+            // back and compared as values.
+            (Shown::Text(a), Shown::Text(b)) => a == b || self.to_value() == other.to_value(),
             _ => self.to_value() == other.to_value(),
         }
     }
@@ -312,5 +314,49 @@ impl RuleOutcome {
 impl std::fmt::Display for RuleOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.pad(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::ShownValue;
+
+    /// Shown values are equal exactly when the values they show are, whichever way each was
+    /// made: from text the engine wrote or from a `Value`.
+    #[test]
+    fn shown_values_are_equal_as_their_values_are() {
+        let texts = [
+            "0.0",
+            "-0.0",
+            "1",
+            "1.0",
+            "\"a\"",
+            "[0.0]",
+            "[-0.0]",
+            "{\"x\":-0.0}",
+            "{\"x\":0.0}",
+        ];
+        for a in texts {
+            for b in texts {
+                let (va, vb): (Value, Value) = (
+                    serde_json::from_str(a).unwrap(),
+                    serde_json::from_str(b).unwrap(),
+                );
+                let expected = va == vb;
+                let (ta, tb) = (
+                    ShownValue::from_text(a.to_owned()),
+                    ShownValue::from_text(b.to_owned()),
+                );
+                // Made from a `Value`, to compare text with value inside `ShownValue`.
+                let (sa, sb) = (ShownValue::from(va.clone()), ShownValue::from(vb.clone()));
+                assert_eq!(ta == tb, expected, "{a} == {b} (texts)");
+                assert_eq!(ta == sb, expected, "{a} == {b} (text, value)");
+                assert_eq!(sa == tb, expected, "{a} == {b} (value, text)");
+                assert_eq!(ta == vb, expected, "{a} == {b} (text against Value)");
+            }
+        }
+        assert_eq!(ShownValue::from_text("-0.0".to_owned()), json!(0.0));
     }
 }

@@ -4,7 +4,7 @@
 //! The engine writes the values a diagnosis shows ([`crate::ShownValue`]) with these, and the
 //! command line its JSON Lines records. serde_json's escaper looks at a string one byte at a
 //! time through a table, which made escaping the largest part of writing a record. This one
-//! tests eight bytes at a time and copies the runs that need no escape whole.
+//! tests sixteen bytes at a time, then eight, and copies the runs that need no escape whole.
 
 use serde_json::{Number, Value};
 
