@@ -11,7 +11,8 @@
 //! has two chunks (each being filled, or finished and waiting to be written) and reads only
 //! into a free one, and the chunks being evaluated hold at most [`READ_AHEAD_BYTES`] of
 //! input together (or one larger record per chunk); a record larger than the limit
-//! (`--max-input-size`) is skipped without being held. Buffers are reused, and while a run goes on
+//! (`--max-input-size`) is skipped without being held. Buffers are reused (each thread evaluates in its own
+//! [`Scratch`]), and while a run goes on
 //! whatever a worker allocates for a chunk is freed by that worker (a JSON Lines file's reader
 //! and name, and the last chunks at the end of a run, may be freed by another thread). A record that cannot be read or
 //! parsed yields an error record in its place: the output has exactly one record per input
@@ -28,7 +29,9 @@ use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Result;
-use balance_doctor_engine::{Bundle, Diagnosis, EvaluateOptions, Projection, RuleSet, Severity};
+use balance_doctor_engine::{
+    Bundle, Diagnosis, EvaluateOptions, Projection, RuleSet, Scratch, Severity,
+};
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -480,10 +483,12 @@ fn run_records(
     };
     let mut origin = OriginBuf::default();
     if options.threads <= 1 {
-        // One record at a time, through one input text and one chunk, both reused.
+        // One record at a time, through one input text, one chunk and one evaluation scratch,
+        // all reused.
         let mut records = Records::new(inputs, options, blank_lines);
         let mut input = String::new();
         let mut chunk = Chunk::new(0);
+        let mut scratch = Scratch::new(rules);
         loop {
             chunk.clear(KEEP_BYTES);
             recycle(&mut input, KEEP_BYTES);
@@ -496,7 +501,7 @@ fn run_records(
             let Some(record) = records.next(&mut input) else {
                 break;
             };
-            process(cx, record, &input, &mut origin, &mut chunk);
+            process(cx, record, &input, &mut origin, &mut chunk, &mut scratch);
             if let Err(error) = chunk.write(out, &mut report, &mut origin, observe) {
                 return closed_or(error, report);
             }
@@ -636,6 +641,7 @@ impl Worker<'_, '_> {
         let mut input = String::new();
         let mut records: Vec<Record> = Vec::new();
         let mut origin = OriginBuf::default();
+        let mut scratch = Scratch::new(self.cx.rules);
         while let Ok(mut chunk) = self.free.recv() {
             chunk.clear(self.keep);
             recycle(&mut input, self.keep);
@@ -667,7 +673,14 @@ impl Worker<'_, '_> {
             // otherwise the writer would wait for this chunk for ever.
             let evaluated = std::panic::catch_unwind(AssertUnwindSafe(|| {
                 for record in records.drain(..) {
-                    process(self.cx, record, &input, &mut origin, &mut chunk);
+                    process(
+                        self.cx,
+                        record,
+                        &input,
+                        &mut origin,
+                        &mut chunk,
+                        &mut scratch,
+                    );
                 }
             }));
             if self.done.send(evaluated.map(|()| chunk)).is_err() {
@@ -788,16 +801,24 @@ fn closed_or(error: io::Error, mut report: RunReport) -> Result<RunReport> {
     }
 }
 
-/// Evaluates one record whose text (for a JSON Lines line) is in `input`, and adds its output
-/// and outcome to `chunk`.
-fn process(cx: &Context, record: Record, input: &str, origin: &mut OriginBuf, chunk: &mut Chunk) {
+/// Evaluates one record whose text (for a JSON Lines line) is in `input`, in the thread's
+/// `scratch`, and adds its output and outcome to `chunk`.
+fn process(
+    cx: &Context,
+    record: Record,
+    input: &str,
+    origin: &mut OriginBuf,
+    chunk: &mut Chunk,
+    scratch: &mut Scratch,
+) {
     let Record {
         file,
         line,
         payload,
         bytes,
     } = record;
-    let outcome = evaluate(cx, payload, input, origin.set(&file, line), &mut chunk.text);
+    let origin = origin.set(&file, line);
+    let outcome = evaluate(cx, payload, input, origin, &mut chunk.text, scratch);
     chunk.entries.push(Entry {
         file,
         line,
@@ -813,6 +834,7 @@ fn evaluate(
     input: &str,
     origin: &RecordOrigin,
     text: &mut Vec<u8>,
+    scratch: &mut Scratch,
 ) -> Outcome {
     let options = cx.options;
     let bundle = match payload {
@@ -834,12 +856,13 @@ fn evaluate(
         (None, Some(as_of)) => (as_of, AsOfOrigin::Bundle),
         (None, None) => (options.now, AsOfOrigin::Clock),
     };
-    let diagnosis = cx.rules.evaluate_with(
+    let diagnosis = cx.rules.evaluate_with_scratch(
         &bundle,
         as_of,
         &EvaluateOptions {
             explain: options.explain,
         },
+        scratch,
     );
     match options.format {
         RecordFormat::Jsonl => {

@@ -7,7 +7,9 @@
 
 mod support;
 
-use balance_doctor_engine::{Bundle, Diagnosis, EvaluateOptions, RuleText, compile};
+use balance_doctor_engine::{
+    Bundle, Diagnosis, EvaluateOptions, RuleSet, RuleText, Scratch, compile,
+};
 use jiff::{SignedDuration, Timestamp};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
@@ -363,6 +365,142 @@ fn write_shuffled(value: &Value, shuffle: &mut impl FnMut(usize) -> Vec<usize>, 
             out.push(']');
         }
         other => out.push_str(&other.to_string()),
+    }
+}
+
+/// A rule set other than the pack, with other numbers of rules, documents, references and
+/// sources, and a join, captures, values and labels: a scratch sized for one serves the other.
+const OTHER_RULES: &str = r#"
+sources:
+  accounts:
+    all_of: ["accounts_get:$.accounts[*]", "accounts_balance_get:$.accounts[*]"]
+labels:
+  item_id: item_get:$.item.item_id
+rules:
+  - id: differs
+    title: Cached and real-time balances differ
+    severity: warning
+    values: { ids: "accounts_get:$.accounts[*].account_id" }
+    when:
+      join:
+        left: accounts_get:$.accounts[*]
+        right: accounts_balance_get:$.accounts[*]
+        on: $.account_id
+        where:
+          compare: { left: "left:$.balances.current", op: differs, right: "right:$.balances.current" }
+    message: "{ids} differ"
+  - id: coded
+    title: An error code
+    severity: info
+    requires: [accounts]
+    when:
+      any:
+        - { path: "item_get:$.item.error.error_code", exists: true, as: code }
+        - { path: "accounts:$.balances.current", type: number, as: code }
+    message: "codes {code}"
+"#;
+
+fn other_rules() -> &'static RuleSet {
+    static RULES: std::sync::OnceLock<RuleSet> = std::sync::OnceLock::new();
+    RULES.get_or_init(|| {
+        compile(&[RuleText {
+            name: "other.yaml",
+            text: OTHER_RULES,
+        }])
+        .unwrap()
+    })
+}
+
+/// A bundle whose evaluation finds many values: `accounts` accounts in both account lists.
+fn many_accounts(accounts: usize, seed: f64) -> Value {
+    let list: Vec<Value> = (0..accounts)
+        .map(|n| json!({"account_id": format!("a{n}"), "balances": {"current": seed + n as f64}}))
+        .collect();
+    let realtime: Vec<Value> = (0..accounts)
+        .map(|n| json!({"account_id": format!("a{n}"), "balances": {"current": seed + (n % 3) as f64}}))
+        .collect();
+    json!({"documents": {
+        "item_get": {"item": {"item_id": "item-1", "error": {"error_code": "ITEM_LOCKED"}}},
+        "accounts_get": {"accounts": list},
+        "accounts_balance_get": {"accounts": realtime},
+    }})
+}
+
+/// One step of a sequence of evaluations through one scratch: a bundle, the rule set (the
+/// pack or [`OTHER_RULES`]), whether to explain, and the evaluation time.
+fn evaluations() -> impl Strategy<Value = (Value, bool, bool, i64)> {
+    (
+        prop_oneof![
+            4 => any_bundle(),
+            1 => (0usize..300, -1_000.0f64..1_000.0).prop_map(|(n, seed)| many_accounts(n, seed)),
+        ],
+        any::<bool>(),
+        any::<bool>(),
+        -2_000i64..2_000,
+    )
+}
+
+/// Evaluates each step through `scratch` and with fresh memory, and asserts both diagnoses
+/// (explanations included) are the same.
+fn same_through_one_scratch(
+    steps: &[(Value, bool, bool, i64)],
+    scratch: &mut Scratch,
+) -> Result<(), TestCaseError> {
+    for (value, other, explain, hours) in steps {
+        let Some(bundle) = bundle_of(value) else {
+            continue;
+        };
+        let rules = if *other {
+            other_rules()
+        } else {
+            support::default_rules()
+        };
+        let as_of = Timestamp::from_second(AS_OF + hours * 3_600).unwrap();
+        let options = EvaluateOptions { explain: *explain };
+        let reused = rules.evaluate_with_scratch(&bundle, as_of, &options, scratch);
+        prop_assert_eq!(&reused, &rules.evaluate_with(&bundle, as_of, &options));
+    }
+    Ok(())
+}
+
+/// A scratch reused for bundles of every size, by two rule sets, with and without the
+/// explanation, after one that grew too large for a scratch to keep: every diagnosis is the
+/// one fresh memory gives, and the memory kept stays bounded.
+#[test]
+fn a_scratch_reused_after_a_huge_bundle_changes_nothing() {
+    let huge = many_accounts(20_000, 1.0);
+    let steps = [
+        (many_accounts(3, 0.5), false, true, 0),
+        (huge.clone(), false, false, 0),
+        (many_accounts(2, 0.5), true, true, 1),
+        (huge, true, true, 0),
+        (many_accounts(5, 0.5), false, false, -5),
+        (json!({"documents": {}}), true, false, 0),
+    ];
+    let mut scratch = Scratch::new(other_rules());
+    same_through_one_scratch(&steps, &mut scratch).unwrap();
+    // After the huge bundles, every list that grew beyond the limit was given back: what the
+    // scratch keeps is a few ordinary bundles' worth.
+    assert!(scratch.memory_usage() <= Scratch::KEEP_BYTES, "{scratch:?}");
+}
+
+proptest! {
+    // Each case evaluates up to ten bundles twice.
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Evaluating a sequence of bundles through one scratch (made for either rule set) gives
+    /// each bundle exactly the diagnosis of an evaluation in fresh memory.
+    #[test]
+    fn a_reused_scratch_changes_no_diagnosis(
+        steps in prop::collection::vec(evaluations(), 1..10),
+        made_for_other in any::<bool>(),
+    ) {
+        let mut scratch = if made_for_other {
+            Scratch::new(other_rules())
+        } else {
+            Scratch::new(support::default_rules())
+        };
+        same_through_one_scratch(&steps, &mut scratch)?;
     }
 }
 

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use balance_doctor_engine::{
-    Bundle, EvaluateOptions, ExtendsRequest, RuleSource, RuleText, Severity, Timestamp,
+    Bundle, EvaluateOptions, ExtendsRequest, RuleSource, RuleText, Scratch, Severity, Timestamp,
     compile_with,
 };
 
@@ -95,6 +95,7 @@ fn main() -> std::process::ExitCode {
     );
 
     // 2. Evaluate from several threads: a RuleSet is Send + Sync, evaluation needs no lock.
+    // Each thread keeps one Scratch, the working memory its evaluations reuse.
     let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().expect("a timestamp");
     let bundles: Vec<Bundle> = (0..8)
         .map(|index| {
@@ -110,9 +111,12 @@ fn main() -> std::process::ExitCode {
                 let rule_set = &rule_set;
                 let options = &options;
                 scope.spawn(move || {
+                    let mut scratch = Scratch::new(rule_set);
                     chunk
                         .iter()
-                        .map(|bundle| rule_set.evaluate_with(bundle, as_of, options))
+                        .map(|bundle| {
+                            rule_set.evaluate_with_scratch(bundle, as_of, options, &mut scratch)
+                        })
                         .collect::<Vec<_>>()
                 })
             })

@@ -88,7 +88,7 @@ pub use diagnosis::{
 };
 pub use doc::{Doc, Members};
 pub use error::{BundleError, Location, Origin, Problem, ProblemKind, RuleErrors};
-pub use eval::EvaluateOptions;
+pub use eval::{EvaluateOptions, Scratch};
 pub use extends::{DEFAULT_PACK, ExtendsRequest, RuleSource, no_reader};
 /// The evaluation time's type in [`RuleSet::evaluate`], re-exported so that embedders need not
 /// depend on `jiff` themselves.

@@ -125,13 +125,37 @@ impl Default for Routes<'_> {
             // A bundle's evaluation by the default pack walks about 100 routes.
             links: {
                 let mut links = Vec::with_capacity(128);
-                links.push(Link {
-                    parent: ROOT,
-                    named: std::cell::Cell::new(Named::No),
-                    segment: Seg::Raw(String::new()),
-                });
+                links.push(Link::root());
                 links
             },
+        }
+    }
+}
+
+impl Routes<'_> {
+    /// These routes' memory, holding the root alone again, for another evaluation (whose
+    /// routes borrow another bundle); memory that grew beyond `keep` bytes is given back.
+    pub(crate) fn recycled<'b>(self, keep: usize) -> Routes<'b> {
+        if self.memory_usage() > keep {
+            return Routes::default();
+        }
+        let mut links = crate::eval::emptied(self.links);
+        links.push(Link::root());
+        Routes { links }
+    }
+
+    /// The bytes of memory the routes hold (not counting jsonpath-rust's suffixes).
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.links.capacity() * size_of::<Link<'_>>()
+    }
+}
+
+impl Link<'_> {
+    fn root() -> Self {
+        Link {
+            parent: ROOT,
+            named: std::cell::Cell::new(Named::No),
+            segment: Seg::Raw(String::new()),
         }
     }
 }

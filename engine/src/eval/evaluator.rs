@@ -288,15 +288,19 @@ impl<'a> Evaluator<'a> {
     }
 }
 
-/// The bundle's documents by slot ([`RuleSet::read_documents`]), and the names of those no
-/// reference or requirement reads, in name order: the names read and the bundle's documents
-/// are both in name order, and walked once together.
+/// The bundle's documents by slot ([`RuleSet::read_documents`]) into `slots`, and the names
+/// of those no reference or requirement reads into `unread`, in name order (both emptied
+/// first): the names read and the bundle's documents are both in name order, and walked once
+/// together.
 pub(super) fn documents<'a>(
     set: &RuleSet,
     bundle: &'a Bundle,
-) -> (Vec<Captured<'a>>, Vec<&'a str>) {
-    let mut slots = vec![None; set.read_documents.len()];
-    let mut unread = Vec::new();
+    slots: &mut Vec<Captured<'a>>,
+    unread: &mut Vec<&'a str>,
+) {
+    slots.clear();
+    slots.resize(set.read_documents.len(), None);
+    unread.clear();
     let mut read = set.read_documents.iter().peekable();
     for (name, value) in &bundle.documents {
         while read.next_if(|(known, _)| known < name).is_some() {}
@@ -305,7 +309,6 @@ pub(super) fn documents<'a>(
             None => unread.push(name.as_str()),
         }
     }
-    (slots, unread)
 }
 
 pub(super) fn absent_name(reference: &Ref) -> String {
@@ -362,7 +365,8 @@ mod tests {
             for name in &present {
                 bundle.insert_document(name, serde_json::json!({ "x": *name })).unwrap();
             }
-            let (slots, unread) = documents(&set, &bundle);
+            let (mut slots, mut unread) = (Vec::new(), Vec::new());
+            documents(&set, &bundle, &mut slots, &mut unread);
             prop_assert_eq!(slots.len(), read.len());
             for (name, slot) in &set.read_documents {
                 let expected = bundle

@@ -18,10 +18,14 @@ use crate::path::{Node, Nodes, Routes};
 
 mod conditions;
 mod evaluator;
+mod scratch;
 mod shown;
 mod values;
 
 use evaluator::Evaluator;
+pub use scratch::Scratch;
+pub(crate) use scratch::emptied;
+use scratch::refilled;
 pub(crate) use shown::Redact;
 
 /// Options for [`RuleSet::evaluate_with`].
@@ -50,27 +54,56 @@ impl RuleSet {
         as_of: Timestamp,
         options: &EvaluateOptions,
     ) -> Diagnosis {
-        let (documents, unread) = evaluator::documents(self, bundle);
+        self.evaluate_with_scratch(bundle, as_of, options, &mut Scratch::default())
+    }
+
+    /// [`RuleSet::evaluate_with`] in working memory that the caller reuses from one bundle to
+    /// the next (one [`Scratch`] per thread): the same diagnosis, without allocating the
+    /// evaluation's working lists for every bundle.
+    pub fn evaluate_with_scratch(
+        &self,
+        bundle: &Bundle,
+        as_of: Timestamp,
+        options: &EvaluateOptions,
+        scratch: &mut Scratch,
+    ) -> Diagnosis {
+        // Every list is emptied and sized for this rule set, whatever the scratch was used for.
+        let mut slots = emptied(std::mem::take(&mut scratch.documents));
+        let mut unread = emptied(std::mem::take(&mut scratch.unread));
+        evaluator::documents(self, bundle, &mut slots, &mut unread);
+        let mut found = emptied(std::mem::take(&mut scratch.found));
+        // Room for what an evaluation finds: with the default pack, the bench bundles'
+        // evaluations did not grow it (callgrind).
+        found.reserve(256);
+        let mut evidence = emptied(std::mem::take(&mut scratch.evidence));
+        evidence.reserve(32);
         let mut evaluator = Evaluator {
             set: self,
             bundle,
             as_of,
             explain: options.explain,
-            // Room for what an evaluation finds: with the default pack, the bench bundles'
-            // evaluations did not grow it (callgrind).
-            found: Vec::with_capacity(256),
-            documents,
-            sources: vec![None; self.sources.len()],
-            resolved: vec![None; self.ref_slots],
-            fired: vec![false; self.rules.len()],
-            not_evaluated: vec![false; self.rules.len()],
+            found,
+            documents: slots,
+            sources: std::mem::take(&mut scratch.sources),
+            resolved: std::mem::take(&mut scratch.resolved),
+            fired: std::mem::take(&mut scratch.fired),
+            not_evaluated: std::mem::take(&mut scratch.not_evaluated),
             bindings: None,
-            captured: Vec::new(),
-            routes: Routes::default(),
-            named: vec![None; self.conditions.len()],
-            evidence: Vec::with_capacity(32),
+            captured: emptied(std::mem::take(&mut scratch.captured)),
+            routes: scratch
+                .routes
+                .take()
+                .map_or_else(Routes::default, |routes| routes.recycled(usize::MAX)),
+            named: std::mem::take(&mut scratch.named),
+            evidence,
             times: Default::default(),
         };
+        refilled(&mut evaluator.sources, self.sources.len(), None);
+        refilled(&mut evaluator.resolved, self.ref_slots, None);
+        refilled(&mut evaluator.fired, self.rules.len(), false);
+        refilled(&mut evaluator.not_evaluated, self.rules.len(), false);
+        refilled(&mut evaluator.named, self.conditions.len(), None);
+        // The diagnosis's lists are its own: they are not kept in the scratch.
         let mut findings: Vec<(usize, Finding)> = Vec::new();
         let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
         let mut traces: Vec<(usize, RuleTrace)> = Vec::new();
@@ -186,8 +219,8 @@ impl RuleSet {
             ));
         }
         let unread_documents = unread
-            .into_iter()
-            .map(|name| {
+            .iter()
+            .map(|&name| {
                 let known: Vec<&str> = self
                     .read_documents
                     .iter()
@@ -216,6 +249,7 @@ impl RuleSet {
         findings.sort_by_key(|(index, finding)| (finding.severity, *index));
         not_evaluated.sort_by_key(|(index, _)| *index);
         traces.sort_by_key(|(index, _)| *index);
+        scratch.give_back(evaluator, unread);
         Diagnosis {
             version: DIAGNOSIS_VERSION,
             as_of,
