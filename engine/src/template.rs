@@ -24,6 +24,8 @@ use crate::time::push_humanized;
 #[derive(Debug, Clone)]
 pub(crate) struct Template {
     parts: Vec<Part>,
+    /// Room a message is given at first ([`Template::room`]), so that it seldom grows.
+    room: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -116,10 +118,23 @@ impl Template {
             parts.push(Part::Text(literal));
         }
         if errors.is_empty() {
-            Ok(Template { parts })
+            let room = Template::room(&parts);
+            Ok(Template { parts, room })
         } else {
             Err(errors)
         }
+    }
+
+    /// Bytes for the message's texts, and 32 for each value (an id, an amount, a time): growing
+    /// a message from nothing reallocated it four or five times.
+    fn room(parts: &[Part]) -> usize {
+        parts
+            .iter()
+            .map(|part| match part {
+                Part::Text(text) | Part::Constant(text) => text.len(),
+                Part::Value(..) => 32,
+            })
+            .sum()
     }
 
     /// Fills the template; `values[i]` holds the matches of the rule's i-th value.
@@ -136,7 +151,7 @@ impl Template {
         as_of: Timestamp,
         time_of: &mut dyn FnMut(&Doc) -> Option<Timestamp>,
     ) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.room);
         for part in &self.parts {
             match part {
                 Part::Text(text) | Part::Constant(text) => out.push_str(text),
