@@ -169,34 +169,46 @@ pub(crate) enum Scope {
 }
 
 /// `name:$.json.path`, compiled.
+///
+/// In memory, what evaluation reads first when a reference was resolved already (its
+/// `slot`) comes first (`repr(C)`): a [`Test`] holds it in its first cache line.
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Ref {
+    /// For a reference that reads the bundle alone (not `left:`/`right:`), its index among
+    /// the rule set's distinct references: references with the same scope and JSONPath text
+    /// share it, so that evaluation selects their values once per bundle.
+    pub(crate) slot: Option<u32>,
+    /// For a reference to a document, the document's slot among the names read
+    /// ([`RuleSet::read_documents`]).
+    pub(crate) document: Option<usize>,
     pub(crate) scope: Scope,
     pub(crate) path: CompiledPath,
     /// The text as written, for traces.
     pub(crate) text: String,
-    /// For a reference that reads the bundle alone (not `left:`/`right:`), its index among
-    /// the rule set's distinct references: references with the same scope and JSONPath text
-    /// share it, so that evaluation selects their values once per bundle.
-    pub(crate) slot: Option<usize>,
-    /// For a reference to a document, the document's slot among the names read
-    /// ([`RuleSet::read_documents`]).
-    pub(crate) document: Option<usize>,
 }
 
+/// A compiled condition: what evaluation reads (`kind`), with the texts only traces read
+/// kept apart, so that the conditions of a list sit two to a cache line.
 #[derive(Debug)]
 pub(crate) struct Cond {
+    pub(crate) kind: CondKind,
+    pub(crate) text: Box<CondText>,
+}
+
+/// What a trace says of a condition.
+#[derive(Debug)]
+pub(crate) struct CondText {
     /// Field path in the rules file, for traces.
     pub(crate) field: String,
     /// What the condition tests, in short, for traces: `all`, `item:$.webhook missing true`.
     pub(crate) description: String,
-    pub(crate) kind: CondKind,
 }
 
 #[derive(Debug)]
 pub(crate) enum CondKind {
-    All(Vec<Cond>),
-    Any(Vec<Cond>),
+    All(Box<[Cond]>),
+    Any(Box<[Cond]>),
     Not(Box<Cond>),
     /// Index into the rule set's named conditions.
     Named(usize),
@@ -206,23 +218,34 @@ pub(crate) enum CondKind {
     Join(Box<Join>),
 }
 
+/// A `path` test. Everything evaluation reads to test values already resolved (the check,
+/// the modifiers and the target's slot) is in its first 64 bytes, one cache line: fields in
+/// this order (`repr(C)`), the whole aligned to a line.
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub(crate) struct Test {
-    pub(crate) target: Ref,
     pub(crate) check: Check,
-    pub(crate) pick: Option<Pick>,
     /// Index into the rule set's capture names: where the passing values go.
-    pub(crate) capture: Option<usize>,
+    pub(crate) capture: Option<u32>,
+    pub(crate) pick: Option<Pick>,
     pub(crate) if_absent: bool,
     pub(crate) if_missing: Option<bool>,
+    pub(crate) target: Ref,
 }
+
+// What the layout promises: the hot part of a test in one line, two conditions to a line.
+const _: () = assert!(
+    std::mem::offset_of!(Test, target) + std::mem::offset_of!(Ref, slot) + size_of::<Option<u32>>()
+        <= 64
+);
+const _: () = assert!(size_of::<Cond>() <= 32);
 
 #[derive(Debug)]
 pub(crate) enum Check {
     /// `exists: true` (at least one non-null value) or `exists: false` / `missing: true`.
     Exists(bool),
     /// Per-value operators (all must hold for a value to pass), then a quantifier.
-    Values(Vec<Op>, Quant),
+    Values(Box<[Op]>, Quant),
 }
 
 #[derive(Debug)]
@@ -230,7 +253,7 @@ pub(crate) enum Quant {
     Any,
     All,
     None,
-    Count(Vec<(NumCmp, f64)>),
+    Count(Box<[(NumCmp, f64)]>),
 }
 
 #[derive(Debug, Clone, Copy)]

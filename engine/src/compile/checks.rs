@@ -149,10 +149,10 @@ impl<'f> Compiler<'f> {
                             "`count` needs a bound such as `gte: 2`".to_owned(),
                         );
                     }
-                    Quant::Count(compiled)
+                    Quant::Count(compiled.into_boxed_slice())
                 }
             };
-            Check::Values(ops?, quant)
+            Check::Values(ops?.into_boxed_slice(), quant)
         };
         if !ok {
             return None;
@@ -161,7 +161,8 @@ impl<'f> Compiler<'f> {
             target: target?,
             check,
             pick: spec.pick,
-            capture,
+            // As many capture names as the rules' text has: far fewer than `u32::MAX`.
+            capture: capture.map(|id| id as u32),
             if_absent: spec.if_absent.unwrap_or(false),
             if_missing: spec.if_missing,
         })

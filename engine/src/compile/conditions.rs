@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::describe::describe_condition;
 use super::operators::{modifier_names, operator_names};
 use super::{Compiler, Scoped};
-use crate::compiled::{Cond, CondKind, Join};
+use crate::compiled::{Cond, CondKind, CondText, Join};
 use crate::error::{Origin, Problem, ProblemKind};
 use crate::path::CompiledPath;
 use crate::spec::ConditionSpec;
@@ -90,8 +90,10 @@ impl<'f> Compiler<'f> {
             _ => CondKind::Join(Box::new(self.compile_join(scope, spec, field)?)),
         };
         Some(Cond {
-            field: field.to_owned(),
-            description: describe_condition(&kind, spec, scope.params),
+            text: Box::new(CondText {
+                field: field.to_owned(),
+                description: describe_condition(&kind, spec, scope.params),
+            }),
             kind,
         })
     }
@@ -164,7 +166,7 @@ impl<'f> Compiler<'f> {
         items: Option<&'f [ConditionSpec]>,
         field: &str,
         key: &str,
-    ) -> Option<Vec<Cond>> {
+    ) -> Option<Box<[Cond]>> {
         let items = items.unwrap_or_default();
         if items.is_empty() {
             self.report(

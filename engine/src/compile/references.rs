@@ -368,7 +368,8 @@ impl<'f> Compiler<'f> {
             _ => {
                 let next = self.ref_slots.len();
                 let key = (reference_scope.clone(), path_text.to_owned());
-                Some(*self.ref_slots.entry(key).or_insert(next))
+                // As many slots as the rules' text has references: far fewer than `u32::MAX`.
+                Some(*self.ref_slots.entry(key).or_insert(next) as u32)
             }
         };
         Some(Ref {

@@ -322,7 +322,7 @@ rules:
         .conditions
         .iter()
         .zip(&set.reusable)
-        .map(|(cond, reusable)| (cond.field.trim_start_matches("conditions."), *reusable))
+        .map(|(cond, reusable)| (cond.text.field.trim_start_matches("conditions."), *reusable))
         .collect();
     let expected = [
         ("after_first", false),

@@ -181,7 +181,9 @@ impl<'a> Evaluator<'a> {
             Check::Values(_, quant) => !matches!(quant, Quant::None),
         };
         if let (true, true, Some(index)) = (pass, captures_values, test.capture) {
-            let passed = self.evidence[start..].iter().map(|node| (index, *node));
+            let passed = self.evidence[start..]
+                .iter()
+                .map(|node| (index as usize, *node));
             self.captured.extend(passed);
         }
         let note = || note.map(str::to_owned);

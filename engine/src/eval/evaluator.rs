@@ -168,6 +168,7 @@ impl<'a> Evaluator<'a> {
         let Some(slot) = reference.slot else {
             return self.select(reference);
         };
+        let slot = slot as usize;
         if let Some(resolved) = self.resolved[slot] {
             return resolved;
         }
@@ -274,8 +275,8 @@ impl<'a> Evaluator<'a> {
         seen: &[Node<'a>],
     ) -> Outcome {
         let trace = Box::new(ConditionTrace {
-            field: cond.field.clone(),
-            test: cond.description.clone(),
+            field: cond.text.field.clone(),
+            test: cond.text.description.clone(),
             result: pass,
             note,
             seen: to_evidence(seen, &self.routes, &self.set.redact, MAX_SEEN, self.bundle).0,
