@@ -443,16 +443,19 @@ impl Projection {
 
 /// Parses a bundle, keeping what `projection` reads (everything without one).
 pub(crate) fn parse(text: &str, projection: Option<&Projection>) -> Result<Bundle, BundleError> {
-    let mut parser = Parser {
-        scan: Scanner::new(text),
-        route: Vec::new(),
-        raw: Vec::new(),
-        stacks: Stacks::default(),
-    };
-    match parser.bundle(projection) {
+    let (parts, raw) = Stacks::reused(|stacks| {
+        let mut parser = Parser {
+            scan: Scanner::new(text),
+            route: Vec::new(),
+            raw: Vec::new(),
+            stacks,
+        };
+        (parser.bundle(projection), parser.raw)
+    });
+    match parts {
         Ok(parts) => {
             let mut bundle = Bundle::from_parts(parts)?;
-            bundle.raw = parser.raw;
+            bundle.raw = raw;
             Ok(bundle)
         }
         Err(error) => Err(crate::bundle::explain_rejection(text, &error)),
@@ -473,15 +476,15 @@ enum Step<'t> {
     Index(usize),
 }
 
-struct Parser<'t> {
+struct Parser<'t, 's> {
     scan: Scanner<'t>,
     route: Vec<Step<'t>>,
     raw: Vec<RawPart>,
     /// Members and elements of the objects and arrays being built.
-    stacks: Stacks,
+    stacks: &'s mut Stacks,
 }
 
-impl<'t> Parser<'t> {
+impl<'t> Parser<'t, '_> {
     fn bundle(&mut self, projection: Option<&Projection>) -> Scan<Parts> {
         let mut spec = Parts::default();
         if self.scan.peek() != Some(b'{') {
@@ -512,13 +515,13 @@ impl<'t> Parser<'t> {
                     2 => {
                         spec.context = match self.scan.peek() {
                             Some(b'n') => self.null_or_fail()?,
-                            Some(b'{') => Some(self.scan.doc_in(&mut self.stacks)?),
+                            Some(b'{') => Some(self.scan.doc_in(self.stacks)?),
                             _ => return self.scan.fail("`context` must be an object"),
                         }
                     }
                     4 => {
                         // Checked (a string or a number) by `Bundle::from_spec`.
-                        spec.id = match self.scan.value()? {
+                        spec.id = match self.scan.doc_in(self.stacks).map(Value::from)? {
                             Value::Null => None,
                             id => Some(id),
                         }
@@ -563,7 +566,7 @@ impl<'t> Parser<'t> {
             loop {
                 let name = self.scan.key()?;
                 let value = match projection {
-                    None => self.scan.doc_in(&mut self.stacks)?,
+                    None => self.scan.doc_in(self.stacks)?,
                     Some(projection) => match projection.documents.get(name.as_ref()) {
                         Some(keep) => self.build(keep, &name, true)?,
                         // No rule reads it: only its presence matters.
@@ -585,6 +588,7 @@ impl<'t> Parser<'t> {
     /// Builds what `keep` says of the value at the cursor, in `document`; `named` when member
     /// names of the trees alone led here from the document (so `keep`'s `path` is this
     /// value's).
+    #[inline(never)]
     fn build(&mut self, keep: &Keep, document: &str, named: bool) -> Scan<Doc> {
         let Keep::Some {
             members,
@@ -594,7 +598,7 @@ impl<'t> Parser<'t> {
             ..
         } = keep
         else {
-            return self.scan.doc_in(&mut self.stacks);
+            return self.scan.doc_in(self.stacks);
         };
         let start = self.scan.at;
         let value = match self.scan.peek() {

@@ -42,7 +42,32 @@ impl Default for Stacks {
     }
 }
 
+thread_local! {
+    /// Stacks kept by each thread between parses (see [`Stacks::reused`]).
+    static SPARE: std::cell::Cell<Option<Stacks>> = const { std::cell::Cell::new(None) };
+}
+
+/// Lists longer than this are not kept for the next parse, so that one huge record does not
+/// hold its room for the rest of a run.
+const KEEP_AT_MOST: usize = 1 << 12;
+
 impl Stacks {
+    /// Runs `parse` with this thread's stacks, left empty by the previous parse on the thread
+    /// (new ones the first time): a batch of records allocates its lists once per thread,
+    /// not twice per record. Results never depend on it: `parse` starts from empty lists.
+    pub(crate) fn reused<T>(parse: impl FnOnce(&mut Stacks) -> T) -> T {
+        let mut stacks = SPARE.with(std::cell::Cell::take).unwrap_or_default();
+        let result = parse(&mut stacks);
+        // A parse that failed may leave members or elements behind: drop them (the
+        // placeholder stays).
+        stacks.members.truncate(1);
+        stacks.items.truncate(1);
+        if stacks.members.capacity() <= KEEP_AT_MOST && stacks.items.capacity() <= KEEP_AT_MOST {
+            SPARE.with(|spare| spare.set(Some(stacks)));
+        }
+        result
+    }
+
     /// Where the next object's members start.
     #[inline]
     pub(crate) fn members_start(&self) -> usize {
@@ -110,6 +135,9 @@ impl<'t> Scanner<'t> {
         }
     }
 
+    /// Out of line and cold: error paths stay out of the scanning code's cache lines.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn fail<T>(&self, message: &'static str) -> Scan<T> {
         Err(ScanError {
             message,
@@ -303,11 +331,13 @@ impl<'t> Scanner<'t> {
     }
 
     /// Builds one whole value as a `serde_json::Value` (as [`Scanner::doc`] builds it).
+    #[cfg(test)]
     pub(crate) fn value(&mut self) -> Scan<Value> {
         self.doc().map(Value::from)
     }
 
     /// Builds one whole value.
+    #[cfg(test)]
     pub(crate) fn doc(&mut self) -> Scan<Doc> {
         self.doc_in(&mut Stacks::default())
     }
