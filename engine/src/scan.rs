@@ -557,21 +557,16 @@ impl<'t> Scanner<'t> {
         }
     }
 
-    /// Moves to the next `"`, `\` or control character (or the end): sixteen bytes at a time
-    /// while they last, as two words, then eight, then byte by byte.
+    /// Moves to the next `"`, `\\` or control character (or the end): sixteen bytes at a time
+    /// while they last ([`specials16`]: one branch for the sixteen), then eight, then byte by
+    /// byte.
     #[inline(always)]
     fn skip_plain(&mut self) {
         let special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
-        while let Some(chunk) = self.bytes.get(self.at..self.at + 16) {
-            let (low, high) = chunk.split_at(8);
-            let found = specials(low);
+        while let Some(chunk) = self.bytes.get(self.at..).and_then(<[u8]>::first_chunk) {
+            let found = specials16(chunk);
             if found != 0 {
-                self.at += found.trailing_zeros() as usize / 8;
-                return;
-            }
-            let found = specials(high);
-            if found != 0 {
-                self.at += 8 + found.trailing_zeros() as usize / 8;
+                self.at += found.trailing_zeros() as usize;
                 return;
             }
             self.at += 16;
@@ -652,6 +647,55 @@ impl<'t> Scanner<'t> {
         }
         Ok(code)
     }
+}
+
+/// Bit `n` set when byte `n` of `chunk` is a `"`, a `\\` or a control character, or (on other
+/// targets than x86-64) when some byte before it is (only the lowest set bit is meaningful).
+///
+/// On x86-64, with SSE2 (part of every x86-64 processor): sixteen bytes compared at once, in
+/// about ten instructions and no branch, where testing them as two words
+/// ([`specials16_words`]) takes about twenty-five and decides between the words with a branch
+/// that the lengths of strings, which are data, make hard to predict.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn specials16(chunk: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is enabled on every x86-64 target, and `chunk` is sixteen readable bytes
+    // (`_mm_loadu_si128` reads them without any alignment).
+    let mask = unsafe {
+        let bytes = _mm_loadu_si128(chunk.as_ptr().cast());
+        let quote = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(bytes, _mm_set1_epi8(b'\\' as i8));
+        // A byte is at most 0x1F when the smaller of it and 0x1F is itself.
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(bytes, _mm_set1_epi8(0x1F)), bytes);
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control))
+    };
+    mask as u32
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn specials16(chunk: &[u8; 16]) -> u32 {
+    specials16_words(chunk)
+}
+
+/// [`specials16`] as two words ([`specials`]): the first special byte's bit, or 0.
+#[cfg(any(test, not(target_arch = "x86_64")))]
+#[inline(always)]
+fn specials16_words(chunk: &[u8; 16]) -> u32 {
+    let (low, high) = chunk.split_at(8);
+    let low = specials(low);
+    if low != 0 {
+        return 1 << (low.trailing_zeros() / 8);
+    }
+    let high = specials(high);
+    if high != 0 {
+        return 1 << (8 + high.trailing_zeros() / 8);
+    }
+    0
 }
 
 /// The high bit of each byte of `chunk` (eight bytes) that is a `"`, a `\\` or a control
@@ -774,6 +818,35 @@ mod tests {
             let expected = serde_json::from_str::<Value>(case).ok();
             assert_eq!(accepts(case), expected.is_some(), "skip {case:?}");
             assert_eq!(builds(case), expected, "build {case:?}");
+        }
+    }
+
+    #[test]
+    fn sixteen_bytes_find_the_first_special_byte_as_two_words_do() {
+        let first = |mask: u32| (mask != 0).then(|| mask.trailing_zeros());
+        let bytes = [
+            b'a', b'"', b'\\', 0, 0x1F, 0x20, 0x7F, 0x80, 0xE9, 0xFF, b'!', b'#', b']',
+        ];
+        for seed in 0..20_000_u64 {
+            // Few special bytes, anywhere in the sixteen (or none).
+            let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+            let chunk: [u8; 16] = std::array::from_fn(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                let pick = (state % 64) as usize;
+                if pick < bytes.len() {
+                    bytes[pick]
+                } else {
+                    b'a' + (pick % 26) as u8
+                }
+            });
+            let expected = chunk
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .map(|at| at as u32);
+            assert_eq!(first(specials16(&chunk)), expected, "{chunk:?}");
+            assert_eq!(first(specials16_words(&chunk)), expected, "{chunk:?}");
         }
     }
 
