@@ -181,11 +181,41 @@ const fn repeated(byte: u8) -> u64 {
 /// The high bit of each byte of `word` that is below 0x20, `"` or `\`, and no other bit.
 /// Each byte is tested on its own: no sum below carries over into the next byte.
 fn special_bytes(word: u64) -> u64 {
+    special_bytes_quoted(word, b'"')
+}
+
+/// Whether `text` has a byte below 0x20, a `quote` (an ASCII byte) or a `\\`: [`special_bytes`]
+/// with another quote, eight bytes at a time (for the names in normalized paths, quoted with
+/// `'`).
+#[inline]
+pub(crate) fn needs_escape(text: &[u8], quote: u8) -> bool {
+    let mut at = 0;
+    while let Some(word) = text[at..].first_chunk::<8>() {
+        if special_bytes_quoted(u64::from_le_bytes(*word), quote) != 0 {
+            return true;
+        }
+        at += 8;
+    }
+    if at == text.len() {
+        return false;
+    }
+    match text.last_chunk::<8>() {
+        // The last eight bytes, some of them looked at already.
+        Some(last) => special_bytes_quoted(u64::from_le_bytes(*last), quote) != 0,
+        None => text
+            .iter()
+            .any(|&byte| byte < 0x20 || byte == quote || byte == b'\\'),
+    }
+}
+
+/// [`special_bytes`] with `quote` (an ASCII byte) in place of `"`.
+#[inline]
+fn special_bytes_quoted(word: u64, quote: u8) -> u64 {
     let low = word & repeated(0x7f);
-    // Each byte's high bit is set unless the byte, less its high bit, is below 0x20 (is `"`,
-    // is `\`).
+    // Each byte's high bit is set unless the byte, less its high bit, is below 0x20 (is the
+    // quote, is `\`).
     let not_control = low + repeated(0x80 - 0x20);
-    let not_quote = (low ^ repeated(b'"')) + repeated(0x7f);
+    let not_quote = (low ^ repeated(quote)) + repeated(0x7f);
     let not_backslash = (low ^ repeated(b'\\')) + repeated(0x7f);
     // A byte with its high bit set (part of a non-ASCII character) is never special.
     !(not_control & not_quote & not_backslash | word) & repeated(0x80)
@@ -316,6 +346,30 @@ mod tests {
                         let expected = u128::from(expected) << (64 * half) | other;
                         assert_eq!(wide, expected, "{words:02x?}");
                     }
+                }
+            }
+        }
+    }
+
+    /// `needs_escape` finds a control byte, the quote or a backslash at any position of a
+    /// text of any length, and nothing in a text without one.
+    #[test]
+    fn texts_needing_escapes_are_found() {
+        for quote in [b'"', b'\''] {
+            for length in 0..40 {
+                let plain = "aé/".repeat(length).into_bytes();
+                let plain = &plain[..length.min(plain.len())];
+                // Cut at a character boundary or not: bytes are tested one by one.
+                assert!(!super::needs_escape(plain, quote), "{plain:?}");
+                for position in 0..length {
+                    for special in [0x00, 0x1f, quote, b'\\'] {
+                        let mut text = plain.to_vec();
+                        text[position] = special;
+                        assert!(super::needs_escape(&text, quote), "{text:?}");
+                    }
+                    let mut other = plain.to_vec();
+                    other[position] = if quote == b'"' { b'\'' } else { b'"' };
+                    assert!(!super::needs_escape(&other, quote), "{other:?}");
                 }
             }
         }

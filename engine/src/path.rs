@@ -217,15 +217,19 @@ impl<'a> Routes<'a> {
     }
 
     /// The RFC 9535 normalized path of a route, such as `$['accounts'][0]['balances']`.
+    ///
+    /// Written in one allocation of the path's length (more only when a name needs escapes).
     pub(crate) fn normalized_path(&self, route: RouteId) -> String {
         let mut segments: smallvec::SmallVec<[&Seg<'a>; 8]> = smallvec::SmallVec::new();
+        let mut length = 1;
         let mut at = route;
         while at != ROOT {
             let link = &self.links[at as usize];
+            length += segment_length(&link.segment);
             segments.push(&link.segment);
             at = link.parent;
         }
-        let mut out = String::with_capacity(64);
+        let mut out = String::with_capacity(length);
         out.push('$');
         for segment in segments.into_iter().rev() {
             push_segment(&mut out, segment);
@@ -243,26 +247,29 @@ pub(crate) fn normalized_path(segments: &[Seg<'_>]) -> String {
     out
 }
 
+/// The length of a segment's normalized text when its name needs no escape (escapes only
+/// add to it): `['name']`, `[12]`.
+fn segment_length(segment: &Seg<'_>) -> usize {
+    match segment {
+        Seg::Key(key) => key.len() + 4,
+        Seg::Index(index) => index.checked_ilog10().unwrap_or(0) as usize + 3,
+        Seg::Raw(raw) => raw.len(),
+    }
+}
+
+#[inline]
 fn push_segment(out: &mut String, segment: &Seg<'_>) {
     match segment {
         Seg::Key(key) => {
-            out.push_str("['");
-            let plain = key.bytes().all(|b| b >= 0x20 && b != b'\'' && b != b'\\');
-            if plain {
-                out.push_str(key);
+            out.push('[');
+            out.push('\'');
+            if crate::json_text::needs_escape(key.as_bytes(), b'\'') {
+                push_escaped_name(out, key);
             } else {
-                for c in key.chars() {
-                    match c {
-                        '\'' => out.push_str("\\'"),
-                        '\\' => out.push_str("\\\\"),
-                        c if (c as u32) < 0x20 => {
-                            let _ = write!(out, "\\u{:04x}", c as u32);
-                        }
-                        c => out.push(c),
-                    }
-                }
+                out.push_str(key);
             }
-            out.push_str("']");
+            out.push('\'');
+            out.push(']');
         }
         Seg::Index(index) => {
             out.push('[');
@@ -270,6 +277,21 @@ fn push_segment(out: &mut String, segment: &Seg<'_>) {
             out.push(']');
         }
         Seg::Raw(raw) => out.push_str(raw),
+    }
+}
+
+/// Appends a member name that needs escapes, escaped as RFC 9535 normalized paths escape it.
+#[cold]
+fn push_escaped_name(out: &mut String, key: &str) {
+    for c in key.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
     }
 }
 

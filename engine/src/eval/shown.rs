@@ -21,7 +21,48 @@ use crate::path::{RouteId, Routes};
 use crate::scan::{Scan, Scanner};
 
 /// The object keys whose values are never shown (`redact:` of every loaded file).
-pub(crate) type Redact = foldhash::HashSet<String>;
+///
+/// Most names asked about are not among them: a name whose length, first and last bytes
+/// match no key's ([`sketch`]) is answered without hashing it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Redact {
+    keys: foldhash::HashSet<String>,
+    /// Bit [`sketch`] of every key set.
+    sketches: u128,
+}
+
+impl Redact {
+    /// Whether values under `name` are never shown.
+    #[inline]
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.sketches != 0 && self.sketches & (1 << sketch(name)) != 0 && self.keys.contains(name)
+    }
+
+    /// Whether there is no such key.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}
+
+impl FromIterator<String> for Redact {
+    fn from_iter<I: IntoIterator<Item = String>>(keys: I) -> Redact {
+        let keys: foldhash::HashSet<String> = keys.into_iter().collect();
+        let sketches = keys.iter().fold(0, |bits, key| bits | 1 << sketch(key));
+        Redact { keys, sketches }
+    }
+}
+
+/// A number below 128 made from a name's length and its first and last bytes: equal names
+/// have equal sketches.
+#[inline]
+fn sketch(name: &str) -> u32 {
+    let bytes = name.as_bytes();
+    let (first, last) = match (bytes.first(), bytes.last()) {
+        (Some(&first), Some(&last)) => (u32::from(first), u32::from(last)),
+        _ => (0, 0),
+    };
+    ((bytes.len() as u32).wrapping_mul(31) ^ first.wrapping_mul(7) ^ last.rotate_left(3)) & 127
+}
 
 /// What a masked value is shown as.
 pub(crate) const REDACTED: &str = "[redacted]";
@@ -605,6 +646,38 @@ mod tests {
 
     fn keys(names: &[&str]) -> Redact {
         names.iter().map(|name| (*name).to_owned()).collect()
+    }
+
+    /// A name is a redacted key exactly when it is one of the keys, whatever the sketches of
+    /// other names.
+    #[test]
+    fn redacted_keys_are_found_by_name() {
+        let names = [
+            "access_token",
+            "names",
+            "it's",
+            "",
+            "a",
+            "nam",
+            "namez",
+            "zames",
+            "access_tokeN",
+            "emails",
+            "numbers",
+            "é",
+            "ée",
+        ];
+        for count in 0..names.len() {
+            let redact = keys(&names[..count]);
+            for name in names {
+                assert_eq!(
+                    redact.contains(name),
+                    names[..count].contains(&name),
+                    "{name:?}"
+                );
+            }
+            assert_eq!(redact.is_empty(), count == 0);
+        }
     }
 
     #[test]
