@@ -140,14 +140,15 @@ impl Template {
     /// Fills the template; `values[i]` holds the matches of the rule's i-th value.
     #[cfg(test)]
     pub(crate) fn render(&self, values: &[Vec<&Doc>], as_of: Timestamp) -> String {
-        self.render_with(values, as_of, &mut crate::time::timestamp_of)
+        let values: Vec<&[&Doc]> = values.iter().map(Vec::as_slice).collect();
+        self.render_with(&values, as_of, &mut crate::time::timestamp_of)
     }
 
     /// [`Template::render`], where `time_of` gives the timestamp a value holds
     /// ([`crate::time::timestamp_of`]): evaluation answers from the times its tests already parsed.
     pub(crate) fn render_with(
         &self,
-        values: &[Vec<&Doc>],
+        values: &[&[&Doc]],
         as_of: Timestamp,
         time_of: &mut dyn FnMut(&Doc) -> Option<Timestamp>,
     ) -> String {
@@ -156,7 +157,7 @@ impl Template {
             match part {
                 Part::Text(text) | Part::Constant(text) => out.push_str(text),
                 Part::Value(index, filters) => {
-                    let mut found = values.get(*index).map(Vec::as_slice).unwrap_or_default();
+                    let mut found = values.get(*index).copied().unwrap_or_default();
                     let rendered_differences: Vec<&Doc>;
                     let extreme;
                     if let Some(pick) = filters.pick {
@@ -171,7 +172,7 @@ impl Template {
                     }
                     let differences: Vec<Doc>;
                     if let Some(other) = filters.minus {
-                        let other = values.get(other).map(Vec::as_slice).unwrap_or_default();
+                        let other = values.get(other).copied().unwrap_or_default();
                         differences = found
                             .iter()
                             .zip(other)

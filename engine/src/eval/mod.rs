@@ -14,7 +14,7 @@ use crate::diagnosis::{
     RuleOutcome, RuleTrace, UnreadDocument,
 };
 use crate::doc::Doc;
-use crate::path::{Node, Nodes, Routes};
+use crate::path::{Node, Routes};
 
 mod conditions;
 mod evaluator;
@@ -107,6 +107,9 @@ impl RuleSet {
         let mut findings: Vec<(usize, Finding)> = Vec::new();
         let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
         let mut traces: Vec<(usize, RuleTrace)> = Vec::new();
+        // The values a finding's message shows, all its values one after the other: one list
+        // that every finding reuses.
+        let mut shown: Vec<Cow<'_, Doc>> = Vec::new();
         for &index in &self.evaluation_order {
             let rule = &self.rules[index];
             if !rule.enabled {
@@ -171,25 +174,34 @@ impl RuleSet {
             }
             evaluator.fired[index] = true;
             let mut evidence = std::mem::take(&mut evaluator.evidence);
-            let mut values = Vec::with_capacity(rule.values.len() + rule.captures.len());
+            // Where each value's shown values end in `shown`.
+            let mut ends: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
+            shown.clear();
             for (_, reference) in &rule.values {
                 let span = evaluator.non_null(reference);
                 let found = &evaluator.found[span.range()];
-                values.push(shown_values(found, &evaluator.routes, &self.redact));
+                push_shown(&mut shown, found, &evaluator.routes, &self.redact);
+                ends.push(shown.len());
                 evidence.extend_from_slice(found);
             }
             for id in &rule.captures {
-                let captured: Nodes<'_> = evaluator
+                let captured = evaluator
                     .captured
                     .iter()
                     .filter(|(capture, _)| capture == id)
-                    .map(|(_, node)| *node)
-                    .collect();
-                values.push(shown_values(&captured, &evaluator.routes, &self.redact));
+                    .map(|(_, node)| node);
+                push_shown(&mut shown, captured, &evaluator.routes, &self.redact);
+                ends.push(shown.len());
             }
-            let values: Vec<Vec<&Doc>> = values
+            let shown_docs: Vec<&Doc> = shown.iter().map(Cow::as_ref).collect();
+            let mut start = 0;
+            let values: smallvec::SmallVec<[&[&Doc]; 8]> = ends
                 .iter()
-                .map(|v| v.iter().map(Cow::as_ref).collect())
+                .map(|&end| {
+                    let value = &shown_docs[start..end];
+                    start = end;
+                    value
+                })
                 .collect();
             let (shown_evidence, omitted_evidence) = to_evidence(
                 &evidence,
@@ -334,10 +346,17 @@ fn to_evidence(
     (out, left_out)
 }
 
-/// The values of `nodes` as they may be shown in a message (borrowed when shown as they are).
-fn shown_values<'a>(nodes: &[Node<'a>], routes: &Routes<'_>, redact: &Redact) -> Vec<Cow<'a, Doc>> {
-    nodes
-        .iter()
-        .map(|node| shown::shown_at(node.value, routes, node.route, redact))
-        .collect()
+/// Appends the values of `nodes` as they may be shown in a message (borrowed when shown as
+/// they are) to `shown`.
+fn push_shown<'n, 'a: 'n>(
+    shown: &mut Vec<Cow<'a, Doc>>,
+    nodes: impl IntoIterator<Item = &'n Node<'a>>,
+    routes: &Routes<'_>,
+    redact: &Redact,
+) {
+    shown.extend(
+        nodes
+            .into_iter()
+            .map(|node| shown::shown_at(node.value, routes, node.route, redact)),
+    );
 }
