@@ -109,7 +109,7 @@ impl RuleSet {
         let mut traces: Vec<(usize, RuleTrace)> = Vec::new();
         // The values a finding's message shows, all its values one after the other: one list
         // that every finding reuses.
-        let mut shown: Vec<Cow<'_, Doc>> = Vec::new();
+        let mut shown: Vec<Cow<'_, Doc>> = Vec::with_capacity(16);
         for &index in &self.evaluation_order {
             let rule = &self.rules[index];
             if !rule.enabled {
