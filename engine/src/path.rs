@@ -216,6 +216,16 @@ impl<'a> Routes<'a> {
         found
     }
 
+    /// What [`Routes::any_name`] answered for `route` when it was asked, if it was.
+    #[inline]
+    pub(crate) fn named(&self, route: RouteId) -> Option<bool> {
+        match self.links.get(route as usize)?.named.get() {
+            Named::NotAsked => None,
+            Named::No => Some(false),
+            Named::Yes => Some(true),
+        }
+    }
+
     /// The RFC 9535 normalized path of a route, such as `$['accounts'][0]['balances']`.
     ///
     /// Written in one allocation of the path's length (more only when a name needs escapes).

@@ -83,14 +83,26 @@ const MAX_ROOM: usize = 4096;
 const MORE_KEYS: &str = "...";
 
 /// Whether the value found at `route` is under a `redact:` key: names read off the route,
-/// no path built.
+/// no path built. A route asked about before is answered here, from what it remembers.
+#[inline]
 fn redacted_at(routes: &Routes<'_>, route: RouteId, redact: &Redact) -> bool {
-    !redact.is_empty()
-        && routes.any_name(
-            route,
-            |name| redact.contains(name),
-            |raw, test| path_names(raw).any(|name| test(&name)),
-        )
+    if redact.is_empty() {
+        return false;
+    }
+    match routes.named(route) {
+        Some(answer) => answer,
+        None => redacted_along(routes, route, redact),
+    }
+}
+
+/// [`redacted_at`] of a route not asked about before.
+#[inline(never)]
+fn redacted_along(routes: &Routes<'_>, route: RouteId, redact: &Redact) -> bool {
+    routes.any_name(
+        route,
+        |name| redact.contains(name),
+        |raw, test| path_names(raw).any(|name| test(&name)),
+    )
 }
 
 /// `value`, found at `route`, as it may be shown, borrowed when it is shown as it is (a
