@@ -4,7 +4,8 @@
 //! The engine writes the values a diagnosis shows ([`crate::ShownValue`]) with these, and the
 //! command line its JSON Lines records. serde_json's escaper looks at a string one byte at a
 //! time through a table, which made escaping the largest part of writing a record. This one
-//! tests sixteen bytes at a time, then eight, and copies the runs that need no escape whole.
+//! tests sixteen bytes at a time (the scanner's `specials16`: SSE2 on x86-64), then eight, and
+//! copies the runs that need no escape whole.
 
 use serde_json::{Number, Value};
 
@@ -73,12 +74,14 @@ pub(crate) fn write_string(out: &mut impl Out, text: &str) {
     let mut at = 0;
     loop {
         let special = if let Some(words) = bytes[at..].first_chunk::<16>() {
-            match special_bytes_wide(u128::from_le_bytes(*words)) {
+            // The scanner's test of sixteen bytes (SSE2 on x86-64): the lowest bit set is the
+            // first byte to escape.
+            match crate::scan::specials16(words) {
                 0 => {
                     at += 16;
                     continue;
                 }
-                flags => at + (flags.trailing_zeros() / 8) as usize,
+                flags => at + flags.trailing_zeros() as usize,
             }
         } else if let Some(word) = bytes[at..].first_chunk::<8>() {
             match special_bytes(u64::from_le_bytes(*word)) {
@@ -221,19 +224,6 @@ fn special_bytes_quoted(word: u64, quote: u8) -> u64 {
     !(not_control & not_quote & not_backslash | word) & repeated(0x80)
 }
 
-/// [`special_bytes`] of sixteen bytes at once: the same sums, none of which carries over
-/// into the next byte, so none carries across the two halves either.
-fn special_bytes_wide(word: u128) -> u128 {
-    const fn repeated_wide(byte: u8) -> u128 {
-        u128::from_ne_bytes([byte; 16])
-    }
-    let low = word & repeated_wide(0x7f);
-    let not_control = low + repeated_wide(0x80 - 0x20);
-    let not_quote = (low ^ repeated_wide(b'"')) + repeated_wide(0x7f);
-    let not_backslash = (low ^ repeated_wide(b'\\')) + repeated_wide(0x7f);
-    !(not_control & not_quote & not_backslash | word) & repeated_wide(0x80)
-}
-
 /// The index of the lowest byte flagged in `flags` (which has a flag).
 fn first_flagged(flags: u64) -> usize {
     (flags.trailing_zeros() / 8) as usize
@@ -333,18 +323,18 @@ mod tests {
                         .fold(0u64, |flags, (index, _)| flags | 0x80 << (8 * index));
                     let flags = super::special_bytes(u64::from_le_bytes(word));
                     assert_eq!(flags, expected, "{word:02x?}");
-                    // And as either half of sixteen bytes.
+                    // And as either half of sixteen bytes, as the escaper tests them
+                    // (`scan::specials16`: its lowest bit set is the first special byte).
                     for half in 0..2 {
                         let mut words = [filler; 16];
                         words[8 * half..8 * half + 8].copy_from_slice(&word);
-                        let wide = super::special_bytes_wide(u128::from_le_bytes(words));
-                        let other = if super::is_special(filler) {
-                            u128::from(super::repeated(0x80)) << (64 * (1 - half))
-                        } else {
-                            0
-                        };
-                        let expected = u128::from(expected) << (64 * half) | other;
-                        assert_eq!(wide, expected, "{words:02x?}");
+                        let first = words.iter().position(|byte| super::is_special(*byte));
+                        let flags = crate::scan::specials16(&words);
+                        assert_eq!(
+                            (flags != 0).then(|| flags.trailing_zeros() as usize),
+                            first,
+                            "{words:02x?}"
+                        );
                     }
                 }
             }
@@ -449,13 +439,10 @@ mod tests {
         }
 
         #[test]
-        fn any_sixteen_bytes_are_flagged_exactly(words in any::<[u8; 16]>()) {
-            let expected = words
-                .iter()
-                .enumerate()
-                .filter(|(_, byte)| super::is_special(**byte))
-                .fold(0u128, |flags, (index, _)| flags | 0x80 << (8 * index));
-            prop_assert_eq!(super::special_bytes_wide(u128::from_le_bytes(words)), expected);
+        fn the_first_of_any_sixteen_bytes_is_found(words in any::<[u8; 16]>()) {
+            let first = words.iter().position(|byte| super::is_special(*byte));
+            let flags = crate::scan::specials16(&words);
+            prop_assert_eq!((flags != 0).then(|| flags.trailing_zeros() as usize), first);
         }
 
         #[test]

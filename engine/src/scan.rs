@@ -658,7 +658,7 @@ impl<'t> Scanner<'t> {
 /// that the lengths of strings, which are data, make hard to predict.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
-fn specials16(chunk: &[u8; 16]) -> u32 {
+pub(crate) fn specials16(chunk: &[u8; 16]) -> u32 {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
@@ -678,7 +678,7 @@ fn specials16(chunk: &[u8; 16]) -> u32 {
 
 #[cfg(not(target_arch = "x86_64"))]
 #[inline(always)]
-fn specials16(chunk: &[u8; 16]) -> u32 {
+pub(crate) fn specials16(chunk: &[u8; 16]) -> u32 {
     specials16_words(chunk)
 }
 
