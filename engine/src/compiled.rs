@@ -189,7 +189,8 @@ pub(crate) struct Ref {
 }
 
 /// A compiled condition: what evaluation reads (`kind`), with the texts only traces read
-/// kept apart, so that the conditions of a list sit two to a cache line.
+/// kept apart, so that the conditions of a list take half a cache line each (two to a line
+/// when the list starts on a line; it is only 8-byte aligned).
 #[derive(Debug)]
 pub(crate) struct Cond {
     pub(crate) kind: CondKind,

@@ -56,14 +56,20 @@ impl Stacks {
     /// (new ones the first time): a batch of records allocates its lists once per thread,
     /// not twice per record. Results never depend on it: `parse` starts from empty lists.
     pub(crate) fn reused<T>(parse: impl FnOnce(&mut Stacks) -> T) -> T {
-        let mut stacks = SPARE.with(std::cell::Cell::take).unwrap_or_default();
+        // `try_with`: while the thread's locals are being destroyed (a parse from another
+        // local's destructor) there is nothing to reuse, and that is no error.
+        let mut stacks = SPARE
+            .try_with(std::cell::Cell::take)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let result = parse(&mut stacks);
         // A parse that failed may leave members or elements behind: drop them (the
         // placeholder stays).
         stacks.members.truncate(1);
         stacks.items.truncate(1);
         if stacks.members.capacity() <= KEEP_AT_MOST && stacks.items.capacity() <= KEEP_AT_MOST {
-            SPARE.with(|spare| spare.set(Some(stacks)));
+            let _ = SPARE.try_with(|spare| spare.set(Some(stacks)));
         }
         result
     }
@@ -649,21 +655,23 @@ impl<'t> Scanner<'t> {
     }
 }
 
-/// Bit `n` set when byte `n` of `chunk` is a `"`, a `\\` or a control character, or (on other
-/// targets than x86-64) when some byte before it is (only the lowest set bit is meaningful).
+/// The bit of the first `"`, `\\` or control character among the sixteen bytes of `chunk`
+/// as its lowest set bit, or 0 when there is none. With SSE2 every such byte's bit is set;
+/// elsewhere ([`specials16_words`]) only the first one's: callers use only the lowest set bit.
 ///
-/// On x86-64, with SSE2 (part of every x86-64 processor): sixteen bytes compared at once, in
+/// On x86-64 with SSE2 (part of every x86-64 processor, though a target may turn it off):
+/// sixteen bytes compared at once, in
 /// about ten instructions and no branch, where testing them as two words
 /// ([`specials16_words`]) takes about twenty-five and decides between the words with a branch
 /// that the lengths of strings, which are data, make hard to predict.
-#[cfg(target_arch = "x86_64")]
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 #[inline(always)]
 pub(crate) fn specials16(chunk: &[u8; 16]) -> u32 {
     use std::arch::x86_64::{
         _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set1_epi8,
     };
-    // SAFETY: SSE2 is enabled on every x86-64 target, and `chunk` is sixteen readable bytes
+    // SAFETY: SSE2 is enabled (the cfg above), and `chunk` is sixteen readable bytes
     // (`_mm_loadu_si128` reads them without any alignment).
     let mask = unsafe {
         let bytes = _mm_loadu_si128(chunk.as_ptr().cast());
@@ -676,14 +684,14 @@ pub(crate) fn specials16(chunk: &[u8; 16]) -> u32 {
     mask as u32
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
 #[inline(always)]
 pub(crate) fn specials16(chunk: &[u8; 16]) -> u32 {
     specials16_words(chunk)
 }
 
 /// [`specials16`] as two words ([`specials`]): the first special byte's bit, or 0.
-#[cfg(any(test, not(target_arch = "x86_64")))]
+#[cfg(any(test, not(all(target_arch = "x86_64", target_feature = "sse2"))))]
 #[inline(always)]
 fn specials16_words(chunk: &[u8; 16]) -> u32 {
     let (low, high) = chunk.split_at(8);
