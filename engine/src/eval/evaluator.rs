@@ -299,8 +299,7 @@ pub(super) fn documents<'a>(
     slots: &mut Vec<Captured<'a>>,
     unread: &mut Vec<&'a str>,
 ) {
-    slots.clear();
-    slots.resize(set.read_documents.len(), None);
+    super::scratch::refilled(slots, set.read_documents.len(), None);
     unread.clear();
     let mut read = set.read_documents.iter().peekable();
     for (name, value) in &bundle.documents {
