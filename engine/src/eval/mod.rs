@@ -4,11 +4,12 @@
 //! wrong type is a documented non-match, visible in the explanation.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use jiff::Timestamp;
 
 use crate::bundle::Bundle;
-use crate::compiled::RuleSet;
+use crate::compiled::{Rule, RuleSet};
 use crate::diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
     RuleOutcome, RuleTrace, UnreadDocument,
@@ -104,12 +105,12 @@ impl RuleSet {
         refilled(&mut evaluator.not_evaluated, self.rules.len(), false);
         refilled(&mut evaluator.named, self.conditions.len(), None);
         // The diagnosis's lists are its own: they are not kept in the scratch.
-        let mut findings: Vec<(usize, Finding)> = Vec::new();
         let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
         let mut traces: Vec<(usize, RuleTrace)> = Vec::new();
-        // The values a finding's message shows, all its values one after the other: one list
-        // that every finding reuses.
-        let mut shown: Vec<Cow<'_, Doc>> = Vec::with_capacity(16);
+        // The rules that fired, in evaluation order, with where their evidence and captures
+        // lie on the evaluator's stacks: the stacks are not emptied from one rule to the next,
+        // so that the findings are built after the loop, one after the other.
+        let mut fired: smallvec::SmallVec<[Fired; 8]> = smallvec::SmallVec::new();
         for &index in &self.evaluation_order {
             let rule = &self.rules[index];
             if !rule.enabled {
@@ -129,107 +130,45 @@ impl RuleSet {
                 }
                 continue;
             }
-            let missing: Vec<MissingInput> = rule
+            if !rule
                 .requires
                 .iter()
-                .filter(|requirement| !evaluator.has(requirement))
-                .map(|requirement| MissingInput {
-                    name: requirement.name.clone(),
-                    how_to_get: requirement.how_to_get.clone(),
-                })
-                .collect();
-            if !missing.is_empty() {
+                .all(|requirement| evaluator.has(requirement))
+            {
                 evaluator.not_evaluated[index] = true;
+                let entry = not_evaluated_entry(rule, &mut evaluator);
                 if options.explain {
+                    let missing = entry.missing.clone();
                     traces.push((
                         index,
-                        trace(&rule.id, RuleOutcome::NotEvaluated, missing.clone(), None),
+                        trace(&rule.id, RuleOutcome::NotEvaluated, missing, None),
                     ));
                 }
-                not_evaluated.push((
-                    index,
-                    NotEvaluated {
-                        rule: rule.id.clone(),
-                        severity: rule.severity,
-                        title: rule.title.clone(),
-                        missing,
-                    },
-                ));
+                not_evaluated.push((index, entry));
                 continue;
             }
-            evaluator.captured.clear();
-            evaluator.evidence.clear();
+            let evidence = evaluator.evidence.len();
+            let captured = evaluator.captured.len();
             let outcome = evaluator.condition(&rule.when);
             if options.explain {
-                let result = if outcome.pass {
-                    RuleOutcome::Fired
-                } else {
-                    RuleOutcome::Silent
-                };
-                let condition = outcome.trace.map(|trace| *trace);
-                traces.push((index, trace(&rule.id, result, Vec::new(), condition)));
+                traces.push((index, rule_trace(&rule.id, outcome.pass, outcome.trace)));
             }
             if !outcome.pass {
+                // A condition that fails leaves the stacks as they were; said again here.
+                evaluator.evidence.truncate(evidence);
+                evaluator.captured.truncate(captured);
                 continue;
             }
             evaluator.fired[index] = true;
-            let mut evidence = std::mem::take(&mut evaluator.evidence);
-            // Where each value's shown values end in `shown`.
-            let mut ends: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
-            shown.clear();
-            for (_, reference) in &rule.values {
-                let span = evaluator.non_null(reference);
-                let found = &evaluator.found[span.range()];
-                push_shown(&mut shown, found, &evaluator.routes, &self.redact);
-                ends.push(shown.len());
-                evidence.extend_from_slice(found);
-            }
-            for id in &rule.captures {
-                let captured = evaluator
-                    .captured
-                    .iter()
-                    .filter(|(capture, _)| capture == id)
-                    .map(|(_, node)| node);
-                push_shown(&mut shown, captured, &evaluator.routes, &self.redact);
-                ends.push(shown.len());
-            }
-            let shown_docs: Vec<&Doc> = shown.iter().map(Cow::as_ref).collect();
-            let mut start = 0;
-            let values: smallvec::SmallVec<[&[&Doc]; 8]> = ends
-                .iter()
-                .map(|&end| {
-                    let value = &shown_docs[start..end];
-                    start = end;
-                    value
-                })
-                .collect();
-            let (shown_evidence, omitted_evidence) = to_evidence(
-                &evidence,
-                &evaluator.routes,
-                &self.redact,
-                MAX_EVIDENCE,
-                bundle,
-            );
-            // The buffer serves the next rule.
-            evaluator.evidence = evidence;
-            findings.push((
+            fired.push(Fired {
                 index,
-                Finding {
-                    rule: rule.id.clone(),
-                    rule_file: rule.file.clone(),
-                    severity: rule.severity,
-                    confidence: rule.confidence,
-                    title: rule.title.clone(),
-                    message: rule
-                        .message
-                        .render_with(&values, as_of, &mut |value| evaluator.times.known(value)),
-                    evidence: shown_evidence,
-                    omitted_evidence,
-                    remediation: rule.remediation.clone(),
-                    references: rule.references.clone(),
-                },
-            ));
+                evidence: evidence..evaluator.evidence.len(),
+                captured: captured..evaluator.captured.len(),
+            });
         }
+        // Findings by severity, then rule order.
+        fired.sort_by_key(|fired| (self.rules[fired.index].severity, fired.index));
+        let findings = findings(self, &mut evaluator, &fired, bundle, as_of);
         let unread_documents = unread
             .iter()
             .map(|&name| {
@@ -249,16 +188,18 @@ impl RuleSet {
                 }
             })
             .collect();
-        let mut labels = std::collections::BTreeMap::new();
-        for (name, reference) in &self.labels {
-            let span = evaluator.non_null(reference);
-            if let Some(node) = evaluator.found[span.range()].first() {
-                let routes = &evaluator.routes;
-                let shown = shown::shown_at(node.value, routes, node.route, &self.redact);
-                labels.insert(name.clone(), shown.to_value());
-            }
-        }
-        findings.sort_by_key(|(index, finding)| (finding.severity, *index));
+        // Labels come in name order: the map is built from them at once.
+        let labels = self
+            .labels
+            .iter()
+            .filter_map(|(name, reference)| {
+                let span = evaluator.non_null(reference);
+                let node = evaluator.found[span.range()].first()?;
+                let shown =
+                    shown::shown_at(node.value, &evaluator.routes, node.route, &self.redact);
+                Some((name.clone(), shown.to_value()))
+            })
+            .collect();
         not_evaluated.sort_by_key(|(index, _)| *index);
         traces.sort_by_key(|(index, _)| *index);
         scratch.give_back(evaluator, unread);
@@ -267,7 +208,7 @@ impl RuleSet {
             as_of,
             labels,
             unread_documents,
-            findings: findings.into_iter().map(|(_, f)| f).collect(),
+            findings,
             not_evaluated: not_evaluated.into_iter().map(|(_, n)| n).collect(),
             explain: options
                 .explain
@@ -288,6 +229,141 @@ fn trace(
         missing,
         superseded_by: None,
         condition,
+    }
+}
+
+/// The trace of a rule that was evaluated.
+#[cold]
+fn rule_trace(rule: &str, pass: bool, condition: Option<Box<ConditionTrace>>) -> RuleTrace {
+    let outcome = if pass {
+        RuleOutcome::Fired
+    } else {
+        RuleOutcome::Silent
+    };
+    trace(rule, outcome, Vec::new(), condition.map(|trace| *trace))
+}
+
+/// A rule that misses something it requires: what it misses.
+#[cold]
+#[inline(never)]
+fn not_evaluated_entry<'a>(rule: &'a Rule, evaluator: &mut Evaluator<'a>) -> NotEvaluated {
+    let missing = rule
+        .requires
+        .iter()
+        .filter(|requirement| !evaluator.has(requirement))
+        .map(|requirement| MissingInput {
+            name: requirement.name.clone(),
+            how_to_get: requirement.how_to_get.clone(),
+        })
+        .collect();
+    NotEvaluated {
+        rule: rule.id.clone(),
+        severity: rule.severity,
+        title: rule.title.clone(),
+        missing,
+    }
+}
+
+/// A rule that fired: where its evidence lies on [`Evaluator::evidence`] and its captures on
+/// [`Evaluator::captured`].
+struct Fired {
+    index: usize,
+    evidence: Range<usize>,
+    captured: Range<usize>,
+}
+
+/// The findings of the rules that `fired`, in that order. Built together, after every rule
+/// was evaluated (most rules do not fire): the code that builds them runs in one stretch per
+/// bundle, not between the evaluations of other rules.
+#[inline(never)]
+fn findings<'a>(
+    set: &'a RuleSet,
+    evaluator: &mut Evaluator<'a>,
+    fired: &[Fired],
+    bundle: &'a Bundle,
+    as_of: Timestamp,
+) -> Vec<Finding> {
+    let mut findings = Vec::with_capacity(fired.len());
+    if fired.is_empty() {
+        return findings;
+    }
+    // The values a finding's message shows, all its values one after the other: one list
+    // that every finding reuses.
+    let mut shown: Vec<Cow<'a, Doc>> = Vec::with_capacity(16);
+    for fired in fired {
+        findings.push(finding(set, evaluator, fired, bundle, as_of, &mut shown));
+    }
+    findings
+}
+
+/// The finding of one rule that fired.
+fn finding<'a>(
+    set: &'a RuleSet,
+    evaluator: &mut Evaluator<'a>,
+    fired: &Fired,
+    bundle: &'a Bundle,
+    as_of: Timestamp,
+    shown: &mut Vec<Cow<'a, Doc>>,
+) -> Finding {
+    let rule = &set.rules[fired.index];
+    // The rule's evidence, then its values, copied past the top of the stack, and taken
+    // off it again once shown.
+    let top = evaluator.evidence.len();
+    evaluator
+        .evidence
+        .extend_from_within(fired.evidence.clone());
+    // Where each value's shown values end in `shown`.
+    let mut ends: smallvec::SmallVec<[usize; 8]> = smallvec::SmallVec::new();
+    shown.clear();
+    for (_, reference) in &rule.values {
+        let span = evaluator.non_null(reference);
+        let found = &evaluator.found[span.range()];
+        push_shown(shown, found, &evaluator.routes, &set.redact);
+        ends.push(shown.len());
+        evaluator.evidence.extend_from_slice(found);
+    }
+    let captured = &evaluator.captured[fired.captured.clone()];
+    for id in &rule.captures {
+        let captured = captured
+            .iter()
+            .filter(|(capture, _)| capture == id)
+            .map(|(_, node)| node);
+        push_shown(shown, captured, &evaluator.routes, &set.redact);
+        ends.push(shown.len());
+    }
+    let shown_docs: smallvec::SmallVec<[&Doc; 16]> = shown.iter().map(Cow::as_ref).collect();
+    let mut start = 0;
+    let values: smallvec::SmallVec<[&[&Doc]; 8]> = ends
+        .iter()
+        .map(|&end| {
+            let value = &shown_docs[start..end];
+            start = end;
+            value
+        })
+        .collect();
+    let (evidence, omitted_evidence) = to_evidence(
+        &evaluator.evidence[top..],
+        &evaluator.routes,
+        &set.redact,
+        MAX_EVIDENCE,
+        bundle,
+    );
+    let times = &evaluator.times;
+    let message = rule
+        .message
+        .render_with(&values, as_of, &mut |value| times.known(value));
+    evaluator.evidence.truncate(top);
+    Finding {
+        rule: rule.id.clone(),
+        rule_file: rule.file.clone(),
+        severity: rule.severity,
+        confidence: rule.confidence,
+        title: rule.title.clone(),
+        message,
+        evidence,
+        omitted_evidence,
+        remediation: rule.remediation.clone(),
+        references: rule.references.clone(),
     }
 }
 
