@@ -2,9 +2,10 @@
 //!
 //! Inputs (found by [`crate::discover`]) are bundle files, bundle directories, JSON Lines
 //! files (`.jsonl`, `.ndjson`: one bundle per line) and `-` (stdin: JSON Lines, or one
-//! pretty-printed bundle, see [`StdinFormat`]). On one thread, records are read, evaluated and
-//! written one at a time, and the output is flushed whenever reading would wait for more input
-//! (so results stream from a pipe). With more, `threads` worker threads take turns reading a chunk of
+//! pretty-printed bundle, see [`StdinFormat`]). Records are processed in small groups, each
+//! parsed, then evaluated, then written, one stage at a time (`process_group`). On one
+//! thread, a group takes only records that can be read without waiting, and the output is
+//! flushed whenever reading would wait for more input (so results stream from a pipe). With more, `threads` worker threads take turns reading a chunk of
 //! records (under a lock held only while reading) and evaluate it, and the calling thread
 //! writes finished chunks in input order as each completes, so output starts before the input
 //! ends. Memory does not grow with the input: a chunk holds at most 256 records, each worker
@@ -99,6 +100,17 @@ struct Record {
     payload: Payload,
     /// Input bytes the record took (for progress).
     bytes: u64,
+}
+
+impl Record {
+    /// How much the record counts towards a group's [`GROUP_BYTES`]: its input bytes, or the
+    /// whole allowance for a bundle directory, whose size is known only once it is read.
+    fn weight(&self) -> u64 {
+        match self.payload {
+            Payload::Dir(_) => GROUP_BYTES,
+            _ => self.bytes.max(1),
+        }
+    }
 }
 
 /// The lines of a JSON Lines input being read.
@@ -489,6 +501,8 @@ fn run_records(
         let mut input = String::new();
         let mut chunk = Chunk::new(0);
         let mut scratch = Scratch::new(rules);
+        let mut stages = Stages::default();
+        let mut group = Vec::with_capacity(GROUP);
         loop {
             chunk.clear(KEEP_BYTES);
             recycle(&mut input, KEEP_BYTES);
@@ -498,10 +512,31 @@ fn run_records(
             {
                 return closed_or(error, report);
             }
-            let Some(record) = records.next(&mut input) else {
+            // A group takes the records that can be read without waiting, up to its bounds:
+            // a record that comes in alone is written at once.
+            let mut weight = 0;
+            while group.len() < GROUP
+                && weight < GROUP_BYTES
+                && (group.is_empty() || records.buffered())
+            {
+                let Some(record) = records.next(&mut input) else {
+                    break;
+                };
+                weight += record.weight();
+                group.push(record);
+            }
+            if group.is_empty() {
                 break;
-            };
-            process(cx, record, &input, &mut origin, &mut chunk, &mut scratch);
+            }
+            process_group(
+                cx,
+                group.drain(..),
+                &input,
+                &mut origin,
+                &mut chunk,
+                &mut scratch,
+                &mut stages,
+            );
             if let Err(error) = chunk.write(out, &mut report, &mut origin, observe) {
                 return closed_or(error, report);
             }
@@ -642,6 +677,7 @@ impl Worker<'_, '_> {
         let mut records: Vec<Record> = Vec::new();
         let mut origin = OriginBuf::default();
         let mut scratch = Scratch::new(self.cx.rules);
+        let mut stages = Stages::default();
         while let Ok(mut chunk) = self.free.recv() {
             chunk.clear(self.keep);
             recycle(&mut input, self.keep);
@@ -672,14 +708,21 @@ impl Worker<'_, '_> {
             // A panic (a bug) goes to the writer, which stops the run and raises it:
             // otherwise the writer would wait for this chunk for ever.
             let evaluated = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                for record in records.drain(..) {
-                    process(
+                while !records.is_empty() {
+                    let mut weight = 0;
+                    let mut take = 0;
+                    while take < records.len().min(GROUP) && weight < GROUP_BYTES {
+                        weight += records[take].weight();
+                        take += 1;
+                    }
+                    process_group(
                         self.cx,
-                        record,
+                        records.drain(..take),
                         &input,
                         &mut origin,
                         &mut chunk,
                         &mut scratch,
+                        &mut stages,
                     );
                 }
             }));
@@ -801,56 +844,103 @@ fn closed_or(error: io::Error, mut report: RunReport) -> Result<RunReport> {
     }
 }
 
-/// Evaluates one record whose text (for a JSON Lines line) is in `input`, in the thread's
-/// `scratch`, and adds its output and outcome to `chunk`.
-fn process(
+/// Records in a group (see [`process_group`]).
+const GROUP: usize = 32;
+
+/// A group also ends once its records hold this much input ([`Record::weight`]), so that
+/// large records are not held many at a time.
+const GROUP_BYTES: u64 = 1 << 20;
+
+/// Where a record of a group came from, carried through its stages.
+struct Meta {
+    file: Arc<str>,
+    line: Option<u64>,
+    bytes: u64,
+}
+
+/// Why a record yields an error record: the message, and the record's `id` when it could be
+/// read.
+type Failure = (String, Option<serde_json::Value>);
+
+/// What the records of a group have come to, stage by stage: lists reused from group to group
+/// (emptied as each stage takes them).
+#[derive(Default)]
+struct Stages {
+    parsed: Vec<(Meta, Result<Bundle, Failure>)>,
+    diagnosed: Vec<(Meta, Result<(Bundle, Diagnosis, AsOfOrigin), Failure>)>,
+}
+
+/// Parses the records of a group, then evaluates them, then writes their output and outcomes
+/// to `chunk`, in order. One stage at a time over the whole group keeps that stage's code (and
+/// the compiled rules, for evaluation) in the processor's caches instead of evicting them
+/// record by record: on 2,000 bundles of `../shared/bench` (callgrind, one thread), groups of
+/// 32 took the cost model (instructions plus weighted cache misses and mispredicts) of the
+/// default pack from 557.7 M to 528 M and of `r1-r8.yaml` from 224.5 M to 203 M, with
+/// instruction-cache misses down by a third to two thirds. The text of JSON Lines records is
+/// in `input`.
+fn process_group(
     cx: &Context,
-    record: Record,
+    records: impl Iterator<Item = Record>,
     input: &str,
     origin: &mut OriginBuf,
     chunk: &mut Chunk,
     scratch: &mut Scratch,
+    stages: &mut Stages,
 ) {
-    let Record {
-        file,
-        line,
-        payload,
-        bytes,
-    } = record;
-    let origin = origin.set(&file, line);
-    let outcome = evaluate(cx, payload, input, origin, &mut chunk.text, scratch);
-    chunk.entries.push(Entry {
-        file,
-        line,
-        outcome,
-        bytes,
-    });
+    let Stages { parsed, diagnosed } = stages;
+    // Left over only if an earlier group panicked part way (a bug, which ends the run).
+    parsed.clear();
+    diagnosed.clear();
+    for record in records {
+        let Record {
+            file,
+            line,
+            payload,
+            bytes,
+        } = record;
+        parsed.push((
+            Meta { file, line, bytes },
+            parse_payload(cx, payload, input),
+        ));
+    }
+    for (meta, bundle) in parsed.drain(..) {
+        diagnosed.push((meta, bundle.map(|bundle| diagnose(cx, bundle, scratch))));
+    }
+    for (meta, result) in diagnosed.drain(..) {
+        let outcome = write_record(
+            cx,
+            result,
+            origin.set(&meta.file, meta.line),
+            &mut chunk.text,
+        );
+        chunk.entries.push(Entry {
+            file: meta.file,
+            line: meta.line,
+            outcome,
+            bytes: meta.bytes,
+        });
+    }
 }
 
-/// Evaluates one record, appending its output to `text`.
-fn evaluate(
-    cx: &Context,
-    payload: Payload,
-    input: &str,
-    origin: &RecordOrigin,
-    text: &mut Vec<u8>,
-    scratch: &mut Scratch,
-) -> Outcome {
-    let options = cx.options;
-    let bundle = match payload {
+/// The bundle a record holds, parsed (building only what the rules read) or read from its
+/// directory.
+fn parse_payload(cx: &Context, payload: Payload, input: &str) -> Result<Bundle, Failure> {
+    match payload {
         Payload::Line(range) => parse_record(&input[range], cx.projection),
         Payload::Text(whole) => parse_record(&whole, cx.projection),
-        Payload::Dir(path) => input::read_bundle_limited(&path, options.max_input_bytes)
+        Payload::Dir(path) => input::read_bundle_limited(&path, cx.options.max_input_bytes)
             .map_err(|e| (format!("{e:#}"), None)),
         Payload::Failed(message) => Err((message, None)),
-    };
-    let bundle = match bundle {
-        Ok(bundle) => bundle,
-        Err((message, id)) => {
-            failed(text, origin, id.as_ref(), &message, options.format);
-            return Outcome::Failed(message);
-        }
-    };
+    }
+}
+
+/// Evaluates a bundle at the time the options or the bundle give (else the run's clock).
+fn diagnose(
+    cx: &Context,
+    bundle: Bundle,
+    scratch: &mut Scratch,
+) -> (Bundle, Diagnosis, AsOfOrigin) {
+    let options = cx.options;
     let (as_of, as_of_from) = match (options.as_of, bundle.as_of()) {
         (Some(as_of), _) => (as_of, AsOfOrigin::Flag),
         (None, Some(as_of)) => (as_of, AsOfOrigin::Bundle),
@@ -864,6 +954,25 @@ fn evaluate(
         },
         scratch,
     );
+    (bundle, diagnosis, as_of_from)
+}
+
+/// Appends a record's output (its diagnosis, or its error record) to `text`, and says what it
+/// came to.
+fn write_record(
+    cx: &Context,
+    result: Result<(Bundle, Diagnosis, AsOfOrigin), Failure>,
+    origin: &RecordOrigin,
+    text: &mut Vec<u8>,
+) -> Outcome {
+    let options = cx.options;
+    let (bundle, diagnosis, as_of_from) = match result {
+        Ok(diagnosed) => diagnosed,
+        Err((message, id)) => {
+            failed(text, origin, id.as_ref(), &message, options.format);
+            return Outcome::Failed(message);
+        }
+    };
     match options.format {
         RecordFormat::Jsonl => {
             let line = DiagnosedRecord {
