@@ -862,12 +862,15 @@ struct Meta {
 /// read.
 type Failure = (String, Option<serde_json::Value>);
 
+/// An evaluated record: its bundle, its diagnosis and where its evaluation time came from.
+type Diagnosed = (Bundle, Diagnosis, AsOfOrigin);
+
 /// What the records of a group have come to, stage by stage: lists reused from group to group
 /// (emptied as each stage takes them).
 #[derive(Default)]
 struct Stages {
     parsed: Vec<(Meta, Result<Bundle, Failure>)>,
-    diagnosed: Vec<(Meta, Result<(Bundle, Diagnosis, AsOfOrigin), Failure>)>,
+    diagnosed: Vec<(Meta, Result<Diagnosed, Failure>)>,
 }
 
 /// Parses the records of a group, then evaluates them, then writes their output and outcomes
@@ -935,11 +938,7 @@ fn parse_payload(cx: &Context, payload: Payload, input: &str) -> Result<Bundle, 
 }
 
 /// Evaluates a bundle at the time the options or the bundle give (else the run's clock).
-fn diagnose(
-    cx: &Context,
-    bundle: Bundle,
-    scratch: &mut Scratch,
-) -> (Bundle, Diagnosis, AsOfOrigin) {
+fn diagnose(cx: &Context, bundle: Bundle, scratch: &mut Scratch) -> Diagnosed {
     let options = cx.options;
     let (as_of, as_of_from) = match (options.as_of, bundle.as_of()) {
         (Some(as_of), _) => (as_of, AsOfOrigin::Flag),
@@ -961,7 +960,7 @@ fn diagnose(
 /// came to.
 fn write_record(
     cx: &Context,
-    result: Result<(Bundle, Diagnosis, AsOfOrigin), Failure>,
+    result: Result<Diagnosed, Failure>,
     origin: &RecordOrigin,
     text: &mut Vec<u8>,
 ) -> Outcome {
