@@ -625,7 +625,7 @@ fn run_records(
 const CHUNKS_PER_WORKER: usize = 2;
 
 /// Bytes of input or output text a reused buffer keeps on one thread, where it holds one
-/// record at a time: a buffer that grew larger for a large record is given back.
+/// group of records at a time: a buffer that grew larger for large records is given back.
 const KEEP_BYTES: usize = 1 << 20;
 
 /// Empties `buffer` for reuse, or gives it back if it grew beyond `keep` bytes.
