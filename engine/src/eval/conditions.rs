@@ -21,91 +21,120 @@ impl<'a> Evaluator<'a> {
     /// Evaluates `cond`: when it passes, its evidence is appended to `self.evidence`; when it
     /// fails, `self.evidence` is left as it was.
     pub(super) fn condition(&mut self, cond: &'a Cond) -> Outcome {
+        self.dispatch(cond)
+    }
+
+    /// [`Evaluator::condition`], inlined where `all` and `any` evaluate their items: each of
+    /// those places jumps to the kinds it evaluates from a branch of its own, which learns
+    /// them (one jump for every condition mispredicted most changes of kind).
+    #[inline(always)]
+    fn dispatch(&mut self, cond: &'a Cond) -> Outcome {
         match &cond.kind {
-            CondKind::All(items) => {
-                let checkpoint = self.checkpoint();
-                let start = self.evidence.len();
-                let mut children = Vec::new();
-                let mut pass = true;
-                for item in items {
-                    let outcome = self.condition(item);
-                    if let Some(trace) = outcome.trace {
-                        children.push(*trace);
-                    }
-                    if !outcome.pass {
-                        pass = false;
-                        if !self.explain {
-                            break;
-                        }
-                    }
-                }
-                if !pass {
-                    self.evidence.truncate(start);
-                    // A failed `all` captures nothing, even when explaining evaluates on.
-                    self.rollback(checkpoint);
-                }
-                self.finish(cond, pass, children, || None, &[])
-            }
-            CondKind::Any(items) => {
-                let mut children = Vec::new();
-                let mut pass = false;
-                for item in items {
-                    let outcome = self.condition(item);
-                    if let Some(trace) = outcome.trace {
-                        children.push(*trace);
-                    }
-                    pass |= outcome.pass;
-                }
-                self.finish(cond, pass, children, || None, &[])
-            }
-            CondKind::Not(inner) => {
-                let checkpoint = self.checkpoint();
-                let start = self.evidence.len();
-                let outcome = self.condition(inner);
-                // What passed under a `not` is not what the rule found.
-                self.evidence.truncate(start);
-                self.rollback(checkpoint);
-                let children = outcome.trace.map(|trace| *trace).into_iter().collect();
-                self.finish(cond, !outcome.pass, children, || None, &[])
-            }
-            CondKind::Named(id) if !self.explain && self.set.reusable[*id] => {
-                if let Some((pass, evidence)) = self.named[*id] {
-                    self.evidence
-                        .extend_from_slice(&self.found[evidence.range()]);
-                    return self.finish(cond, pass, Vec::new(), || None, &[]);
-                }
-                let start = self.evidence.len();
-                let outcome = self.condition(&self.set.conditions[*id]);
-                let kept = self.found.len();
-                self.found.extend_from_slice(&self.evidence[start..]);
-                self.named[*id] = Some((outcome.pass, Span::since(kept, &self.found)));
-                self.finish(cond, outcome.pass, Vec::new(), || None, &[])
-            }
-            CondKind::Named(id) => {
-                let outcome = self.condition(&self.set.conditions[*id]);
-                let children = outcome.trace.map(|trace| *trace).into_iter().collect();
-                self.finish(cond, outcome.pass, children, || None, &[])
-            }
-            CondKind::Fired(index) => {
-                let pass = self.fired[*index];
-                let note = || {
-                    let rule = &self.set.rules[*index];
-                    if self.not_evaluated[*index] {
-                        Some(format!("rule {} was not evaluated", rule.id))
-                    } else if !rule.enabled {
-                        Some(format!("rule {} is disabled", rule.id))
-                    } else {
-                        None
-                    }
-                };
-                self.finish(cond, pass, Vec::new(), note, &[])
-            }
+            CondKind::All(items) => self.all(cond, items),
+            CondKind::Any(items) => self.any(cond, items),
+            CondKind::Not(inner) => self.not(cond, inner),
+            CondKind::Named(id) => self.named(cond, *id),
+            CondKind::Fired(index) => self.fired(cond, *index),
             CondKind::Test(test) => self.test(cond, test),
             CondKind::Compare(compare) => self.compare(cond, compare),
             CondKind::Join(join) => self.join(cond, join),
         }
     }
 
+    /// `all`: every item passes (when not explaining, evaluation stops at the first that fails).
+    #[inline(never)]
+    fn all(&mut self, cond: &'a Cond, items: &'a [Cond]) -> Outcome {
+        let checkpoint = self.checkpoint();
+        let start = self.evidence.len();
+        let mut children = Vec::new();
+        let mut pass = true;
+        for item in items {
+            let outcome = self.dispatch(item);
+            if let Some(trace) = outcome.trace {
+                children.push(*trace);
+            }
+            if !outcome.pass {
+                pass = false;
+                if !self.explain {
+                    break;
+                }
+            }
+        }
+        if !pass {
+            self.evidence.truncate(start);
+            // A failed `all` captures nothing, even when explaining evaluates on.
+            self.rollback(checkpoint);
+        }
+        self.finish(cond, pass, children, || None, &[])
+    }
+
+    /// `any`: some item passes (every item is evaluated, for its evidence and captures).
+    #[inline(never)]
+    fn any(&mut self, cond: &'a Cond, items: &'a [Cond]) -> Outcome {
+        let mut children = Vec::new();
+        let mut pass = false;
+        for item in items {
+            let outcome = self.dispatch(item);
+            if let Some(trace) = outcome.trace {
+                children.push(*trace);
+            }
+            pass |= outcome.pass;
+        }
+        self.finish(cond, pass, children, || None, &[])
+    }
+
+    /// `not`: the inner condition fails; what passed under it is forgotten.
+    #[inline(never)]
+    fn not(&mut self, cond: &'a Cond, inner: &'a Cond) -> Outcome {
+        let checkpoint = self.checkpoint();
+        let start = self.evidence.len();
+        let outcome = self.condition(inner);
+        // What passed under a `not` is not what the rule found.
+        self.evidence.truncate(start);
+        self.rollback(checkpoint);
+        let children = outcome.trace.map(|trace| *trace).into_iter().collect();
+        self.finish(cond, !outcome.pass, children, || None, &[])
+    }
+
+    /// A named condition: evaluated once per bundle when it is reusable and not explaining.
+    #[inline(never)]
+    fn named(&mut self, cond: &'a Cond, id: usize) -> Outcome {
+        if !self.explain && self.set.reusable[id] {
+            if let Some((pass, evidence)) = self.named[id] {
+                self.evidence
+                    .extend_from_slice(&self.found[evidence.range()]);
+                return self.finish(cond, pass, Vec::new(), || None, &[]);
+            }
+            let start = self.evidence.len();
+            let outcome = self.condition(&self.set.conditions[id]);
+            let kept = self.found.len();
+            self.found.extend_from_slice(&self.evidence[start..]);
+            self.named[id] = Some((outcome.pass, Span::since(kept, &self.found)));
+            return self.finish(cond, outcome.pass, Vec::new(), || None, &[]);
+        }
+        let outcome = self.condition(&self.set.conditions[id]);
+        let children = outcome.trace.map(|trace| *trace).into_iter().collect();
+        self.finish(cond, outcome.pass, children, || None, &[])
+    }
+
+    /// `fired`: whether the rule fired (it was evaluated before this one).
+    #[inline(never)]
+    fn fired(&mut self, cond: &'a Cond, index: usize) -> Outcome {
+        let pass = self.fired[index];
+        let note = || {
+            let rule = &self.set.rules[index];
+            if self.not_evaluated[index] {
+                Some(format!("rule {} was not evaluated", rule.id))
+            } else if !rule.enabled {
+                Some(format!("rule {} is disabled", rule.id))
+            } else {
+                None
+            }
+        };
+        self.finish(cond, pass, Vec::new(), note, &[])
+    }
+
+    #[inline(never)]
     fn test(&mut self, cond: &Cond, test: &'a Test) -> Outcome {
         let Some(span) = self.resolve(&test.target) else {
             let note = || Some(format!("{} is absent", absent_name(&test.target)));
@@ -190,6 +219,7 @@ impl<'a> Evaluator<'a> {
         self.finish(cond, pass, Vec::new(), note, values)
     }
 
+    #[inline(never)]
     fn compare(&mut self, cond: &Cond, compare: &'a Compare) -> Outcome {
         let left = self.non_null(&compare.left);
         let right = self.non_null(&compare.right);
@@ -260,6 +290,7 @@ impl<'a> Evaluator<'a> {
         self.finish(cond, pass, Vec::new(), note, &seen)
     }
 
+    #[inline(never)]
     fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome {
         let checkpoint = self.checkpoint();
         let start = self.evidence.len();
