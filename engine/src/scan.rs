@@ -154,6 +154,12 @@ impl<'t> Scanner<'t> {
     /// Skips JSON whitespace and returns the next byte, if any.
     #[inline]
     pub(crate) fn peek(&mut self) -> Option<u8> {
+        // Compact JSON (a JSON Lines record) has no whitespace: one test for the usual case.
+        match self.bytes.get(self.at) {
+            Some(&byte) if byte > b' ' => return Some(byte),
+            None => return None,
+            _ => {}
+        }
         while let Some(&byte) = self.bytes.get(self.at) {
             match byte {
                 b' ' | b'\n' | b'\t' | b'\r' => self.at += 1,
