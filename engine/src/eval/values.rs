@@ -141,21 +141,22 @@ pub(super) fn compare_values(
 /// different keys although [`json_eq`] finds them equal (numbers alone are folded: `-0.0` and
 /// `0.0` are one key).
 #[derive(Debug, PartialEq, Eq, Hash)]
-pub(super) enum JoinKey {
+pub(super) enum JoinKey<'a> {
     Number(u64),
-    Text(String),
+    /// A string key, borrowed from the document (ids, the usual keys, are never copied).
+    Text(&'a str),
     Other(String),
 }
 
-impl JoinKey {
-    pub(super) fn of(value: &Doc) -> JoinKey {
+impl<'a> JoinKey<'a> {
+    pub(super) fn of(value: &'a Doc) -> JoinKey<'a> {
         match value {
             // `+ 0.0` folds -0.0 into 0.0, which compare equal.
             Doc::Number(n) => match n.as_f64() {
                 Some(f) => JoinKey::Number((f + 0.0).to_bits()),
                 None => JoinKey::Other(n.to_string()),
             },
-            Doc::String(text) => JoinKey::Text(String::from(&**text)),
+            Doc::String(text) => JoinKey::Text(text),
             other => JoinKey::Other(other.to_string()),
         }
     }
