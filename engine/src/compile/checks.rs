@@ -3,7 +3,7 @@
 
 use super::names::bad_name;
 use super::operators::{modifier_names, operator_names};
-use super::{Compiler, Scoped};
+use super::{Compiler, Scoped, compact_index};
 use crate::compiled::{Check, Compare, NumCmp, Quant, Test};
 use crate::error::ProblemKind;
 use crate::spec::ConditionSpec;
@@ -41,7 +41,19 @@ impl<'f> Compiler<'f> {
                 if !scope.captures.contains(name) {
                     scope.captures.push(name.clone());
                 }
-                Some(self.capture_id(name))
+                match compact_index(self.capture_id(name), "capture names") {
+                    Ok(id) => Some(id),
+                    Err(message) => {
+                        self.report(
+                            scope,
+                            ProblemKind::TooLarge,
+                            &format!("{field}.as"),
+                            message,
+                        );
+                        ok = false;
+                        None
+                    }
+                }
             }
         };
         let operators = operator_names(spec);
@@ -161,8 +173,7 @@ impl<'f> Compiler<'f> {
             target: target?,
             check,
             pick: spec.pick,
-            // As many capture names as the rules' text has: far fewer than `u32::MAX`.
-            capture: capture.map(|id| id as u32),
+            capture,
             if_absent: spec.if_absent.unwrap_or(false),
             if_missing: spec.if_missing,
         })

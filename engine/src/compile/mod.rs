@@ -377,6 +377,17 @@ impl<'f> Compiler<'f> {
     }
 }
 
+/// `index` (of a capture name, a reference slot) as the `u32` the compiled rules keep it in, or
+/// what to say when there are more than `u32::MAX` of `what` (a rules text of gigabytes).
+fn compact_index(index: usize, what: &str) -> Result<u32, String> {
+    u32::try_from(index).map_err(|_| {
+        format!(
+            "more than {} {what} in the rules: split them into smaller rule sets",
+            u32::MAX
+        )
+    })
+}
+
 /// A cycle in a directed graph given as adjacency lists, as the list of nodes along it.
 /// Depth first, without recursion: a chain of any length is walked on the heap.
 fn find_cycle(edges: &[Vec<usize>]) -> Option<Vec<usize>> {

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use super::names::bad_name;
 use super::parameters::Params;
-use super::{Compiler, Scoped, chain_lengths, find_cycle};
+use super::{Compiler, Scoped, chain_lengths, compact_index, find_cycle};
 
 /// How many sources a chain of sources (a source reading another) may go through: evaluation
 /// resolves them recursively, this deep and no deeper.
@@ -368,8 +368,14 @@ impl<'f> Compiler<'f> {
             _ => {
                 let next = self.ref_slots.len();
                 let key = (reference_scope.clone(), path_text.to_owned());
-                // As many slots as the rules' text has references: far fewer than `u32::MAX`.
-                Some(*self.ref_slots.entry(key).or_insert(next) as u32)
+                let slot = *self.ref_slots.entry(key).or_insert(next);
+                match compact_index(slot, "distinct references") {
+                    Ok(slot) => Some(slot),
+                    Err(message) => {
+                        self.report(scope, ProblemKind::TooLarge, field, message);
+                        return None;
+                    }
+                }
             }
         };
         Some(Ref {

@@ -496,3 +496,19 @@ rules:
         assert_eq!(by_name[name], [*slot].into_iter().collect(), "{name}");
     }
 }
+
+/// Capture ids and reference slots are kept as `u32`: an index past `u32::MAX` is a problem
+/// to report, never a wrapped id that would share another one's slot.
+#[test]
+fn indexes_past_u32_are_refused_not_wrapped() {
+    assert_eq!(compact_index(0, "capture names"), Ok(0));
+    assert_eq!(compact_index(41, "capture names"), Ok(41));
+    let largest = usize::try_from(u32::MAX).unwrap();
+    assert_eq!(compact_index(largest, "capture names"), Ok(u32::MAX));
+    // `usize` has more than 32 bits on the targets the tests run on (64-bit).
+    if let Some(past) = largest.checked_add(1) {
+        let message = compact_index(past, "distinct references").unwrap_err();
+        assert!(message.contains("distinct references"), "{message}");
+        assert!(!message.ends_with('.'), "{message}");
+    }
+}
