@@ -290,13 +290,20 @@ fn push_segment(out: &mut String, segment: &Seg<'_>) {
     }
 }
 
-/// Appends a member name that needs escapes, escaped as RFC 9535 normalized paths escape it.
+/// Appends a member name that needs escapes, escaped as RFC 9535 normalized paths escape it
+/// (section 2.7, as jsonpath-rust does too): `\'` and `\\`, the short escapes `\b`, `\f`, `\n`,
+/// `\r` and `\t`, and `\u00xx` in lowercase hex for the other controls below 0x20.
 #[cold]
 fn push_escaped_name(out: &mut String, key: &str) {
     for c in key.chars() {
         match c {
             '\'' => out.push_str("\\'"),
             '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
             c if (c as u32) < 0x20 => {
                 let _ = write!(out, "\\u{:04x}", c as u32);
             }
@@ -547,6 +554,63 @@ mod tests {
                 .into_iter()
                 .map(|r| (r.path, r.val.clone()))
                 .collect();
+            assert_eq!(ours, theirs, "{path}");
+        }
+    }
+
+    /// Member names that need escapes, each with its RFC 9535 normalized path (section 2.7):
+    /// `'` and `\` escaped, the five controls with a short escape as such, the other controls
+    /// as `\u00xx` in lowercase hex, DEL and non-ASCII characters as they are.
+    const ESCAPED_NAMES: [(&str, &str); 10] = [
+        ("o'k", r"$['o\'k']"),
+        ("back\\slash", r"$['back\\slash']"),
+        ("line\nfeed", r"$['line\nfeed']"),
+        ("tab\tbed", r"$['tab\tbed']"),
+        ("\u{8}\u{c}\r", r"$['\b\f\r']"),
+        ("one\u{1}", r"$['one\u0001']"),
+        ("\u{1f}last", r"$['\u001flast']"),
+        ("\u{0}\u{b}\u{e}\u{1a}", r"$['\u0000\u000b\u000e\u001a']"),
+        ("déjà \u{7f}🙂", "$['déjà \u{7f}🙂']"),
+        ("a'\\\n\t\u{1}\u{1f}é", r"$['a\'\\\n\t\u0001\u001fé']"),
+    ];
+
+    #[test]
+    fn names_are_escaped_as_rfc_9535_normalized_paths_escape_them() {
+        for (name, expected) in ESCAPED_NAMES {
+            assert_eq!(normalized_path(&[Seg::Key(name)]), expected, "{name:?}");
+            let mut routes = Routes::default();
+            let route = routes.push(ROOT, Seg::Key(name));
+            assert_eq!(routes.normalized_path(route), expected, "{name:?}");
+        }
+    }
+
+    /// The paths of members whose names need escapes, walked (by name, by wildcard) or found by
+    /// jsonpath-rust (a descendant segment, a filter), are the paths jsonpath-rust gives.
+    #[test]
+    fn escaped_names_agree_with_jsonpath_rust() {
+        let mut members = serde_json::Map::new();
+        for (index, (name, _)) in ESCAPED_NAMES.iter().enumerate() {
+            members.insert((*name).to_owned(), json!({"n": index}));
+        }
+        let doc = json!({"top": members});
+        let mut queries = vec![
+            "$.top.*".to_owned(),
+            "$.top.*.n".to_owned(),
+            "$..n".to_owned(),
+            "$.top[?@.n >= 0]".to_owned(),
+        ];
+        for (name, _) in ESCAPED_NAMES {
+            // The name as a JSON string literal is a valid double-quoted name selector.
+            queries.push(format!("$.top[{}].n", serde_json::to_string(name).unwrap()));
+        }
+        for path in &queries {
+            let ours = paths(path, &doc);
+            let theirs: Vec<(String, Value)> = jsonpath_rust::query::js_path(path, &doc)
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.path, r.val.clone()))
+                .collect();
+            assert!(!ours.is_empty(), "{path}");
             assert_eq!(ours, theirs, "{path}");
         }
     }
