@@ -212,6 +212,9 @@ pub(crate) fn needs_escape(text: &[u8], quote: u8) -> bool {
 }
 
 /// [`special_bytes`] with `quote` (an ASCII byte) in place of `"`.
+/// Not the scanner's `scan::specials`, which takes only `"` and whose borrows flag a plain byte
+/// after a special one (a space after `\u{1}`): [`write_string`] masks off the bytes it has
+/// escaped already and needs every flag exact.
 #[inline]
 fn special_bytes_quoted(word: u64, quote: u8) -> u64 {
     let low = word & repeated(0x7f);
