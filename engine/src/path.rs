@@ -524,6 +524,15 @@ mod tests {
             .collect()
     }
 
+    /// What jsonpath-rust finds for `path` in `doc`: each value's normalized path and value.
+    fn jsonpath_rust_paths(path: &str, doc: &Value) -> Vec<(String, Value)> {
+        jsonpath_rust::query::js_path(path, doc)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.path, r.val.clone()))
+            .collect()
+    }
+
     #[test]
     fn direct_and_general_paths_agree_with_jsonpath_rust() {
         let doc =
@@ -549,11 +558,7 @@ mod tests {
             "$['accounts','o\\'k'][*]",
         ] {
             let ours = paths(path, &doc);
-            let theirs: Vec<(String, Value)> = jsonpath_rust::query::js_path(path, &doc)
-                .unwrap()
-                .into_iter()
-                .map(|r| (r.path, r.val.clone()))
-                .collect();
+            let theirs = jsonpath_rust_paths(path, &doc);
             assert_eq!(ours, theirs, "{path}");
         }
     }
@@ -605,11 +610,7 @@ mod tests {
         }
         for path in &queries {
             let ours = paths(path, &doc);
-            let theirs: Vec<(String, Value)> = jsonpath_rust::query::js_path(path, &doc)
-                .unwrap()
-                .into_iter()
-                .map(|r| (r.path, r.val.clone()))
-                .collect();
+            let theirs = jsonpath_rust_paths(path, &doc);
             assert!(!ours.is_empty(), "{path}");
             assert_eq!(ours, theirs, "{path}");
         }
