@@ -108,7 +108,10 @@ impl Members {
             let mut found = None;
             for member in &self.list {
                 let name = member.0.as_bytes();
-                if name.len() == key.len() && name.first() == first && name == key.as_bytes() {
+                if name.len() == key.len()
+                    && name.first() == first
+                    && crate::short::same(name, key.as_bytes())
+                {
                     found = Some(member);
                     break;
                 }
@@ -249,7 +252,7 @@ impl Doc {
             (Doc::Null, Value::Null) => true,
             (Doc::Bool(l), Value::Bool(r)) => l == r,
             (Doc::Number(l), Value::Number(r)) => l == r,
-            (Doc::String(l), Value::String(r)) => **l == **r,
+            (Doc::String(l), Value::String(r)) => crate::short::same(l.as_bytes(), r.as_bytes()),
             (Doc::Array(_), Value::Array(_)) | (Doc::Object(_), Value::Object(_)) => {
                 self.eq_container(value)
             }

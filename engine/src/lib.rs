@@ -69,6 +69,7 @@ mod projection;
 mod scan;
 mod schema;
 mod serde_text;
+mod short;
 mod spec;
 mod suggest;
 mod template;

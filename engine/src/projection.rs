@@ -101,7 +101,7 @@ impl Members {
         }
         self.list
             .iter()
-            .find(|(name, _)| name.as_bytes() == key.as_bytes())
+            .find(|(name, _)| crate::short::same(name.as_bytes(), key.as_bytes()))
             .map(|(_, keep)| keep)
     }
 }
@@ -624,7 +624,7 @@ impl<'t> Parser<'t, '_> {
                                 }
                                 Some(keep) => {
                                     let value = self.build(keep, document, named)?;
-                                    self.stacks.push_member(key.into(), value);
+                                    self.stacks.push_member(crate::short::boxed(key), value);
                                 }
                                 None => self.scan.skip_value()?,
                             }
@@ -677,7 +677,7 @@ impl<'t> Parser<'t, '_> {
         self.route.push(Step::Key(key.clone()));
         let value = self.build(keep, document, named);
         self.route.pop();
-        self.stacks.push_member(key.into(), value?);
+        self.stacks.push_member(crate::short::boxed(key), value?);
         Ok(())
     }
 

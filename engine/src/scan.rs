@@ -364,7 +364,7 @@ impl<'t> Scanner<'t> {
                     loop {
                         let key = self.key()?;
                         let value = self.doc_value_in(stacks)?;
-                        stacks.push_member(key.into(), value);
+                        stacks.push_member(crate::short::boxed(key), value);
                         if !self.next_member()? {
                             break;
                         }
@@ -396,7 +396,7 @@ impl<'t> Scanner<'t> {
     pub(crate) fn doc_value_in(&mut self, stacks: &mut Stacks) -> Scan<Doc> {
         if self.bytes.get(self.at) == Some(&b'"') {
             self.at += 1;
-            return Ok(Doc::String(self.string_body()?.into()));
+            return Ok(Doc::String(crate::short::boxed(self.string_body()?)));
         }
         self.doc_in(stacks)
     }
@@ -411,7 +411,7 @@ impl<'t> Scanner<'t> {
         match self.peek() {
             Some(b'"') => {
                 self.at += 1;
-                Ok(Doc::String(self.string_body()?.into()))
+                Ok(Doc::String(crate::short::boxed(self.string_body()?)))
             }
             Some(b't') => self.literal(b"true").map(|_| Doc::Bool(true)),
             Some(b'f') => self.literal(b"false").map(|_| Doc::Bool(false)),
