@@ -59,13 +59,17 @@ enum Keep {
     },
 }
 
-/// The members of a tree by name: a list, with a mask of the names' lengths so that most keys
-/// of the input, which are not among them, are passed over with one bit test.
+/// The members of a tree by name: a list ordered by the names' lengths, with a mask of those
+/// lengths, so that most keys of the input, which are not among them, are passed over with
+/// one bit test, and the others are compared only with the names of their length.
 #[derive(Debug, Clone, PartialEq)]
 struct Members {
     list: Vec<(String, Keep)>,
     /// Bit `n` is set when a name is `n` bytes long (bit 63: 63 bytes or more).
     lengths: u64,
+    /// Where in `list` the names of each length (as `length_bit` counts them) begin; `None`
+    /// while there is no name (kept apart, so that a tree stays small).
+    starts: Option<Box<[usize; 64]>>,
 }
 
 impl Members {
@@ -73,6 +77,7 @@ impl Members {
         Members {
             list: Vec::new(),
             lengths: 0,
+            starts: None,
         }
     }
 
@@ -85,9 +90,19 @@ impl Members {
         let at = match self.list.iter().position(|(name, _)| name == key) {
             Some(at) => at,
             None => {
+                // After the names as long or shorter, so that each length's names stay
+                // together and `starts` stays true.
+                let class = length_class(key);
+                let at = self
+                    .list
+                    .partition_point(|(name, _)| length_class(name) <= class);
+                self.list.insert(at, (key.to_owned(), Keep::skeleton()));
                 self.lengths |= length_bit(key);
-                self.list.push((key.to_owned(), Keep::skeleton()));
-                self.list.len() - 1
+                let starts = self.starts.get_or_insert_with(|| Box::new([0; 64]));
+                for start in &mut starts[class + 1..] {
+                    *start += 1;
+                }
+                at
             }
         };
         &mut self.list[at].1
@@ -99,16 +114,25 @@ impl Members {
         if self.lengths & length_bit(key) == 0 {
             return None;
         }
+        let class = length_class(key);
         self.list
+            .get(self.starts.as_deref()?[class]..)?
             .iter()
+            .take_while(|(name, _)| length_class(name) == class)
             .find(|(name, _)| crate::short::same(name.as_bytes(), key.as_bytes()))
             .map(|(_, keep)| keep)
     }
 }
 
+/// A name's length as `Members` groups names: its length in bytes, 63 for 63 or more.
+#[inline]
+fn length_class(key: &str) -> usize {
+    key.len().min(63)
+}
+
 #[inline]
 fn length_bit(key: &str) -> u64 {
-    1 << key.len().min(63)
+    1 << length_class(key)
 }
 
 /// What a reference needs of the values at its end.
@@ -727,5 +751,37 @@ impl From<ScanError> for BundleError {
                 error.at + 1
             ),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{Keep, Members};
+
+    proptest! {
+        /// Whatever the order names are added in, and however many share a length (long names
+        /// share one group), a lookup finds exactly the names added, each with its own tree.
+        #[test]
+        fn lookups_find_exactly_the_names_added(
+            names in proptest::collection::vec("[ab]{0,4}|[ab]{61,66}", 0..24),
+            probes in proptest::collection::vec("[ab]{0,4}|[ab]{61,66}", 0..24),
+        ) {
+            let mut members = Members::new();
+            for (index, name) in names.iter().enumerate() {
+                if let Keep::Some { raw, .. } = members.entry(name) {
+                    // Marks the first name added: the only tree whose `raw` is set.
+                    *raw |= index == 0;
+                }
+            }
+            for probe in names.iter().chain(&probes) {
+                let found = members.get(probe);
+                prop_assert_eq!(found.is_some(), names.contains(probe), "{}", probe);
+                if let Some(Keep::Some { raw, .. }) = found {
+                    prop_assert_eq!(*raw, *probe == names[0]);
+                }
+            }
+        }
     }
 }
