@@ -1,10 +1,12 @@
-//! Equality of the short byte strings that keys and names mostly are, decided in a few
-//! loads and compares inlined at the call site, without a call to `memcmp`.
+//! Equality and copies of the short byte strings that keys and names mostly are, done in a
+//! few loads, compares and stores inlined at the call site, without a call to `memcmp` or
+//! `memcpy`.
 //!
-//! The slice `==` of the standard library compares lengths, then calls `memcmp`, whose
-//! branches on the length are shared by every caller in the program, and mispredicted when
-//! the lengths vary: in the cost model of a batch run (callgrind, 2,000 shared-bench
-//! bundles), `memcmp` was called 385K times, mostly for keys under 16 bytes.
+//! The slice `==` of the standard library compares lengths, then calls `memcmp`, and a
+//! `Box<str>` made from a `&str` calls `memcpy`; the branches of both on the length are
+//! shared by every caller in the program, and mispredicted when the lengths vary. In the cost
+//! model of a batch run (callgrind, 2,000 shared-bench bundles), `memcmp` was called 386K
+//! times and `memcpy` 779K times, mostly for keys and strings under 16 bytes.
 
 /// Whether `a` and `b` hold the same bytes: for up to sixteen bytes, two (possibly
 /// overlapping) words from each end; beyond that, the standard library's comparison.
@@ -53,7 +55,7 @@ pub(crate) fn boxed(text: std::borrow::Cow<'_, str>) -> Box<str> {
 
 /// [`boxed`] of a borrowed text.
 #[inline(always)]
-pub(crate) fn boxed_str(text: &str) -> Box<str> {
+fn boxed_str(text: &str) -> Box<str> {
     let n = text.len();
     if !(4..=16).contains(&n) {
         return Box::from(text);
