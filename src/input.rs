@@ -76,6 +76,22 @@ pub fn read_file_limited(path: &Path, limit: u64) -> Result<String> {
     })
 }
 
+/// The message of an error from [`read_file_limited`] with `path` left out, for a caller that
+/// names the path itself: `X: not valid UTF-8 text` and `X is larger than ...` lose `X`, and
+/// `cannot read X: ...` becomes `cannot read it: ...`.
+pub(crate) fn without_path(error: &anyhow::Error, path: &Path) -> String {
+    let message = format!("{error:#}");
+    let shown = path.display().to_string();
+    if let Some(rest) = message.strip_prefix(&format!("cannot read {shown}: ")) {
+        return format!("cannot read it: {rest}");
+    }
+    match message.strip_prefix(&shown) {
+        Some(rest) if rest.starts_with(": ") => rest[2..].to_owned(),
+        Some(rest) if rest.starts_with(' ') => rest[1..].to_owned(),
+        _ => message,
+    }
+}
+
 /// Opens a file for reading only if it is a regular file (following symbolic links). The open
 /// does not block on a FIFO; the type is checked on the open handle, so the file cannot be
 /// swapped for another between the check and the read.
@@ -239,7 +255,9 @@ fn read_bundle_dir(dir: &Path, limit: u64) -> Result<Bundle> {
         }
     }
     Bundle::from_dir(&names, |name| {
-        read_file_limited(&dir.join(name), limit).map_err(|error| format!("{error:#}"))
+        let path = dir.join(name);
+        // The bundle's error names the document's path: the reader's message says it once more.
+        read_file_limited(&path, limit).map_err(|error| without_path(&error, &path))
     })
     .map_err(|mut error| match error.file.take() {
         Some(file) => {

@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::input::{DEFAULT_MAX_INPUT_BYTES, read_file_limited};
-use anyhow::{Context, Result};
+use anyhow::Result;
 use balance_doctor_engine::{
     DEFAULT_PACK, ExtendsRequest, RuleErrors, RuleSet, RuleSource, RuleText, compile_with,
 };
@@ -46,8 +46,13 @@ pub fn compile_files(
     let mut reader = FileReader::new(options);
     let mut roots = Vec::new();
     for path in paths {
-        let text = read_rules_file(path)
-            .with_context(|| format!("cannot read rules file {}", path.display()))?;
+        let text = read_rules_file(path).map_err(|error| {
+            anyhow::anyhow!(
+                "rules file {}: {}",
+                path.display(),
+                crate::input::without_path(&error, path)
+            )
+        })?;
         let name = reader.name_of(path);
         roots.push((name, text));
     }

@@ -559,9 +559,10 @@ fn fifos_and_devices_are_refused_never_read() {
     assert_eq!(errors.len(), 5, "{errors:?}");
     for (error, what) in errors.iter().zip([
         "d.jsonl is a FIFO",
-        "extra.json is a FIFO",
-        "bundle.yaml is a FIFO",
-        "extra.json is a character device",
+        // A bundle folder's file: the bundle's error names it, the reader's message follows.
+        "a-fifo-document/extra.json: is a FIFO",
+        "b-fifo-metadata/bundle.yaml: is a FIFO",
+        "c-device-document/extra.json: is a character device",
         "f-argument.json is a FIFO",
     ]) {
         assert!(error.contains(what), "{error}");

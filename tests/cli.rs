@@ -585,3 +585,53 @@ fn rules_come_from_the_flag_the_environment_or_the_nearest_config_and_tests_from
     assert!(!stdout.contains("chase-item") && stdout.contains("known-unsupported-bank"));
     std::fs::remove_dir_all(&project).unwrap();
 }
+
+/// A file that cannot be read is named once in the error, not once by the bundle or the rules
+/// and again by the reader.
+#[test]
+fn unreadable_files_are_named_once() {
+    let dir = std::env::temp_dir().join(format!("bd-named-once-{}", std::process::id()));
+    let bundle = dir.join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(bundle.join("item_get.json"), b"\xff\xfe{}").unwrap();
+    let missing = dir.join("missing.yaml");
+    let cases: [(Vec<String>, String); 3] = [
+        (
+            vec!["diagnose".into(), bundle.display().to_string()],
+            format!(
+                "error: {}: not valid UTF-8 text (at byte 0): save it as UTF-8",
+                bundle.join("item_get.json").display()
+            ),
+        ),
+        (
+            vec![
+                "diagnose".into(),
+                "--max-input-size".into(),
+                "100".into(),
+                "fixtures/overdue-refresh".into(),
+            ],
+            "error: fixtures/overdue-refresh/bundle.yaml: is larger than 100 bytes".into(),
+        ),
+        (
+            vec![
+                "diagnose".into(),
+                "--rules".into(),
+                missing.display().to_string(),
+                "fixtures/overdue-refresh".into(),
+            ],
+            format!(
+                "error: rules file {}: cannot read it: No such file or directory",
+                missing.display()
+            ),
+        ),
+    ];
+    for (args, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let output = run(&args);
+        assert!(
+            output.contains(&expected),
+            "{args:?} should print {expected:?}, printed:\n{output}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
