@@ -465,3 +465,62 @@ rules:
     // One pair's weights differ: with `quantifier: all`, the rule stays silent.
     assert!(diagnose(rules, bundle(4)).findings.is_empty());
 }
+
+#[test]
+fn a_list_parameter_inside_a_list_contributes_its_elements() {
+    let rules = r#"
+params:
+  known: [A, B]
+  extra: C
+rules:
+  - id: unknown
+    title: Unknown
+    severity: info
+    params:
+      more: [D]
+    when: { path: "d:$.codes[*]", none_of: [$known, $extra, $more, E], as: code }
+    message: "unknown {code}"
+  - id: known
+    title: Known
+    severity: info
+    when: { path: "d:$.codes[*]", one_of: [$known], quantifier: all }
+    message: known
+"#;
+    let fired = |codes: serde_json::Value| -> Vec<String> {
+        diagnose(rules, json!({"documents": {"d": {"codes": codes}}}))
+            .findings
+            .iter()
+            .map(|f| f.message.clone())
+            .collect()
+    };
+    assert_eq!(fired(json!(["A", "B"])), ["known"]);
+    assert_eq!(fired(json!(["A", "C", "D", "E"])), Vec::<String>::new());
+    assert_eq!(fired(json!(["B", "F"])), ["unknown F"]);
+    // Spliced, not nested: a list value equal to the parameter's list is not one of its elements.
+    assert_eq!(fired(json!([["A", "B"]])), ["unknown A, B"]);
+}
+
+#[test]
+fn every_unknown_parameter_in_a_list_is_reported() {
+    let rules = r#"
+params:
+  known: [A]
+rules:
+  - id: r
+    title: R
+    severity: info
+    when: { path: "d:$.code", one_of: [$knwn, B, $other] }
+    message: m
+"#;
+    let error = compile(&[RuleText {
+        name: "inline.yaml",
+        text: rules,
+    }])
+    .expect_err("unknown parameters are errors")
+    .to_string();
+    assert!(
+        error.contains("unknown parameter `$knwn`: did you mean `$known`?"),
+        "{error}"
+    );
+    assert!(error.contains("unknown parameter `$other`"), "{error}");
+}

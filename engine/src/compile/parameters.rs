@@ -99,12 +99,28 @@ impl<'f> Compiler<'f> {
         }
     }
 
+    /// A list operand (`one_of`, `none_of`, `contains_any`, `contains_none`): a list, or a
+    /// `$name` parameter holding one. An element that is a `$name` parameter holding a list
+    /// contributes its elements, so lists compose (`none_of: [$request_level_codes, OTHER]`).
     pub(super) fn list(
         &mut self,
         scope: &mut Scoped,
         value: &Value,
         field: &str,
     ) -> Option<Vec<Value>> {
+        if let Value::Array(items) = value {
+            let mut list = Vec::with_capacity(items.len());
+            let mut ok = true;
+            for item in items {
+                let is_param = item.as_str().is_some_and(|text| text.starts_with('$'));
+                match self.param(scope, item, field) {
+                    Some(Value::Array(inner)) if is_param => list.extend(inner),
+                    Some(resolved) => list.push(resolved),
+                    None => ok = false,
+                }
+            }
+            return ok.then_some(list);
+        }
         match self.param(scope, value, field)? {
             Value::Array(items) => Some(items),
             other => {
