@@ -293,6 +293,16 @@ pub fn human(
             }
         }
     }
+    if !diagnosis.unread_context_keys.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "context keys no rule reads:")?;
+        for key in &diagnosis.unread_context_keys {
+            match &key.did_you_mean {
+                Some(name) => writeln!(out, "  {} (did you mean {name}?)", safe(&key.name))?,
+                None => writeln!(out, "  {}", safe(&key.name))?,
+            }
+        }
+    }
     if let Some(traces) = &diagnosis.explain {
         writeln!(out)?;
         writeln!(out, "explanation:")?;
@@ -661,6 +671,7 @@ pub fn jsonl_diagnosed(out: &mut Vec<u8>, record: &DiagnosedRecord<'_>, texts: &
         findings,
         not_evaluated,
         unread_documents,
+        unread_context_keys,
         explain,
     } = diagnosis;
     let RecordOrigin { file, line } = origin;
@@ -703,6 +714,19 @@ pub fn jsonl_diagnosed(out: &mut Vec<u8>, record: &DiagnosedRecord<'_>, texts: &
         out.extend_from_slice(br#","unread_documents":"#);
         json_text::list(out, unread_documents, |out, document| {
             let balance_doctor_engine::UnreadDocument { name, did_you_mean } = document;
+            out.extend_from_slice(br#"{"name":"#);
+            json_text::string(out, name);
+            if let Some(did_you_mean) = did_you_mean {
+                out.extend_from_slice(br#","did_you_mean":"#);
+                json_text::string(out, did_you_mean);
+            }
+            out.push(b'}');
+        });
+    }
+    if !unread_context_keys.is_empty() {
+        out.extend_from_slice(br#","unread_context_keys":"#);
+        json_text::list(out, unread_context_keys, |out, key| {
+            let balance_doctor_engine::UnreadContextKey { name, did_you_mean } = key;
             out.extend_from_slice(br#"{"name":"#);
             json_text::string(out, name);
             if let Some(did_you_mean) = did_you_mean {

@@ -524,3 +524,61 @@ rules:
     );
     assert!(error.contains("unknown parameter `$other`"), "{error}");
 }
+
+#[test]
+fn context_keys_no_rule_reads_are_listed_with_the_closest_key_read() {
+    let rules = r#"
+sources:
+  read_at: { first_of: ["context:$.read_at"] }
+rules:
+  - id: source
+    title: Source
+    severity: info
+    when: { path: "context:$.balance_source", exists: true }
+    message: source
+  - id: read
+    title: Read
+    severity: info
+    when: { path: "read_at:$", exists: true }
+    message: read
+"#;
+    let unread = |context: serde_json::Value| -> Vec<(String, Option<String>)> {
+        diagnose(rules, json!({"context": context, "documents": {}}))
+            .unread_context_keys
+            .into_iter()
+            .map(|key| (key.name, key.did_you_mean))
+            .collect()
+    };
+    // Keys read directly and through a source are read; null values are keys too.
+    assert_eq!(unread(json!({"balance_source": "a", "read_at": null})), []);
+    assert_eq!(
+        unread(json!({"balance_sorce": "a", "ticket": 7, "read_at": "x"})),
+        [
+            (
+                "balance_sorce".to_owned(),
+                Some("balance_source".to_owned())
+            ),
+            ("ticket".to_owned(), None)
+        ]
+    );
+    assert_eq!(unread(json!(null)), []);
+}
+
+#[test]
+fn no_context_key_is_unread_when_a_rule_can_read_any() {
+    for path in ["context:$", "context:$[*]", "context:$..x"] {
+        let rules = format!(
+            r#"
+rules:
+  - id: any
+    title: Any
+    severity: info
+    values: {{ all: "{path}" }}
+    when: {{ path: "context:$.known", exists: true }}
+    message: "{{all}}"
+"#
+        );
+        let diagnosis = diagnose(&rules, json!({"context": {"other": 1}, "documents": {}}));
+        assert_eq!(diagnosis.unread_context_keys, [], "{path}");
+    }
+}

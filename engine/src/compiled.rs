@@ -37,6 +37,9 @@ pub struct RuleSet {
     /// `read_documents.len()`. Evaluation finds the bundle's documents by walking this list
     /// and the bundle's (both in name order) once.
     pub(crate) read_documents: Vec<(String, usize)>,
+    /// The keys of the bundle's `context` that the rules can read, in name order (`None`:
+    /// any key), to list the others as unread ([`RuleSet::context_keys`]).
+    pub(crate) context_keys: Option<Box<[String]>>,
     /// Object keys whose values are never shown (`redact:` of every loaded file).
     pub(crate) redact: crate::eval::Redact,
     pub(crate) warnings: Vec<crate::error::Problem>,

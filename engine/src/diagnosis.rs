@@ -3,7 +3,8 @@
 //! The JSON form of [`Diagnosis`] is a versioned contract, described by
 //! `json_schema(SchemaKind::Diagnosis)` (the command line's `schemas/diagnosis.schema.json` is
 //! the same object plus its `as_of_from`). Fields shown only when not empty (`labels`,
-//! `unread_documents`, `explain`, `omitted_evidence`) are optional in the schema:
+//! `unread_documents`, `unread_context_keys`, `explain`, `omitted_evidence`) are optional in
+//! the schema:
 //!
 //! ```json
 //! {
@@ -51,6 +52,9 @@ pub struct Diagnosis {
     /// Documents of the bundle that no rule reads (a misnamed file, for example).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unread_documents: Vec<UnreadDocument>,
+    /// Keys of the bundle's `context` that no rule reads (a misspelt key, for example).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unread_context_keys: Vec<UnreadContextKey>,
     /// Per-rule explanation, present when asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Vec<RuleTrace>>,
@@ -89,6 +93,16 @@ pub struct Finding {
     pub remediation: Arc<[String]>,
     /// Where to read more.
     pub references: Arc<[String]>,
+}
+
+/// A key of the bundle's `context` that no rule reads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct UnreadContextKey {
+    /// The key.
+    pub name: String,
+    /// A key the rules do read that it looks like.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub did_you_mean: Option<String>,
 }
 
 /// A document no rule reads.

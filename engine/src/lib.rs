@@ -85,7 +85,7 @@ pub use compile::{RuleText, compile, compile_with};
 pub use compiled::{RuleInfo, RuleSet};
 pub use diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
-    RuleOutcome, RuleTrace, ShownValue, UnreadDocument,
+    RuleOutcome, RuleTrace, ShownValue, UnreadContextKey, UnreadDocument,
 };
 pub use doc::{Doc, Members};
 pub use error::{BundleError, Location, Origin, Problem, ProblemKind, RuleErrors};

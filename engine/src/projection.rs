@@ -283,6 +283,9 @@ impl Keep {
 struct Reader<'s> {
     set: &'s RuleSet,
     documents: HashMap<String, Keep>,
+    /// What the rules read of the bundle's `context`, which is never projected (it is small
+    /// and parsed whole): only to tell which of its keys no rule reads.
+    context: Keep,
 }
 
 impl Reader<'_> {
@@ -310,7 +313,7 @@ impl Reader<'_> {
                 .entry(name.clone())
                 .or_insert_with(Keep::skeleton)
                 .insert(&steps, everything),
-            Scope::Context => {}
+            Scope::Context => self.context.insert(&steps, everything),
             Scope::Source(id) => {
                 for candidate in &self.set.sources[*id].candidates {
                     self.read(candidate, &steps, everything, join, depth + 1);
@@ -371,9 +374,35 @@ impl Reader<'_> {
 impl RuleSet {
     /// What of each document the rules can read, for [`Projection::parse_bundle`].
     pub fn projection(&self) -> Projection {
+        let mut documents = self.reader().documents;
+        for keep in documents.values_mut() {
+            keep.settle();
+            keep.name_paths(&mut Vec::new());
+            keep.routes();
+        }
+        Projection { documents }
+    }
+
+    /// The keys of the bundle's `context` that a reference can read, in name order; `None`
+    /// when a reference can read any key (`context:$[*]`, `context:$..key`, or the whole
+    /// context as a value).
+    pub(crate) fn context_keys(&self) -> Option<Box<[String]>> {
+        match self.reader().context {
+            Keep::All | Keep::Some { any: Some(_), .. } => None,
+            Keep::Some { members, .. } => {
+                let mut keys: Vec<String> = members.list.into_iter().map(|(key, _)| key).collect();
+                keys.sort_unstable();
+                Some(keys.into())
+            }
+        }
+    }
+
+    /// Every reference of the rules and labels, walked once.
+    fn reader(&self) -> Reader<'_> {
         let mut reader = Reader {
             set: self,
             documents: HashMap::default(),
+            context: Keep::skeleton(),
         };
         for rule in &self.rules {
             for requirement in &rule.requires {
@@ -400,13 +429,7 @@ impl RuleSet {
         for (_, reference) in &self.labels {
             reader.read(reference, &[], Need::All, None, 0);
         }
-        let mut documents = reader.documents;
-        for keep in documents.values_mut() {
-            keep.settle();
-            keep.name_paths(&mut Vec::new());
-            keep.routes();
-        }
-        Projection { documents }
+        reader
     }
 }
 

@@ -38,6 +38,7 @@ EXTRA = [
     '{"id": 99, "documents": {}}',
     "",
     '{"id": "unread", "documents": {"item_gte": {"item": {}}}}',
+    '{"id": "unread-context", "context": {"balance_sorce": "accounts_get"}, "documents": {}}',
     "{not json",
     "   ",
 ]

@@ -263,7 +263,7 @@ impl<'f> Compiler<'f> {
         let warnings = std::mem::take(&mut self.warnings);
         let conditions = std::mem::take(&mut self.named_conds);
         let reusable = crate::compiled::reusable_conditions(&conditions);
-        RuleSet {
+        let mut set = RuleSet {
             rules,
             conditions,
             reusable,
@@ -279,7 +279,10 @@ impl<'f> Compiler<'f> {
                 .collect(),
             warnings,
             files: self.files.iter().map(|file| file.name.clone()).collect(),
-        }
+            context_keys: None,
+        };
+        set.context_keys = set.context_keys();
+        set
     }
 
     /// Every document name read, in name order, with its slot (the one its references and

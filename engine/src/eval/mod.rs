@@ -12,7 +12,7 @@ use crate::bundle::Bundle;
 use crate::compiled::{Rule, RuleSet};
 use crate::diagnosis::{
     ConditionTrace, DIAGNOSIS_VERSION, Diagnosis, Evidence, Finding, MissingInput, NotEvaluated,
-    RuleOutcome, RuleTrace, UnreadDocument,
+    RuleOutcome, RuleTrace, UnreadContextKey, UnreadDocument,
 };
 use crate::doc::Doc;
 use crate::path::{Node, Routes};
@@ -188,6 +188,7 @@ impl RuleSet {
                 }
             })
             .collect();
+        let unread_context_keys = unread_context_keys(self, bundle);
         // Labels come in name order: the map is built from them at once.
         let labels = self
             .labels
@@ -208,6 +209,7 @@ impl RuleSet {
             as_of,
             labels,
             unread_documents,
+            unread_context_keys,
             findings,
             not_evaluated: not_evaluated.into_iter().map(|(_, n)| n).collect(),
             explain: options
@@ -435,4 +437,27 @@ fn push_shown<'n, 'a: 'n>(
             .into_iter()
             .map(|node| shown::shown_at(node.value, routes, node.route, redact)),
     );
+}
+
+/// The keys of the bundle's `context` that no rule reads, in key order, each with the closest
+/// key that is read: a misspelt `balance_source` would otherwise be ignored without a word.
+fn unread_context_keys(set: &RuleSet, bundle: &Bundle) -> Vec<UnreadContextKey> {
+    let (Some(read), Some(context)) = (set.context_keys.as_deref(), bundle.context().as_object())
+    else {
+        return Vec::new();
+    };
+    context
+        .iter()
+        .filter(|(key, _)| {
+            read.binary_search_by(|name| name.as_str().cmp(key))
+                .is_err()
+        })
+        .map(|(key, _)| {
+            let known: Vec<&str> = read.iter().map(String::as_str).collect();
+            UnreadContextKey {
+                name: key.to_owned(),
+                did_you_mean: crate::suggest::closest(key, &known).map(str::to_owned),
+            }
+        })
+        .collect()
 }
