@@ -6,9 +6,9 @@
 
 use std::fs::{self, File};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use balance_doctor_engine::{Bundle, without_serde_position};
 use serde_json::Value;
 
@@ -47,55 +47,88 @@ impl std::fmt::Display for AsOfOrigin {
 /// (`diagnose --max-input-size`): 64 MiB.
 pub const DEFAULT_MAX_INPUT_BYTES: u64 = 64 << 20;
 
+/// Why a file could not be read, without its path: a caller that names the file in its own
+/// words (`rules file X: cannot read it: ...`) shows this alone.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadProblem {
+    /// Opening or reading failed.
+    #[error("cannot read it: {0}")]
+    Io(std::io::Error),
+    /// The file is larger than the limit (in bytes).
+    #[error(
+        "is larger than {}, the most read from one input: check that it is the file you meant, or raise the limit with `diagnose --max-input-size`",
+        format_size(*.0)
+    )]
+    TooLarge(u64),
+    /// The text is not UTF-8: valid up to this byte.
+    #[error("not valid UTF-8 text (at byte {0}): save it as UTF-8")]
+    NotUtf8(usize),
+    /// Not a regular file: what it is instead (see [`file_kind`]).
+    #[error(
+        "is {0}, not a regular file: balance-doctor reads only regular files (to read a stream, pipe it into `-`)"
+    )]
+    NotRegular(&'static str),
+}
+
+/// A file that could not be read: its path, then the problem (`cannot read X: ...`,
+/// `X is larger than ...`, `X: not valid UTF-8 text ...`, `X is a FIFO ...`).
+#[derive(Debug)]
+pub struct ReadError {
+    /// The file.
+    pub path: PathBuf,
+    /// What went wrong, without the path.
+    pub problem: ReadProblem,
+}
+
+impl std::fmt::Display for ReadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path = self.path.display();
+        match &self.problem {
+            ReadProblem::Io(error) => write!(f, "cannot read {path}: {error}"),
+            ReadProblem::NotUtf8(_) => write!(f, "{path}: {}", self.problem),
+            problem => write!(f, "{path} {problem}"),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+impl ReadError {
+    fn new(path: &Path, problem: ReadProblem) -> ReadError {
+        ReadError {
+            path: path.to_owned(),
+            problem,
+        }
+    }
+}
+
 /// Reads a whole regular file as UTF-8 text, refusing more than `limit` bytes.
 ///
 /// This is the one way the CLI reads a file: bundle files and directories (documents and
 /// `bundle.yaml`), rules files and their `extends`, and test files. The file is opened without
 /// blocking and checked through the open handle, so a FIFO, a device (`/dev/zero`), a socket or
 /// a folder is refused with an error that says what it is, and never read; a larger file is
-/// refused without being read past the limit. Errors name the path.
-pub fn read_file_limited(path: &Path, limit: u64) -> Result<String> {
+/// refused without being read past the limit. The error names the path; its `problem` alone
+/// does not, for a caller that names the file itself.
+pub fn read_file_limited(path: &Path, limit: u64) -> Result<String, ReadError> {
     let file = open_regular_file(path)?;
     let mut bytes = Vec::new();
     file.take(limit.saturating_add(1))
         .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+        .map_err(|error| ReadError::new(path, ReadProblem::Io(error)))?;
     if bytes.len() as u64 > limit {
-        bail!(
-            "{} is larger than {}, the most read from one input: check that it is the file you meant, or raise the limit with `diagnose --max-input-size`",
-            path.display(),
-            format_size(limit)
-        );
+        return Err(ReadError::new(path, ReadProblem::TooLarge(limit)));
     }
     String::from_utf8(bytes).map_err(|error| {
-        anyhow::anyhow!(
-            "{}: not valid UTF-8 text (at byte {}): save it as UTF-8",
-            path.display(),
-            error.utf8_error().valid_up_to()
-        )
+        ReadError::new(path, ReadProblem::NotUtf8(error.utf8_error().valid_up_to()))
     })
-}
-
-/// The message of an error from [`read_file_limited`] with `path` left out, for a caller that
-/// names the path itself: `X: not valid UTF-8 text` and `X is larger than ...` lose `X`, and
-/// `cannot read X: ...` becomes `cannot read it: ...`.
-pub(crate) fn without_path(error: &anyhow::Error, path: &Path) -> String {
-    let message = format!("{error:#}");
-    let shown = path.display().to_string();
-    if let Some(rest) = message.strip_prefix(&format!("cannot read {shown}: ")) {
-        return format!("cannot read it: {rest}");
-    }
-    match message.strip_prefix(&shown) {
-        Some(rest) if rest.starts_with(": ") => rest[2..].to_owned(),
-        Some(rest) if rest.starts_with(' ') => rest[1..].to_owned(),
-        _ => message,
-    }
 }
 
 /// Opens a file for reading only if it is a regular file (following symbolic links). The open
 /// does not block on a FIFO; the type is checked on the open handle, so the file cannot be
 /// swapped for another between the check and the read.
-pub fn open_regular_file(path: &Path) -> Result<File> {
+pub fn open_regular_file(path: &Path) -> Result<File, ReadError> {
     let mut options = fs::OpenOptions::new();
     options.read(true);
     #[cfg(unix)]
@@ -103,18 +136,14 @@ pub fn open_regular_file(path: &Path) -> Result<File> {
         use std::os::unix::fs::OpenOptionsExt;
         options.custom_flags(libc::O_NONBLOCK);
     }
-    let file = options
-        .open(path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let metadata = file
-        .metadata()
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let io = |error| ReadError::new(path, ReadProblem::Io(error));
+    let file = options.open(path).map_err(io)?;
+    let metadata = file.metadata().map_err(io)?;
     if !metadata.is_file() {
-        bail!(
-            "{} is {}, not a regular file: balance-doctor reads only regular files (to read a stream, pipe it into `-`)",
-            path.display(),
-            file_kind(&metadata.file_type())
-        );
+        return Err(ReadError::new(
+            path,
+            ReadProblem::NotRegular(file_kind(&metadata.file_type())),
+        ));
     }
     Ok(file)
 }
@@ -256,8 +285,8 @@ fn read_bundle_dir(dir: &Path, limit: u64) -> Result<Bundle> {
     }
     Bundle::from_dir(&names, |name| {
         let path = dir.join(name);
-        // The bundle's error names the document's path: the reader's message says it once more.
-        read_file_limited(&path, limit).map_err(|error| without_path(&error, &path))
+        // The bundle's error names the document's path, so the reader's problem comes alone.
+        read_file_limited(&path, limit).map_err(|error| error.problem.to_string())
     })
     .map_err(|mut error| match error.file.take() {
         Some(file) => {

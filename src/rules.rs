@@ -46,13 +46,8 @@ pub fn compile_files(
     let mut reader = FileReader::new(options);
     let mut roots = Vec::new();
     for path in paths {
-        let text = read_rules_file(path).map_err(|error| {
-            anyhow::anyhow!(
-                "rules file {}: {}",
-                path.display(),
-                crate::input::without_path(&error, path)
-            )
-        })?;
+        let text = read_rules_file(path)
+            .map_err(|error| anyhow::anyhow!("rules file {}: {}", path.display(), error.problem))?;
         let name = reader.name_of(path);
         roots.push((name, text));
     }
@@ -145,7 +140,7 @@ impl FileReader {
 
 /// Reads a rules file with [`read_file_limited`]: a regular file (not a device, a pipe or a
 /// folder) of bounded size.
-fn read_rules_file(path: &Path) -> Result<String> {
+fn read_rules_file(path: &Path) -> Result<String, crate::input::ReadError> {
     read_file_limited(path, DEFAULT_MAX_INPUT_BYTES)
 }
 
