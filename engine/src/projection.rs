@@ -286,6 +286,8 @@ struct Reader<'s> {
     /// What the rules read of the bundle's `context`, which is never projected (it is small
     /// and parsed whole): only to tell which of its keys no rule reads.
     context: Keep,
+    /// Only `context` is wanted: the documents' trees are not built.
+    context_only: bool,
 }
 
 impl Reader<'_> {
@@ -308,6 +310,7 @@ impl Reader<'_> {
             steps.extend_from_slice(then);
         }
         match &reference.scope {
+            Scope::Document(_) if self.context_only => {}
             Scope::Document(name) => self
                 .documents
                 .entry(name.clone())
@@ -374,7 +377,7 @@ impl Reader<'_> {
 impl RuleSet {
     /// What of each document the rules can read, for [`Projection::parse_bundle`].
     pub fn projection(&self) -> Projection {
-        let mut documents = self.reader().documents;
+        let mut documents = self.reader(false).documents;
         for keep in documents.values_mut() {
             keep.settle();
             keep.name_paths(&mut Vec::new());
@@ -387,7 +390,7 @@ impl RuleSet {
     /// when a reference can read any key (`context:$[*]`, `context:$..key`, or the whole
     /// context as a value).
     pub(crate) fn context_keys(&self) -> Option<Box<[String]>> {
-        match self.reader().context {
+        match self.reader(true).context {
             Keep::All | Keep::Some { any: Some(_), .. } => None,
             Keep::Some { members, .. } => {
                 let mut keys: Vec<String> = members.list.into_iter().map(|(key, _)| key).collect();
@@ -397,12 +400,14 @@ impl RuleSet {
         }
     }
 
-    /// Every reference of the rules and labels, walked once.
-    fn reader(&self) -> Reader<'_> {
+    /// Every reference of the rules and labels, walked once (with `context_only`, only the
+    /// bundle's `context` is recorded).
+    fn reader(&self, context_only: bool) -> Reader<'_> {
         let mut reader = Reader {
             set: self,
             documents: HashMap::default(),
             context: Keep::skeleton(),
+            context_only,
         };
         for rule in &self.rules {
             for requirement in &rule.requires {

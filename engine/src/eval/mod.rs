@@ -441,11 +441,22 @@ fn push_shown<'n, 'a: 'n>(
 
 /// The keys of the bundle's `context` that no rule reads, in key order, each with the closest
 /// key that is read: a misspelt `balance_source` would otherwise be ignored without a word.
+#[inline(never)]
 fn unread_context_keys(set: &RuleSet, bundle: &Bundle) -> Vec<UnreadContextKey> {
     let (Some(read), Some(context)) = (set.context_keys.as_deref(), bundle.context().as_object())
     else {
         return Vec::new();
     };
+    let is_read = |key: &str| read.binary_search_by(|name| name.as_str().cmp(key)).is_ok();
+    if context.iter().all(|(key, _)| is_read(key)) {
+        return Vec::new();
+    }
+    listed_unread(read, context)
+}
+
+/// The unread keys of `context`, with suggestions (out of line: most bundles have none).
+#[cold]
+fn listed_unread(read: &[String], context: &crate::doc::Members) -> Vec<UnreadContextKey> {
     context
         .iter()
         .filter(|(key, _)| {
