@@ -462,9 +462,18 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
         Some(Format::Jsonl) => RecordFormat::Jsonl,
         Some(Format::Markdown) => RecordFormat::Markdown,
         Some(Format::Human) => RecordFormat::Human(palette(args.color)),
-        Some(Format::Json) => bail!(
-            "--format json prints one bundle; for several bundles use --format jsonl (one JSON object per line)"
-        ),
+        Some(Format::Json) => {
+            let why = match first.as_slice() {
+                [Input::Jsonl(path)] => format!(
+                    "{} is a JSON Lines file, a batch whatever its number of lines",
+                    path.display()
+                ),
+                _ => "the inputs hold more than one bundle".to_owned(),
+            };
+            bail!(
+                "--format json prints the diagnosis of one bundle (a bundle file, a bundle folder or `-`), but {why}: use --format jsonl, which prints one JSON object per bundle"
+            )
+        }
     };
     let threads = args.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -635,3 +635,41 @@ fn unreadable_files_are_named_once() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn json_format_refuses_a_batch_and_says_why() {
+    let dir = std::env::temp_dir().join(format!("bd-json-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let jsonl = dir.join("one.jsonl");
+    std::fs::write(&jsonl, "{\"documents\": {}}\n").unwrap();
+    let one_line = run(&["diagnose", "--format", "json", &jsonl.display().to_string()]);
+    assert!(one_line.starts_with("exit: 2\n"), "{one_line}");
+    assert!(
+        one_line.contains(&format!(
+            "{} is a JSON Lines file, a batch whatever its number of lines: use --format jsonl",
+            jsonl.display()
+        )),
+        "{one_line}"
+    );
+    let two = run(&[
+        "diagnose",
+        "--format",
+        "json",
+        "fixtures/overdue-refresh",
+        "fixtures/fresh-item-4h",
+    ]);
+    assert!(two.starts_with("exit: 2\n"), "{two}");
+    assert!(
+        two.contains("but the inputs hold more than one bundle: use --format jsonl"),
+        "{two}"
+    );
+    // The same one-line file is fine as a batch.
+    let batch = run(&[
+        "diagnose",
+        "--format",
+        "jsonl",
+        &jsonl.display().to_string(),
+    ]);
+    assert!(batch.starts_with("exit: 0\n"), "{batch}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
