@@ -225,8 +225,9 @@ pub enum RulesCommand {
     /// 2 when a test file cannot be read.
     Test {
         /// Test files, or directories searched for `*.test.yaml`. Without any: the
-        /// configuration file's `tests:`, else `<name>.test.yaml` and `tests/` beside each rules
-        /// file, else (embedded pack) `rules/tests` in a checkout of the repository.
+        /// configuration file's `tests:`, else `<name>.test.yaml` beside each rules file (or,
+        /// without one, the `tests/` folder beside it), else (embedded pack) `rules/tests` in a
+        /// checkout of the repository.
         paths: Vec<PathBuf>,
         /// Which rules to test.
         #[command(flatten)]

@@ -271,9 +271,10 @@ fn find_config(cwd: &Path) -> Option<PathBuf> {
 }
 
 /// What `rules test` runs when given no path: the configuration file's `tests:`; else, for
-/// each rules file, `<name>.test.yaml` beside it and the `tests/` folder beside it, those that
-/// exist; for the embedded pack, `rules/tests` if the current folder is a checkout of the
-/// repository. Never a path relative to the current folder otherwise.
+/// each rules file, `<name>.test.yaml` beside it, or when there is none the `tests/` folder
+/// beside it (a rules file with its own cases at the root of a project does not also run the
+/// project's `tests/`); for the embedded pack, `rules/tests` if the current folder is a
+/// checkout of the repository. Never a path relative to the current folder otherwise.
 pub fn tests_for(choice: &RulesChoice) -> Result<Vec<PathBuf>> {
     if !choice.tests.is_empty() {
         return Ok(choice.tests.clone());
@@ -300,12 +301,16 @@ pub fn tests_for(choice: &RulesChoice) -> Result<Vec<PathBuf>> {
             })
             .unwrap_or_default();
         let beside = folder.join(format!("{stem}.test.yaml"));
-        if beside.is_file() && !found.contains(&beside) {
-            found.push(beside);
-        }
         let tests = folder.join("tests");
-        if tests.is_dir() && !found.contains(&tests) {
-            found.push(tests);
+        let cases = if beside.is_file() {
+            beside
+        } else if tests.is_dir() {
+            tests
+        } else {
+            continue;
+        };
+        if !found.contains(&cases) {
+            found.push(cases);
         }
     }
     if found.is_empty() {
@@ -388,9 +393,18 @@ mod tests {
             origin: ChoiceOrigin::Flag,
             tests: Vec::new(),
         };
+        // Its own cases win over the folder's `tests/`, which may hold anything.
         assert_eq!(
             tests_for(&choice).unwrap(),
-            [root.join("team/rules.test.yaml"), root.join("team/tests")]
+            [root.join("team/rules.test.yaml")]
+        );
+        let pack = RulesChoice {
+            files: vec![root.join("team/pack.yaml"), root.join("team/rules.yaml")],
+            ..choice.clone()
+        };
+        assert_eq!(
+            tests_for(&pack).unwrap(),
+            [root.join("team/tests"), root.join("team/rules.test.yaml")]
         );
         let lonely = RulesChoice {
             files: vec![root.join("other.yaml")],
