@@ -8,12 +8,7 @@ use std::process::Command;
 
 /// Runs the binary from the repository root and renders what a user sees.
 fn run(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
-        .args(args)
-        .current_dir(support::root())
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("the binary runs");
+    let output = support::run_in(&support::root(), args);
     format!(
         "exit: {}\n--- stdout\n{}--- stderr\n{}",
         output

@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::process::Command;
-
 /// The text of `file` from the line `heading` up to the next heading of that level or above.
 fn section(file: &str, heading: &str) -> String {
     let text = std::fs::read_to_string(support::root().join(file)).unwrap();
@@ -74,13 +72,7 @@ fn line_ending<'t>(text: &'t str, suffix: &str) -> &'t str {
 }
 
 fn run_in(dir: &std::path::Path, args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("the binary runs");
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    String::from_utf8_lossy(&support::run_in(dir, args).stdout).into_owned()
 }
 
 #[test]

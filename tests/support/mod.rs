@@ -13,6 +13,16 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Runs the binary with `args` in `dir`, with `NO_COLOR` unset (colour follows the flags).
+pub fn run_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("the binary runs")
+}
+
 /// The embedded default pack, compiled once per test binary.
 pub fn default_rules() -> &'static RuleSet {
     static RULES: OnceLock<RuleSet> = OnceLock::new();
