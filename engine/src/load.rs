@@ -151,6 +151,13 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
     let rules = rules.into_iter().flatten().collect();
     let sources = take_map(&mut top, "sources", &mut context, &mut left_out);
     let conditions = take_map(&mut top, "conditions", &mut context, &mut left_out);
+    // An override left out names no rule that other entries could miss: nothing to record.
+    let overrides = take_map(
+        &mut top,
+        "overrides",
+        &mut context,
+        &mut std::collections::HashSet::new(),
+    );
     let spec: Option<RuleFile> = context.deserialize(Value::Mapping(top), "");
     let Some(mut spec) = spec else {
         return (None, problems);
@@ -158,6 +165,7 @@ pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>
     spec.rules = rules;
     spec.sources = sources;
     spec.conditions = conditions;
+    spec.overrides = overrides;
     if spec.version != 1 {
         context.problems.push(at(
             ProblemKind::UnsupportedVersion,
