@@ -283,26 +283,16 @@ pub fn human(
             writeln!(out, "  {} needs {}", rule.rule, needs.join("; and "))?;
         }
     }
-    if !diagnosis.unread_documents.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "documents no rule reads:")?;
-        for document in &diagnosis.unread_documents {
-            match &document.did_you_mean {
-                Some(name) => writeln!(out, "  {} (did you mean {name}?)", safe(&document.name))?,
-                None => writeln!(out, "  {}", safe(&document.name))?,
-            }
-        }
-    }
-    if !diagnosis.unread_context_keys.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "context keys no rule reads:")?;
-        for key in &diagnosis.unread_context_keys {
-            match &key.did_you_mean {
-                Some(name) => writeln!(out, "  {} (did you mean {name}?)", safe(&key.name))?,
-                None => writeln!(out, "  {}", safe(&key.name))?,
-            }
-        }
-    }
+    let documents = diagnosis
+        .unread_documents
+        .iter()
+        .map(|d| (d.name.as_str(), d.did_you_mean.as_deref()));
+    human_unread(out, "documents no rule reads:", documents)?;
+    let keys = diagnosis
+        .unread_context_keys
+        .iter()
+        .map(|k| (k.name.as_str(), k.did_you_mean.as_deref()));
+    human_unread(out, "context keys no rule reads:", keys)?;
     if let Some(traces) = &diagnosis.explain {
         writeln!(out)?;
         writeln!(out, "explanation:")?;
@@ -713,27 +703,13 @@ pub fn jsonl_diagnosed(out: &mut Vec<u8>, record: &DiagnosedRecord<'_>, texts: &
     if !unread_documents.is_empty() {
         out.extend_from_slice(br#","unread_documents":"#);
         json_text::list(out, unread_documents, |out, document| {
-            let balance_doctor_engine::UnreadDocument { name, did_you_mean } = document;
-            out.extend_from_slice(br#"{"name":"#);
-            json_text::string(out, name);
-            if let Some(did_you_mean) = did_you_mean {
-                out.extend_from_slice(br#","did_you_mean":"#);
-                json_text::string(out, did_you_mean);
-            }
-            out.push(b'}');
+            jsonl_unread(out, &document.name, document.did_you_mean.as_deref());
         });
     }
     if !unread_context_keys.is_empty() {
         out.extend_from_slice(br#","unread_context_keys":"#);
         json_text::list(out, unread_context_keys, |out, key| {
-            let balance_doctor_engine::UnreadContextKey { name, did_you_mean } = key;
-            out.extend_from_slice(br#"{"name":"#);
-            json_text::string(out, name);
-            if let Some(did_you_mean) = did_you_mean {
-                out.extend_from_slice(br#","did_you_mean":"#);
-                json_text::string(out, did_you_mean);
-            }
-            out.push(b'}');
+            jsonl_unread(out, &key.name, key.did_you_mean.as_deref());
         });
     }
     if let Some(explain) = explain {
@@ -896,6 +872,39 @@ fn jsonl_condition(out: &mut Vec<u8>, trace: &ConditionTrace) {
     if !children.is_empty() {
         out.extend_from_slice(br#","children":"#);
         json_text::list(out, children, jsonl_condition);
+    }
+    out.push(b'}');
+}
+
+/// A list of names no rule reads (documents, context keys), each with its suggestion, under
+/// `title`; nothing when there is none.
+fn human_unread<'d>(
+    out: &mut impl Write,
+    title: &str,
+    names: impl ExactSizeIterator<Item = (&'d str, Option<&'d str>)>,
+) -> io::Result<()> {
+    if names.len() == 0 {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "{title}")?;
+    for (name, did_you_mean) in names {
+        match did_you_mean {
+            Some(close) => writeln!(out, "  {} (did you mean {close}?)", safe(name))?,
+            None => writeln!(out, "  {}", safe(name))?,
+        }
+    }
+    Ok(())
+}
+
+/// One `{"name": ..., "did_you_mean": ...}` entry of `unread_documents` or
+/// `unread_context_keys` (the suggestion only when there is one).
+fn jsonl_unread(out: &mut Vec<u8>, name: &str, did_you_mean: Option<&str>) {
+    out.extend_from_slice(br#"{"name":"#);
+    json_text::string(out, name);
+    if let Some(did_you_mean) = did_you_mean {
+        out.extend_from_slice(br#","did_you_mean":"#);
+        json_text::string(out, did_you_mean);
     }
     out.push(b'}');
 }

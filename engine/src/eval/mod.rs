@@ -440,35 +440,34 @@ fn push_shown<'n, 'a: 'n>(
 }
 
 /// The keys of the bundle's `context` that no rule reads, in key order, each with the closest
-/// key that is read: a misspelt `balance_source` would otherwise be ignored without a word.
+/// key that is read: a misspelt key would otherwise be ignored without a word.
 #[inline(never)]
 fn unread_context_keys(set: &RuleSet, bundle: &Bundle) -> Vec<UnreadContextKey> {
     let (Some(read), Some(context)) = (set.context_keys.as_deref(), bundle.context().as_object())
     else {
         return Vec::new();
     };
-    let is_read = |key: &str| read.binary_search_by(|name| name.as_str().cmp(key)).is_ok();
-    if context.iter().all(|(key, _)| is_read(key)) {
+    if context.iter().all(|(key, _)| is_read(read, key)) {
         return Vec::new();
     }
     listed_unread(read, context)
 }
 
+/// Whether `key` is among the sorted keys `read`.
+fn is_read(read: &[String], key: &str) -> bool {
+    read.binary_search_by(|name| name.as_str().cmp(key)).is_ok()
+}
+
 /// The unread keys of `context`, with suggestions (out of line: most bundles have none).
 #[cold]
 fn listed_unread(read: &[String], context: &crate::doc::Members) -> Vec<UnreadContextKey> {
+    let known: Vec<&str> = read.iter().map(String::as_str).collect();
     context
         .iter()
-        .filter(|(key, _)| {
-            read.binary_search_by(|name| name.as_str().cmp(key))
-                .is_err()
-        })
-        .map(|(key, _)| {
-            let known: Vec<&str> = read.iter().map(String::as_str).collect();
-            UnreadContextKey {
-                name: key.to_owned(),
-                did_you_mean: crate::suggest::closest(key, &known).map(str::to_owned),
-            }
+        .filter(|(key, _)| !is_read(read, key))
+        .map(|(key, _)| UnreadContextKey {
+            name: key.to_owned(),
+            did_you_mean: crate::suggest::closest(key, &known).map(str::to_owned),
         })
         .collect()
 }
