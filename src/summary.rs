@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
-use balance_doctor_engine::{Diagnosis, Severity};
+use balance_doctor_engine::{Diagnosis, Severity, duration_in_words};
 use jiff::Timestamp;
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -483,18 +483,9 @@ fn count(count: u64, unit: &str) -> String {
     }
 }
 
-/// An age in words: `3 days`; under two days, `1 hour`, `47 hours`; under an hour,
-/// `1 minute`, `0 minutes`.
+/// An age in words, as the messages write ages: `3 days`, `2 hours 55 minutes`.
 fn words(seconds: i64) -> String {
-    let plural = |number: i64, unit: &str| count(number.max(0) as u64, unit);
-    let days = seconds / 86_400;
-    if days >= 2 {
-        plural(days, "day")
-    } else if seconds >= 3_600 {
-        plural(seconds / 3_600, "hour")
-    } else {
-        plural(seconds / 60, "minute")
-    }
+    duration_in_words(jiff::SignedDuration::from_secs(seconds.max(0)))
 }
 
 fn bar(items: u64, max: u64) -> String {
@@ -843,11 +834,13 @@ mod tests {
 
     #[test]
     fn ages_in_words_agree_in_number() {
-        assert_eq!(words(3_600), "1 hour");
-        assert_eq!(words(7_199), "1 hour");
+        assert_eq!(words(3_600), "60 minutes");
+        assert_eq!(words(7_199), "119 minutes");
         assert_eq!(words(7_200), "2 hours");
-        assert_eq!(words(60), "1 minute");
-        assert_eq!(words(59), "0 minutes");
+        assert_eq!(words(10_500), "2 hours 55 minutes");
+        assert_eq!(words(60), "60 seconds");
+        assert_eq!(words(1), "1 second");
+        assert_eq!(words(-5), "0 seconds");
         assert_eq!(words(47 * 3_600), "47 hours");
         assert_eq!(words(2 * 86_400), "2 days");
     }

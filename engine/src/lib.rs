@@ -91,6 +91,8 @@ pub use doc::{Doc, Members};
 pub use error::{BundleError, Location, Origin, Problem, ProblemKind, RuleErrors};
 pub use eval::{EvaluateOptions, Scratch};
 pub use extends::{DEFAULT_PACK, ExtendsRequest, RuleSource, no_reader};
+/// The type [`duration_in_words`] takes, re-exported for the same reason.
+pub use jiff::SignedDuration;
 /// The evaluation time's type in [`RuleSet::evaluate`], re-exported so that embedders need not
 /// depend on `jiff` themselves.
 pub use jiff::Timestamp;
@@ -98,6 +100,7 @@ pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
 pub use serde_text::{serde_message, without_serde_position};
 pub use suggest::closest;
+pub use time::duration_in_words;
 pub use vocab::{CompareOp, Confidence, JsonType, Pick, Quantifier, Severity};
 pub use yaml_budget::{AliasExpansionError, MAX_ALIAS_EXPANSION, check_alias_expansion};
 

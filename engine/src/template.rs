@@ -394,7 +394,7 @@ mod tests {
         let text = template.render(&[vec![&when, &when], vec![], vec![&recent, &old]], as_of);
         assert_eq!(
             text,
-            "{x} updated 3 days ago (3 days ago), codes none, limit 48h, first 10 days"
+            "{x} updated 3 days 1 hour ago (3 days 1 hour ago), codes none, limit 48h, first 10 days"
         );
     }
 

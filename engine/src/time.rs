@@ -55,19 +55,45 @@ pub(crate) fn timestamp_of(value: &Doc) -> Option<Timestamp> {
     value.as_str()?.parse().ok()
 }
 
-/// Writes a duration in words, rounded down to its largest sensible unit (`3 days`,
-/// `5 hours`), after `out`'s text: digits and words pushed, without the formatting machinery.
+/// Writes a duration in words after `out`'s text, as digits and words pushed (this runs for
+/// every time a message shows): the largest unit of which there are two or more (`3 days`,
+/// `30 hours`, `119 minutes`), and, below ten of it, the next unit too (`2 days 23 hours`,
+/// `2 hours 55 minutes`), so that rounding down never hides more than a tenth of an age. The
+/// sign is dropped: callers say `ago` or `in`.
 pub(crate) fn push_humanized(out: &mut String, duration: SignedDuration) {
+    const UNITS: [(u64, &str); 4] = [
+        (86_400, "day"),
+        (3_600, "hour"),
+        (60, "minute"),
+        (1, "second"),
+    ];
     let seconds = duration.as_secs().unsigned_abs();
-    let (amount, unit) = if seconds >= 2 * 86_400 {
-        (seconds / 86_400, "day")
-    } else if seconds >= 2 * 3_600 {
-        (seconds / 3_600, "hour")
-    } else if seconds >= 2 * 60 {
-        (seconds / 60, "minute")
-    } else {
-        (seconds, "second")
-    };
+    let top = UNITS
+        .iter()
+        .position(|&(size, _)| seconds >= 2 * size)
+        .unwrap_or(UNITS.len() - 1);
+    let (size, unit) = UNITS[top];
+    let amount = seconds / size;
+    push_count(out, amount, unit);
+    if let Some(&(next_size, next_unit)) = UNITS.get(top + 1).filter(|_| amount < 10) {
+        let rest = seconds % size / next_size;
+        if rest > 0 {
+            out.push(' ');
+            push_count(out, rest, next_unit);
+        }
+    }
+}
+
+/// A duration in words, as [`RuleSet::evaluate`](crate::RuleSet::evaluate)'s messages write
+/// ages (`2 hours 55 minutes`, `36 days`), for reports that show ages of their own.
+pub fn duration_in_words(duration: SignedDuration) -> String {
+    let mut out = String::new();
+    push_humanized(&mut out, duration);
+    out
+}
+
+/// `3 days`, `1 hour`: a count and its unit, plural unless the count is one.
+fn push_count(out: &mut String, amount: u64, unit: &str) {
     out.push_str(itoa::Buffer::new().format(amount));
     out.push(' ');
     out.push_str(unit);
@@ -112,17 +138,35 @@ mod tests {
             push_humanized(&mut out, duration);
             out
         };
-        assert_eq!(humanize(SignedDuration::from_hours(73)), "~3 days");
-        assert_eq!(humanize(SignedDuration::from_hours(30)), "~30 hours");
-        assert_eq!(humanize(SignedDuration::from_secs(60)), "~60 seconds");
-        assert_eq!(humanize(SignedDuration::from_hours(-50)), "~2 days");
-        assert_eq!(humanize(SignedDuration::from_secs(1)), "~1 second");
-        assert_eq!(humanize(SignedDuration::from_secs(-119)), "~119 seconds");
-        assert_eq!(humanize(SignedDuration::from_secs(0)), "~0 seconds");
-        assert_eq!(humanize(SignedDuration::from_secs(7_199)), "~119 minutes");
+        let cases = [
+            (SignedDuration::from_hours(73), "~3 days 1 hour"),
+            (SignedDuration::from_hours(30), "~30 hours"),
+            (SignedDuration::from_secs(60), "~60 seconds"),
+            (SignedDuration::from_hours(-50), "~2 days 2 hours"),
+            (SignedDuration::from_secs(1), "~1 second"),
+            (SignedDuration::from_secs(-119), "~119 seconds"),
+            (SignedDuration::from_secs(0), "~0 seconds"),
+            (SignedDuration::from_secs(7_199), "~119 minutes"),
+            (SignedDuration::from_secs(7_200), "~2 hours"),
+            (SignedDuration::from_secs(10_500), "~2 hours 55 minutes"),
+            (
+                SignedDuration::from_secs(2 * 86_400 + 86_399),
+                "~2 days 23 hours",
+            ),
+            (
+                SignedDuration::from_secs(9 * 86_400 + 3_600),
+                "~9 days 1 hour",
+            ),
+            (SignedDuration::from_secs(10 * 86_400 + 86_399), "~10 days"),
+            (SignedDuration::from_secs(150), "~2 minutes 30 seconds"),
+            (SignedDuration::from_secs(MAX_SECONDS), "~36500 days"),
+        ];
+        for (duration, words) in cases {
+            assert_eq!(humanize(duration), words, "{duration:?}");
+        }
         assert_eq!(
-            humanize(SignedDuration::from_secs(MAX_SECONDS)),
-            "~36500 days"
+            duration_in_words(SignedDuration::from_hours(49)),
+            "2 days 1 hour"
         );
     }
 
