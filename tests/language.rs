@@ -582,3 +582,119 @@ rules:
         assert_eq!(diagnosis.unread_context_keys, [], "{path}");
     }
 }
+
+#[test]
+fn an_unmatched_join_passes_for_the_elements_without_a_partner_and_captures_their_keys() {
+    let rules = r#"
+rules:
+  - id: left-alone
+    title: Left alone
+    severity: info
+    when:
+      join: { left: "d:$.l[*]", right: "e:$.r[*]", on: $.id, unmatched: left }
+      as: ids
+    message: "ids {ids}"
+  - id: right-alone
+    title: Right alone
+    severity: info
+    when:
+      join: { left: "d:$.l[*]", right: "e:$.r[*]", on: $.id, unmatched: right }
+      as: ids
+    message: "ids {ids}"
+  - id: every-left-has-a-partner
+    title: Every left has a partner
+    severity: info
+    when:
+      join: { left: "d:$.l[*]", right: "e:$.r[*]", on: $.id, unmatched: left, quantifier: none }
+    message: paired
+"#;
+    let run = |bundle: serde_json::Value| -> Vec<(String, String, Vec<String>)> {
+        diagnose(rules, bundle)
+            .findings
+            .into_iter()
+            .map(|f| {
+                let evidence = f
+                    .evidence
+                    .iter()
+                    .map(|e| format!("{} {} = {}", e.document, e.path, e.value))
+                    .collect();
+                (f.rule, f.message, evidence)
+            })
+            .collect()
+    };
+    // Keys 1 and 3 have no partner on the right (2 has; the keyless element is skipped, and
+    // numbers match by value); 4 has none on the left.
+    let found = run(json!({"documents": {
+        "d": {"l": [{"id": 1}, {"id": 2}, {"other": 9}, {"id": 3}]},
+        "e": {"r": [{"id": 2.0}, {"id": 4}]}
+    }}));
+    assert_eq!(
+        found,
+        [
+            (
+                "left-alone".to_owned(),
+                "ids 1, 3".to_owned(),
+                vec![
+                    "d $['l'][0]['id'] = 1".to_owned(),
+                    "d $['l'][3]['id'] = 3".to_owned()
+                ]
+            ),
+            (
+                "right-alone".to_owned(),
+                "ids 4".to_owned(),
+                vec!["e $['r'][1]['id'] = 4".to_owned()]
+            ),
+        ]
+    );
+    // Every element paired: only the `quantifier: none` rule fires, with no evidence.
+    let found = run(json!({"documents": {
+        "d": {"l": [{"id": "a"}]}, "e": {"r": [{"id": "a"}]}
+    }}));
+    assert_eq!(
+        found,
+        [(
+            "every-left-has-a-partner".to_owned(),
+            "paired".to_owned(),
+            vec![]
+        )]
+    );
+    // An absent right side leaves every left element without a partner.
+    let found = run(json!({"documents": {"d": {"l": [{"id": "a"}]}}}));
+    assert_eq!(found[0].1, "ids a");
+    assert_eq!(found.len(), 1);
+}
+
+#[test]
+fn an_unmatched_join_is_checked_when_compiled() {
+    let problems = |when: &str| -> String {
+        let text = format!(
+            "rules:\n  - id: r\n    title: R\n    severity: info\n    when:\n{when}    message: m\n"
+        );
+        match compile(&[RuleText {
+            name: "inline.yaml",
+            text: &text,
+        }]) {
+            Ok(_) => String::new(),
+            Err(errors) => errors.to_string(),
+        }
+    };
+    let both = problems(
+        "      join: { left: \"d:$.l[*]\", right: \"d:$.r[*]\", on: $.id, unmatched: left, where: { path: \"left:$.v\", exists: true } }\n",
+    );
+    assert!(both.contains("when.join.where"), "{both}");
+    assert!(both.contains("remove one of them"), "{both}");
+    let neither = problems("      join: { left: \"d:$.l[*]\", right: \"d:$.r[*]\", on: $.id }\n");
+    assert!(neither.contains("needs `where`"), "{neither}");
+    let capture_of_pairs = problems(
+        "      join: { left: \"d:$.l[*]\", right: \"d:$.r[*]\", on: $.id, where: { path: \"left:$.v\", exists: true } }\n      as: x\n",
+    );
+    assert!(capture_of_pairs.contains("when.as"), "{capture_of_pairs}");
+    assert!(capture_of_pairs.contains("unmatched"), "{capture_of_pairs}");
+    let side = problems(
+        "      join: { left: \"d:$.l[*]\", right: \"d:$.r[*]\", on: $.id, unmatched: middle }\n",
+    );
+    assert!(side.contains("unmatched"), "{side}");
+    assert!(
+        problems("      join: { left: \"d:$.l[*]\", right: \"d:$.r[*]\", on: $.id, unmatched: right }\n      as: x\n").is_empty()
+    );
+}

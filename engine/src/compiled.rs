@@ -316,8 +316,23 @@ pub(crate) struct Join {
     pub(crate) right: Ref,
     pub(crate) on: CompiledPath,
     pub(crate) on_text: String,
-    pub(crate) where_: Cond,
+    pub(crate) test: JoinTest,
     pub(crate) quantifier: Quantifier,
+}
+
+/// What a join tests.
+#[derive(Debug)]
+pub(crate) enum JoinTest {
+    /// Each pair of elements with equal keys, with `where`.
+    Pairs(Cond),
+    /// Each element of `left` (the side the rule named, put on the left when compiling) whose
+    /// key no element of `right` has; its key is the evidence, and the capture's values.
+    Unmatched {
+        /// Whether the rule said `unmatched: right` (for descriptions).
+        swapped: bool,
+        /// Index into the rule set's capture names (`as:` beside the join).
+        capture: Option<u32>,
+    },
 }
 
 /// Per named condition, whether its outcome (pass and evidence) depends only on the bundle

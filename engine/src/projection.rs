@@ -24,7 +24,7 @@ use foldhash::HashMap;
 use serde_json::Value;
 
 use crate::bundle::{Bundle, Parts};
-use crate::compiled::{Check, Cond, CondKind, Op, Ref, RuleSet, Scope};
+use crate::compiled::{Check, Cond, CondKind, JoinTest, Op, Ref, RuleSet, Scope};
 use crate::doc::Doc;
 use crate::error::BundleError;
 use crate::path::{Access, Node, Seg, normalized_path};
@@ -368,7 +368,9 @@ impl Reader<'_> {
                     self.read(side, &[], Need::Skeleton, join, 0);
                     self.read(side, &on, Need::All, join, 0);
                 }
-                self.condition(&inner.where_, Some((&inner.left, &inner.right)));
+                if let JoinTest::Pairs(where_) = &inner.test {
+                    self.condition(where_, Some((&inner.left, &inner.right)));
+                }
             }
         }
     }

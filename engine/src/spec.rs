@@ -206,7 +206,8 @@ pub(crate) struct ConditionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) quantifier: Option<Quantifier>,
     /// With `path`: a name for the values that passed the test, usable in the rule's message
-    /// as `{name}` (instead of a `values:` entry that would show every value matched).
+    /// as `{name}` (instead of a `values:` entry that would show every value matched). With a
+    /// `join` that has `unmatched`: the keys of the elements that passed.
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
     pub(crate) capture: Option<String>,
     /// With `path`: test only the first or the last non-null value matched (for example the
@@ -327,7 +328,8 @@ pub(crate) struct CompareSpec {
 }
 
 /// Pairs elements of `left` and `right` whose keys are equal and tests each pair with `where`,
-/// in which `left:$...` and `right:$...` address the two elements of the pair.
+/// in which `left:$...` and `right:$...` address the two elements of the pair; or, with
+/// `unmatched`, tests the elements of one side whose key no element of the other side has.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct JoinSpec {
@@ -337,10 +339,25 @@ pub(crate) struct JoinSpec {
     pub(crate) right: String,
     /// JSONPath, relative to each element, of the key both sides are paired on.
     pub(crate) on: String,
-    /// The test applied to each pair.
-    #[serde(rename = "where")]
-    pub(crate) where_: ConditionSpec,
-    /// How many pairs must pass: `any` (default), `all` or `none`.
+    /// The test applied to each pair (required, unless `unmatched` is given).
+    #[serde(rename = "where", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) where_: Option<ConditionSpec>,
+    /// Instead of testing pairs (no `where`): the elements of this side (`left` or `right`)
+    /// whose key no element of the other side has pass, and their keys are the evidence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) unmatched: Option<JoinSide>,
+    /// How many pairs (with `unmatched`: elements with a key) must pass: `any` (default),
+    /// `all` or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) quantifier: Option<Quantifier>,
+}
+
+/// A side of a join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum JoinSide {
+    /// The elements of `left`.
+    Left,
+    /// The elements of `right`.
+    Right,
 }

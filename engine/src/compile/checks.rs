@@ -21,6 +21,37 @@ impl<'f> Compiler<'f> {
         }
     }
 
+    /// A capture name (`as:` at `{field}.as`), registered for the rule's message: its index, or
+    /// `Err` when the name is reported as bad (it is still registered when it can be, so that
+    /// the message's `{name}` does not also get reported).
+    pub(super) fn compile_capture(
+        &mut self,
+        scope: &mut Scoped,
+        name: Option<&str>,
+        field: &str,
+    ) -> Result<Option<u32>, ()> {
+        let Some(name) = name else {
+            return Ok(None);
+        };
+        let at = format!("{field}.as");
+        let mut ok = true;
+        if let Some(message) = bad_name(name) {
+            self.report(scope, ProblemKind::InvalidName, &at, message);
+            ok = false;
+        }
+        if !scope.captures.iter().any(|known| known == name) {
+            scope.captures.push(name.to_owned());
+        }
+        match compact_index(self.capture_id(name), "capture names") {
+            Ok(id) if ok => Ok(Some(id)),
+            Ok(_) => Err(()),
+            Err(message) => {
+                self.report(scope, ProblemKind::TooLarge, &at, message);
+                Err(())
+            }
+        }
+    }
+
     pub(super) fn compile_test(
         &mut self,
         scope: &mut Scoped,
@@ -30,32 +61,12 @@ impl<'f> Compiler<'f> {
         let target = self.compile_ref(scope, spec.path.as_deref()?, &format!("{field}.path"));
         // Registered first, so that the message's `{name}` is known even when the test fails.
         let mut ok = true;
-        let capture = match &spec.capture {
-            None => None,
-            Some(name) => {
-                if let Some(message) = bad_name(name) {
-                    let at = format!("{field}.as");
-                    self.report(scope, ProblemKind::InvalidName, &at, message);
-                    ok = false;
-                }
-                if !scope.captures.contains(name) {
-                    scope.captures.push(name.clone());
-                }
-                match compact_index(self.capture_id(name), "capture names") {
-                    Ok(id) => Some(id),
-                    Err(message) => {
-                        self.report(
-                            scope,
-                            ProblemKind::TooLarge,
-                            &format!("{field}.as"),
-                            message,
-                        );
-                        ok = false;
-                        None
-                    }
-                }
-            }
-        };
+        let capture = self
+            .compile_capture(scope, spec.capture.as_deref(), field)
+            .unwrap_or_else(|()| {
+                ok = false;
+                None
+            });
         let operators = operator_names(spec);
         let (file, origin) = (scope.file, scope.origin.clone());
         let mut fail = |compiler: &mut Self, key: &str, message: String| {

@@ -8,10 +8,11 @@ use serde_json::Value;
 use super::describe::describe_condition;
 use super::operators::{modifier_names, operator_names};
 use super::{Compiler, Scoped};
-use crate::compiled::{Cond, CondKind, CondText, Join};
+use crate::compiled::{Cond, CondKind, CondText, Join, JoinTest};
 use crate::error::{Origin, Problem, ProblemKind};
 use crate::path::CompiledPath;
 use crate::spec::ConditionSpec;
+use crate::spec::JoinSide;
 use crate::suggest::did_you_mean;
 
 /// How deep conditions may nest, counting `all`, `any`, `not`, joins and every named
@@ -64,7 +65,10 @@ impl<'f> Compiler<'f> {
                 .unwrap_or(0),
             CondKind::Not(inner) => self.height(inner),
             CondKind::Named(id) => self.named_heights[*id],
-            CondKind::Join(join) => self.height(&join.where_),
+            CondKind::Join(join) => match &join.test {
+                JoinTest::Pairs(where_) => self.height(where_),
+                JoinTest::Unmatched { .. } => 1,
+            },
             CondKind::Fired(_) | CondKind::Test(_) | CondKind::Compare(_) => 0,
         }
     }
@@ -146,7 +150,11 @@ impl<'f> Compiler<'f> {
             }
         };
         if kind != "path" {
-            if let Some(operator) = operators.first() {
+            // `as` beside a join names its unmatched elements' keys (checked with the join).
+            let misplaced = operators
+                .iter()
+                .find(|name| !(kind == "join" && **name == "as"));
+            if let Some(operator) = misplaced {
                 self.report(
                     scope,
                     ProblemKind::Shape,
@@ -296,18 +304,65 @@ impl<'f> Compiler<'f> {
                 None
             }
         };
-        let outer_bindings = scope.bindings;
-        scope.in_join = true;
-        scope.bindings = true;
-        let where_ = self.compile_cond(scope, &join.where_, &format!("{join_field}.where"));
-        scope.in_join = false;
-        scope.bindings = outer_bindings;
+        let (left, right, test) = match (join.unmatched, &join.where_) {
+            (None, Some(where_)) => {
+                let misplaced_capture = spec.capture.is_some();
+                if misplaced_capture {
+                    self.report(
+                        scope,
+                        ProblemKind::Shape,
+                        &format!("{field}.as"),
+                        "`as` beside a `join` names the keys of its unmatched elements: add `unmatched: left` (or `right`) to the join, or capture inside `where`".to_owned(),
+                    );
+                }
+                let outer_bindings = scope.bindings;
+                scope.in_join = true;
+                scope.bindings = true;
+                let where_ = self.compile_cond(scope, where_, &format!("{join_field}.where"));
+                scope.in_join = false;
+                scope.bindings = outer_bindings;
+                if misplaced_capture {
+                    return None;
+                }
+                (left, right, JoinTest::Pairs(where_?))
+            }
+            (Some(side), None) => {
+                let capture = self
+                    .compile_capture(scope, spec.capture.as_deref(), field)
+                    .ok()?;
+                let swapped = side == JoinSide::Right;
+                let test = JoinTest::Unmatched { swapped, capture };
+                if swapped {
+                    (right, left, test)
+                } else {
+                    (left, right, test)
+                }
+            }
+            (None, None) => {
+                self.report(
+                    scope,
+                    ProblemKind::Shape,
+                    &join_field,
+                    "a join needs `where` (the test of each pair of elements with equal keys) or `unmatched: left` / `unmatched: right` (the elements with no partner)".to_owned(),
+                );
+                return None;
+            }
+            (Some(_), Some(_)) => {
+                self.report(
+                    scope,
+                    ProblemKind::Shape,
+                    &format!("{join_field}.where"),
+                    "`where` tests pairs, and the elements `unmatched` selects have no partner: remove one of them".to_owned(),
+                );
+                return None;
+            }
+        };
         Some(Join {
             left: left?,
             right: right?,
             on: on?,
             on_text: join.on.clone(),
-            where_: where_?,
+            test,
             quantifier: join.quantifier.unwrap_or_default(),
         })
     }

@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use super::operators::{OPERATORS, Operand};
 use super::parameters::Params;
-use crate::compiled::CondKind;
+use crate::compiled::{CondKind, JoinTest};
 use crate::spec::ConditionSpec;
 use crate::vocab::{CompareOp, Quantifier};
 
@@ -30,10 +30,21 @@ pub(super) fn describe_condition(kind: &CondKind, spec: &ConditionSpec, params: 
             compare_phrase(compare.op),
             compare.right.text
         ),
-        CondKind::Join(join) => format!(
-            "join {} with {} on {}",
-            join.left.text, join.right.text, join.on_text
-        ),
+        CondKind::Join(join) => match join.test {
+            JoinTest::Pairs(_) => format!(
+                "join {} with {} on {}",
+                join.left.text, join.right.text, join.on_text
+            ),
+            // Compiling put the unmatched side on the left: the rule's order is shown.
+            JoinTest::Unmatched { swapped: false, .. } => format!(
+                "join {} with {} on {}, unmatched left",
+                join.left.text, join.right.text, join.on_text
+            ),
+            JoinTest::Unmatched { swapped: true, .. } => format!(
+                "join {} with {} on {}, unmatched right",
+                join.right.text, join.left.text, join.on_text
+            ),
+        },
     }
 }
 

@@ -473,8 +473,11 @@ rules:
             CondKind::Join(join) => {
                 record(&join.left.scope, join.left.document);
                 record(&join.right.scope, join.right.document);
-                let CondKind::Test(test) = &join.where_.kind else {
-                    panic!("{:?}", join.where_.kind);
+                let crate::compiled::JoinTest::Pairs(where_) = &join.test else {
+                    panic!("{:?}", join.test);
+                };
+                let CondKind::Test(test) = &where_.kind else {
+                    panic!("{:?}", where_.kind);
                 };
                 record(&test.target.scope, test.target.document);
             }

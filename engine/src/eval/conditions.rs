@@ -4,7 +4,7 @@
 use super::MAX_SEEN;
 use super::evaluator::{Evaluator, Outcome, Span, absent_name};
 use super::values::{JoinKey, compare_values, holds, quantified};
-use crate::compiled::{Check, Compare, Cond, CondKind, Join, Quant, Test};
+use crate::compiled::{Check, Compare, Cond, CondKind, Join, JoinTest, Quant, Test};
 use crate::path::{Node, Nodes, Routes};
 use crate::vocab::{Pick, Quantifier};
 
@@ -292,6 +292,10 @@ impl<'a> Evaluator<'a> {
 
     #[inline(never)]
     fn join(&mut self, cond: &Cond, join: &'a Join) -> Outcome {
+        let where_ = match &join.test {
+            JoinTest::Pairs(where_) => where_,
+            JoinTest::Unmatched { capture, .. } => return self.unmatched(cond, join, *capture),
+        };
         let checkpoint = self.checkpoint();
         let start = self.evidence.len();
         let left = self.non_null(&join.left);
@@ -340,7 +344,7 @@ impl<'a> Evaluator<'a> {
                 let mark = self.evidence.len();
                 self.evidence.push(left_key);
                 self.evidence.push(*right_key);
-                let outcome = self.condition(&join.where_);
+                let outcome = self.condition(where_);
                 if !outcome.pass {
                     self.evidence.truncate(mark);
                     self.rollback(checkpoint);
@@ -369,5 +373,58 @@ impl<'a> Evaluator<'a> {
             }
         };
         self.finish(cond, pass, children, note, &[])
+    }
+
+    /// A join with `unmatched`: the elements of `left` whose key no element of `right` has
+    /// pass, and their keys are the evidence (and the capture's values).
+    #[inline(never)]
+    fn unmatched(&mut self, cond: &Cond, join: &'a Join, capture: Option<u32>) -> Outcome {
+        let checkpoint = self.checkpoint();
+        let start = self.evidence.len();
+        let left = self.non_null(&join.left);
+        let right = self.non_null(&join.right);
+        let mut keys = Nodes::new();
+        let mut partners: foldhash::HashSet<JoinKey> = foldhash::HashSet::default();
+        for at in right.range() {
+            keys.clear();
+            join.on.select(self.found[at], &mut self.routes, &mut keys);
+            if let Some(key) = keys.iter().find(|key| !key.value.is_null()) {
+                partners.insert(JoinKey::of(key.value));
+            }
+        }
+        let mut total = 0;
+        for at in left.range() {
+            keys.clear();
+            join.on.select(self.found[at], &mut self.routes, &mut keys);
+            let Some(key) = keys.iter().find(|key| !key.value.is_null()).copied() else {
+                continue;
+            };
+            total += 1;
+            if !partners.contains(&JoinKey::of(key.value)) {
+                self.evidence.push(key);
+            }
+        }
+        let passed = self.evidence.len() - start;
+        let pass = quantified(join.quantifier, passed, total);
+        let keep = pass && join.quantifier != Quantifier::None;
+        if let (true, Some(index)) = (keep, capture) {
+            let keys = self.evidence[start..]
+                .iter()
+                .map(|key| (index as usize, *key));
+            self.captured.extend(keys);
+        }
+        let note = || {
+            Some(if total == 0 {
+                "no element of the unmatched side had a key".to_owned()
+            } else {
+                format!("{passed} of the {total} elements with a key had no partner")
+            })
+        };
+        let outcome = self.finish(cond, pass, Vec::new(), note, &self.evidence[start..]);
+        if !keep {
+            self.evidence.truncate(start);
+            self.rollback(checkpoint);
+        }
+        outcome
     }
 }
