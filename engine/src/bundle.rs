@@ -240,7 +240,7 @@ impl Bundle {
     /// are skipped. A `*.json` file in the single-file bundle form (an object with
     /// `documents`, see [`is_single_file_bundle`]) is not a document: a folder of those is not
     /// one bundle, and a folder mixing them with documents is refused. An error names the file (`BundleError::file`) and, for JSON and YAML
-    /// syntax, the line and column. The engine reads nothing itself: `read` may read a
+    /// syntax and for a metadata key of the wrong type, the line and column. The engine reads nothing itself: `read` may read a
     /// folder on disk, an archive or a map in memory.
     ///
     /// ```
@@ -395,23 +395,32 @@ pub fn is_single_file_bundle(value: &Value) -> bool {
         .is_some_and(|documents| !documents.is_null())
 }
 
-/// A bundle spec read from a directory's metadata file (`bundle.json` or `bundle.yaml`).
+/// A bundle spec read from a directory's metadata file (`bundle.json` or `bundle.yaml`). A key
+/// of the wrong type is reported at its line and column, as a syntax error is.
 fn metadata_spec(name: &str, text: &str) -> Result<BundleSpec, BundleError> {
     if name.ends_with(".json") {
         serde_json::from_str::<Value>(text).map_err(|error| json_error(name, &error))?;
         let mut deserializer = serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            spec_error(error.path().to_string(), &error.inner().to_string()).in_file(name, None)
+            let location = Location {
+                line: error.inner().line(),
+                column: error.inner().column(),
+            };
+            spec_error(error.path().to_string(), &error.inner().to_string())
+                .in_file(name, (location.line > 0).then_some(location))
         })
     } else {
         crate::yaml_budget::check_alias_expansion(text).map_err(|error| {
             BundleError::new("", error.message).in_file(name, Some(error.location))
         })?;
-        let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
-            let location = error.location().map(|l| Location {
+        let yaml_location = |error: &serde_yaml::Error| {
+            error.location().map(|l| Location {
                 line: l.line(),
                 column: l.column(),
-            });
+            })
+        };
+        // Syntax first, so that a broken file is called that rather than a bad bundle.
+        serde_yaml::from_str::<serde_yaml::Value>(text).map_err(|error| {
             BundleError::new(
                 "",
                 format!(
@@ -419,11 +428,19 @@ fn metadata_spec(name: &str, text: &str) -> Result<BundleSpec, BundleError> {
                     without_serde_position(&error.to_string())
                 ),
             )
-            .in_file(name, location)
+            .in_file(name, yaml_location(&error))
         })?;
-        serde_path_to_error::deserialize(value).map_err(|error| {
-            spec_error(error.path().to_string(), &error.inner().to_string()).in_file(name, None)
-        })
+        serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(text)).map_err(
+            |error| {
+                // The YAML error starts with the field path that `spec_error` shows already.
+                let (field, message) = (error.path().to_string(), error.inner().to_string());
+                let message = message
+                    .strip_prefix(&format!("{field}: "))
+                    .unwrap_or(&message);
+                spec_error(field, without_serde_position(message))
+                    .in_file(name, yaml_location(error.inner()))
+            },
+        )
     }
 }
 
@@ -520,5 +537,28 @@ mod tests {
             error.to_string(),
             "documets: not a valid bundle: unknown key `documets`: did you mean `documents`?"
         );
+    }
+
+    #[test]
+    fn a_metadata_key_of_the_wrong_type_is_reported_at_its_line_and_column() {
+        let error_of = |name: &str, text: &str| {
+            let files = [(name, text)];
+            Bundle::from_dir([name], |wanted| {
+                let (_, text) = files.iter().find(|(n, _)| *n == wanted).unwrap();
+                Ok(text.to_string())
+            })
+            .unwrap_err()
+        };
+        let error = error_of("bundle.yaml", "description: x\nas_of:\n  - 1\n");
+        assert_eq!(error.field, "as_of");
+        assert_eq!(error.location, Some(Location { line: 3, column: 3 }));
+        assert_eq!(
+            error.message,
+            "not a valid bundle: invalid type: sequence, expected a string"
+        );
+        let error = error_of("bundle.json", "{\"description\": \"x\",\n \"as_of\": 5}");
+        assert_eq!(error.field, "as_of");
+        assert_eq!(error.location.map(|l| l.line), Some(2));
+        assert!(!error.message.contains(" at line "), "{}", error.message);
     }
 }
