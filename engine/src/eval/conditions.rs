@@ -382,7 +382,12 @@ impl<'a> Evaluator<'a> {
         let checkpoint = self.checkpoint();
         let start = self.evidence.len();
         let left = self.non_null(&join.left);
-        let right = self.non_null(&join.right);
+        // With nothing to test, the other side is not read (most bundles, for the pack).
+        let right = if left.range().is_empty() {
+            Span::default()
+        } else {
+            self.non_null(&join.right)
+        };
         let mut keys = Nodes::new();
         let mut partners: foldhash::HashSet<JoinKey> = foldhash::HashSet::default();
         for at in right.range() {
