@@ -690,6 +690,25 @@ fn an_unmatched_join_is_checked_when_compiled() {
     );
     assert!(capture_of_pairs.contains("when.as"), "{capture_of_pairs}");
     assert!(capture_of_pairs.contains("unmatched"), "{capture_of_pairs}");
+    // A message that shows the capture of a join reported as wrong gets no second problem.
+    for join in [
+        "{ left: \"d:$.l[*]\", right: \"d:$.r[*]\", on: $.id, where: { path: \"left:$.v\", exists: true } }",
+        "{ left: \"d:$.l[*]\", right: \"d:$.r[*]\", on: $.id }",
+        "{ left: \"d:$.l[*]\", right: \"d:$.r[*]\", on: $.id, unmatched: left }\n      pick: first",
+    ] {
+        let text = format!(
+            "rules:\n  - id: r\n    title: R\n    severity: info\n    when:\n      join: {join}\n      as: x\n    message: \"{{x}}\"\n"
+        );
+        let errors = compile(&[RuleText {
+            name: "inline.yaml",
+            text: &text,
+        }])
+        .err()
+        .map(|errors| errors.to_string())
+        .unwrap_or_default();
+        assert!(!errors.is_empty(), "{join}");
+        assert!(!errors.contains("message"), "{join}: {errors}");
+    }
     let side = problems(
         "      join: { left: \"d:$.l[*]\", right: \"d:$.r[*]\", on: $.id, unmatched: middle }\n",
     );

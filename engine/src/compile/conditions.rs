@@ -15,6 +15,16 @@ use crate::spec::ConditionSpec;
 use crate::spec::JoinSide;
 use crate::suggest::did_you_mean;
 
+/// Makes a capture name (`as:`) known to the rule's message when its condition is reported as
+/// wrong, so that the message's `{name}` is not reported as unknown too.
+fn register_capture(scope: &mut Scoped, name: Option<&str>) {
+    if let Some(name) = name {
+        if !scope.captures.iter().any(|known| known == name) {
+            scope.captures.push(name.to_owned());
+        }
+    }
+}
+
 /// How deep conditions may nest, counting `all`, `any`, `not`, joins and every named
 /// condition on the way: evaluation recurses this deep and no deeper.
 pub(super) const MAX_CONDITION_DEPTH: usize = 64;
@@ -67,7 +77,7 @@ impl<'f> Compiler<'f> {
             CondKind::Named(id) => self.named_heights[*id],
             CondKind::Join(join) => match &join.test {
                 JoinTest::Pairs(where_) => self.height(where_),
-                JoinTest::Unmatched { .. } => 1,
+                JoinTest::Unmatched { .. } => 0,
             },
             CondKind::Fired(_) | CondKind::Test(_) | CondKind::Compare(_) => 0,
         }
@@ -79,7 +89,11 @@ impl<'f> Compiler<'f> {
         spec: &'f ConditionSpec,
         field: &str,
     ) -> Option<Cond> {
-        let kind = match self.kind_of(scope, spec, field)? {
+        let Some(kind) = self.kind_of(scope, spec, field) else {
+            register_capture(scope, spec.capture.as_deref());
+            return None;
+        };
+        let kind = match kind {
             "all" => CondKind::All(self.compile_list(scope, spec.all.as_deref(), field, "all")?),
             "any" => CondKind::Any(self.compile_list(scope, spec.any.as_deref(), field, "any")?),
             "not" => {
@@ -267,6 +281,8 @@ impl<'f> Compiler<'f> {
         spec: &'f ConditionSpec,
         field: &str,
     ) -> Option<Join> {
+        // Known to the message even when the join is reported as wrong below.
+        register_capture(scope, spec.capture.as_deref());
         let join = spec.join.as_deref()?;
         let join_field = format!("{field}.join");
         if scope.in_join {
