@@ -274,11 +274,12 @@ impl Bundle {
             .iter()
             .filter(|name| METADATA_FILES.contains(&name.as_str()))
             .collect();
+        let mut metadata_text = String::new();
         let mut spec = match metadata.as_slice() {
             [] => BundleSpec::default(),
             [name] => {
-                let text = read(name)?;
-                metadata_spec(name, &text)?
+                metadata_text = read(name)?;
+                metadata_spec(name, &metadata_text)?
             }
             [first, second, ..] => {
                 return Err(BundleError::new(
@@ -293,7 +294,7 @@ impl Bundle {
                 "",
                 "`documents` does not belong in a bundle directory's metadata: put each document in its own `<name>.json` file",
             )
-            .in_file(metadata[0], None));
+            .in_file(metadata[0], metadata_location(&metadata_text, "documents")));
         }
         let mut bundle_files: Vec<&str> = Vec::new();
         for name in &names {
@@ -342,7 +343,10 @@ impl Bundle {
         }
         let label = metadata.first().map(|name| name.as_str());
         Bundle::from_spec(spec).map_err(|error| match label {
-            Some(name) if !error.field.starts_with("documents.") => error.in_file(name, None),
+            Some(name) if !error.field.starts_with("documents.") => {
+                let location = metadata_location(&metadata_text, &error.field);
+                error.in_file(name, location)
+            }
             _ => error,
         })
     }
@@ -395,32 +399,28 @@ pub fn is_single_file_bundle(value: &Value) -> bool {
         .is_some_and(|documents| !documents.is_null())
 }
 
-/// A bundle spec read from a directory's metadata file (`bundle.json` or `bundle.yaml`). A key
-/// of the wrong type is reported at its line and column, as a syntax error is.
+/// A bundle spec read from a directory's metadata file (`bundle.json` or `bundle.yaml`). A
+/// syntax error is reported at its line and column, a key of the wrong type at the key's.
 fn metadata_spec(name: &str, text: &str) -> Result<BundleSpec, BundleError> {
+    let spec_error_at = |field: String, message: &str| {
+        let error = spec_error(field, message);
+        let location = metadata_location(text, &error.field);
+        error.in_file(name, location)
+    };
     if name.ends_with(".json") {
         serde_json::from_str::<Value>(text).map_err(|error| json_error(name, &error))?;
         let mut deserializer = serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let location = Location {
-                line: error.inner().line(),
-                column: error.inner().column(),
-            };
-            spec_error(error.path().to_string(), &error.inner().to_string())
-                .in_file(name, (location.line > 0).then_some(location))
-        })
+        serde_path_to_error::deserialize(&mut deserializer)
+            .map_err(|error| spec_error_at(error.path().to_string(), &error.inner().to_string()))
     } else {
         crate::yaml_budget::check_alias_expansion(text).map_err(|error| {
             BundleError::new("", error.message).in_file(name, Some(error.location))
         })?;
-        let yaml_location = |error: &serde_yaml::Error| {
-            error.location().map(|l| Location {
+        let value: serde_yaml::Value = serde_yaml::from_str(text).map_err(|error| {
+            let location = error.location().map(|l| Location {
                 line: l.line(),
                 column: l.column(),
-            })
-        };
-        // Syntax first, so that a broken file is called that rather than a bad bundle.
-        serde_yaml::from_str::<serde_yaml::Value>(text).map_err(|error| {
+            });
             BundleError::new(
                 "",
                 format!(
@@ -428,20 +428,22 @@ fn metadata_spec(name: &str, text: &str) -> Result<BundleSpec, BundleError> {
                     without_serde_position(&error.to_string())
                 ),
             )
-            .in_file(name, yaml_location(&error))
+            .in_file(name, location)
         })?;
-        serde_path_to_error::deserialize(serde_yaml::Deserializer::from_str(text)).map_err(
-            |error| {
-                // The YAML error starts with the field path that `spec_error` shows already.
-                let (field, message) = (error.path().to_string(), error.inner().to_string());
-                let message = message
-                    .strip_prefix(&format!("{field}: "))
-                    .unwrap_or(&message);
-                spec_error(field, without_serde_position(message))
-                    .in_file(name, yaml_location(error.inner()))
-            },
-        )
+        // Through a `Value`, so that YAML's scalars keep their types (`as_of: 5` is a number,
+        // not the string "5"); the positions come from an index of the text.
+        serde_path_to_error::deserialize(value)
+            .map_err(|error| spec_error_at(error.path().to_string(), &error.inner().to_string()))
     }
+}
+
+/// Where the key of `field` (`as_of`, `context.x`) is in a metadata file's text (JSON is read as
+/// YAML), for an error found after deserializing it; `None` for the whole file.
+fn metadata_location(text: &str, field: &str) -> Option<Location> {
+    if field.is_empty() {
+        return None;
+    }
+    crate::positions::index(text).find_key(field)
 }
 
 fn json_error(name: &str, error: &serde_json::Error) -> BundleError {
@@ -542,23 +544,52 @@ mod tests {
     #[test]
     fn a_metadata_key_of_the_wrong_type_is_reported_at_its_line_and_column() {
         let error_of = |name: &str, text: &str| {
-            let files = [(name, text)];
-            Bundle::from_dir([name], |wanted| {
+            let files = [(name, text), ("item_get.json", "{}")];
+            Bundle::from_dir([name, "item_get.json"], |wanted| {
                 let (_, text) = files.iter().find(|(n, _)| *n == wanted).unwrap();
                 Ok(text.to_string())
             })
             .unwrap_err()
         };
+        let at = |line, column| Some(Location { line, column });
         let error = error_of("bundle.yaml", "description: x\nas_of:\n  - 1\n");
         assert_eq!(error.field, "as_of");
-        assert_eq!(error.location, Some(Location { line: 3, column: 3 }));
+        assert_eq!(error.location, at(2, 1));
         assert_eq!(
             error.message,
             "not a valid bundle: invalid type: sequence, expected a string"
         );
+        // YAML's scalars keep their types: a number is not a string.
+        for (text, field, line) in [
+            ("description: 5\n", "description", 1),
+            ("as_of: 5\n", "as_of", 1),
+            ("context: {1: a}\n", "context.?", 1),
+            ("description: x\nid: [1]\n", "id", 2),
+            ("description: x\n\nas_of: yesterday\n", "as_of", 3),
+            ("description: x\ndocuments: {item_get: {}}\n", "", 2),
+        ] {
+            let error = error_of("bundle.yaml", text);
+            assert_eq!(error.field, field, "{text}");
+            assert_eq!(
+                error.location.map(|l| l.line),
+                Some(line),
+                "{text}: {error}"
+            );
+        }
         let error = error_of("bundle.json", "{\"description\": \"x\",\n \"as_of\": 5}");
         assert_eq!(error.field, "as_of");
-        assert_eq!(error.location.map(|l| l.line), Some(2));
+        assert_eq!(error.location, at(2, 2));
         assert!(!error.message.contains(" at line "), "{}", error.message);
+        let error = error_of("bundle.json", "{\"description\": \"x\",\n \"id\": {}}");
+        assert_eq!((error.field.as_str(), error.location), ("id", at(2, 2)));
+        // An empty metadata file, or one that is only `null`, describes nothing.
+        for text in ["", "~\n", "null\n"] {
+            let files = [("bundle.yaml", text), ("item_get.json", "{}")];
+            Bundle::from_dir(["bundle.yaml", "item_get.json"], |wanted| {
+                let (_, text) = files.iter().find(|(n, _)| *n == wanted).unwrap();
+                Ok(text.to_string())
+            })
+            .unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        }
     }
 }
