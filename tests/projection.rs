@@ -93,6 +93,13 @@ rules:
         on: $.id
         where: { compare: { left: "left:$.x", op: differs, right: "right:$.x" } }
     message: joined
+  - id: unmatched
+    title: Unmatched
+    severity: info
+    when:
+      join: { left: "b:$.list[*]", right: "c:$..list[*]", on: $.id, unmatched: left }
+      as: ids
+    message: "{ids}"
   - id: counted
     title: Counted
     severity: info
