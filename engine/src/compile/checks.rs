@@ -9,6 +9,16 @@ use crate::error::ProblemKind;
 use crate::spec::ConditionSpec;
 use crate::vocab::{CompareOp, Quantifier};
 
+/// Makes a capture name (`as:`) known to the rule's message, also when its condition is
+/// reported as wrong, so that the message's `{name}` is not reported as unknown too.
+pub(super) fn register_capture(scope: &mut Scoped, name: Option<&str>) {
+    if let Some(name) = name {
+        if !scope.captures.iter().any(|known| known == name) {
+            scope.captures.push(name.to_owned());
+        }
+    }
+}
+
 impl<'f> Compiler<'f> {
     /// The index of a capture name among all rules' captures.
     pub(super) fn capture_id(&mut self, name: &str) -> usize {
@@ -39,9 +49,7 @@ impl<'f> Compiler<'f> {
             self.report(scope, ProblemKind::InvalidName, &at, message);
             ok = false;
         }
-        if !scope.captures.iter().any(|known| known == name) {
-            scope.captures.push(name.to_owned());
-        }
+        register_capture(scope, Some(name));
         match compact_index(self.capture_id(name), "capture names") {
             Ok(id) if ok => Ok(Some(id)),
             Ok(_) => Err(()),

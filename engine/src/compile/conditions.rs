@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use super::checks::register_capture;
 use super::describe::describe_condition;
 use super::operators::{modifier_names, operator_names};
 use super::{Compiler, Scoped};
@@ -14,16 +15,6 @@ use crate::path::CompiledPath;
 use crate::spec::ConditionSpec;
 use crate::spec::JoinSide;
 use crate::suggest::did_you_mean;
-
-/// Makes a capture name (`as:`) known to the rule's message when its condition is reported as
-/// wrong, so that the message's `{name}` is not reported as unknown too.
-fn register_capture(scope: &mut Scoped, name: Option<&str>) {
-    if let Some(name) = name {
-        if !scope.captures.iter().any(|known| known == name) {
-            scope.captures.push(name.to_owned());
-        }
-    }
-}
 
 /// How deep conditions may nest, counting `all`, `any`, `not`, joins and every named
 /// condition on the way: evaluation recurses this deep and no deeper.

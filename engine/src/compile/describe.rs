@@ -36,14 +36,17 @@ pub(super) fn describe_condition(kind: &CondKind, spec: &ConditionSpec, params: 
                 join.left.text, join.right.text, join.on_text
             ),
             // Compiling put the unmatched side on the left: the rule's order is shown.
-            JoinTest::Unmatched { swapped: false, .. } => format!(
-                "join {} with {} on {}, unmatched left",
-                join.left.text, join.right.text, join.on_text
-            ),
-            JoinTest::Unmatched { swapped: true, .. } => format!(
-                "join {} with {} on {}, unmatched right",
-                join.right.text, join.left.text, join.on_text
-            ),
+            JoinTest::Unmatched { swapped, .. } => {
+                let (left, right, side) = if swapped {
+                    (&join.right, &join.left, "right")
+                } else {
+                    (&join.left, &join.right, "left")
+                };
+                format!(
+                    "join {} with {} on {}, unmatched {side}",
+                    left.text, right.text, join.on_text
+                )
+            }
         },
     }
 }

@@ -300,18 +300,13 @@ impl<'a> Evaluator<'a> {
         let start = self.evidence.len();
         let left = self.non_null(&join.left);
         let right = self.non_null(&join.right);
-        let key_of = |node: Node<'a>, routes: &mut Routes<'a>| {
-            let mut keys = Nodes::new();
-            join.on.select(node, routes, &mut keys);
-            keys.into_iter().find(|key| !key.value.is_null())
-        };
         // Right elements by key, so that pairing is linear; pairs keep document order. At
         // most `MAX_PAIRS_PER_KEY` pairs are tested per key; the others are counted.
         let mut by_key: foldhash::HashMap<JoinKey, (Vec<(usize, Node<'a>)>, usize)> =
             foldhash::HashMap::default();
         for at in right.range() {
             let r = self.found[at];
-            if let Some(key) = key_of(r, &mut self.routes) {
+            if let Some(key) = join_key(join, r, &mut self.routes) {
                 by_key
                     .entry(JoinKey::of(key.value))
                     .or_default()
@@ -325,7 +320,7 @@ impl<'a> Evaluator<'a> {
         let mut untested = 0;
         for at in left.range() {
             let l = self.found[at];
-            let Some(left_key) = key_of(l, &mut self.routes) else {
+            let Some(left_key) = join_key(join, l, &mut self.routes) else {
                 continue;
             };
             let Some((matches, tested)) = by_key.get_mut(&JoinKey::of(left_key.value)) else {
@@ -379,7 +374,6 @@ impl<'a> Evaluator<'a> {
     /// pass, and their keys are the evidence (and the capture's values).
     #[inline(never)]
     fn unmatched(&mut self, cond: &Cond, join: &'a Join, capture: Option<u32>) -> Outcome {
-        let checkpoint = self.checkpoint();
         let start = self.evidence.len();
         let left = self.non_null(&join.left);
         // With nothing to test, the other side is not read (most bundles, for the pack).
@@ -388,20 +382,14 @@ impl<'a> Evaluator<'a> {
         } else {
             self.non_null(&join.right)
         };
-        let mut keys = Nodes::new();
-        let mut partners: foldhash::HashSet<JoinKey> = foldhash::HashSet::default();
-        for at in right.range() {
-            keys.clear();
-            join.on.select(self.found[at], &mut self.routes, &mut keys);
-            if let Some(key) = keys.iter().find(|key| !key.value.is_null()) {
-                partners.insert(JoinKey::of(key.value));
-            }
-        }
+        let partners: foldhash::HashSet<JoinKey> = right
+            .range()
+            .filter_map(|at| join_key(join, self.found[at], &mut self.routes))
+            .map(|key| JoinKey::of(key.value))
+            .collect();
         let mut total = 0;
         for at in left.range() {
-            keys.clear();
-            join.on.select(self.found[at], &mut self.routes, &mut keys);
-            let Some(key) = keys.iter().find(|key| !key.value.is_null()).copied() else {
+            let Some(key) = join_key(join, self.found[at], &mut self.routes) else {
                 continue;
             };
             total += 1;
@@ -425,11 +413,18 @@ impl<'a> Evaluator<'a> {
                 format!("{passed} of the {total} elements with a key had no partner")
             })
         };
+        // Nothing was captured unless kept, so there is nothing to roll back.
         let outcome = self.finish(cond, pass, Vec::new(), note, &self.evidence[start..]);
         if !keep {
             self.evidence.truncate(start);
-            self.rollback(checkpoint);
         }
         outcome
     }
+}
+
+/// An element's join key: the first non-null value `on` selects in it.
+fn join_key<'a>(join: &Join, element: Node<'a>, routes: &mut Routes<'a>) -> Option<Node<'a>> {
+    let mut keys = Nodes::new();
+    join.on.select(element, routes, &mut keys);
+    keys.into_iter().find(|key| !key.value.is_null())
 }
