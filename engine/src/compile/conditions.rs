@@ -11,7 +11,6 @@ use super::operators::{modifier_names, operator_names};
 use super::{Compiler, Scoped};
 use crate::compiled::{Cond, CondKind, CondText, Join, JoinTest};
 use crate::error::{Origin, Problem, ProblemKind};
-use crate::path::CompiledPath;
 use crate::spec::ConditionSpec;
 use crate::spec::JoinSide;
 use crate::suggest::did_you_mean;
@@ -296,7 +295,7 @@ impl<'f> Compiler<'f> {
             );
             return None;
         }
-        let on = match CompiledPath::compile(&join.on) {
+        let on = match self.path(&join.on) {
             Ok(path) => Some(path),
             Err(error) => {
                 self.report(

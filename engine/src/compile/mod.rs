@@ -15,6 +15,7 @@ use crate::compiled::{Cond, Rule, RuleSet};
 use crate::error::{Origin, Problem, ProblemKind, RuleErrors};
 use crate::extends::{ExtendsRequest, RuleSource};
 use crate::load::ParsedFile;
+use crate::path::{CompiledPath, PathError};
 use crate::spec::{ConditionSpec, RuleOverride};
 
 mod checks;
@@ -149,6 +150,9 @@ struct Compiler<'f> {
     ref_slots: HashMap<(crate::compiled::Scope, String), usize>,
     /// Per document name a reference or requirement reads: its slot.
     document_slots: HashMap<String, usize>,
+    /// Per JSONPath text, its compilation: a pack writes the same paths many times (the
+    /// default pack 331 paths, 67 texts), and parsing one costs about 20K instructions.
+    paths: HashMap<String, Result<CompiledPath, PathError>>,
 }
 
 /// Where a condition is being compiled.
@@ -200,6 +204,16 @@ impl<'s> Scoped<'s> {
 }
 
 impl<'f> Compiler<'f> {
+    /// `text` compiled as a JSONPath, parsed once per text.
+    fn path(&mut self, text: &str) -> Result<CompiledPath, PathError> {
+        if let Some(compiled) = self.paths.get(text) {
+            return compiled.clone();
+        }
+        let compiled = CompiledPath::compile(text);
+        self.paths.insert(text.to_owned(), compiled.clone());
+        compiled
+    }
+
     fn new(files: &'f [ParsedFile]) -> Self {
         Compiler {
             files,
@@ -220,6 +234,7 @@ impl<'f> Compiler<'f> {
             read_documents: std::collections::BTreeSet::new(),
             ref_slots: HashMap::new(),
             document_slots: HashMap::new(),
+            paths: HashMap::new(),
         }
     }
 

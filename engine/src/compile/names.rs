@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use super::Compiler;
 use super::parameters::Site;
 use crate::error::{Origin, ProblemKind};
+use crate::load::ParsedFile;
 use crate::suggest::did_you_mean;
 
 impl<'f> Compiler<'f> {
@@ -13,7 +14,9 @@ impl<'f> Compiler<'f> {
     pub(super) fn collect_names(&mut self) {
         let files = self.files;
         let mut rule_count = 0;
-        let mut first_rule_at: HashMap<&str, String> = HashMap::new();
+        // Where each rule id was first defined (file, index in its `rules`), located only for a
+        // duplicate: locating indexes the file's text, a second YAML parse.
+        let mut first_rule_at: HashMap<&str, (&ParsedFile, usize)> = HashMap::new();
         for (file_index, file) in files.iter().enumerate() {
             for (name, how_to_get) in &file.spec.documents {
                 if let Some(message) = bad_name(name) {
@@ -114,7 +117,12 @@ impl<'f> Compiler<'f> {
                     );
                 }
                 match first_rule_at.get(rule.id.as_str()) {
-                    Some(first) => {
+                    Some(&(first_file, first_index)) => {
+                        let first_field = format!("rules[{first_index}].id");
+                        let first = match first_file.location(&first_field) {
+                            Some(location) => format!("{}:{}", first_file.name, location.line),
+                            None => first_file.name.clone(),
+                        };
                         let message = format!(
                             "duplicate rule id `{}` (first defined at {first}): rename this one, or change the first with `overrides:`",
                             rule.id
@@ -128,11 +136,7 @@ impl<'f> Compiler<'f> {
                         );
                     }
                     None => {
-                        let at = match file.location(&field) {
-                            Some(location) => format!("{}:{}", file.name, location.line),
-                            None => file.name.clone(),
-                        };
-                        first_rule_at.insert(&rule.id, at);
+                        first_rule_at.insert(&rule.id, (file, *rule_index));
                         self.rule_ids.insert(&rule.id, rule_count);
                     }
                 }

@@ -15,7 +15,6 @@ const MAX_PATH_LENGTH: usize = 2_000;
 const MAX_PATH_NESTING: usize = 32;
 use crate::compiled::{Ref, Requirement, Scope, Source, SourceMode};
 use crate::error::{Origin, ProblemKind};
-use crate::path::CompiledPath;
 use crate::suggest::did_you_mean;
 
 impl<'f> Compiler<'f> {
@@ -344,7 +343,7 @@ impl<'f> Compiler<'f> {
             self.report(scope, ProblemKind::TooLarge, field, message);
             return None;
         }
-        let path = match CompiledPath::compile(path_text) {
+        let path = match self.path(path_text) {
             Ok(path) => path,
             Err(error) => {
                 let at = error
