@@ -99,7 +99,11 @@ where
         if !self.loaded.insert(name.to_owned()) {
             return;
         }
-        let (parsed, problems) = load::parse(name, text);
+        let (parsed, problems) = if text == DEFAULT_PACK.text {
+            load::parse_within_budget(name, text)
+        } else {
+            load::parse(name, text)
+        };
         self.problems.extend(problems);
         let Some(parsed) = parsed else {
             self.names.push(name.to_owned());
@@ -168,6 +172,11 @@ rules:
     when: { path: "item_get:$.item", exists: true }
     message: m
 "#;
+
+    #[test]
+    fn the_pack_is_within_the_alias_budget_whose_scan_it_skips() {
+        assert!(crate::yaml_budget::check_alias_expansion(DEFAULT_PACK.text).is_ok());
+    }
 
     #[test]
     fn extends_default_brings_the_pack_before_the_file() {

@@ -76,18 +76,26 @@ impl ParsedFile {
 /// Parses what can be parsed. The file is `None` when nothing usable is left (not YAML, not a
 /// map); otherwise it holds the entries that deserialized, and the problems list the others.
 pub(crate) fn parse(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>) {
-    let at = |kind, field: &str, location, message: String| {
-        Problem::new(name, location, Origin::File, kind, field, message)
-    };
     if let Err(error) = crate::yaml_budget::check_alias_expansion(text) {
-        let problem = at(
+        let problem = Problem::new(
+            name,
+            Some(error.location),
+            Origin::File,
             ProblemKind::TooLarge,
             "",
-            Some(error.location),
             error.message,
         );
         return (None, vec![problem]);
     }
+    parse_within_budget(name, text)
+}
+
+/// [`parse`] of a text whose aliases are known to be within the budget (the embedded pack,
+/// which a test checks): the budget's scan is a YAML parse of its own.
+pub(crate) fn parse_within_budget(name: &str, text: &str) -> (Option<ParsedFile>, Vec<Problem>) {
+    let at = |kind, field: &str, location, message: String| {
+        Problem::new(name, location, Origin::File, kind, field, message)
+    };
     let value: Value = match serde_yaml::from_str(text) {
         Ok(value) => value,
         Err(error) => {
