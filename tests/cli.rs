@@ -64,16 +64,19 @@ fn diagnose_json_is_the_diagnosis_plus_where_as_of_came_from() {
     assert_eq!(report["as_of"], "2026-12-01T00:00:00Z");
     assert_eq!(report["as_of_from"], "flag");
     assert_eq!(report["version"], 2);
-    // Eleven days later the consent has expired: `consent-expired` (an error) takes the place of
-    // the warning about an upcoming expiry.
+    // Eleven days later the consent expiration time has passed, so the warning about an
+    // upcoming expiry is gone. The capture, read as of that time, also holds a real-time balance
+    // call that succeeded, which a lapsed consent would have refused: the responses disagree
+    // (`item-state-conflict`), rather than a confident `consent-expired`.
     let rules: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()
         .iter()
         .map(|f| f["rule"].as_str().unwrap())
         .collect();
-    assert!(rules.contains(&"consent-expired"), "{rules:?}");
     assert!(!rules.contains(&"consent-expiring"), "{rules:?}");
+    assert!(rules.contains(&"item-state-conflict"), "{rules:?}");
+    assert!(!rules.contains(&"consent-expired"), "{rules:?}");
 }
 
 #[test]
