@@ -469,7 +469,25 @@ fn spec_error(field: String, message: &str) -> BundleError {
         Some(name) if !field.ends_with(name) => crate::load::join_path(&field, name),
         _ => field,
     };
-    BundleError::new(field, format!("not a valid bundle: {}", explained.message))
+    let hint = match field.as_str() {
+        _ if !explained.message.starts_with("invalid type") => None,
+        "documents" => Some(
+            "write `documents` as an object from each document's name to the response body, such as {\"item_get\": {...}}",
+        ),
+        "context" => Some(
+            "write `context` as an object of names and values, such as {\"balance_source\": \"accounts_get\"}",
+        ),
+        "as_of" => Some(
+            "write the evaluation time as an RFC 3339 text with an offset, such as \"2026-11-20T12:00:00Z\"",
+        ),
+        "description" => Some("write `description` as a text"),
+        _ => None,
+    };
+    let message = match hint {
+        Some(hint) => format!("not a valid bundle: {}: {hint}", explained.message),
+        None => format!("not a valid bundle: {}", explained.message),
+    };
+    BundleError::new(field, message)
 }
 
 /// Checks that a bundle's `id` is a string or a number, the kinds of key a join can use.
@@ -542,6 +560,39 @@ mod tests {
     }
 
     #[test]
+    fn a_key_of_the_wrong_type_says_what_to_write_instead() {
+        for (text, field, hint) in [
+            (
+                r#"{"documents": [1, 2]}"#,
+                "documents",
+                "write `documents` as an object",
+            ),
+            (
+                r#"{"documents": {}, "context": [1]}"#,
+                "context",
+                "write `context` as an object",
+            ),
+            (
+                r#"{"documents": {}, "as_of": 5}"#,
+                "as_of",
+                "RFC 3339 text with an offset",
+            ),
+            (
+                r#"{"documents": {}, "description": 5}"#,
+                "description",
+                "as a text",
+            ),
+        ] {
+            let error = Bundle::from_json(text).unwrap_err();
+            assert_eq!(error.field, field, "{text}");
+            assert!(error.message.contains(hint), "{text}: {}", error.message);
+        }
+        // Not every mistake at these keys is one of type: an unknown key keeps its own advice.
+        let error = Bundle::from_json(r#"{"documets": {}}"#).unwrap_err();
+        assert!(!error.message.contains("write"), "{}", error.message);
+    }
+
+    #[test]
     fn a_metadata_key_of_the_wrong_type_is_reported_at_its_line_and_column() {
         let error_of = |name: &str, text: &str| {
             let files = [(name, text), ("item_get.json", "{}")];
@@ -557,7 +608,7 @@ mod tests {
         assert_eq!(error.location, at(2, 1));
         assert_eq!(
             error.message,
-            "not a valid bundle: invalid type: sequence, expected a string"
+            "not a valid bundle: invalid type: sequence, expected a string: write the evaluation time as an RFC 3339 text with an offset, such as \"2026-11-20T12:00:00Z\""
         );
         // YAML's scalars keep their types: a number is not a string.
         for (text, field, line) in [
