@@ -38,6 +38,30 @@ pub(crate) fn decimal_of_f64(value: f64) -> Option<Decimal> {
     Decimal::from_str(&value.to_string()).ok()
 }
 
+/// Whether two JSON numbers are the same number, compared exactly whatever their form: `1` is
+/// `1.0`, but `9007199254740993` is not `9007199254740992`, although both read as one `f64`.
+pub(crate) fn same_number(left: &Number, right: &Number) -> bool {
+    match (exact_integer(left), exact_integer(right)) {
+        (Some(l), Some(r)) => l == r,
+        (None, None) => left.as_f64() == right.as_f64(),
+        _ => false,
+    }
+}
+
+/// The integer a number is exactly, when it is one: an integer, or a float with no fraction
+/// below 2^127 in magnitude (every such float is an `i128` exactly).
+pub(crate) fn exact_integer(number: &Number) -> Option<i128> {
+    if let Some(integer) = number.as_i64() {
+        return Some(integer.into());
+    }
+    if let Some(integer) = number.as_u64() {
+        return Some(integer.into());
+    }
+    let float = number.as_f64()?;
+    const LIMIT: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0; // 2^127
+    (float.fract() == 0.0 && float.abs() < LIMIT).then_some(float as i128)
+}
+
 /// `|left - right|`, exactly when both are decimals, else in floating point.
 pub(crate) enum Distance {
     Exact(Decimal),
@@ -151,6 +175,42 @@ mod tests {
         assert!(within(json!(1e300), json!(1e300), 0.0));
         assert!(!within(json!(1e300), json!(-1e300), 1.0));
         assert!(within(json!(u64::MAX), json!(u64::MAX), 0.0));
+    }
+
+    #[test]
+    fn numbers_are_the_same_exactly() {
+        let same = |l: serde_json::Value, r: serde_json::Value| match (l, r) {
+            (serde_json::Value::Number(l), serde_json::Value::Number(r)) => same_number(&l, &r),
+            _ => unreachable!(),
+        };
+        assert!(same(json!(1), json!(1.0)));
+        assert!(same(json!(0), json!(-0.0)));
+        assert!(same(json!(-7), json!(-7.0)));
+        assert!(same(json!(0.1), json!(0.1)));
+        assert!(same(json!(1e300), json!(1e300)));
+        // Two integers that are one f64 (2^53 + 1 rounds to 2^53) are not the same number.
+        assert!(!same(
+            json!(9_007_199_254_740_993_u64),
+            json!(9_007_199_254_740_992_u64)
+        ));
+        assert!(!same(
+            json!(9_007_199_254_740_993_u64),
+            json!(9_007_199_254_740_992.0)
+        ));
+        assert!(!same(json!(u64::MAX), json!(18_446_744_073_709_551_615.0)));
+        assert!(!same(json!(1), json!(1.5)));
+        assert_eq!(
+            exact_integer(&serde_json::Number::from(u64::MAX)),
+            Some(u64::MAX.into())
+        );
+        assert_eq!(
+            exact_integer(serde_json::Number::from_f64(-0.0).as_ref().unwrap()),
+            Some(0)
+        );
+        assert_eq!(
+            exact_integer(serde_json::Number::from_f64(1e300).as_ref().unwrap()),
+            None
+        );
     }
 
     #[test]

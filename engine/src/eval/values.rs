@@ -138,11 +138,14 @@ pub(super) fn compare_values(
 
 /// A join key, hashable, equal exactly when the values are [`json_eq`], with one exception:
 /// an array or object key is its JSON text, so one holding `-0.0` and one holding `0.0` are
-/// different keys although [`json_eq`] finds them equal (numbers alone are folded: `-0.0` and
-/// `0.0` are one key).
+/// different keys although [`json_eq`] finds them equal (numbers alone are compared by value:
+/// `-0.0`, `0.0` and `0` are one key, `1.0` and `1` another).
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub(super) enum JoinKey<'a> {
-    Number(u64),
+    /// A number that is an integer (written with or without a fraction), exactly.
+    Integer(i128),
+    /// Any other number, by the bits of its `f64`.
+    Float(u64),
     /// A string key, borrowed from the document (ids, the usual keys, are never copied).
     Text(&'a str),
     Other(String),
@@ -151,10 +154,10 @@ pub(super) enum JoinKey<'a> {
 impl<'a> JoinKey<'a> {
     pub(super) fn of(value: &'a Doc) -> JoinKey<'a> {
         match value {
-            // `+ 0.0` folds -0.0 into 0.0, which compare equal.
-            Doc::Number(n) => match n.as_f64() {
-                Some(f) => JoinKey::Number((f + 0.0).to_bits()),
-                None => JoinKey::Other(n.to_string()),
+            Doc::Number(n) => match (crate::number::exact_integer(n), n.as_f64()) {
+                (Some(integer), _) => JoinKey::Integer(integer),
+                (None, Some(float)) => JoinKey::Float(float.to_bits()),
+                (None, None) => JoinKey::Other(n.to_string()),
             },
             Doc::String(text) => JoinKey::Text(text),
             other => JoinKey::Other(other.to_string()),
@@ -162,14 +165,12 @@ impl<'a> JoinKey<'a> {
     }
 }
 
-/// JSON equality of a document's value and a rule's operand, where numbers compare by value
-/// (`1` equals `1.0`); inside arrays and objects, as `serde_json::Value`s compare.
+/// JSON equality of a document's value and a rule's operand, where numbers compare by value,
+/// exactly (`1` equals `1.0`; integers beyond 2^53 are not rounded to floats first); inside
+/// arrays and objects, as `serde_json::Value`s compare.
 pub(super) fn json_eq(left: &Doc, right: &Value) -> bool {
     match (left, right) {
-        (Doc::Number(l), Value::Number(r)) => match (l.as_f64(), r.as_f64()) {
-            (Some(l), Some(r)) => l == r,
-            _ => l == r,
-        },
+        (Doc::Number(l), Value::Number(r)) => crate::number::same_number(l, r),
         _ => left.eq_value(right),
     }
 }
@@ -214,13 +215,20 @@ mod tests {
         assert!(times.of(&docs[0]).is_some() && times.of(&docs[4]).is_none());
     }
 
-    /// What `json_eq` was over two `serde_json::Value`s.
+    /// What `json_eq` is over two `serde_json::Value`s: numbers by the exact decimal they
+    /// stand for, written out in full here (an integral float without its fraction, `-0` as
+    /// `0`), not through `exact_integer`.
     fn value_eq(left: &Value, right: &Value) -> bool {
-        match (left, right) {
-            (Value::Number(l), Value::Number(r)) => match (l.as_f64(), r.as_f64()) {
-                (Some(l), Some(r)) => l == r,
-                _ => l == r,
+        let exact = |n: &serde_json::Number| match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 => match format!("{f:.0}") {
+                text if text == "-0" => "0".to_owned(),
+                text => text,
             },
+            Some(f) if n.is_f64() => format!("{f:e}"),
+            _ => n.to_string(),
+        };
+        match (left, right) {
+            (Value::Number(l), Value::Number(r)) => exact(l) == exact(r),
             _ => left == right,
         }
     }
@@ -240,11 +248,19 @@ mod tests {
                 json!(u64::MAX),
                 json!(i64::MIN),
                 json!(18446744073709551615.0),
+                json!(9_007_199_254_740_993_u64),
+                json!(9_007_199_254_740_992_u64),
+                json!(9_007_199_254_740_992.0),
+                json!(0.5),
+                json!(-0.5),
                 json!("a"),
                 json!("1"),
                 json!(""),
             ]),
             any::<i32>().prop_map(|n| json!(n)),
+            // The same integers written as floats, and floats near them.
+            any::<i32>().prop_map(|n| json!(f64::from(n))),
+            any::<i16>().prop_map(|n| json!(f64::from(n) / 4.0)),
         ]
     }
 
