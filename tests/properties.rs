@@ -579,15 +579,26 @@ proptest! {
         let after = diagnose(&bundle, at(earlier + later_by));
         // The overdue branch of integration-problem only depends on age; its other branches
         // do not depend on time at all. Later it still fires, unless a rule that supersedes it
-        // fired by then (an expired consent, for one, is the cause behind the silence).
+        // fired by then (an expired consent, for one, is the cause behind the silence), or the
+        // consent time has passed by then while a real-time call succeeded: the responses then
+        // disagree (item-state-conflict, whose evidence holds the consent time), and the
+        // lapse, not the bank, is the likely cause.
         let superseded = |diagnosis: &Diagnosis, rule: &str| {
             diagnosis.explain.as_ref().is_some_and(|traces| {
                 traces.iter().any(|t| t.rule == rule && t.outcome == balance_doctor_engine::RuleOutcome::Superseded)
             })
         };
+        let lapsed_in_conflict = |diagnosis: &Diagnosis| {
+            diagnosis.findings.iter().any(|f| {
+                f.rule == "item-state-conflict"
+                    && f.evidence.iter().any(|e| e.path.ends_with("['consent_expiration_time']"))
+            })
+        };
         if fired(&before, "integration-problem") {
             prop_assert!(
-                fired(&after, "integration-problem") || superseded(&after, "integration-problem")
+                fired(&after, "integration-problem")
+                    || superseded(&after, "integration-problem")
+                    || lapsed_in_conflict(&after)
             );
         }
     }
