@@ -469,25 +469,29 @@ fn spec_error(field: String, message: &str) -> BundleError {
         Some(name) if !field.ends_with(name) => crate::load::join_path(&field, name),
         _ => field,
     };
-    let hint = match field.as_str() {
-        _ if !explained.message.starts_with("invalid type") => None,
+    let hint = type_hint(&field).filter(|_| explained.message.starts_with("invalid type"));
+    let message = match hint {
+        Some(hint) => format!("not a valid bundle: {}: {hint}", explained.message),
+        None => format!("not a valid bundle: {}", explained.message),
+    };
+    BundleError::new(field, message)
+}
+
+/// What to write instead, for a top-level bundle key of the wrong type.
+fn type_hint(field: &str) -> Option<&'static str> {
+    match field {
         "documents" => Some(
-            "write `documents` as an object from each document's name to the response body, such as {\"item_get\": {...}}",
+            "write `documents` as an object from each document's name to its response body, such as {\"<name>\": {...}}",
         ),
         "context" => Some(
-            "write `context` as an object of names and values, such as {\"balance_source\": \"accounts_get\"}",
+            "write `context` as an object of names and values, such as {\"<name>\": \"<value>\"}",
         ),
         "as_of" => Some(
             "write the evaluation time as an RFC 3339 text with an offset, such as \"2026-11-20T12:00:00Z\"",
         ),
         "description" => Some("write `description` as a text"),
         _ => None,
-    };
-    let message = match hint {
-        Some(hint) => format!("not a valid bundle: {}: {hint}", explained.message),
-        None => format!("not a valid bundle: {}", explained.message),
-    };
-    BundleError::new(field, message)
+    }
 }
 
 /// Checks that a bundle's `id` is a string or a number, the kinds of key a join can use.

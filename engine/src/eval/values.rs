@@ -154,10 +154,12 @@ pub(super) enum JoinKey<'a> {
 impl<'a> JoinKey<'a> {
     pub(super) fn of(value: &'a Doc) -> JoinKey<'a> {
         match value {
-            Doc::Number(n) => match (crate::number::exact_integer(n), n.as_f64()) {
-                (Some(integer), _) => JoinKey::Integer(integer),
-                (None, Some(float)) => JoinKey::Float(float.to_bits()),
-                (None, None) => JoinKey::Other(n.to_string()),
+            Doc::Number(n) => match crate::number::exact_integer(n) {
+                Some(integer) => JoinKey::Integer(integer),
+                None => n.as_f64().map_or_else(
+                    || JoinKey::Other(n.to_string()),
+                    |float| JoinKey::Float(float.to_bits()),
+                ),
             },
             Doc::String(text) => JoinKey::Text(text),
             other => JoinKey::Other(other.to_string()),
