@@ -10,6 +10,9 @@
 //!   (`{product|each:/*/refresh|or:}` shows `/investments/refresh`, or nothing);
 //! - `or:<text>`: the text to show when the value is missing (default `unknown`).
 //!
+//! `{each pair}` ... `{end each}` shows the text between once per join pair that captured a
+//! value it shows, each time with that pair's captures (rules/README.md §11).
+//!
 //! `{{` and `}}` stand for literal braces.
 
 use std::borrow::Cow;
@@ -19,6 +22,11 @@ use serde_json::Value;
 
 use crate::doc::Doc;
 use crate::time::push_humanized;
+
+/// Starts the part of a message shown once per join pair ([`Part::Each`]).
+const EACH: &str = "each pair";
+/// Ends it.
+const END: &str = "end each";
 
 /// A parsed message template.
 #[derive(Debug, Clone)]
@@ -35,6 +43,9 @@ enum Part {
     Value(usize, Filters),
     /// A parameter, rendered at compile time.
     Constant(String),
+    /// `{each pair}...{end each}`: the parts, shown once per join pair that captured a value
+    /// they show.
+    Each(Vec<Part>),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,6 +85,8 @@ impl Template {
     ) -> Result<Template, Vec<String>> {
         let mut parts = Vec::new();
         let mut errors = Vec::new();
+        // An open `{each pair}`: where its parts begin in `parts`, and its character.
+        let mut section: Option<(usize, usize)> = None;
         let mut literal = String::new();
         let mut chars = text.char_indices().peekable();
         while let Some((start, c)) = chars.next() {
@@ -106,9 +119,28 @@ impl Template {
                     if !literal.is_empty() {
                         parts.push(Part::Text(std::mem::take(&mut literal)));
                     }
-                    match parse_placeholder(inner, &lookup) {
-                        Ok(part) => parts.push(part),
-                        Err(error) => errors.push(error),
+                    match inner.trim() {
+                        EACH => match section {
+                            Some((_, opened)) => errors.push(format!(
+                                "`{{{EACH}}}` at character {} is inside the `{{{EACH}}}` at character {opened}: end the first with `{{{END}}}` before starting another",
+                                start + 1
+                            )),
+                            None => section = Some((parts.len(), start + 1)),
+                        },
+                        END => match section.take() {
+                            Some((at, _)) => {
+                                let repeated = parts.split_off(at);
+                                parts.push(Part::Each(repeated));
+                            }
+                            None => errors.push(format!(
+                                "`{{{END}}}` at character {} ends no `{{{EACH}}}`: remove it, or start the repeated part with `{{{EACH}}}`",
+                                start + 1
+                            )),
+                        },
+                        _ => match parse_placeholder(inner, &lookup) {
+                            Ok(part) => parts.push(part),
+                            Err(error) => errors.push(error),
+                        },
                     }
                 }
                 c => literal.push(c),
@@ -116,6 +148,11 @@ impl Template {
         }
         if !literal.is_empty() {
             parts.push(Part::Text(literal));
+        }
+        if let Some((_, opened)) = section {
+            errors.push(format!(
+                "the `{{{EACH}}}` at character {opened} is not ended: end the repeated part with `{{{END}}}`"
+            ));
         }
         if errors.is_empty() {
             let room = Template::room(&parts);
@@ -133,6 +170,7 @@ impl Template {
             .map(|part| match part {
                 Part::Text(text) | Part::Constant(text) => text.len(),
                 Part::Value(..) => 32,
+                Part::Each(parts) => Template::room(parts),
             })
             .sum()
     }
@@ -141,98 +179,22 @@ impl Template {
     #[cfg(test)]
     pub(crate) fn render(&self, values: &[Vec<&Doc>], as_of: Timestamp) -> String {
         let values: Vec<&[&Doc]> = values.iter().map(Vec::as_slice).collect();
-        self.render_with(&values, as_of, &mut crate::time::timestamp_of)
+        self.render_with(&values, &[], as_of, &mut crate::time::timestamp_of)
     }
 
     /// [`Template::render`], where `time_of` gives the timestamp a value holds
-    /// ([`crate::time::timestamp_of`]): evaluation answers from the times its tests already parsed.
+    /// ([`crate::time::timestamp_of`]): evaluation answers from the times its tests already
+    /// parsed. `pairs[i]`, when not empty, gives the join pair of each of `values[i]` (0 for
+    /// none), for `{each pair}` and `minus`.
     pub(crate) fn render_with(
         &self,
         values: &[&[&Doc]],
+        pairs: &[&[u32]],
         as_of: Timestamp,
         time_of: &mut dyn FnMut(&Doc) -> Option<Timestamp>,
     ) -> String {
         let mut out = String::with_capacity(self.room);
-        for part in &self.parts {
-            match part {
-                Part::Text(text) | Part::Constant(text) => out.push_str(text),
-                Part::Value(index, filters) => {
-                    let mut found = values.get(*index).copied().unwrap_or_default();
-                    let rendered_differences: Vec<&Doc>;
-                    let extreme;
-                    if let Some(pick) = filters.pick {
-                        let stamped = found.iter().filter_map(|v| time_of(v).map(|at| (at, *v)));
-                        extreme = match pick {
-                            Extreme::Oldest => stamped.min_by_key(|(at, _)| *at),
-                            Extreme::Newest => stamped.max_by_key(|(at, _)| *at),
-                        };
-                        if let Some((_, value)) = &extreme {
-                            found = std::slice::from_ref(value);
-                        }
-                    }
-                    let differences: Vec<Doc>;
-                    if let Some(other) = filters.minus {
-                        let other = values.get(other).copied().unwrap_or_default();
-                        differences = found
-                            .iter()
-                            .zip(other)
-                            .filter_map(|(left, right)| difference(left, right))
-                            .collect();
-                        rendered_differences = differences.iter().collect();
-                        found = &rendered_differences;
-                    }
-                    if found.is_empty() {
-                        out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
-                        continue;
-                    }
-                    // The same value read from several documents is shown once; at most
-                    // `MAX_SHOWN` distinct values, and a count of the others.
-                    // With no more values than are shown, every distinct text is shown: the
-                    // texts shown so far tell repeats, without hashing.
-                    let few = found.len() <= MAX_SHOWN;
-                    let mut distinct = std::collections::HashSet::new();
-                    // Strings are shown as they are, borrowed; most placeholders show a few.
-                    let mut rendered: smallvec::SmallVec<[Cow<'_, str>; 4]> =
-                        smallvec::SmallVec::new();
-                    let mut left_out = 0;
-                    for value in found {
-                        let text = render_one(value, filters.time, as_of, time_of);
-                        let repeated = if few {
-                            rendered.contains(&text)
-                        } else {
-                            !distinct.insert(text.clone())
-                        };
-                        if text.is_empty() || repeated {
-                            continue;
-                        }
-                        if rendered.len() == MAX_SHOWN {
-                            left_out += 1;
-                        } else {
-                            rendered.push(text);
-                        }
-                    }
-                    if rendered.is_empty() {
-                        // Only empty strings or lists: show the fallback.
-                        out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
-                        continue;
-                    }
-                    if let Some(pattern) = &filters.each {
-                        for text in &mut rendered {
-                            *text = Cow::Owned(pattern.replace('*', text));
-                        }
-                    }
-                    for (at, text) in rendered.iter().enumerate() {
-                        if at > 0 {
-                            out.push_str(", ");
-                        }
-                        out.push_str(text);
-                    }
-                    if left_out > 0 {
-                        out.push_str(&format!(" and {left_out} more"));
-                    }
-                }
-            }
-        }
+        render_parts(&mut out, &self.parts, values, pairs, as_of, time_of);
         // A text of at most `MAX_MESSAGE` bytes has at most as many characters: not counted.
         if out.len() <= MAX_MESSAGE {
             return out;
@@ -244,6 +206,182 @@ impl Template {
         }
         out
     }
+}
+
+/// Appends `parts`, filled from `values` (see [`Template::render_with`]), to `out`. Inlined
+/// where a message is rendered (the closure that reads times is then called directly); a
+/// section's repetitions call it out of line, through [`render_each`].
+#[inline(always)]
+fn render_parts(
+    out: &mut String,
+    parts: &[Part],
+    values: &[&[&Doc]],
+    pairs: &[&[u32]],
+    as_of: Timestamp,
+    time_of: &mut dyn FnMut(&Doc) -> Option<Timestamp>,
+) {
+    for part in parts {
+        match part {
+            Part::Text(text) | Part::Constant(text) => out.push_str(text),
+            Part::Each(repeated) => render_each(out, repeated, values, pairs, as_of, time_of),
+            Part::Value(index, filters) => {
+                let mut found = values.get(*index).copied().unwrap_or_default();
+                let rendered_differences: Vec<&Doc>;
+                let extreme;
+                if let Some(pick) = filters.pick {
+                    let stamped = found.iter().filter_map(|v| time_of(v).map(|at| (at, *v)));
+                    extreme = match pick {
+                        Extreme::Oldest => stamped.min_by_key(|(at, _)| *at),
+                        Extreme::Newest => stamped.max_by_key(|(at, _)| *at),
+                    };
+                    if let Some((_, value)) = &extreme {
+                        found = std::slice::from_ref(value);
+                    }
+                }
+                let differences: Vec<Doc>;
+                if let Some(other) = filters.minus {
+                    let other_values = values.get(other).copied().unwrap_or_default();
+                    let own_pairs = pairs.get(*index).copied().unwrap_or_default();
+                    let other_pairs = pairs.get(other).copied().unwrap_or_default();
+                    // Captured in a join's pairs, both sides: each value with the one of its
+                    // pair, wherever a pair that captured nothing on one side left a gap.
+                    differences = if filters.pick.is_none()
+                        && in_pairs(found, own_pairs)
+                        && in_pairs(other_values, other_pairs)
+                    {
+                        found
+                            .iter()
+                            .zip(own_pairs)
+                            .filter_map(|(left, pair)| {
+                                let at = other_pairs.iter().position(|other| other == pair)?;
+                                difference(left, other_values[at])
+                            })
+                            .collect()
+                    } else {
+                        found
+                            .iter()
+                            .zip(other_values)
+                            .filter_map(|(left, right)| difference(left, right))
+                            .collect()
+                    };
+                    rendered_differences = differences.iter().collect();
+                    found = &rendered_differences;
+                }
+                if found.is_empty() {
+                    out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
+                    continue;
+                }
+                // The same value read from several documents is shown once; at most
+                // `MAX_SHOWN` distinct values, and a count of the others.
+                // With no more values than are shown, every distinct text is shown: the
+                // texts shown so far tell repeats, without hashing.
+                let few = found.len() <= MAX_SHOWN;
+                let mut distinct = std::collections::HashSet::new();
+                // Strings are shown as they are, borrowed; most placeholders show a few.
+                let mut rendered: smallvec::SmallVec<[Cow<'_, str>; 4]> = smallvec::SmallVec::new();
+                let mut left_out = 0;
+                for value in found {
+                    let text = render_one(value, filters.time, as_of, time_of);
+                    let repeated = if few {
+                        rendered.contains(&text)
+                    } else {
+                        !distinct.insert(text.clone())
+                    };
+                    if text.is_empty() || repeated {
+                        continue;
+                    }
+                    if rendered.len() == MAX_SHOWN {
+                        left_out += 1;
+                    } else {
+                        rendered.push(text);
+                    }
+                }
+                if rendered.is_empty() {
+                    // Only empty strings or lists: show the fallback.
+                    out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
+                    continue;
+                }
+                if let Some(pattern) = &filters.each {
+                    for text in &mut rendered {
+                        *text = Cow::Owned(pattern.replace('*', text));
+                    }
+                }
+                for (at, text) in rendered.iter().enumerate() {
+                    if at > 0 {
+                        out.push_str(", ");
+                    }
+                    out.push_str(text);
+                }
+                if left_out > 0 {
+                    out.push_str(&format!(" and {left_out} more"));
+                }
+            }
+        }
+    }
+}
+
+/// `{each pair}`: `repeated` once per join pair that captured a value it shows, in the order
+/// the pairs were tested, each time with that pair's values (and the values captured in no
+/// pair), the repetitions joined with `; `; once with every value when none was captured in a
+/// pair.
+#[inline(never)]
+fn render_each(
+    out: &mut String,
+    repeated: &[Part],
+    values: &[&[&Doc]],
+    pairs: &[&[u32]],
+    as_of: Timestamp,
+    time_of: &mut dyn FnMut(&Doc) -> Option<Timestamp>,
+) {
+    let mut numbers: Vec<u32> = Vec::new();
+    for part in repeated {
+        if let Part::Value(index, filters) = part {
+            for at in std::iter::once(*index).chain(filters.minus) {
+                let found = pairs.get(at).copied().unwrap_or_default();
+                numbers.extend(found.iter().filter(|pair| **pair != 0));
+            }
+        }
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    if numbers.is_empty() {
+        render_parts(out, repeated, values, pairs, as_of, time_of);
+        return;
+    }
+    for (n, pair) in numbers.iter().enumerate() {
+        if n == MAX_SHOWN {
+            out.push_str(&format!("; and {} more", numbers.len() - MAX_SHOWN));
+            break;
+        }
+        if n > 0 {
+            out.push_str("; ");
+        }
+        let own: Vec<(Vec<&Doc>, Vec<u32>)> = values
+            .iter()
+            .enumerate()
+            .map(|(at, found)| {
+                let found_pairs = pairs.get(at).copied().unwrap_or_default();
+                if found_pairs.len() != found.len() {
+                    // Not captured (a rule's `values`): shown in every repetition.
+                    return (found.to_vec(), vec![0; found.len()]);
+                }
+                found
+                    .iter()
+                    .zip(found_pairs)
+                    .filter(|(_, p)| **p == 0 || *p == pair)
+                    .map(|(value, p)| (*value, *p))
+                    .unzip()
+            })
+            .collect();
+        let own_values: Vec<&[&Doc]> = own.iter().map(|(found, _)| found.as_slice()).collect();
+        let own_pairs: Vec<&[u32]> = own.iter().map(|(_, p)| p.as_slice()).collect();
+        render_parts(out, repeated, &own_values, &own_pairs, as_of, time_of);
+    }
+}
+
+/// Whether every one of `values` was captured in a join pair (`pairs` gives each one's).
+fn in_pairs(values: &[&Doc], pairs: &[u32]) -> bool {
+    !values.is_empty() && pairs.len() == values.len() && pairs.iter().all(|pair| *pair != 0)
 }
 
 /// Distinct values a placeholder shows; the others are counted (`and 3 more`).
@@ -478,6 +616,92 @@ mod tests {
             "{}",
             &text[3900..]
         );
+    }
+
+    /// Values captured in three join pairs: `codes` (index 1) in pairs 1, 2 and 3, `cached`
+    /// (3) in pairs 1 and 3, `live` (4) in pairs 1, 2 and 3; `when` (0) in no pair.
+    #[test]
+    fn each_pair_shows_every_pair_with_its_own_values() {
+        let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        let docs = [
+            Doc::from("checking"),
+            Doc::from("savings"),
+            Doc::from("card"),
+            Doc::from(100.0),
+            Doc::from(100.0),
+            Doc::from(90.0),
+            Doc::from(95.0),
+            Doc::from(110.0),
+            Doc::from("item-1"),
+        ];
+        let [checking, savings, card, c1, c3, l1, l2, l3, item] = &docs;
+        let values: [&[&Doc]; 5] = [
+            &[item],
+            &[checking, savings, card],
+            &[],
+            &[c1, c3],
+            &[l1, l2, l3],
+        ];
+        let pairs: [&[u32]; 5] = [&[], &[1, 2, 3], &[], &[1, 3], &[1, 2, 3]];
+        let render = |text: &str| {
+            Template::parse(text, lookup).unwrap().render_with(
+                &values,
+                &pairs,
+                as_of,
+                &mut crate::time::timestamp_of,
+            )
+        };
+        // Equal figures of two pairs are both shown, each beside its own pair's; a pair that
+        // captured nothing under a name shows the fallback, and `minus` pairs by pair.
+        assert_eq!(
+            render(
+                "{when}: {each pair}{codes} {cached|or:-} {live} {cached|minus:live|or:n/a}{end each}."
+            ),
+            "item-1: checking 100.0 90.0 +10; savings - 95.0 n/a; card 100.0 110.0 -10."
+        );
+        // Outside the section, repeated texts are shown once and `minus` still pairs by pair.
+        assert_eq!(
+            render("{codes}; {cached}; {cached|minus:live}"),
+            "checking, savings, card; 100.0; +10, -10"
+        );
+        // Without values captured in pairs, the section is shown once, with every value.
+        assert_eq!(render("[{each pair}{when}{end each}]"), "[item-1]");
+    }
+
+    #[test]
+    fn each_pair_shows_at_most_a_count_of_pairs() {
+        let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        let docs: Vec<Doc> = (0..25).map(|n| Doc::from(format!("a{n}"))).collect();
+        let found: Vec<&Doc> = docs.iter().collect();
+        let numbers: Vec<u32> = (1..=25).collect();
+        let template = Template::parse("{each pair}{codes}{end each}", lookup).unwrap();
+        let text = template.render_with(
+            &[&[], &found],
+            &[&[], &numbers],
+            as_of,
+            &mut crate::time::timestamp_of,
+        );
+        assert!(text.starts_with("a0; a1; "), "{text}");
+        assert!(text.ends_with("; a19; and 5 more"), "{text}");
+    }
+
+    #[test]
+    fn each_pair_sections_must_be_closed_and_not_nested() {
+        for (text, wanted) in [
+            ("{each pair}{codes}", "is not ended"),
+            ("{codes}{end each}", "ends no `{each pair}`"),
+            (
+                "{each pair}{each pair}{codes}{end each}{end each}",
+                "is inside the `{each pair}`",
+            ),
+        ] {
+            let errors = Template::parse(text, lookup).unwrap_err();
+            assert!(
+                errors.iter().any(|e| e.contains(wanted)),
+                "{text}: {errors:?}"
+            );
+        }
+        assert!(Template::parse("{ each pair }{codes}{ end each }", lookup).is_ok());
     }
 
     #[test]

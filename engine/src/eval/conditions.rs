@@ -210,9 +210,10 @@ impl<'a> Evaluator<'a> {
             Check::Values(_, quant) => !matches!(quant, Quant::None),
         };
         if let (true, true, Some(index)) = (pass, captures_values, test.capture) {
+            let pair = self.pair;
             let passed = self.evidence[start..]
                 .iter()
-                .map(|node| (index as usize, *node));
+                .map(|node| (index, pair, *node));
             self.captured.extend(passed);
         }
         let note = || note.map(str::to_owned);
@@ -333,6 +334,8 @@ impl<'a> Evaluator<'a> {
             for (at, right_key) in matches {
                 let r = self.found[*at];
                 total += 1;
+                self.pairs += 1;
+                let outer_pair = std::mem::replace(&mut self.pair, self.pairs);
                 let outer = self.bindings.replace((l, r));
                 let checkpoint = self.checkpoint();
                 // The keys come first in the evidence of a pair that passes.
@@ -345,6 +348,7 @@ impl<'a> Evaluator<'a> {
                     self.rollback(checkpoint);
                 }
                 self.bindings = outer;
+                self.pair = outer_pair;
                 if children.len() < MAX_SEEN {
                     children.extend(outcome.trace.map(|trace| *trace));
                 }
@@ -401,9 +405,8 @@ impl<'a> Evaluator<'a> {
         let pass = quantified(join.quantifier, passed, total);
         let keep = pass && join.quantifier != Quantifier::None;
         if let (true, Some(index)) = (keep, capture) {
-            let keys = self.evidence[start..]
-                .iter()
-                .map(|key| (index as usize, *key));
+            let pair = self.pair;
+            let keys = self.evidence[start..].iter().map(|key| (index, pair, *key));
             self.captured.extend(keys);
         }
         let note = || {

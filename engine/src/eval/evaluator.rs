@@ -33,8 +33,14 @@ pub(super) struct Evaluator<'a> {
     /// The pair a join is testing.
     pub(super) bindings: Option<(Node<'a>, Node<'a>)>,
     /// The values that passed under a capture name (`as:`, its index) in the rule being
-    /// evaluated, in the order they passed: a checkpoint is a length.
-    pub(super) captured: Vec<(usize, Node<'a>)>,
+    /// evaluated, with the join pair they passed in ([`Evaluator::pair`]), in the order they
+    /// passed: a checkpoint is a length.
+    pub(super) captured: Vec<(u32, u32, Node<'a>)>,
+    /// The join pair being tested: 0 outside any join, else its number in this evaluation
+    /// (from 1), so that a message can show what each pair captured together.
+    pub(super) pair: u32,
+    /// How many join pairs this evaluation has tested.
+    pub(super) pairs: u32,
     /// Every route walked in this evaluation.
     pub(super) routes: Routes<'a>,
     /// Per named condition that is reusable (`RuleSet::reusable`): its outcome and evidence,

@@ -91,6 +91,8 @@ impl RuleSet {
             not_evaluated: std::mem::take(&mut scratch.not_evaluated),
             bindings: None,
             captured: emptied(std::mem::take(&mut scratch.captured)),
+            pair: 0,
+            pairs: 0,
             routes: scratch
                 .routes
                 .take()
@@ -324,20 +326,29 @@ fn finding<'a>(
         ends.push(shown.len());
         evaluator.evidence.extend_from_slice(found);
     }
+    // The join pair of each shown value (0: none), for the message's `{each pair}`.
+    let mut pairs: smallvec::SmallVec<[u32; 16]> = smallvec::smallvec![0; shown.len()];
     let captured = &evaluator.captured[fired.captured.clone()];
     for id in &rule.captures {
         let captured = captured
             .iter()
-            .filter(|(capture, _)| capture == id)
-            .map(|(_, node)| node);
-        push_shown(shown, captured, &evaluator.routes, &set.redact);
+            .filter(|(capture, _, _)| *capture as usize == *id);
+        push_shown(
+            shown,
+            captured.clone().map(|(_, _, node)| node),
+            &evaluator.routes,
+            &set.redact,
+        );
+        pairs.extend(captured.map(|(_, pair, _)| *pair));
         ends.push(shown.len());
     }
     let shown_docs: smallvec::SmallVec<[&Doc; 16]> = shown.iter().map(Cow::as_ref).collect();
     let mut start = 0;
+    let mut value_pairs: smallvec::SmallVec<[&[u32]; 8]> = smallvec::SmallVec::new();
     let values: smallvec::SmallVec<[&[&Doc]; 8]> = ends
         .iter()
         .map(|&end| {
+            value_pairs.push(&pairs[start..end]);
             let value = &shown_docs[start..end];
             start = end;
             value
@@ -353,7 +364,9 @@ fn finding<'a>(
     let times = &evaluator.times;
     let message = rule
         .message
-        .render_with(&values, as_of, &mut |value| times.known(value));
+        .render_with(&values, &value_pairs, as_of, &mut |value| {
+            times.known(value)
+        });
     evaluator.evidence.truncate(top);
     Finding {
         rule: rule.id.clone(),

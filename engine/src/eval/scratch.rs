@@ -58,7 +58,7 @@ pub struct Scratch {
     pub(super) resolved: Vec<Option<Option<Span>>>,
     pub(super) fired: Vec<bool>,
     pub(super) not_evaluated: Vec<bool>,
-    pub(super) captured: Vec<(usize, Node<'static>)>,
+    pub(super) captured: Vec<(u32, u32, Node<'static>)>,
     /// `None` until the first evaluation (and after one that panicked).
     pub(super) routes: Option<Routes<'static>>,
     pub(super) named: Vec<Option<(bool, Span)>>,
@@ -122,6 +122,8 @@ impl Scratch {
             explain: _,
             bindings: _,
             times: _,
+            pair: _,
+            pairs: _,
         } = evaluator;
         self.found = kept(found);
         self.documents = kept(documents);
