@@ -101,14 +101,14 @@ impl Template {
                 }
                 '}' => errors.push(format!(
                     "unmatched `}}` at character {}: write `}}}}` for a literal brace",
-                    start + 1
+                    character(text, start)
                 )),
                 '{' => {
                     let rest = &text[start + 1..];
                     let Some(end) = rest.find('}') else {
                         errors.push(format!(
                             "unclosed `{{` at character {}: close it with `}}` or write `{{{{`",
-                            start + 1
+                            character(text, start)
                         ));
                         break;
                     };
@@ -123,9 +123,9 @@ impl Template {
                         EACH => match section {
                             Some((_, opened)) => errors.push(format!(
                                 "`{{{EACH}}}` at character {} is inside the `{{{EACH}}}` at character {opened}: end the first with `{{{END}}}` before starting another",
-                                start + 1
+                                character(text, start)
                             )),
-                            None => section = Some((parts.len(), start + 1)),
+                            None => section = Some((parts.len(), character(text, start))),
                         },
                         END => match section.take() {
                             Some((at, _)) => {
@@ -134,12 +134,16 @@ impl Template {
                             }
                             None => errors.push(format!(
                                 "`{{{END}}}` at character {} ends no `{{{EACH}}}`: remove it, or start the repeated part with `{{{EACH}}}`",
-                                start + 1
+                                character(text, start)
                             )),
                         },
-                        _ => match parse_placeholder(inner, &lookup) {
-                            Ok(part) => parts.push(part),
-                            Err(error) => errors.push(error),
+                        _ => match (near_marker(inner), parse_placeholder(inner, &lookup)) {
+                            (_, Ok(part)) => parts.push(part),
+                            (Some(marker), Err(_)) => errors.push(format!(
+                                "`{{{inner}}}` at character {} is neither a value nor a marker: write the marker exactly, as `{{{marker}}}` (one space, lower case, no filters)",
+                                character(text, start)
+                            )),
+                            (None, Err(error)) => errors.push(error),
                         },
                     }
                 }
@@ -322,8 +326,8 @@ fn render_parts(
 
 /// `{each pair}`: `repeated` once per join pair that captured a value it shows, in the order
 /// the pairs were tested, each time with that pair's values (and the values captured in no
-/// pair), the repetitions joined with `; `; once with every value when none was captured in a
-/// pair.
+/// pair), the distinct repetitions joined with `; `; once with every value when none was
+/// captured in a pair.
 #[inline(never)]
 fn render_each(
     out: &mut String,
@@ -348,14 +352,12 @@ fn render_each(
         render_parts(out, repeated, values, pairs, as_of, time_of);
         return;
     }
-    for (n, pair) in numbers.iter().enumerate() {
-        if n == MAX_SHOWN {
-            out.push_str(&format!("; and {} more", numbers.len() - MAX_SHOWN));
-            break;
-        }
-        if n > 0 {
-            out.push_str("; ");
-        }
+    // A repetition that reads as one already shown is left out, as a placeholder leaves out
+    // a repeated text: the same account listed by two cached responses shows once.
+    let mut shown: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut left_out = 0;
+    for pair in &numbers {
         let own: Vec<(Vec<&Doc>, Vec<u32>)> = values
             .iter()
             .enumerate()
@@ -375,13 +377,41 @@ fn render_each(
             .collect();
         let own_values: Vec<&[&Doc]> = own.iter().map(|(found, _)| found.as_slice()).collect();
         let own_pairs: Vec<&[u32]> = own.iter().map(|(_, p)| p.as_slice()).collect();
-        render_parts(out, repeated, &own_values, &own_pairs, as_of, time_of);
+        let mut text = String::new();
+        render_parts(&mut text, repeated, &own_values, &own_pairs, as_of, time_of);
+        if !seen.insert(text.clone()) {
+            continue;
+        }
+        if shown.len() == MAX_SHOWN {
+            left_out += 1;
+        } else {
+            shown.push(text);
+        }
+    }
+    out.push_str(&shown.join("; "));
+    if left_out > 0 {
+        out.push_str(&format!("; and {left_out} more"));
     }
 }
 
 /// Whether every one of `values` was captured in a join pair (`pairs` gives each one's).
 fn in_pairs(values: &[&Doc], pairs: &[u32]) -> bool {
     !values.is_empty() && pairs.len() == values.len() && pairs.iter().all(|pair| *pair != 0)
+}
+
+/// The 1-based character (not byte) at which byte `at` of `text` is.
+fn character(text: &str, at: usize) -> usize {
+    text[..at].chars().count() + 1
+}
+
+/// The section marker that `inner` was probably meant to be (`{Each  pair}`,
+/// `{each pair|or:x}`), if any.
+fn near_marker(inner: &str) -> Option<&'static str> {
+    let name = inner.split('|').next().unwrap_or_default();
+    let words: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
+    [EACH, END]
+        .into_iter()
+        .find(|marker| marker.split(' ').eq(words.iter().map(String::as_str)))
 }
 
 /// Distinct values a placeholder shows; the others are counted (`and 3 more`).
@@ -666,6 +696,17 @@ mod tests {
         );
         // Without values captured in pairs, the section is shown once, with every value.
         assert_eq!(render("[{each pair}{when}{end each}]"), "[item-1]");
+        // Pairs that read the same (one account in two cached responses) show once.
+        let same: [&[&Doc]; 5] = [&[], &[checking, savings, checking], &[], &[c1, c3, c1], &[]];
+        let text = Template::parse("{each pair}{codes} {cached}{end each}", lookup)
+            .unwrap()
+            .render_with(
+                &same,
+                &[&[], &[1, 2, 3], &[], &[1, 2, 3], &[]],
+                as_of,
+                &mut crate::time::timestamp_of,
+            );
+        assert_eq!(text, "checking 100.0; savings 100.0");
     }
 
     #[test]
@@ -702,6 +743,19 @@ mod tests {
             );
         }
         assert!(Template::parse("{ each pair }{codes}{ end each }", lookup).is_ok());
+        // Near misses are told apart from unknown names; places count characters.
+        for text in [
+            "é {Each  Pair}{codes}{end each}",
+            "é {each pair|or:x}{codes}{end each}",
+        ] {
+            let errors = Template::parse(text, lookup).unwrap_err();
+            assert!(
+                errors[0].contains("at character 3") && errors[0].contains("as `{each pair}`"),
+                "{text}: {errors:?}"
+            );
+        }
+        let errors = Template::parse("Café — {codes}{end each}", lookup).unwrap_err();
+        assert!(errors[0].contains("at character 15"), "{errors:?}");
     }
 
     #[test]
