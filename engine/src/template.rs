@@ -139,10 +139,21 @@ impl Template {
                         },
                         _ => match (near_marker(inner), parse_placeholder(inner, &lookup)) {
                             (_, Ok(part)) => parts.push(part),
-                            (Some(marker), Err(_)) => errors.push(format!(
-                                "`{{{inner}}}` at character {} is neither a value nor a marker: write the marker exactly, as `{{{marker}}}` (one space, lower case, no filters)",
-                                character(text, start)
-                            )),
+                            (Some(marker), Err(_)) => {
+                                errors.push(format!(
+                                    "`{{{inner}}}` at character {} is neither a value nor a marker: write the marker exactly, as `{{{marker}}}` (one space, lower case, no filters)",
+                                    character(text, start)
+                                ));
+                                // Read as the marker it was meant to be, so that its partner
+                                // does not get an error of its own.
+                                match marker {
+                                    EACH if section.is_none() => {
+                                        section = Some((parts.len(), character(text, start)));
+                                    }
+                                    END => section = None,
+                                    _ => {}
+                                }
+                            }
                             (None, Err(error)) => errors.push(error),
                         },
                     }
@@ -748,12 +759,20 @@ mod tests {
             "é {Each  Pair}{codes}{end each}",
             "é {each pair|or:x}{codes}{end each}",
         ] {
+            // One error each: the `{end each}` that follows gets none of its own.
             let errors = Template::parse(text, lookup).unwrap_err();
             assert!(
-                errors[0].contains("at character 3") && errors[0].contains("as `{each pair}`"),
+                errors.len() == 1
+                    && errors[0].contains("at character 3")
+                    && errors[0].contains("as `{each pair}`"),
                 "{text}: {errors:?}"
             );
         }
+        let errors = Template::parse("{each pair}{codes}{end each|x}", lookup).unwrap_err();
+        assert!(
+            errors.len() == 1 && errors[0].contains("as `{end each}`"),
+            "{errors:?}"
+        );
         let errors = Template::parse("Café — {codes}{end each}", lookup).unwrap_err();
         assert!(errors[0].contains("at character 15"), "{errors:?}");
     }
