@@ -209,7 +209,12 @@ impl Template {
         time_of: &mut dyn FnMut(&Doc) -> Option<Timestamp>,
     ) -> String {
         let mut out = String::with_capacity(self.room);
-        render_parts(&mut out, &self.parts, values, pairs, as_of, time_of);
+        let fill = Fill {
+            values,
+            pairs,
+            as_of,
+        };
+        render_parts(&mut out, &self.parts, fill, time_of);
         // A text of at most `MAX_MESSAGE` bytes has at most as many characters: not counted.
         if out.len() <= MAX_MESSAGE {
             return out;
@@ -230,17 +235,16 @@ impl Template {
 fn render_parts(
     out: &mut String,
     parts: &[Part],
-    values: &[&[&Doc]],
-    pairs: &[&[u32]],
-    as_of: Timestamp,
+    fill: Fill<'_, '_>,
     time_of: &mut dyn FnMut(&Doc) -> Option<Timestamp>,
 ) {
+    let as_of = fill.as_of;
     for part in parts {
         match part {
             Part::Text(text) | Part::Constant(text) => out.push_str(text),
-            Part::Each(repeated) => render_each(out, repeated, values, pairs, as_of, time_of),
+            Part::Each(repeated) => render_each(out, repeated, fill, time_of),
             Part::Value(index, filters) => {
-                let mut found = values.get(*index).copied().unwrap_or_default();
+                let (mut found, own_pairs) = fill.get(*index);
                 let rendered_differences: Vec<&Doc>;
                 let extreme;
                 if let Some(pick) = filters.pick {
@@ -255,30 +259,26 @@ fn render_parts(
                 }
                 let differences: Vec<Doc>;
                 if let Some(other) = filters.minus {
-                    let other_values = values.get(other).copied().unwrap_or_default();
-                    let own_pairs = pairs.get(*index).copied().unwrap_or_default();
-                    let other_pairs = pairs.get(other).copied().unwrap_or_default();
+                    let (other_values, other_pairs) = fill.get(other);
                     // Captured in a join's pairs, both sides: each value with the one of its
                     // pair, wherever a pair that captured nothing on one side left a gap.
-                    differences = if filters.pick.is_none()
-                        && in_pairs(found, own_pairs)
-                        && in_pairs(other_values, other_pairs)
-                    {
-                        found
-                            .iter()
-                            .zip(own_pairs)
-                            .filter_map(|(left, pair)| {
-                                let at = other_pairs.iter().position(|other| other == pair)?;
-                                difference(left, other_values[at])
-                            })
-                            .collect()
-                    } else {
-                        found
-                            .iter()
-                            .zip(other_values)
-                            .filter_map(|(left, right)| difference(left, right))
-                            .collect()
-                    };
+                    differences =
+                        if filters.pick.is_none() && in_pairs(own_pairs) && in_pairs(other_pairs) {
+                            found
+                                .iter()
+                                .zip(own_pairs)
+                                .filter_map(|(left, pair)| {
+                                    let at = other_pairs.iter().position(|other| other == pair)?;
+                                    difference(left, other_values[at])
+                                })
+                                .collect()
+                        } else {
+                            found
+                                .iter()
+                                .zip(other_values)
+                                .filter_map(|(left, right)| difference(left, right))
+                                .collect()
+                        };
                     rendered_differences = differences.iter().collect();
                     found = &rendered_differences;
                 }
@@ -343,24 +343,21 @@ fn render_parts(
 fn render_each(
     out: &mut String,
     repeated: &[Part],
-    values: &[&[&Doc]],
-    pairs: &[&[u32]],
-    as_of: Timestamp,
+    fill: Fill<'_, '_>,
     time_of: &mut dyn FnMut(&Doc) -> Option<Timestamp>,
 ) {
     let mut numbers: Vec<u32> = Vec::new();
     for part in repeated {
         if let Part::Value(index, filters) = part {
             for at in std::iter::once(*index).chain(filters.minus) {
-                let found = pairs.get(at).copied().unwrap_or_default();
-                numbers.extend(found.iter().filter(|pair| **pair != 0));
+                numbers.extend(fill.get(at).1.iter().filter(|pair| **pair != 0));
             }
         }
     }
     numbers.sort_unstable();
     numbers.dedup();
     if numbers.is_empty() {
-        render_parts(out, repeated, values, pairs, as_of, time_of);
+        render_parts(out, repeated, fill, time_of);
         return;
     }
     // A repetition that reads as one already shown is left out, as a placeholder leaves out
@@ -369,14 +366,12 @@ fn render_each(
     let mut seen = std::collections::HashSet::new();
     let mut left_out = 0;
     for pair in &numbers {
-        let own: Vec<(Vec<&Doc>, Vec<u32>)> = values
-            .iter()
-            .enumerate()
-            .map(|(at, found)| {
-                let found_pairs = pairs.get(at).copied().unwrap_or_default();
-                if found_pairs.len() != found.len() {
+        let own: Vec<(Vec<&Doc>, Vec<u32>)> = (0..fill.values.len())
+            .map(|at| {
+                let (found, found_pairs) = fill.get(at);
+                if found_pairs.is_empty() {
                     // Not captured (a rule's `values`): shown in every repetition.
-                    return (found.to_vec(), vec![0; found.len()]);
+                    return (found.to_vec(), Vec::new());
                 }
                 found
                     .iter()
@@ -389,7 +384,12 @@ fn render_each(
         let own_values: Vec<&[&Doc]> = own.iter().map(|(found, _)| found.as_slice()).collect();
         let own_pairs: Vec<&[u32]> = own.iter().map(|(_, p)| p.as_slice()).collect();
         let mut text = String::new();
-        render_parts(&mut text, repeated, &own_values, &own_pairs, as_of, time_of);
+        let own_fill = Fill {
+            values: &own_values,
+            pairs: &own_pairs,
+            as_of: fill.as_of,
+        };
+        render_parts(&mut text, repeated, own_fill, time_of);
         if !seen.insert(text.clone()) {
             continue;
         }
@@ -405,9 +405,32 @@ fn render_each(
     }
 }
 
-/// Whether every one of `values` was captured in a join pair (`pairs` gives each one's).
-fn in_pairs(values: &[&Doc], pairs: &[u32]) -> bool {
-    !values.is_empty() && pairs.len() == values.len() && pairs.iter().all(|pair| *pair != 0)
+/// What a message is filled from: each value's values, the join pair of each (0 for none;
+/// a list may be empty, for values not captured), and the evaluation time.
+#[derive(Clone, Copy)]
+struct Fill<'s, 'd> {
+    values: &'s [&'s [&'d Doc]],
+    pairs: &'s [&'s [u32]],
+    as_of: Timestamp,
+}
+
+impl<'s, 'd> Fill<'s, 'd> {
+    /// Value `index`'s values, and their pairs: one per value, or none when they have none.
+    fn get(&self, index: usize) -> (&'s [&'d Doc], &'s [u32]) {
+        let found = self.values.get(index).copied().unwrap_or_default();
+        let pairs = self
+            .pairs
+            .get(index)
+            .copied()
+            .filter(|pairs| pairs.len() == found.len())
+            .unwrap_or_default();
+        (found, pairs)
+    }
+}
+
+/// Whether values with these pairs ([`Fill::get`]) were all captured in a join pair.
+fn in_pairs(pairs: &[u32]) -> bool {
+    !pairs.is_empty() && pairs.iter().all(|pair| *pair != 0)
 }
 
 /// The 1-based character (not byte) at which byte `at` of `text` is.
