@@ -63,6 +63,57 @@ fn projection_drops_what_no_rule_reads() {
     assert_eq!(projected.documents().len(), full.documents().len());
 }
 
+/// A disabled rule is never evaluated, so what only it reads is not built, whether it is
+/// switched off in its own text or by an override; the diagnosis, its explanation included,
+/// is the full parse's, and what only a disabled rule reads is not reported as unread.
+#[test]
+fn projection_leaves_out_what_only_disabled_rules_read() {
+    let text = r#"{"documents": {"a": {"x": 1, "y": {"z": 2}}, "b": {"x": 1}, "c": {"x": 1}},
+        "context": {"k": 1}}"#;
+    let rules = compile(&[RuleText {
+        name: "disabled.yaml",
+        text: r#"
+overrides:
+  reads-c: { enabled: false }
+rules:
+  - id: reads-a
+    title: t
+    severity: info
+    confidence: low
+    when: { path: "a:$.x", equals: 1 }
+    message: m
+  - id: reads-b
+    title: t
+    severity: info
+    confidence: low
+    enabled: false
+    when: { all: [{ path: "b:$.x", equals: 1 }, { path: "context:$.k", exists: true }] }
+    message: m
+  - id: reads-c
+    title: t
+    severity: info
+    confidence: low
+    when: { path: "c:$.x", equals: 1 }
+    message: m
+"#,
+    }])
+    .unwrap();
+    let projected = rules.projection().parse_bundle(text).unwrap();
+    let documents = projected.documents();
+    assert_eq!(
+        documents["a"].get("x"),
+        Some(&balance_doctor_engine::Doc::from(json!(1)))
+    );
+    assert!(documents["a"].get("y").is_none());
+    assert!(documents["b"].is_null());
+    assert!(documents["c"].is_null());
+    same_diagnosis(&rules, text);
+    // What a disabled rule reads still counts as read, as for `unread_documents`.
+    let diagnosis = rules.evaluate(&projected, "2026-11-20T12:00:00Z".parse().unwrap());
+    assert!(diagnosis.unread_documents.is_empty());
+    assert!(diagnosis.unread_context_keys.is_empty());
+}
+
 /// A rule set that reads documents through every kind of reference.
 const RULES: &str = r#"
 sources:

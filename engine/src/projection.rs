@@ -402,8 +402,8 @@ impl RuleSet {
         }
     }
 
-    /// Every reference of the rules and labels, walked once (with `context_only`, only the
-    /// bundle's `context` is recorded).
+    /// Every reference of the enabled rules and of the labels, walked once (with `context_only`,
+    /// only the bundle's `context` is recorded, as every loaded rule reads it, enabled or not).
     fn reader(&self, context_only: bool) -> Reader<'_> {
         let mut reader = Reader {
             set: self,
@@ -411,7 +411,14 @@ impl RuleSet {
             context: Keep::skeleton(),
             context_only,
         };
-        for rule in &self.rules {
+        // A disabled rule is never evaluated, so nothing only it reads is built; but the keys
+        // of `context` it reads are read, as the documents it names are (`unread_documents`
+        // lists the names no loaded rule reads, disabled or not).
+        for rule in self
+            .rules
+            .iter()
+            .filter(|rule| context_only || rule.enabled)
+        {
             for requirement in &rule.requires {
                 match &requirement.scope {
                     Scope::Document(name) => {
