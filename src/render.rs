@@ -307,7 +307,7 @@ pub fn human(
                 writeln!(out, "    missing {}: {}", missing.name, missing.how_to_get)?;
             }
             if let Some(by) = &trace.superseded_by {
-                writeln!(out, "    stood down: {by} fired and supersedes it")?;
+                writeln!(out, "    stood down: {}", stood_down(traces, by))?;
             }
             if let Some(condition) = &trace.condition {
                 write_trace(out, condition, 2)?;
@@ -347,6 +347,20 @@ fn plain(value: &serde_json::Value) -> String {
     value
         .as_str()
         .map_or_else(|| value.to_string(), str::to_owned)
+}
+
+/// Why a rule stood down: the rule `by` that supersedes it fired, or holds though it stood
+/// down itself (for the rule its own trace names).
+fn stood_down(traces: &[balance_doctor_engine::RuleTrace], by: &str) -> String {
+    match traces.iter().find(|trace| trace.rule == by) {
+        Some(trace) if trace.outcome == RuleOutcome::Superseded => match &trace.superseded_by {
+            Some(first) => {
+                format!("{by} holds and supersedes it (it stood down itself, for {first})")
+            }
+            None => format!("{by} holds and supersedes it"),
+        },
+        _ => format!("{by} fired and supersedes it"),
+    }
 }
 
 fn outcome(outcome: RuleOutcome) -> &'static str {
@@ -472,7 +486,7 @@ pub fn markdown(
                 writeln!(out, "  missing {}: {}", missing.name, missing.how_to_get)?;
             }
             if let Some(by) = &trace.superseded_by {
-                writeln!(out, "  stood down: {by} fired and supersedes it")?;
+                writeln!(out, "  stood down: {}", stood_down(traces, by))?;
             }
             if let Some(condition) = &trace.condition {
                 write_trace(out, condition, 1)?;

@@ -322,6 +322,81 @@ rules:
     assert_eq!(general.superseded_by.as_deref(), Some("specific"));
 }
 
+/// A rule that stands down still holds down what it supersedes when it holds, as it would
+/// if it had fired; when it does not hold, what it supersedes fires as usual.
+#[test]
+fn a_rule_that_stands_down_still_holds_down_what_it_supersedes() {
+    let rules = r#"
+rules:
+  - id: catch-all
+    title: Catch-all
+    severity: error
+    when: { path: "body:$.error_code", exists: true }
+    message: catch-all
+  - id: cause
+    title: Cause
+    severity: info
+    supersedes: [catch-all]
+    when: { path: "body:$.recent", equals: true }
+    message: cause
+  - id: doubt
+    title: Doubt
+    severity: warning
+    supersedes: [cause]
+    when: { path: "body:$.doubt", equals: true }
+    message: doubt
+"#;
+    let diagnosis = |body: serde_json::Value, explain: bool| {
+        let rule_set = compile(&[RuleText {
+            name: "inline.yaml",
+            text: rules,
+        }])
+        .unwrap();
+        let bundle = Bundle::from_json(&json!({"documents": {"body": body}}).to_string()).unwrap();
+        rule_set.evaluate_with(
+            &bundle,
+            "2026-11-20T12:00:00Z".parse().unwrap(),
+            &balance_doctor_engine::EvaluateOptions { explain },
+        )
+    };
+    let ids = |body: serde_json::Value| {
+        diagnosis(body, false)
+            .findings
+            .iter()
+            .map(|f| f.rule.clone())
+            .collect::<Vec<_>>()
+    };
+    let code = "INSTITUTION_DOWN";
+    // `doubt` stands `cause` down; `cause` holds, so `catch-all` stays down too.
+    assert_eq!(
+        ids(json!({"error_code": code, "recent": true, "doubt": true})),
+        ["doubt"]
+    );
+    // `cause` does not hold: nothing explains the error, and the catch-all speaks.
+    assert_eq!(
+        ids(json!({"error_code": code, "recent": false, "doubt": true})),
+        ["catch-all", "doubt"]
+    );
+    assert_eq!(ids(json!({"error_code": code, "recent": true})), ["cause"]);
+    // The explanation names who stood each rule down; explaining changes nothing else.
+    let body = json!({"error_code": code, "recent": true, "doubt": true});
+    let explained = diagnosis(body.clone(), true);
+    assert_eq!(explained.findings, diagnosis(body, false).findings);
+    let by = |rule: &str| {
+        explained
+            .explain
+            .as_ref()
+            .unwrap()
+            .iter()
+            .find(|t| t.rule == rule)
+            .unwrap()
+            .superseded_by
+            .clone()
+    };
+    assert_eq!(by("cause").as_deref(), Some("doubt"));
+    assert_eq!(by("catch-all").as_deref(), Some("cause"));
+}
+
 #[test]
 fn supersedes_names_are_checked() {
     let text = r#"

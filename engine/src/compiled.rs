@@ -121,6 +121,9 @@ pub(crate) struct Rule {
     pub(crate) requires: Vec<Requirement>,
     /// Rules whose firing makes this one stand down (they `supersede` it).
     pub(crate) superseded_by: Vec<usize>,
+    /// Whether this rule supersedes another: then, when it stands down itself, it is still
+    /// evaluated, and when it holds it keeps holding down the rules it supersedes.
+    pub(crate) supersedes_any: bool,
     /// Named values for the message and the evidence.
     pub(crate) values: Vec<(String, Ref)>,
     /// The tests' captures (`as:`), in the order the message refers to them, as indexes

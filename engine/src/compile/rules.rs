@@ -160,6 +160,7 @@ impl<'f> Compiler<'f> {
                 references: spec.references.as_slice().into(),
                 requires,
                 superseded_by: Vec::new(),
+                supersedes_any: false,
                 values,
                 captures,
                 when: when?,
@@ -205,6 +206,7 @@ impl<'f> Compiler<'f> {
                     if !rules[target].0.superseded_by.contains(&by) {
                         rules[target].0.superseded_by.push(by);
                     }
+                    rules[by].0.supersedes_any = true;
                     dependencies[target].insert(by);
                 }
             }

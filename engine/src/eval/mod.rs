@@ -113,6 +113,8 @@ impl RuleSet {
         // lie on the evaluator's stacks: the stacks are not emptied from one rule to the next,
         // so that the findings are built after the loop, one after the other.
         let mut fired: smallvec::SmallVec<[Fired; 8]> = smallvec::SmallVec::new();
+        // Rules that stood down but hold: they still hold down the rules they supersede.
+        let mut holding: smallvec::SmallVec<[usize; 4]> = smallvec::SmallVec::new();
         for &index in &self.evaluation_order {
             let rule = &self.rules[index];
             if !rule.enabled {
@@ -124,7 +126,27 @@ impl RuleSet {
                 }
                 continue;
             }
-            if let Some(&by) = rule.superseded_by.iter().find(|&&by| evaluator.fired[by]) {
+            if let Some(&by) = rule
+                .superseded_by
+                .iter()
+                .find(|&&by| evaluator.fired[by] || holding.contains(&by))
+            {
+                // A rule that stands down still explains what it supersedes when it holds:
+                // it is evaluated (without a finding) only to know that.
+                if rule.supersedes_any
+                    && rule
+                        .requires
+                        .iter()
+                        .all(|requirement| evaluator.has(requirement))
+                {
+                    let evidence = evaluator.evidence.len();
+                    let captured = evaluator.captured.len();
+                    if evaluator.condition(&rule.when).pass {
+                        holding.push(index);
+                    }
+                    evaluator.evidence.truncate(evidence);
+                    evaluator.captured.truncate(captured);
+                }
                 if options.explain {
                     let mut stood_down = trace(&rule.id, RuleOutcome::Superseded, Vec::new(), None);
                     stood_down.superseded_by = Some(self.rules[by].id.clone());
