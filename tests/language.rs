@@ -345,6 +345,12 @@ rules:
     supersedes: [cause]
     when: { path: "body:$.doubt", equals: true }
     message: doubt
+  - id: direct
+    title: Direct
+    severity: info
+    supersedes: [catch-all]
+    when: { path: "body:$.direct", equals: true }
+    message: direct
 "#;
     let diagnosis = |body: serde_json::Value, explain: bool| {
         let rule_set = compile(&[RuleText {
@@ -395,6 +401,24 @@ rules:
     };
     assert_eq!(by("cause").as_deref(), Some("doubt"));
     assert_eq!(by("catch-all").as_deref(), Some("cause"));
+    // The held rule's trace shows the condition that holds.
+    let cause = explained
+        .explain
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|t| t.rule == "cause");
+    assert!(cause.unwrap().condition.as_ref().is_some_and(|c| c.result));
+    // A rule that fired is named before one that only holds.
+    let body = json!({"error_code": code, "recent": true, "doubt": true, "direct": true});
+    let explained = diagnosis(body, true);
+    let catch_all = explained
+        .explain
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|t| t.rule == "catch-all");
+    assert_eq!(catch_all.unwrap().superseded_by.as_deref(), Some("direct"));
 }
 
 #[test]

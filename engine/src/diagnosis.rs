@@ -267,10 +267,12 @@ pub struct RuleTrace {
     /// What was missing, for rules not evaluated.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<MissingInput>,
-    /// The rule that fired and made this one stand down, for superseded rules.
+    /// The rule that made this one stand down, for superseded rules: one that fired, else
+    /// one that stood down itself but whose condition holds (its trace has the condition).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub superseded_by: Option<String>,
-    /// The condition tree with each node's result, for evaluated rules.
+    /// The condition tree with each node's result, for evaluated rules (and for a superseded
+    /// rule evaluated to know whether it holds down the rules it supersedes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub condition: Option<ConditionTrace>,
 }

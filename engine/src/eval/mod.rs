@@ -126,13 +126,16 @@ impl RuleSet {
                 }
                 continue;
             }
-            if let Some(&by) = rule
+            // A rule that fired names the stand-down before one that stood down but holds.
+            let by = rule
                 .superseded_by
                 .iter()
-                .find(|&&by| evaluator.fired[by] || holding.contains(&by))
-            {
+                .find(|&&by| evaluator.fired[by])
+                .or_else(|| rule.superseded_by.iter().find(|by| holding.contains(by)));
+            if let Some(&by) = by {
                 // A rule that stands down still explains what it supersedes when it holds:
                 // it is evaluated (without a finding) only to know that.
+                let mut condition = None;
                 if rule.supersedes_any
                     && rule
                         .requires
@@ -141,14 +144,17 @@ impl RuleSet {
                 {
                     let evidence = evaluator.evidence.len();
                     let captured = evaluator.captured.len();
-                    if evaluator.condition(&rule.when).pass {
+                    let outcome = evaluator.condition(&rule.when);
+                    if outcome.pass {
                         holding.push(index);
                     }
+                    condition = outcome.trace.map(|trace| *trace);
                     evaluator.evidence.truncate(evidence);
                     evaluator.captured.truncate(captured);
                 }
                 if options.explain {
-                    let mut stood_down = trace(&rule.id, RuleOutcome::Superseded, Vec::new(), None);
+                    let mut stood_down =
+                        trace(&rule.id, RuleOutcome::Superseded, Vec::new(), condition);
                     stood_down.superseded_by = Some(self.rules[by].id.clone());
                     traces.push((index, stood_down));
                 }
