@@ -388,37 +388,31 @@ rules:
     let body = json!({"error_code": code, "recent": true, "doubt": true});
     let explained = diagnosis(body.clone(), true);
     assert_eq!(explained.findings, diagnosis(body, false).findings);
-    let by = |rule: &str| {
-        explained
-            .explain
-            .as_ref()
-            .unwrap()
-            .iter()
-            .find(|t| t.rule == rule)
-            .unwrap()
-            .superseded_by
-            .clone()
-    };
-    assert_eq!(by("cause").as_deref(), Some("doubt"));
-    assert_eq!(by("catch-all").as_deref(), Some("cause"));
+    fn trace<'d>(
+        diagnosis: &'d balance_doctor_engine::Diagnosis,
+        rule: &str,
+    ) -> &'d balance_doctor_engine::RuleTrace {
+        let traces = diagnosis.explain.as_ref().unwrap();
+        traces.iter().find(|t| t.rule == rule).unwrap()
+    }
+    assert_eq!(
+        trace(&explained, "cause").superseded_by.as_deref(),
+        Some("doubt")
+    );
+    assert_eq!(
+        trace(&explained, "catch-all").superseded_by.as_deref(),
+        Some("cause")
+    );
     // The held rule's trace shows the condition that holds.
-    let cause = explained
-        .explain
-        .as_ref()
-        .unwrap()
-        .iter()
-        .find(|t| t.rule == "cause");
-    assert!(cause.unwrap().condition.as_ref().is_some_and(|c| c.result));
+    let cause = trace(&explained, "cause");
+    assert!(cause.condition.as_ref().is_some_and(|c| c.result));
     // A rule that fired is named before one that only holds.
     let body = json!({"error_code": code, "recent": true, "doubt": true, "direct": true});
     let explained = diagnosis(body, true);
-    let catch_all = explained
-        .explain
-        .as_ref()
-        .unwrap()
-        .iter()
-        .find(|t| t.rule == "catch-all");
-    assert_eq!(catch_all.unwrap().superseded_by.as_deref(), Some("direct"));
+    assert_eq!(
+        trace(&explained, "catch-all").superseded_by.as_deref(),
+        Some("direct")
+    );
 }
 
 #[test]

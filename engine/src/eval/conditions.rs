@@ -86,14 +86,23 @@ impl<'a> Evaluator<'a> {
     /// `not`: the inner condition fails; what passed under it is forgotten.
     #[inline(never)]
     fn not(&mut self, cond: &'a Cond, inner: &'a Cond) -> Outcome {
-        let checkpoint = self.checkpoint();
-        let start = self.evidence.len();
-        let outcome = self.condition(inner);
         // What passed under a `not` is not what the rule found.
-        self.evidence.truncate(start);
-        self.rollback(checkpoint);
+        let outcome = self.aside(inner);
         let children = outcome.trace.map(|trace| *trace).into_iter().collect();
         self.finish(cond, !outcome.pass, children, || None, &[])
+    }
+
+    /// Evaluates `cond` and leaves the evidence stack and the captures as they were: what it
+    /// passed on is not what a rule found (under a `not`; a rule that stood down, evaluated
+    /// only to know whether it holds down the rules it supersedes).
+    #[inline]
+    pub(super) fn aside(&mut self, cond: &'a Cond) -> Outcome {
+        let checkpoint = self.checkpoint();
+        let start = self.evidence.len();
+        let outcome = self.condition(cond);
+        self.evidence.truncate(start);
+        self.rollback(checkpoint);
+        outcome
     }
 
     /// A named condition: evaluated once per bundle when it is reusable and not explaining.

@@ -142,15 +142,11 @@ impl RuleSet {
                         .iter()
                         .all(|requirement| evaluator.has(requirement))
                 {
-                    let evidence = evaluator.evidence.len();
-                    let captured = evaluator.captured.len();
-                    let outcome = evaluator.condition(&rule.when);
+                    let outcome = evaluator.aside(&rule.when);
                     if outcome.pass {
                         holding.push(index);
                     }
                     condition = outcome.trace.map(|trace| *trace);
-                    evaluator.evidence.truncate(evidence);
-                    evaluator.captured.truncate(captured);
                 }
                 if options.explain {
                     let mut stood_down =
