@@ -134,6 +134,15 @@ rules:
     severity: info
     when: { path: "b:$.list[?@.x > 1].y", exists: true, as: y }
     message: "{y}"
+  - id: walked-filters
+    title: Filters walked directly, read as skeletons
+    severity: info
+    when:
+      any:
+        - { path: "e:$.list[?@.x == 'y' || !(@.id != null) || @.n[0].m == 'y']", exists: true }
+        - { path: "e:$[?@.name == 'x' && @.x != true].p", equals: 1, as: p }
+        - { path: "e:$.obj[?@ == 'id']", type: string }
+    message: "walked {p}"
   - id: joined
     title: Joined
     severity: info
@@ -177,6 +186,8 @@ fn json_values() -> impl Strategy<Value = Value> {
             Just("p".to_owned()),
             Just("q".to_owned()),
             Just("r".to_owned()),
+            Just("n".to_owned()),
+            Just("m".to_owned()),
         ];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
@@ -186,13 +197,43 @@ fn json_values() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A filter walked directly reads the members it compares, and the projection keeps them
+/// (as skeletons) even when nothing else reads them: the filters find what they find in the
+/// full parse, and the elements they select are shown whole.
+#[test]
+fn filters_read_the_members_they_compare() {
+    let rules = compile(&[RuleText {
+        name: "projection.yaml",
+        text: RULES,
+    }])
+    .unwrap();
+    for text in [
+        r#"{"documents": {"e": {"list": [{"x": "y", "more": [1, {"r": 2}]}, {"x": "z"}]}}}"#,
+        r#"{"documents": {"e": {"list": [{"id": null, "x": {"deep": "y"}}]}}}"#,
+        r#"{"documents": {"e": {"item": {"name": "x", "x": false, "p": 1}}}}"#,
+        r#"{"documents": {"e": {"list": [{"n": [{"m": "y"}], "x": "z"}]}}}"#,
+        r#"{"documents": {"e": {"obj": {"q": "id"}}}}"#,
+    ] {
+        same_diagnosis(&rules, text);
+        let bundle = rules.projection().parse_bundle(text).unwrap();
+        let diagnosis = rules.evaluate(&bundle, "2026-11-20T12:00:00Z".parse().unwrap());
+        assert!(
+            diagnosis
+                .findings
+                .iter()
+                .any(|f| f.rule == "walked-filters"),
+            "{text}: {diagnosis:?}"
+        );
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
 
     #[test]
-    fn arbitrary_documents_diagnose_the_same_projected(a in json_values(), b in json_values(), c in json_values(), d in json_values()) {
+    fn arbitrary_documents_diagnose_the_same_projected(a in json_values(), b in json_values(), c in json_values(), d in json_values(), e in json_values()) {
         let rules = compile(&[RuleText { name: "projection.yaml", text: RULES }]).unwrap();
-        let text = json!({"documents": {"a": a, "b": b, "c": c, "unread": d}}).to_string();
+        let text = json!({"documents": {"a": a, "b": b, "c": c, "e": e, "unread": d}}).to_string();
         same_diagnosis(&rules, &text);
     }
 

@@ -3,13 +3,19 @@
 //! A path is parsed once, at compile time, by jsonpath-rust. A path made only of names,
 //! indexes and wildcards (nearly every path a rule uses) is lowered to a list of steps and
 //! walked directly over documents ([`Doc`]), recording the route as borrowed segments; the
-//! RFC 9535 normalized path string is built only for values that end up in the output. Other
-//! paths (filters, slices, descendants) are evaluated by jsonpath-rust.
+//! RFC 9535 normalized path string is built only for values that end up in the output. So is a
+//! filter that only compares members of the current value with strings, booleans or `null`
+//! (`[?@.type == 'ITEM' && (@.code == 'ERROR' || @.code == 'LOGIN_REPAIRED')]`, every filter
+//! the default pack writes). Other paths (other filters, slices, descendants) are evaluated by
+//! jsonpath-rust.
 
 use std::fmt::Write as _;
 
 use crate::doc::Doc;
-use jsonpath_rust::parser::model::{JpQuery, Segment, Selector};
+use jsonpath_rust::parser::model::{
+    Comparable, Comparison, Filter, FilterAtom, JpQuery, Literal, Segment, Selector, SingularQuery,
+    SingularQuerySegment,
+};
 
 /// A JSONPath compiled once.
 #[derive(Debug, Clone)]
@@ -30,13 +36,35 @@ enum Step {
     Wildcard,
     /// `['a','b']`, `[0,2]`: each selector in turn.
     Union(Vec<Step>),
+    /// `[?...]`: the children (elements, or members in key order) the test holds for.
+    Filter(Box<Test>),
+}
+
+/// A filter's test that is walked directly: comparisons of a member (or element) of the
+/// current value with a literal string, boolean or `null`, combined with `&&`, `||` and `!`.
+#[derive(Debug, Clone)]
+enum Test {
+    Any(Vec<Test>),
+    All(Vec<Test>),
+    Not(Box<Test>),
+    /// `@.a.b == literal` (`equal`) or `@.a.b != literal`. As in RFC 9535, a value that is
+    /// not there is equal to no literal (and so differs from each), `null` included.
+    Compare {
+        at: Vec<Step>,
+        literal: Doc,
+        equal: bool,
+    },
 }
 
 /// One step of what a path reads, for [`crate::projection`]: named members, or any child.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Access {
     Keys(Vec<String>),
-    AnyChild,
+    /// Any child; of each, a filter reads the values at `tests` (their scalars only: a
+    /// filter compares with literal scalars, so an object or array there is as good empty).
+    AnyChild {
+        tests: Vec<Vec<Access>>,
+    },
 }
 
 fn simple(selector: &Selector) -> Option<Step> {
@@ -44,7 +72,106 @@ fn simple(selector: &Selector) -> Option<Step> {
         Selector::Name(name) => Some(Step::Key(name.clone())),
         Selector::Index(index) => Some(Step::Index(*index)),
         Selector::Wildcard => Some(Step::Wildcard),
-        _ => None,
+        Selector::Filter(filter) => test_of(filter).map(|test| Step::Filter(Box::new(test))),
+        Selector::Slice(..) => None,
+    }
+}
+
+/// The filter as a [`Test`], when it is one that is walked directly.
+fn test_of(filter: &Filter) -> Option<Test> {
+    match filter {
+        Filter::Or(items) => items
+            .iter()
+            .map(test_of)
+            .collect::<Option<_>>()
+            .map(Test::Any),
+        Filter::And(items) => items
+            .iter()
+            .map(test_of)
+            .collect::<Option<_>>()
+            .map(Test::All),
+        Filter::Atom(FilterAtom::Filter { expr, not }) => {
+            let test = test_of(expr)?;
+            Some(if *not {
+                Test::Not(Box::new(test))
+            } else {
+                test
+            })
+        }
+        Filter::Atom(FilterAtom::Comparison(comparison)) => {
+            let (left, right, equal) = match &**comparison {
+                Comparison::Eq(left, right) => (left, right, true),
+                Comparison::Ne(left, right) => (left, right, false),
+                _ => return None,
+            };
+            let (query, literal) = match (left, right) {
+                (Comparable::SingularQuery(query), Comparable::Literal(literal))
+                | (Comparable::Literal(literal), Comparable::SingularQuery(query)) => {
+                    (query, literal)
+                }
+                _ => return None,
+            };
+            // Numbers are left to jsonpath-rust, which compares them as floats.
+            let literal = match literal {
+                Literal::String(text) => Doc::String(text.as_str().into()),
+                Literal::Bool(value) => Doc::Bool(*value),
+                Literal::Null => Doc::Null,
+                Literal::Int(_) | Literal::Float(_) => return None,
+            };
+            let SingularQuery::Current(segments) = query else {
+                return None;
+            };
+            let at = segments
+                .iter()
+                .map(|segment| match segment {
+                    SingularQuerySegment::Name(name) => Step::Key(name.clone()),
+                    SingularQuerySegment::Index(index) => Step::Index(*index),
+                })
+                .collect();
+            Some(Test::Compare { at, literal, equal })
+        }
+        Filter::Atom(FilterAtom::Test { .. }) => None,
+    }
+}
+
+impl Test {
+    fn holds(&self, value: &Doc) -> bool {
+        match self {
+            Test::Any(items) => items.iter().any(|test| test.holds(value)),
+            Test::All(items) => items.iter().all(|test| test.holds(value)),
+            Test::Not(test) => !test.holds(value),
+            Test::Compare { at, literal, equal } => {
+                let mut here = Some(value);
+                for step in at {
+                    here = here.and_then(|value| match step {
+                        Step::Key(key) => value.get(key),
+                        Step::Index(index) => value
+                            .as_array()
+                            .and_then(|items| items.get(resolve_index(*index, items.len())?)),
+                        _ => None,
+                    });
+                }
+                here.is_some_and(|found| found == literal) == *equal
+            }
+        }
+    }
+
+    /// The values the test reads below the value it is given, for the projection.
+    fn reads(&self, out: &mut Vec<Vec<Access>>) {
+        match self {
+            Test::Any(items) | Test::All(items) => items.iter().for_each(|test| test.reads(out)),
+            Test::Not(test) => test.reads(out),
+            Test::Compare { at, .. } => out.push(at.iter().map(access_of).collect()),
+        }
+    }
+}
+
+/// Where index `index` (negative: from the end) of a list of `len` lies, if in it.
+fn resolve_index(index: i64, len: usize) -> Option<usize> {
+    if index < 0 {
+        len.checked_sub(index.unsigned_abs() as usize)
+    } else {
+        usize::try_from(index).ok().filter(|i| *i < len)
     }
 }
 
@@ -64,19 +191,31 @@ fn lower(segment: &Segment) -> Option<Step> {
 }
 
 fn access_of(step: &Step) -> Access {
+    let mut tests = Vec::new();
     match step {
-        Step::Key(key) => Access::Keys(vec![key.clone()]),
-        Step::Union(items) if items.iter().all(|s| matches!(s, Step::Key(_))) => Access::Keys(
-            items
-                .iter()
-                .filter_map(|s| match s {
-                    Step::Key(key) => Some(key.clone()),
-                    _ => None,
-                })
-                .collect(),
-        ),
-        _ => Access::AnyChild,
+        Step::Key(key) => return Access::Keys(vec![key.clone()]),
+        Step::Union(items) if items.iter().all(|s| matches!(s, Step::Key(_))) => {
+            return Access::Keys(
+                items
+                    .iter()
+                    .filter_map(|s| match s {
+                        Step::Key(key) => Some(key.clone()),
+                        _ => None,
+                    })
+                    .collect(),
+            );
+        }
+        Step::Union(items) => {
+            for item in items {
+                if let Step::Filter(test) = item {
+                    test.reads(&mut tests);
+                }
+            }
+        }
+        Step::Filter(test) => test.reads(&mut tests),
+        Step::Index(_) | Step::Wildcard => {}
     }
+    Access::AnyChild { tests }
 }
 
 /// One segment of a normalized path.
@@ -448,12 +587,7 @@ fn walk<'a, O: Extend<Node<'a>>>(
                 let Some(items) = at.value.as_array() else {
                     return;
                 };
-                let resolved = if *index < 0 {
-                    items.len().checked_sub(index.unsigned_abs() as usize)
-                } else {
-                    usize::try_from(*index).ok().filter(|i| *i < items.len())
-                };
-                let Some(i) = resolved else {
+                let Some(i) = resolve_index(*index, items.len()) else {
                     return;
                 };
                 (&items[i], Seg::Index(i))
@@ -468,8 +602,15 @@ fn walk<'a, O: Extend<Node<'a>>>(
                 }
                 return;
             }
-            Step::Wildcard => {
+            Step::Wildcard | Step::Filter(_) => {
+                let test = match step {
+                    Step::Filter(test) => Some(&**test),
+                    _ => None,
+                };
                 let mut child = |value: &'a Doc, segment: Seg<'a>| {
+                    if test.is_some_and(|test| !test.holds(value)) {
+                        return;
+                    }
                     let route = routes.push(at.route, segment);
                     let node = Node {
                         doc: at.doc,
@@ -506,6 +647,7 @@ fn walk<'a, O: Extend<Node<'a>>>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::{Value, json};
 
     fn paths(path: &str, value: &Value) -> Vec<(String, Value)> {
@@ -556,6 +698,10 @@ mod tests {
             "$.*[0].id",
             "$.*.*",
             "$['accounts','o\\'k'][*]",
+            "$.accounts[?@.id != 'b'].id",
+            "$.accounts[?@.b.c == null]",
+            "$.accounts[?!(@.id == 'a')].id",
+            "$.*[?@.id == 'a' || @.b == true]",
         ] {
             let ours = paths(path, &doc);
             let theirs = jsonpath_rust_paths(path, &doc);
@@ -633,6 +779,133 @@ mod tests {
                 "$['accounts'][1]['b']"
             ]
         );
+        // After a filter that is walked directly too.
+        let found: Vec<String> = paths("$.accounts[?@.id != 'c']['id','b']", &doc)
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+        assert_eq!(
+            found,
+            [
+                "$['accounts'][0]['id']",
+                "$['accounts'][0]['b']",
+                "$['accounts'][1]['id']",
+                "$['accounts'][1]['b']"
+            ]
+        );
+    }
+
+    /// A filter that compares with a string, a boolean or `null` is walked directly; one that
+    /// compares numbers, tests existence or calls a function is left to jsonpath-rust.
+    #[test]
+    fn filters_with_literal_scalars_are_walked_directly() {
+        for path in [
+            "$[?@.institution_id == null]",
+            "$.webhooks[?@.webhook_type == 'ITEM' && (@.webhook_code == 'ERROR' || @.webhook_code == 'LOGIN_REPAIRED')].webhook_code",
+            "$.a[?!(@.b != true)]",
+            "$.a[?'x' == @[0]]",
+            "$.a[?@.b == 'x', ?@.c == 'y']",
+        ] {
+            let compiled = CompiledPath::compile(path).unwrap();
+            assert!(matches!(compiled.kind, PathKind::Steps(_)), "{path}");
+            assert!(!compiled.access().1, "{path}");
+        }
+        for path in [
+            "$.a[?@.b == 1]",
+            "$.a[?@.b]",
+            "$.a[?@.b == @.c]",
+            "$.a[?@.b == $.c]",
+            "$.a[?length(@.b) == 1]",
+            "$.a[?@.b > 'x']",
+        ] {
+            let compiled = CompiledPath::compile(path).unwrap();
+            assert!(matches!(compiled.kind, PathKind::General(_)), "{path}");
+            assert!(compiled.access().1, "{path}");
+        }
+    }
+
+    /// A small JSON value of the kinds filters compare: the names `a`, `b`, `t`, strings
+    /// `x`/`y`, booleans, nulls and numbers, nested two levels.
+    fn filter_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            prop_oneof![Just("x"), Just("y"), Just("")].prop_map(|s| json!(s)),
+            (-2i64..3).prop_map(|n| json!(n)),
+        ];
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::btree_map(
+                    prop_oneof![Just("a"), Just("b"), Just("t")].prop_map(str::to_owned),
+                    inner,
+                    0..4
+                )
+                .prop_map(|members| Value::Object(members.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A filter test of the kinds walked directly, as JSONPath text.
+    fn filter_text() -> impl Strategy<Value = String> {
+        let query = prop_oneof![
+            Just("@".to_owned()),
+            Just("@.a".to_owned()),
+            Just("@.t".to_owned()),
+            Just("@.a.b".to_owned()),
+            Just("@[0]".to_owned()),
+            Just("@[-1]".to_owned()),
+            Just("@.b[1]".to_owned()),
+        ];
+        let literal = prop_oneof![
+            Just("'x'"),
+            Just("'y'"),
+            Just("true"),
+            Just("false"),
+            Just("null")
+        ];
+        let atom = (
+            query,
+            prop_oneof![Just("=="), Just("!=")],
+            literal,
+            any::<bool>(),
+        )
+            .prop_map(|(query, op, literal, flipped)| {
+                if flipped {
+                    format!("{literal} {op} {query}")
+                } else {
+                    format!("{query} {op} {literal}")
+                }
+            });
+        atom.prop_recursive(3, 12, 3, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} && {b}")),
+                (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a} || {b}")),
+                inner.clone().prop_map(|a| format!("({a})")),
+                inner.prop_map(|a| format!("!({a})")),
+            ]
+        })
+    }
+
+    proptest! {
+        /// A filter walked directly selects what jsonpath-rust selects, with the same paths,
+        /// in the same order, wherever it stands in a path.
+        #[test]
+        fn filters_walked_directly_agree_with_jsonpath_rust(
+            doc in filter_value(),
+            test in filter_text(),
+            shape in 0..4usize,
+        ) {
+            let path = match shape {
+                0 => format!("$[?{test}]"),
+                1 => format!("$.*[?{test}]"),
+                2 => format!("$[?{test}].a"),
+                _ => format!("$[?{test}][*]"),
+            };
+            let compiled = CompiledPath::compile(&path).unwrap();
+            prop_assert!(matches!(compiled.kind, PathKind::Steps(_)), "{}", path);
+            prop_assert_eq!(paths(&path, &doc), jsonpath_rust_paths(&path, &doc), "{}", path);
+        }
     }
 
     #[test]

@@ -180,9 +180,13 @@ impl Keep {
                     members.entry(key).insert(rest, everything);
                 }
             }
-            Access::AnyChild => any
-                .get_or_insert_with(|| Box::new(Keep::skeleton()))
-                .insert(rest, everything),
+            Access::AnyChild { tests } => {
+                let child = any.get_or_insert_with(|| Box::new(Keep::skeleton()));
+                for test in tests {
+                    child.insert(test, Need::Skeleton);
+                }
+                child.insert(rest, everything);
+            }
         }
     }
 
