@@ -2,7 +2,8 @@
 //! (`Projection::parse_bundle`, building only what the rules read) must be accepted or refused
 //! alike, and alike as serde reads a bundle; when accepted, both must give the same diagnosis,
 //! explanation included, under the default pack and under a rule set that reads through every
-//! kind of reference (sources, unions, filters, joins, counts, type tests).
+//! kind of reference (sources, unions, filters walked directly and by jsonpath-rust, joins,
+//! counts, type tests).
 #![no_main]
 
 use std::sync::OnceLock;
@@ -37,6 +38,14 @@ rules:
     severity: info
     when: { path: "b:$.list[?@.x > 1].y", exists: true, as: y }
     message: "{y}"
+  - id: walked-filters
+    title: Filters walked directly
+    severity: info
+    when:
+      any:
+        - { path: "c:$.list[?@.x == 'y' || !(@.id != null) || @.n[0].m == 'y']", exists: true }
+        - { path: "c:$[?@.name == 'x' && @.x != true].p", equals: 1, as: p }
+    message: "walked {p}"
   - id: joined
     title: Joined
     severity: info
