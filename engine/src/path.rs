@@ -764,35 +764,28 @@ mod tests {
 
     #[test]
     fn unions_follow_rfc_9535_order() {
-        // Per input node, then per selector (jsonpath-rust orders this one differently).
+        // Per input node, then per selector (jsonpath-rust orders this one differently), after
+        // a wildcard or a filter that is walked directly.
         let doc = json!({"accounts": [{"id": "a", "b": 1}, {"id": "b", "b": 2}]});
-        let found: Vec<String> = paths("$.accounts[*]['id','b']", &doc)
-            .into_iter()
-            .map(|(path, _)| path)
-            .collect();
-        assert_eq!(
-            found,
-            [
-                "$['accounts'][0]['id']",
-                "$['accounts'][0]['b']",
-                "$['accounts'][1]['id']",
-                "$['accounts'][1]['b']"
-            ]
-        );
-        // After a filter that is walked directly too.
-        let found: Vec<String> = paths("$.accounts[?@.id != 'c']['id','b']", &doc)
-            .into_iter()
-            .map(|(path, _)| path)
-            .collect();
-        assert_eq!(
-            found,
-            [
-                "$['accounts'][0]['id']",
-                "$['accounts'][0]['b']",
-                "$['accounts'][1]['id']",
-                "$['accounts'][1]['b']"
-            ]
-        );
+        for path in [
+            "$.accounts[*]['id','b']",
+            "$.accounts[?@.id != 'c']['id','b']",
+        ] {
+            let found: Vec<String> = paths(path, &doc)
+                .into_iter()
+                .map(|(path, _)| path)
+                .collect();
+            assert_eq!(
+                found,
+                [
+                    "$['accounts'][0]['id']",
+                    "$['accounts'][0]['b']",
+                    "$['accounts'][1]['id']",
+                    "$['accounts'][1]['b']"
+                ],
+                "{path}"
+            );
+        }
     }
 
     /// A filter that compares with a string, a boolean or `null` is walked directly; one that
