@@ -66,3 +66,41 @@ fn explanations_agree_with_findings() {
         assert_eq!(fired, fired_in_trace, "{}", dir.display());
     }
 }
+
+/// The app's read time is shown as an age only when it is before `as_of`: evaluated 3 minutes
+/// before it (within `clock_skew`, so no rule says the evaluation time is early), the rules
+/// that name it do not say the app read the balance "in 3 minutes".
+#[test]
+fn a_read_time_after_as_of_is_not_shown_as_a_future_read() {
+    let dir = support::root().join("fixtures/app-did-not-reread");
+    let bundle = balance_doctor::input::read_bundle(&dir).unwrap();
+    let as_of: balance_doctor_engine::Timestamp = "2026-11-18T10:41:00Z".parse().unwrap();
+    let diagnosis = support::default_rules().evaluate(&bundle, as_of);
+    let message = |rule: &str| {
+        diagnosis
+            .findings
+            .iter()
+            .find(|finding| finding.rule == rule)
+            .unwrap_or_else(|| panic!("{rule} fires: {diagnosis:#?}"))
+            .message
+            .clone()
+    };
+    let reread = message("app-did-not-reread");
+    assert!(
+        reread.contains("at or after the evaluation time"),
+        "{reread}"
+    );
+    assert!(!reread.contains("in 3 minutes"), "{reread}");
+    // At the bundle's own as_of, the age is shown.
+    let diagnosis = support::default_rules().evaluate(&bundle, bundle.as_of().unwrap());
+    let reread = diagnosis
+        .findings
+        .iter()
+        .find(|finding| finding.rule == "app-did-not-reread")
+        .unwrap();
+    assert!(
+        reread.message.contains("2 days 1 hour ago"),
+        "{}",
+        reread.message
+    );
+}
