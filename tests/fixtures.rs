@@ -75,32 +75,23 @@ fn a_read_time_after_as_of_is_not_shown_as_a_future_read() {
     let dir = support::root().join("fixtures/app-did-not-reread");
     let bundle = balance_doctor::input::read_bundle(&dir).unwrap();
     let as_of: balance_doctor_engine::Timestamp = "2026-11-18T10:41:00Z".parse().unwrap();
-    let diagnosis = support::default_rules().evaluate(&bundle, as_of);
-    let message = |rule: &str| {
+    // The message of app-did-not-reread, evaluated at `as_of`.
+    let reread_at = |as_of| {
+        let diagnosis = support::default_rules().evaluate(&bundle, as_of);
         diagnosis
             .findings
-            .iter()
-            .find(|finding| finding.rule == rule)
-            .unwrap_or_else(|| panic!("{rule} fires: {diagnosis:#?}"))
+            .into_iter()
+            .find(|finding| finding.rule == "app-did-not-reread")
+            .expect("app-did-not-reread fires")
             .message
-            .clone()
     };
-    let reread = message("app-did-not-reread");
+    let reread = reread_at(as_of);
     assert!(
         reread.contains("at or after the evaluation time"),
         "{reread}"
     );
     assert!(!reread.contains("in 3 minutes"), "{reread}");
     // At the bundle's own as_of, the age is shown.
-    let diagnosis = support::default_rules().evaluate(&bundle, bundle.as_of().unwrap());
-    let reread = diagnosis
-        .findings
-        .iter()
-        .find(|finding| finding.rule == "app-did-not-reread")
-        .unwrap();
-    assert!(
-        reread.message.contains("2 days 1 hour ago"),
-        "{}",
-        reread.message
-    );
+    let reread = reread_at(bundle.as_of().unwrap());
+    assert!(reread.contains("2 days 1 hour ago"), "{reread}");
 }
