@@ -69,6 +69,10 @@ pub struct Bundle {
     /// The text of objects and arrays that a projected parse built as skeletons, for
     /// evidence ([`crate::projection`]).
     pub(crate) raw: Vec<crate::projection::RawPart>,
+    /// The text of the keys and strings of `context` and `documents` when the bundle was
+    /// parsed from JSON text (`crate::arena`): it must live as long as they do, so it is never
+    /// taken out of the bundle, and neither are they.
+    pub(crate) arena: crate::arena::Arena,
 }
 
 /// A bundle as read, before validation: [`BundleSpec`] with documents and context as
@@ -96,6 +100,7 @@ impl Default for Bundle {
             context: Doc::Object(Members::default()),
             documents: BTreeMap::new(),
             raw: Vec::new(),
+            arena: crate::arena::Arena::none(),
         }
     }
 }
@@ -136,7 +141,7 @@ impl Bundle {
         value: impl Into<Doc>,
     ) -> Result<(), BundleError> {
         check_document_name(name)?;
-        self.raw.retain(|part| part.document != name);
+        self.raw.retain(|part| &*part.document != name);
         self.documents.insert(name.to_owned(), value.into());
         Ok(())
     }
@@ -198,6 +203,7 @@ impl Bundle {
                 .unwrap_or_else(|| Doc::Object(Members::default())),
             documents: parts.documents,
             raw: Vec::new(),
+            arena: crate::arena::Arena::none(),
         })
     }
 

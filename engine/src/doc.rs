@@ -15,6 +15,8 @@ use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
+pub use crate::arena::Str;
+
 /// A JSON value of a document.
 ///
 /// ```
@@ -37,7 +39,7 @@ pub enum Doc {
     /// A number, exactly as `serde_json` reads it.
     Number(Number),
     /// A string.
-    String(Box<str>),
+    String(Str),
     /// An array.
     Array(Vec<Doc>),
     /// An object: its members sorted by key, each key once.
@@ -47,7 +49,7 @@ pub enum Doc {
 /// An object's members: one list, sorted by key, each key once.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Members {
-    list: Vec<(Box<str>, Doc)>,
+    list: Vec<(Str, Doc)>,
 }
 
 /// Whether `a` sorts strictly before `b`, deciding on the first bytes when they differ.
@@ -65,7 +67,17 @@ const LINEAR: usize = 32;
 impl Members {
     /// The members of an object given in input order: sorted by key (only when they are not
     /// already), the last of a key given twice kept.
-    pub fn from_vec(mut list: Vec<(Box<str>, Doc)>) -> Members {
+    pub fn from_vec(list: Vec<(Box<str>, Doc)>) -> Members {
+        // Same size and alignment: collected in place, without allocating.
+        Members::from_list(
+            list.into_iter()
+                .map(|(key, value)| (Str::from(key), value))
+                .collect(),
+        )
+    }
+
+    /// [`Members::from_vec`] of keys that are already `Str`s (the parse's).
+    pub(crate) fn from_list(mut list: Vec<(Str, Doc)>) -> Members {
         let sorted = list
             .windows(2)
             .all(|pair| key_before(&pair[0].0, &pair[1].0));
@@ -132,7 +144,7 @@ impl Members {
     }
 
     /// The members in key order, as stored.
-    pub fn as_slice(&self) -> &[(Box<str>, Doc)] {
+    pub fn as_slice(&self) -> &[(Str, Doc)] {
         &self.list
     }
 }
@@ -314,12 +326,12 @@ impl From<Value> for Doc {
             Value::Null => Doc::Null,
             Value::Bool(b) => Doc::Bool(b),
             Value::Number(number) => Doc::Number(number),
-            Value::String(text) => Doc::String(text.into_boxed_str()),
+            Value::String(text) => Doc::String(Str::from(text)),
             Value::Array(items) => Doc::Array(items.into_iter().map(Doc::from).collect()),
             // A `Map` iterates in key order, each key once: already as `Members` keeps them.
-            Value::Object(map) => Doc::Object(Members::from_vec(
+            Value::Object(map) => Doc::Object(Members::from_list(
                 map.into_iter()
-                    .map(|(key, value)| (key.into_boxed_str(), Doc::from(value)))
+                    .map(|(key, value)| (Str::from(key), Doc::from(value)))
                     .collect(),
             )),
         }
@@ -332,13 +344,13 @@ impl From<Doc> for Value {
             Doc::Null => Value::Null,
             Doc::Bool(b) => Value::Bool(b),
             Doc::Number(number) => Value::Number(number),
-            Doc::String(text) => Value::String(text.into_string()),
+            Doc::String(text) => Value::String(text.as_str().to_owned()),
             Doc::Array(items) => Value::Array(items.into_iter().map(Value::from).collect()),
             Doc::Object(members) => Value::Object(
                 members
                     .list
                     .into_iter()
-                    .map(|(key, value)| (key.into_string(), Value::from(value)))
+                    .map(|(key, value)| (key.as_str().to_owned(), Value::from(value)))
                     .collect::<Map<String, Value>>(),
             ),
         }
@@ -353,7 +365,7 @@ impl From<&str> for Doc {
 
 impl From<String> for Doc {
     fn from(text: String) -> Doc {
-        Doc::String(text.into_boxed_str())
+        Doc::String(Str::from(text))
     }
 }
 

@@ -23,6 +23,7 @@ use foldhash::HashMap;
 
 use serde_json::Value;
 
+use crate::arena::{Arena, Str};
 use crate::bundle::{Bundle, Parts};
 use crate::compiled::{Check, Cond, CondKind, JoinTest, Op, Ref, RuleSet, Scope};
 use crate::doc::Doc;
@@ -478,10 +479,10 @@ fn shape_is_enough(check: &Check) -> bool {
 /// The text of an object or array that was built as a skeleton, for evidence.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct RawPart {
-    pub(crate) document: String,
+    pub(crate) document: Str,
     /// Its normalized path, such as `$['accounts']`.
-    pub(crate) path: String,
-    pub(crate) json: Box<str>,
+    pub(crate) path: Str,
+    pub(crate) json: Str,
 }
 
 /// The kept text of `node` when the projected parse built it as a skeleton (already checked
@@ -494,7 +495,7 @@ pub(crate) fn kept_text<'r>(raw: &'r [RawPart], node: &Node<'_>, path: &str) -> 
     // the last value is the one that counts, as in the full parse; the earlier one's text
     // was kept too, in parse order.
     raw.iter()
-        .rfind(|part| part.document == node.doc && part.path == path)
+        .rfind(|part| &*part.document == node.doc && &*part.path == path)
         .map(|part| &*part.json)
 }
 
@@ -508,19 +509,30 @@ impl Projection {
 
 /// Parses a bundle, keeping what `projection` reads (everything without one).
 pub(crate) fn parse(text: &str, projection: Option<&Projection>) -> Result<Bundle, BundleError> {
-    let (parts, raw) = Stacks::reused(|stacks| {
+    let (parts, raw, arena) = Stacks::reused(|stacks| {
+        // Every key and string kept goes into one block, which the bundle owns with the
+        // documents that point into it (`crate::arena`). Keys and strings are no longer than
+        // their JSON, and parts of the text that do not overlap: the text's length holds them
+        // all. A projected parse also keeps texts of skeletons (parts of the text too), their
+        // paths and document names: it gets twice the room, and whatever finds none left
+        // (texts kept inside one another, long paths) is owned instead.
+        let room = if projection.is_some() { 2 } else { 1 };
+        stacks.arena = Arena::with_capacity(room * text.len());
         let mut parser = Parser {
             scan: Scanner::new(text),
             route: Vec::new(),
             raw: Vec::new(),
             stacks,
         };
-        (parser.bundle(projection), parser.raw)
+        let parts = parser.bundle(projection);
+        let raw = parser.raw;
+        (parts, raw, std::mem::take(&mut stacks.arena))
     });
     match parts {
         Ok(parts) => {
             let mut bundle = Bundle::from_parts(parts)?;
             bundle.raw = raw;
+            bundle.arena = arena;
             Ok(bundle)
         }
         Err(error) => Err(crate::bundle::explain_rejection(text, &error)),
@@ -689,7 +701,8 @@ impl<'t> Parser<'t, '_> {
                                 }
                                 Some(keep) => {
                                     let value = self.build(keep, document, named)?;
-                                    self.stacks.push_member(crate::short::boxed(key), value);
+                                    let key = self.stacks.arena.push(&key);
+                                    self.stacks.push_member(key, value);
                                 }
                                 None => self.scan.skip_value()?,
                             }
@@ -722,7 +735,7 @@ impl<'t> Parser<'t, '_> {
                 }
                 self.stacks.array(start)
             }
-            _ => return self.scan.doc_scalar(),
+            _ => return self.scan.doc_scalar(&mut self.stacks.arena),
         };
         if *raw {
             self.keep_text(start, path.as_deref().filter(|_| named), document);
@@ -742,7 +755,8 @@ impl<'t> Parser<'t, '_> {
         self.route.push(Step::Key(key.clone()));
         let value = self.build(keep, document, named);
         self.route.pop();
-        self.stacks.push_member(crate::short::boxed(key), value?);
+        let key = self.stacks.arena.push(&key);
+        self.stacks.push_member(key, value?);
         Ok(())
     }
 
@@ -759,9 +773,12 @@ impl<'t> Parser<'t, '_> {
     /// evidence: at `path`, or at the route when it has none.
     #[inline(never)]
     fn keep_text(&mut self, start: usize, path: Option<&str>, document: &str) {
-        let json = self.scan.text[start..self.scan.at].trim_start().into();
+        let json = self
+            .stacks
+            .arena
+            .push(self.scan.text[start..self.scan.at].trim_start());
         let path = match path {
-            Some(path) => path.to_string(),
+            Some(path) => self.stacks.arena.push(path),
             _ => {
                 let segments: smallvec::SmallVec<[Seg<'_>; 8]> = self
                     .route
@@ -771,11 +788,11 @@ impl<'t> Parser<'t, '_> {
                         Step::Index(index) => Seg::Index(*index),
                     })
                     .collect();
-                normalized_path(&segments)
+                self.stacks.arena.push(&normalized_path(&segments))
             }
         };
         self.raw.push(RawPart {
-            document: document.to_owned(),
+            document: self.stacks.arena.push(document),
             path,
             json,
         });

@@ -14,6 +14,7 @@ use std::borrow::Cow;
 
 use serde_json::{Number, Value};
 
+use crate::arena::{Arena, Str};
 use crate::doc::{Doc, Members};
 
 /// The deepest nesting serde_json accepts: it refuses the 128th container opened inside
@@ -25,8 +26,11 @@ pub(crate) const MAX_DEPTH: u32 = 127;
 /// it is complete (its members are copied off the list in one move).
 #[derive(Debug)]
 pub(crate) struct Stacks {
-    members: Vec<(Box<str>, Doc)>,
+    members: Vec<(Str, Doc)>,
     items: Vec<Doc>,
+    /// Where the keys and strings built go: the bundle's arena while a bundle is parsed (see
+    /// [`crate::projection::parse`]), none otherwise.
+    pub(crate) arena: Arena,
 }
 
 impl Default for Stacks {
@@ -35,10 +39,14 @@ impl Default for Stacks {
         // never starts at 0: `split_off(0)` would hand over the whole list and allocate a new
         // one, where any other index copies exactly the value's part into its own allocation.
         let mut members = Vec::with_capacity(32);
-        members.push((Box::default(), Doc::Null));
+        members.push((Str::default(), Doc::Null));
         let mut items = Vec::with_capacity(32);
         items.push(Doc::Null);
-        Stacks { members, items }
+        Stacks {
+            members,
+            items,
+            arena: Arena::none(),
+        }
     }
 }
 
@@ -68,6 +76,7 @@ impl Stacks {
         // placeholder stays).
         stacks.members.truncate(1);
         stacks.items.truncate(1);
+        stacks.arena = Arena::none();
         if stacks.members.capacity() <= KEEP_AT_MOST && stacks.items.capacity() <= KEEP_AT_MOST {
             let _ = SPARE.try_with(|spare| spare.set(Some(stacks)));
         }
@@ -87,7 +96,7 @@ impl Stacks {
     }
 
     #[inline]
-    pub(crate) fn push_member(&mut self, key: Box<str>, value: Doc) {
+    pub(crate) fn push_member(&mut self, key: Str, value: Doc) {
         self.members.push((key, value));
     }
 
@@ -99,7 +108,7 @@ impl Stacks {
     /// The object whose members were pushed since [`Stacks::members_start`] was `start`.
     #[inline]
     pub(crate) fn object(&mut self, start: usize) -> Doc {
-        Doc::Object(Members::from_vec(self.members.split_off(start.max(1))))
+        Doc::Object(Members::from_list(self.members.split_off(start.max(1))))
     }
 
     /// The array whose elements were pushed since [`Stacks::items_start`] was `start`.
@@ -364,7 +373,8 @@ impl<'t> Scanner<'t> {
                     loop {
                         let key = self.key()?;
                         let value = self.doc_value_in(stacks)?;
-                        stacks.push_member(crate::short::boxed(key), value);
+                        let key = stacks.arena.push(&key);
+                        stacks.push_member(key, value);
                         if !self.next_member()? {
                             break;
                         }
@@ -386,7 +396,7 @@ impl<'t> Scanner<'t> {
                 }
                 Ok(stacks.array(start))
             }
-            _ => self.doc_scalar(),
+            _ => self.doc_scalar(&mut stacks.arena),
         }
     }
 
@@ -396,22 +406,22 @@ impl<'t> Scanner<'t> {
     pub(crate) fn doc_value_in(&mut self, stacks: &mut Stacks) -> Scan<Doc> {
         if self.bytes.get(self.at) == Some(&b'"') {
             self.at += 1;
-            return Ok(Doc::String(crate::short::boxed(self.string_body()?)));
+            return Ok(Doc::String(stacks.arena.push(&self.string_body()?)));
         }
         self.doc_in(stacks)
     }
 
     /// Builds a value that is not an object or an array, as a `serde_json::Value`.
     pub(crate) fn scalar(&mut self) -> Scan<Value> {
-        self.doc_scalar().map(Value::from)
+        self.doc_scalar(&mut Arena::none()).map(Value::from)
     }
 
-    /// Builds a value that is not an object or an array.
-    pub(crate) fn doc_scalar(&mut self) -> Scan<Doc> {
+    /// Builds a value that is not an object or an array, a string into `arena`.
+    pub(crate) fn doc_scalar(&mut self, arena: &mut Arena) -> Scan<Doc> {
         match self.peek() {
             Some(b'"') => {
                 self.at += 1;
-                Ok(Doc::String(crate::short::boxed(self.string_body()?)))
+                Ok(Doc::String(arena.push(&self.string_body()?)))
             }
             Some(b't') => self.literal(b"true").map(|_| Doc::Bool(true)),
             Some(b'f') => self.literal(b"false").map(|_| Doc::Bool(false)),

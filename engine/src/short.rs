@@ -3,7 +3,7 @@
 //! `memcpy`.
 //!
 //! The slice `==` of the standard library compares lengths, then calls `memcmp`, and a
-//! `Box<str>` made from a `&str` calls `memcpy`; the branches of both on the length are
+//! copy of a short `&str` calls `memcpy`; the branches of both on the length are
 //! shared by every caller in the program, and mispredicted when the lengths vary. In the cost
 //! model of a batch run (callgrind, 2,000 shared-bench bundles), `memcmp` was called 386K
 //! times and `memcpy` 779K times, mostly for keys and strings under 16 bytes.
@@ -43,46 +43,33 @@ fn word4(bytes: &[u8], at: usize) -> u32 {
     u32::from_ne_bytes(word)
 }
 
-/// `text` as a `Box<str>`: a borrowed text of four to sixteen bytes is copied as two
-/// (possibly overlapping) words from each end, inlined, instead of with a call to `memcpy`.
+/// Copies `from` to `to`: four to sixteen bytes as two (possibly overlapping) words from each
+/// end, inlined, other lengths with `copy_nonoverlapping`.
+///
+/// # Safety
+///
+/// `to` is valid for writes of `from.len()` bytes that do not overlap `from`.
 #[inline(always)]
-pub(crate) fn boxed(text: std::borrow::Cow<'_, str>) -> Box<str> {
-    match text {
-        std::borrow::Cow::Borrowed(text) => boxed_str(text),
-        std::borrow::Cow::Owned(text) => text.into_boxed_str(),
-    }
-}
-
-/// [`boxed`] of a borrowed text.
-#[inline(always)]
-fn boxed_str(text: &str) -> Box<str> {
-    let n = text.len();
-    if !(4..=16).contains(&n) {
-        return Box::from(text);
-    }
-    let from = text.as_bytes();
-    let mut bytes: Vec<u8> = Vec::with_capacity(n);
-    let to = &mut bytes.spare_capacity_mut()[..n];
-    if n >= 8 {
-        put(to, 0, &word8(from, 0).to_ne_bytes());
-        put(to, n - 8, &word8(from, n - 8).to_ne_bytes());
-    } else {
-        put(to, 0, &word4(from, 0).to_ne_bytes());
-        put(to, n - 4, &word4(from, n - 4).to_ne_bytes());
-    }
-    // SAFETY: the two words written cover the first `n` bytes (they overlap when `n` is not
-    // twice a word), so all of them are initialized, and they are a copy of `text`'s bytes,
-    // which are UTF-8.
+pub(crate) unsafe fn copy_to(from: &[u8], to: *mut u8) {
+    let n = from.len();
+    // SAFETY: every write lies within the first `n` bytes at `to` (the caller's promise):
+    // the second word ends at `n`, and the first starts at 0 and is no longer than `n`.
     unsafe {
-        bytes.set_len(n);
-        String::from_utf8_unchecked(bytes).into_boxed_str()
-    }
-}
-
-#[inline(always)]
-fn put(to: &mut [std::mem::MaybeUninit<u8>], at: usize, word: &[u8]) {
-    for (to, byte) in to[at..at + word.len()].iter_mut().zip(word) {
-        to.write(*byte);
+        if (8..=16).contains(&n) {
+            to.cast::<[u8; 8]>()
+                .write_unaligned(word8(from, 0).to_ne_bytes());
+            to.add(n - 8)
+                .cast::<[u8; 8]>()
+                .write_unaligned(word8(from, n - 8).to_ne_bytes());
+        } else if (4..8).contains(&n) {
+            to.cast::<[u8; 4]>()
+                .write_unaligned(word4(from, 0).to_ne_bytes());
+            to.add(n - 4)
+                .cast::<[u8; 4]>()
+                .write_unaligned(word4(from, n - 4).to_ne_bytes());
+        } else {
+            std::ptr::copy_nonoverlapping(from.as_ptr(), to, n);
+        }
     }
 }
 
@@ -98,10 +85,14 @@ mod tests {
             prop_assert!(super::same(&a, &a.clone()));
         }
 
+        /// Every length, and nothing written past the copy.
         #[test]
-        fn boxed_is_the_text(text in ".{0,40}") {
-            prop_assert_eq!(&*super::boxed_str(&text), text.as_str());
-            prop_assert_eq!(&*super::boxed(std::borrow::Cow::Borrowed(&text)), text.as_str());
+        fn copy_to_copies_exactly(from in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let mut to = vec![0xAAu8; from.len() + 8];
+            // SAFETY: `to` has room for `from.len()` bytes and is another allocation.
+            unsafe { super::copy_to(&from, to.as_mut_ptr()) };
+            prop_assert_eq!(&to[..from.len()], &from[..]);
+            prop_assert!(to[from.len()..].iter().all(|&byte| byte == 0xAA));
         }
 
         /// Strings that differ in one byte, at any place, of any length.

@@ -342,7 +342,7 @@ fn capped_text<'t>(
             more_items(out, count);
             out.push(']');
         }
-        _ => scalar(out, &scan.doc_scalar()?),
+        _ => scalar(out, &scan.doc_scalar(&mut crate::arena::Arena::none())?),
     }
     Ok(())
 }
