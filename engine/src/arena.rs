@@ -3,9 +3,10 @@
 //! A parse copies each key and string it keeps into its bundle's [`Arena`], one block sized
 //! once for the whole bundle, and the document holds a [`Str`] that points into it: no
 //! allocation per key or string when the bundle is built, and nothing to free per key or
-//! string when it is dropped. A `Str` that does not point into an arena owns its text, as a
-//! `Box<str>` does (documents converted from a `serde_json::Value`, and every copy of a
-//! `Str`).
+//! string when it is dropped. A projected parse puts the texts it keeps of skeletons there too
+//! (`crate::projection::RawPart`: text, path and document name). A `Str` that does not point
+//! into an arena owns its text, as a `Box<str>` does (documents converted from a
+//! `serde_json::Value`, what finds no room left in the block, and every copy of a `Str`).
 //!
 //! The one rule that keeps this sound: a `Str` that points into an arena lives inside the
 //! bundle that owns the arena, and never leaves it. Such a `Str` is made only by
@@ -197,10 +198,11 @@ impl Arena {
         }
     }
 
-    /// An arena of `cap` bytes. A parse gives it the length of the text it parses: a key or
-    /// string kept is never longer than its JSON text (an escape decodes to fewer bytes than
-    /// it takes), so the block holds every one and is never grown, which would move the text
-    /// that `Str`s already point to.
+    /// An arena of `cap` bytes, never grown (growing would move the text that `Str`s already
+    /// point to). A parse gives it the length of the text it parses, which holds every key and
+    /// string kept: each is no longer than its JSON text (an escape decodes to fewer bytes
+    /// than it takes), and they do not overlap. A projected parse gives it twice that, for the
+    /// texts of skeletons it keeps as well (see `crate::projection::parse`).
     pub(crate) fn with_capacity(cap: usize) -> Arena {
         if cap == 0 || cap & IN_ARENA != 0 {
             return Arena::none();
