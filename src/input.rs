@@ -514,7 +514,7 @@ impl<R: std::io::BufRead> JsonLines<R> {
             if let (Some(text), Some(_), 0) = (text.as_deref_mut(), found, length) {
                 if piece.len() as u64 <= self.limit {
                     // The whole line is in the reader's buffer: straight into `text`.
-                    let read = std::str::from_utf8(piece).map(|piece| text.push_str(piece));
+                    let read = simdutf8::basic::from_utf8(piece).map(|piece| text.push_str(piece));
                     let bytes = piece.len() as u64 + ending + 1;
                     let ends = start + piece.len();
                     self.after_cr = available[ends] == b'\r';
@@ -575,7 +575,7 @@ impl<R: std::io::BufRead> JsonLines<R> {
                 Err(_) => Appended::NotUtf8 { line, bytes },
             });
         }
-        Some(match std::str::from_utf8(&self.kept) {
+        Some(match simdutf8::basic::from_utf8(&self.kept) {
             Ok(kept) => {
                 text.push_str(kept);
                 Appended::Text {
