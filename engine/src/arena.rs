@@ -50,9 +50,7 @@ impl Str {
             ))
         }
     }
-}
 
-impl Str {
     /// Whether the text lies in an arena.
     #[cfg(test)]
     pub(crate) fn in_arena(&self) -> bool {
@@ -328,8 +326,8 @@ mod tests {
     #[test]
     fn a_parsed_bundle_keeps_its_text_in_its_arena_and_a_clone_owns_its_own() {
         let text = r#"{"as_of": "2026-11-20T12:00:00Z", "context": {"note": "caf\u00e9"},
-            "documents": {"item_get": {"item": {"item_id": "i-1", "products": ["auth", "a\nb"],
-            "error": null, "n": 1.5}}}}"#;
+            "documents": {"doc": {"outer": {"id": "i-1", "list": ["one", "a\nb"],
+            "none": null, "n": 1.5}}}}"#;
         let bundle = crate::Bundle::from_json(text).unwrap();
         let expected = bundle.to_value();
         let mut count = 0;
