@@ -8,14 +8,13 @@
 //! exactly as the `serde_json::Value` of the same text: `Doc::from(value).to_value() == value`
 //! for every value, and `serde_json::to_string` gives the same text for both.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::ser::{SerializeMap, SerializeSeq};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
-pub use crate::arena::Str;
+pub use crate::arena::{List, Str};
 
 /// A JSON value of a document.
 ///
@@ -41,7 +40,7 @@ pub enum Doc {
     /// A string.
     String(Str),
     /// An array.
-    Array(Vec<Doc>),
+    Array(List<Doc>),
     /// An object: its members sorted by key, each key once.
     Object(Members),
 }
@@ -49,7 +48,7 @@ pub enum Doc {
 /// An object's members: one list, sorted by key, each key once.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Members {
-    list: Vec<(Str, Doc)>,
+    list: List<(Str, Doc)>,
 }
 
 /// Whether `a` sorts strictly before `b`, deciding on the first bytes when they differ.
@@ -59,6 +58,29 @@ fn key_before(a: &str, b: &str) -> bool {
         (Some(x), Some(y)) if x != y => x < y,
         _ => a < b,
     }
+}
+
+/// Sorts the members of `list` from `start` on by key (only when they are not already), in
+/// place: members with one key stay in input order, and the last one is kept.
+pub(crate) fn sort_members(list: &mut Vec<(Str, Doc)>, start: usize) {
+    let sorted = list[start..]
+        .windows(2)
+        .all(|pair| key_before(&pair[0].0, &pair[1].0));
+    if sorted {
+        return;
+    }
+    // Stable, so that the last of a run of equal keys is the one given last.
+    list[start..].sort_by(|a, b| a.0.cmp(&b.0));
+    // The last member of each run moves down to `kept`; the others end past it.
+    let mut kept = start;
+    for at in start..list.len() {
+        if at + 1 < list.len() && list[at].0 == list[at + 1].0 {
+            continue;
+        }
+        list.swap(kept, at);
+        kept += 1;
+    }
+    list.truncate(kept);
 }
 
 /// Up to how many members a lookup scans in order; larger objects are searched by halves.
@@ -76,22 +98,17 @@ impl Members {
         )
     }
 
-    /// [`Members::from_vec`] of keys that are already `Str`s (the parse's).
+    /// [`Members::from_vec`] of keys that are already `Str`s.
     pub(crate) fn from_list(mut list: Vec<(Str, Doc)>) -> Members {
-        let sorted = list
-            .windows(2)
-            .all(|pair| key_before(&pair[0].0, &pair[1].0));
-        if !sorted {
-            // Stable: members with one key stay in input order, and the last one is kept.
-            list.sort_by(|a, b| a.0.cmp(&b.0));
-            list.dedup_by(|later, kept| {
-                let same = later.0 == kept.0;
-                if same {
-                    std::mem::swap(later, kept);
-                }
-                same
-            });
+        sort_members(&mut list, 0);
+        Members {
+            list: List::from(list),
         }
+    }
+
+    /// Members already sorted by key, each key once ([`sort_members`]).
+    pub(crate) fn from_sorted(list: List<(Str, Doc)>) -> Members {
+        debug_assert!(list.windows(2).all(|pair| pair[0].0 < pair[1].0));
         Members { list }
     }
 
@@ -143,6 +160,12 @@ impl Members {
         self.list.iter().map(|(name, value)| (&**name, value))
     }
 
+    /// Whether the members lie in an arena.
+    #[cfg(test)]
+    pub(crate) fn list_in_arena(&self) -> bool {
+        self.list.in_arena()
+    }
+
     /// The members in key order, as stored.
     pub fn as_slice(&self) -> &[(Str, Doc)] {
         &self.list
@@ -170,7 +193,7 @@ impl Doc {
     /// The elements, when this is an array.
     pub fn as_array(&self) -> Option<&[Doc]> {
         match self {
-            Doc::Array(items) => Some(items),
+            Doc::Array(items) => Some(items.as_slice()),
             _ => None,
         }
     }
@@ -327,7 +350,9 @@ impl From<Value> for Doc {
             Value::Bool(b) => Doc::Bool(b),
             Value::Number(number) => Doc::Number(number),
             Value::String(text) => Doc::String(Str::from(text)),
-            Value::Array(items) => Doc::Array(items.into_iter().map(Doc::from).collect()),
+            Value::Array(items) => Doc::Array(List::from(
+                items.into_iter().map(Doc::from).collect::<Vec<Doc>>(),
+            )),
             // A `Map` iterates in key order, each key once: already as `Members` keeps them.
             Value::Object(map) => Doc::Object(Members::from_list(
                 map.into_iter()
@@ -345,10 +370,13 @@ impl From<Doc> for Value {
             Doc::Bool(b) => Value::Bool(b),
             Doc::Number(number) => Value::Number(number),
             Doc::String(text) => Value::String(text.as_str().to_owned()),
-            Doc::Array(items) => Value::Array(items.into_iter().map(Value::from).collect()),
+            Doc::Array(items) => {
+                Value::Array(items.into_vec().into_iter().map(Value::from).collect())
+            }
             Doc::Object(members) => Value::Object(
                 members
                     .list
+                    .into_vec()
                     .into_iter()
                     .map(|(key, value)| (key.as_str().to_owned(), Value::from(value)))
                     .collect::<Map<String, Value>>(),
@@ -390,7 +418,7 @@ impl From<f64> for Doc {
 
 impl From<Vec<Doc>> for Doc {
     fn from(items: Vec<Doc>) -> Doc {
-        Doc::Array(items)
+        Doc::Array(List::from(items))
     }
 }
 
@@ -425,72 +453,6 @@ impl fmt::Display for Doc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
         f.write_str(&text)
-    }
-}
-
-impl jsonpath_rust::query::queryable::Queryable for Doc {
-    fn get(&self, key: &str) -> Option<&Self> {
-        Doc::get(self, key)
-    }
-
-    fn as_array(&self) -> Option<&Vec<Self>> {
-        match self {
-            Doc::Array(items) => Some(items),
-            _ => None,
-        }
-    }
-
-    fn as_object(&self) -> Option<Vec<(&str, &Self)>> {
-        self.as_object().map(|members| members.iter().collect())
-    }
-
-    fn as_str(&self) -> Option<&str> {
-        Doc::as_str(self)
-    }
-
-    fn as_i64(&self) -> Option<i64> {
-        Doc::as_i64(self)
-    }
-
-    fn as_f64(&self) -> Option<f64> {
-        Doc::as_f64(self)
-    }
-
-    fn as_bool(&self) -> Option<bool> {
-        Doc::as_bool(self)
-    }
-
-    fn null() -> Self {
-        Doc::Null
-    }
-
-    /// The filter functions jsonpath-rust gives `serde_json::Value`s, alike.
-    fn extension_custom(name: &str, args: Vec<Cow<'_, Self>>) -> Self {
-        let [lhs, rhs] = args.as_slice() else {
-            return Doc::Null;
-        };
-        let (lhs, rhs) = (lhs.as_ref(), rhs.as_ref());
-        let pairs = || Some((lhs.as_array()?, rhs.as_array()?));
-        match name {
-            "in" => match rhs.as_array() {
-                Some(elements) => Doc::Bool(elements.iter().any(|item| item == lhs)),
-                None => Doc::Null,
-            },
-            "nin" => match rhs.as_array() {
-                Some(elements) => Doc::Bool(!elements.iter().any(|item| item == lhs)),
-                None => Doc::Null,
-            },
-            "none_of" => pairs().map_or(Doc::Null, |(l, r)| {
-                Doc::Bool(l.iter().all(|l| !r.iter().any(|r| l == r)))
-            }),
-            "any_of" => pairs().map_or(Doc::Null, |(l, r)| {
-                Doc::Bool(l.iter().any(|l| r.iter().any(|r| l == r)))
-            }),
-            "subset_of" => pairs().map_or(Doc::Null, |(l, r)| {
-                Doc::Bool(l.iter().all(|l| r.iter().any(|r| l == r)))
-            }),
-            _ => Doc::Null,
-        }
     }
 }
 
@@ -593,6 +555,24 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Sorting members in place from `start` on (as the parse does on its stack) leaves
+        /// what lies below `start` as it was, and above it what a map keeps of the same
+        /// members: sorted by key, the last value of a key given twice.
+        #[test]
+        fn members_sorted_in_place_are_those_a_map_keeps(
+            below in proptest::collection::vec(("[a-c]{0,2}", any::<i64>()), 0..4),
+            members in proptest::collection::vec(("[a-d]{0,2}", any::<i64>()), 0..12),
+        ) {
+            let entry = |(key, n): &(String, i64)| (Str::from(key.as_str()), Doc::from(*n));
+            let mut list: Vec<(Str, Doc)> = below.iter().chain(&members).map(entry).collect();
+            sort_members(&mut list, below.len());
+            let map: std::collections::BTreeMap<String, i64> = members.iter().cloned().collect();
+            let expected: Vec<(Str, Doc)> = map.iter().map(|(k, n)| entry(&(k.clone(), *n))).collect();
+            let kept: Vec<(Str, Doc)> = below.iter().map(entry).collect();
+            prop_assert_eq!(&list[..below.len()], &kept[..]);
+            prop_assert_eq!(&list[below.len()..], &expected[..]);
+        }
 
         #[test]
         fn values_convert_both_ways_unchanged(text in json_text()) {

@@ -78,7 +78,7 @@ mod time;
 mod vocab;
 mod yaml_budget;
 
-pub use arena::Str;
+pub use arena::{List, Str};
 pub use bundle::{
     Bundle, BundleSpec, METADATA_FILES, RESERVED_NAMES, check_document_name, is_single_file_bundle,
     parse_as_of,

@@ -16,6 +16,7 @@ use jsonpath_rust::parser::model::{
     Comparable, Comparison, Filter, FilterAtom, JpQuery, Literal, Segment, Selector, SingularQuery,
     SingularQuerySegment,
 };
+use serde_json::Value;
 
 /// A JSONPath compiled once.
 #[derive(Debug, Clone)]
@@ -542,10 +543,23 @@ impl CompiledPath {
         match &self.kind {
             PathKind::Steps(steps) => walk(steps, base, routes, out),
             PathKind::General(query) => {
-                let Ok(found) = jsonpath_rust::query::js_path_process(query, base.value) else {
+                // jsonpath-rust reads `serde_json::Value`s: the value below `base` is converted
+                // for the query, and each value found is the `Doc` at the same place.
+                let value = base.value.to_value();
+                let Ok(found) = jsonpath_rust::query::js_path_process(query, &value) else {
                     return;
                 };
+                if found.is_empty() {
+                    return;
+                }
+                let mut places = foldhash::HashMap::default();
+                same_places(&value, base.value, &mut places);
                 for found in found {
+                    let Some(&value) = places.get(&std::ptr::from_ref(found.val)) else {
+                        // Every value found is a value of the tree queried.
+                        debug_assert!(false, "jsonpath-rust found a value outside the tree");
+                        continue;
+                    };
                     let suffix = found.path.strip_prefix('$').unwrap_or(&found.path);
                     let route = if suffix.is_empty() {
                         base.route
@@ -554,12 +568,35 @@ impl CompiledPath {
                     };
                     out.extend(Some(Node {
                         doc: base.doc,
-                        value: found.val,
+                        value,
                         route,
                     }));
                 }
             }
         }
+    }
+}
+
+/// Every value of `value` (its converted copy, [`Doc::to_value`]) by its address, with the
+/// `Doc` at the same place: the two have the same shape, members in the same (key) order.
+fn same_places<'a>(
+    value: &Value,
+    doc: &'a Doc,
+    out: &mut foldhash::HashMap<*const Value, &'a Doc>,
+) {
+    out.insert(std::ptr::from_ref(value), doc);
+    match (value, doc) {
+        (Value::Array(values), Doc::Array(docs)) => {
+            for (value, doc) in values.iter().zip(docs.iter()) {
+                same_places(value, doc, out);
+            }
+        }
+        (Value::Object(map), Doc::Object(members)) => {
+            for ((_, value), (_, doc)) in map.iter().zip(members.iter()) {
+                same_places(value, doc, out);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -108,13 +108,17 @@ impl Stacks {
     /// The object whose members were pushed since [`Stacks::members_start`] was `start`.
     #[inline]
     pub(crate) fn object(&mut self, start: usize) -> Doc {
-        Doc::Object(Members::from_list(self.members.split_off(start.max(1))))
+        let start = start.max(1);
+        crate::doc::sort_members(&mut self.members, start);
+        Doc::Object(Members::from_sorted(
+            self.arena.list(&mut self.members, start),
+        ))
     }
 
     /// The array whose elements were pushed since [`Stacks::items_start`] was `start`.
     #[inline]
     pub(crate) fn array(&mut self, start: usize) -> Doc {
-        Doc::Array(self.items.split_off(start.max(1)))
+        Doc::Array(self.arena.list(&mut self.items, start.max(1)))
     }
 }
 

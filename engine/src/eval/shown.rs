@@ -147,7 +147,7 @@ fn capped_doc(value: &Doc, redact: &Redact, depth: usize) -> Doc {
                 let more = items.len() - MAX_ITEMS;
                 out.push(Doc::from(format!("... {more} more items")));
             }
-            Doc::Array(out)
+            Doc::Array(crate::arena::List::from(out))
         }
         Doc::Object(members) => {
             let mut out: Vec<(Box<str>, Doc)> = members
