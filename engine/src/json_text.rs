@@ -27,7 +27,7 @@ impl Out for Vec<u8> {
     }
     #[inline]
     fn text(&mut self, text: &str) {
-        self.extend_from_slice(text.as_bytes());
+        crate::short::append(self, text.as_bytes());
     }
     #[inline]
     fn ascii(&mut self, byte: u8) {
@@ -42,7 +42,7 @@ impl Out for String {
     }
     #[inline]
     fn text(&mut self, text: &str) {
-        self.push_str(text);
+        crate::short::append_str(self, text);
     }
     #[inline]
     fn ascii(&mut self, byte: u8) {

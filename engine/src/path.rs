@@ -417,7 +417,7 @@ fn push_segment(out: &mut String, segment: &Seg<'_>) {
             if crate::json_text::needs_escape(key.as_bytes(), b'\'') {
                 push_escaped_name(out, key);
             } else {
-                out.push_str(key);
+                crate::short::append_str(out, key);
             }
             out.push('\'');
             out.push(']');

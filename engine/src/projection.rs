@@ -523,8 +523,10 @@ pub(crate) fn parse(text: &str, projection: Option<&Projection>) -> Result<Bundl
         stacks.arena = Arena::with_capacity(4 * text.len());
         let mut parser = Parser {
             scan: Scanner::new(text),
-            route: Vec::new(),
-            raw: Vec::new(),
+            // Room for the usual depth and number of kept texts (the pack keeps about ten
+            // texts a shared-bench bundle), so that neither grows by copies.
+            route: Vec::with_capacity(8),
+            raw: Vec::with_capacity(if projection.is_some() { 16 } else { 0 }),
             stacks,
         };
         let parts = parser.bundle(projection);

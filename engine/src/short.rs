@@ -1,6 +1,6 @@
-//! Equality and copies of the short byte strings that keys and names mostly are, done in a
-//! few loads, compares and stores inlined at the call site, without a call to `memcmp` or
-//! `memcpy`.
+//! Equality and copies of the short byte strings that keys, names and the pieces of output
+//! text mostly are, done in a few loads, compares and stores inlined at the call site, without
+//! a call to `memcmp` or `memcpy`.
 //!
 //! The slice `==` of the standard library compares lengths, then calls `memcmp`, and a
 //! copy of a short `&str` calls `memcpy`; the branches of both on the length are
@@ -43,8 +43,9 @@ fn word4(bytes: &[u8], at: usize) -> u32 {
     u32::from_ne_bytes(word)
 }
 
-/// Copies `from` to `to`: four to sixteen bytes as two (possibly overlapping) words from each
-/// end, inlined, other lengths with `copy_nonoverlapping`.
+/// Copies `from` to `to`: up to thirty-two bytes inlined, as two (possibly overlapping)
+/// words from each end (sixteen bytes each from 17 on, eight from 8, four from 4; the first,
+/// middle and last byte below that), longer ones with `copy_nonoverlapping`.
 ///
 /// # Safety
 ///
@@ -55,22 +56,64 @@ pub(crate) unsafe fn copy_to(from: &[u8], to: *mut u8) {
     // SAFETY: every write lies within the first `n` bytes at `to` (the caller's promise):
     // the second word ends at `n`, and the first starts at 0 and is no longer than `n`.
     unsafe {
-        if (8..=16).contains(&n) {
+        if n >= 8 {
+            if n > 16 {
+                if n > 32 {
+                    std::ptr::copy_nonoverlapping(from.as_ptr(), to, n);
+                    return;
+                }
+                to.cast::<[u8; 16]>()
+                    .write_unaligned(word16(from, 0).to_ne_bytes());
+                to.add(n - 16)
+                    .cast::<[u8; 16]>()
+                    .write_unaligned(word16(from, n - 16).to_ne_bytes());
+                return;
+            }
             to.cast::<[u8; 8]>()
                 .write_unaligned(word8(from, 0).to_ne_bytes());
             to.add(n - 8)
                 .cast::<[u8; 8]>()
                 .write_unaligned(word8(from, n - 8).to_ne_bytes());
-        } else if (4..8).contains(&n) {
+        } else if n >= 4 {
             to.cast::<[u8; 4]>()
                 .write_unaligned(word4(from, 0).to_ne_bytes());
             to.add(n - 4)
                 .cast::<[u8; 4]>()
                 .write_unaligned(word4(from, n - 4).to_ne_bytes());
-        } else {
-            std::ptr::copy_nonoverlapping(from.as_ptr(), to, n);
+        } else if n > 0 {
+            *to = from[0];
+            *to.add(n / 2) = from[n / 2];
+            *to.add(n - 1) = from[n - 1];
         }
     }
+}
+
+#[inline(always)]
+fn word16(bytes: &[u8], at: usize) -> u128 {
+    let mut word = [0; 16];
+    word.copy_from_slice(&bytes[at..at + 16]);
+    u128::from_ne_bytes(word)
+}
+
+/// Appends `bytes` to `out` ([`copy_to`]: short ones without a call to `memcpy`).
+#[inline(always)]
+pub(crate) fn append(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(bytes.len());
+    let len = out.len();
+    // SAFETY: `reserve` made room for `bytes.len()` more bytes past `len`, in `out`'s own
+    // allocation, which `bytes` (borrowed apart from `out`) is not part of; they are written,
+    // then counted.
+    unsafe {
+        copy_to(bytes, out.as_mut_ptr().add(len));
+        out.set_len(len + bytes.len());
+    }
+}
+
+/// [`append`] to a `String`.
+#[inline(always)]
+pub(crate) fn append_str(out: &mut String, text: &str) {
+    // SAFETY: appending a whole `&str` keeps the bytes UTF-8.
+    append(unsafe { out.as_mut_vec() }, text.as_bytes());
 }
 
 #[cfg(test)]
@@ -87,12 +130,21 @@ mod tests {
 
         /// Every length, and nothing written past the copy.
         #[test]
-        fn copy_to_copies_exactly(from in proptest::collection::vec(any::<u8>(), 0..40)) {
+        fn copy_to_copies_exactly(from in proptest::collection::vec(any::<u8>(), 0..72)) {
             let mut to = vec![0xAAu8; from.len() + 8];
             // SAFETY: `to` has room for `from.len()` bytes and is another allocation.
             unsafe { super::copy_to(&from, to.as_mut_ptr()) };
             prop_assert_eq!(&to[..from.len()], &from[..]);
             prop_assert!(to[from.len()..].iter().all(|&byte| byte == 0xAA));
+        }
+
+        /// Appending is `extend_from_slice`, whatever was there and whatever the room.
+        #[test]
+        fn append_extends(before in ".{0,20}", text in ".{0,40}", room in 0usize..64) {
+            let mut out = String::with_capacity(room);
+            out.push_str(&before);
+            super::append_str(&mut out, &text);
+            prop_assert_eq!(out, format!("{before}{text}"));
         }
 
         /// Strings that differ in one byte, at any place, of any length.
