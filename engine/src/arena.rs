@@ -242,7 +242,8 @@ impl Arena {
         let Ok(layout) = std::alloc::Layout::from_size_align(cap, ALIGN) else {
             std::alloc::handle_alloc_error(std::alloc::Layout::new::<u8>());
         };
-        // SAFETY: `cap` is not zero (callers ask for at least one byte more than was left).
+        // SAFETY: `cap` is not zero: callers ask for 64 bytes or more (`with_capacity`), or
+        // for the bytes needed plus 8 (`room`).
         let block = unsafe { std::alloc::alloc(layout) };
         let Some(block) = NonNull::new(block) else {
             std::alloc::handle_alloc_error(layout);
@@ -262,7 +263,10 @@ impl Arena {
         let mut start = self.used.next_multiple_of(align);
         if start > self.cap || bytes > self.cap - start {
             // Twice the block, or what `bytes` needs: blocks stay few however large the text.
-            let Some(cap) = bytes.checked_add(ALIGN).map(|need| need.max(self.cap * 2)) else {
+            let Some(cap) = bytes
+                .checked_add(ALIGN)
+                .map(|need| need.max(self.cap.saturating_mul(2)))
+            else {
                 std::alloc::handle_alloc_error(std::alloc::Layout::new::<u8>());
             };
             self.start_block(cap);
