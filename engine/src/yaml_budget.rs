@@ -10,8 +10,8 @@ use yaml_rust2::parser::{Event, Parser};
 
 use crate::positions::Location;
 
-/// What aliases may add to a text, in weighted size: each node counts [`NODE_WEIGHT`] plus the
-/// length of its text. 16 MiB is about 260,000 repeated nodes, or 16 MB of repeated text.
+/// What aliases may add to a text, in weighted size: each node counts a fixed weight (64) plus
+/// the length of its text. 16 MiB is about 260,000 repeated nodes, or 16 MB of repeated text.
 pub const MAX_ALIAS_EXPANSION: u64 = 16 * 1024 * 1024;
 
 /// The weight of one node, about what it costs in memory once deserialized.
