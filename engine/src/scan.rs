@@ -747,8 +747,9 @@ fn specials(chunk: &[u8]) -> u64 {
 /// (a property test checks it); longer plain integers are left to serde_json.
 fn number(token: &str, plain: bool) -> Option<Number> {
     if !plain {
-        return short_decimal(token)
-            .or_else(|| token.parse::<f64>().ok())
+        return token
+            .parse::<f64>()
+            .ok()
             .filter(|float| float.is_finite())
             .and_then(Number::from_f64);
     }
@@ -764,61 +765,9 @@ fn number(token: &str, plain: bool) -> Option<Number> {
     serde_json::from_str::<Number>(token).ok()
 }
 
-/// A decimal of at most 15 digits and no exponent (`-12.34`, the balances of most documents),
-/// converted without the standard library's general parse: its digits as an integer, divided
-/// by the power of ten of its fraction. Both are exact in an `f64` (below 2^53 and 10^22), and
-/// an IEEE division rounds its exact quotient to the nearest `f64`, so this is the value that
-/// `str::parse` gives (the fast path of Clinger's algorithm, which it takes first too; a
-/// property test compares them). `None` for any other token.
-#[inline]
-fn short_decimal(token: &str) -> Option<f64> {
-    /// Powers of ten up to 10^15, each exact in an `f64`.
-    const POWERS: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
-    let (negative, digits) = match token.as_bytes() {
-        [b'-', rest @ ..] => (true, rest),
-        all => (false, all),
-    };
-    // At most 15 digits and the point: the integer stays below 10^15 < 2^53.
-    if digits.len() > 16 {
-        return None;
-    }
-    let mut mantissa: u64 = 0;
-    let mut fraction = None;
-    for (at, &byte) in digits.iter().enumerate() {
-        match byte {
-            b'0'..=b'9' => mantissa = mantissa * 10 + u64::from(byte - b'0'),
-            b'.' if fraction.is_none() => fraction = Some(digits.len() - at - 1),
-            _ => return None,
-        }
-    }
-    // A token with a fraction has at least one digit on each side of the point (the
-    // scanner's grammar); without one it is left to the general parse.
-    let value = mantissa as f64 / POWERS[fraction?];
-    Some(if negative { -value } else { value })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    proptest::proptest! {
-        /// Short decimals convert to exactly what `str::parse` gives, sign and zero included.
-        #[test]
-        fn short_decimals_are_what_the_standard_parse_gives(
-            negative in proptest::bool::ANY,
-            whole in "(0|[1-9][0-9]{0,14})",
-            fraction in "[0-9]{1,15}",
-        ) {
-            let token = format!("{}{whole}.{fraction}", if negative { "-" } else { "" });
-            let standard: f64 = token.parse().unwrap();
-            match short_decimal(&token) {
-                Some(fast) => proptest::prop_assert_eq!(fast.to_bits(), standard.to_bits(), "{}", token),
-                None => proptest::prop_assert!(whole.len() + fraction.len() > 15, "{}", token),
-            }
-        }
-    }
 
     fn accepts(text: &str) -> bool {
         let mut scanner = Scanner::new(text);
