@@ -7,7 +7,8 @@
 //! - `minus:<name>`: each number minus the number at the same position of value `<name>`, exactly
 //!   in decimal and signed (`+43.17`): the difference between paired amounts;
 //! - `each:<pattern>`: each value shown through `<pattern>`, where `*` stands for the value
-//!   (`{product|each:/*/refresh|or:}` shows `/investments/refresh`, or nothing);
+//!   (`{product|each:/*/refresh|or:}` shows `/investments/refresh`, or nothing); repeats are
+//!   told after the pattern, so a pattern without `*` shows once;
 //! - `or:<text>`: the text to show when the value is missing (default `unknown`).
 //!
 //! `{each pair}` ... `{end each}` shows the text between once per join pair that captured a
@@ -296,13 +297,21 @@ fn render_parts(
                 let mut rendered: smallvec::SmallVec<[Cow<'_, str>; 4]> = smallvec::SmallVec::new();
                 let mut left_out = 0;
                 for value in found {
-                    let text = render_one(value, filters.time, as_of, time_of);
+                    let mut text = render_one(value, filters.time, as_of, time_of);
+                    if text.is_empty() {
+                        continue;
+                    }
+                    // Repeats are told after the pattern: one without `*` shows no value, so
+                    // it is shown once however many values there are.
+                    if let Some(pattern) = &filters.each {
+                        text = Cow::Owned(pattern.replace('*', &text));
+                    }
                     let repeated = if few {
                         rendered.contains(&text)
                     } else {
                         !distinct.insert(text.clone())
                     };
-                    if text.is_empty() || repeated {
+                    if repeated {
                         continue;
                     }
                     if rendered.len() == MAX_SHOWN {
@@ -315,11 +324,6 @@ fn render_parts(
                     // Only empty strings or lists: show the fallback.
                     out.push_str(filters.fallback.as_deref().unwrap_or("unknown"));
                     continue;
-                }
-                if let Some(pattern) = &filters.each {
-                    for text in &mut rendered {
-                        *text = Cow::Owned(pattern.replace('*', text));
-                    }
                 }
                 for (at, text) in rendered.iter().enumerate() {
                     if at > 0 {
@@ -661,6 +665,22 @@ mod tests {
         let text = template.render(&[vec![], vec![&a, &b]], as_of);
         assert_eq!(text, "x /transactions/refresh, /investments/refresh y");
         assert_eq!(template.render(&[vec![], vec![]], as_of), "x - y");
+    }
+
+    /// A pattern without `*` shows none of the values: it is shown once, however many
+    /// distinct values there are, and not at all without one.
+    #[test]
+    fn a_pattern_without_a_star_is_shown_once() {
+        let template = Template::parse("x{codes|each:, it succeeded|or:} y", lookup).unwrap();
+        let as_of: Timestamp = "2026-11-20T12:00:00Z".parse().unwrap();
+        let (a, b) = (Doc::from(json!([1, 2])), Doc::from(json!({"k": 1})));
+        let text = template.render(&[vec![], vec![&a, &b, &a]], as_of);
+        assert_eq!(text, "x, it succeeded y");
+        assert_eq!(template.render(&[vec![], vec![]], as_of), "x y");
+        // Repeats are still told by the value where the pattern shows it.
+        let template = Template::parse("{codes|each:(*)}", lookup).unwrap();
+        let text = template.render(&[vec![], vec![&a, &b, &a]], as_of);
+        assert_eq!(text, r#"(1, 2), ({"k":1})"#);
     }
 
     #[test]
