@@ -191,6 +191,31 @@ impl Template {
             .sum()
     }
 
+    /// The values that each `{each pair}` section shows (`minus:` operands included), one
+    /// list per section, in the order of the sections.
+    pub(crate) fn each_pair_sections(&self) -> Vec<Vec<usize>> {
+        self.parts
+            .iter()
+            .filter_map(|part| match part {
+                Part::Each(repeated) => Some(
+                    repeated
+                        .iter()
+                        .filter_map(|part| match part {
+                            Part::Value(index, filters) => Some(
+                                std::iter::once(*index)
+                                    .chain(filters.minus)
+                                    .collect::<Vec<_>>(),
+                            ),
+                            _ => None,
+                        })
+                        .flatten()
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Fills the template; `values[i]` holds the matches of the rule's i-th value.
     #[cfg(test)]
     pub(crate) fn render(&self, values: &[Vec<&Doc>], as_of: Timestamp) -> String {

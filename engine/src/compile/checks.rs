@@ -16,6 +16,9 @@ pub(super) fn register_capture(scope: &mut Scoped, name: Option<&str>) {
         if !scope.captures.iter().any(|known| known == name) {
             scope.captures.push(name.to_owned());
         }
+        if scope.in_join && !scope.pair_captures.iter().any(|known| known == name) {
+            scope.pair_captures.push(name.to_owned());
+        }
     }
 }
 

@@ -430,6 +430,7 @@ impl<'f> Compiler<'f> {
                     }),
                     fired: inner.fired,
                     captures: inner.captures,
+                    pair_captures: inner.pair_captures,
                 };
                 self.named.entry(name).or_default().push(use_.clone());
                 use_
@@ -442,6 +443,11 @@ impl<'f> Compiler<'f> {
         for capture in &use_.captures {
             if !scope.captures.contains(capture) {
                 scope.captures.push(capture.clone());
+            }
+        }
+        for capture in &use_.pair_captures {
+            if !scope.pair_captures.contains(capture) {
+                scope.pair_captures.push(capture.clone());
             }
         }
         use_.id
@@ -495,4 +501,6 @@ pub(super) struct NamedUse {
     fired: HashSet<usize>,
     /// Its capture names (`as:`).
     captures: Vec<String>,
+    /// Those of them taken in a join's `where` (all of them, in a join).
+    pair_captures: Vec<String>,
 }

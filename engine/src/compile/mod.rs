@@ -170,6 +170,8 @@ struct Scoped<'s> {
     fired: HashSet<usize>,
     /// Capture names (`as:`) met so far in the rule.
     captures: Vec<String>,
+    /// Those of them met in a join's `where`, which capture one value per join pair.
+    pair_captures: Vec<String>,
     /// Names of the parameters read so far.
     read_params: Vec<String>,
 }
@@ -186,6 +188,7 @@ impl<'s> Scoped<'s> {
             depth: 0,
             fired: HashSet::new(),
             captures: Vec::new(),
+            pair_captures: Vec::new(),
             read_params: Vec::new(),
         }
     }

@@ -129,7 +129,10 @@ impl<'f> Compiler<'f> {
             params.get(name).map(|value| Name::Param(value.clone()))
         });
         let message = match message {
-            Ok(message) => Some(message),
+            Ok(message) => {
+                self.warn_if_no_pair_shown(&message, &scope, values.len(), &captures, field);
+                Some(message)
+            }
             Err(errors) => {
                 for error in errors {
                     self.problem(
@@ -168,6 +171,40 @@ impl<'f> Compiler<'f> {
             },
             fired,
         ))
+    }
+
+    /// An `{each pair}` section none of whose values is captured in a join's `where` is shown
+    /// once, as if its markers were not there: most likely a capture was meant to be taken in
+    /// the join (a warning, as the message still renders).
+    fn warn_if_no_pair_shown(
+        &mut self,
+        message: &Template,
+        scope: &Scoped,
+        values: usize,
+        captures: &[String],
+        field: &str,
+    ) {
+        let in_pairs = |index: &usize| {
+            index
+                .checked_sub(values)
+                .and_then(|capture| captures.get(capture))
+                .is_some_and(|name| scope.pair_captures.contains(name))
+        };
+        let sections = message.each_pair_sections();
+        if sections.iter().all(|shown| shown.iter().any(in_pairs)) {
+            return;
+        }
+        let problem = self.files[scope.file].problem(
+            scope.origin.clone(),
+            ProblemKind::Template,
+            &format!("{field}.message"),
+            "an `{each pair}` section shows no value captured in a join's `where`, so it is \
+             shown once, as if its markers were not there: capture the values it shows with \
+             `as:` on tests inside the join's `where` (of `left:` or `right:`), or remove the \
+             markers"
+                .to_owned(),
+        );
+        self.warnings.push(problem);
     }
 
     /// Resolves every rule's `supersedes` list: each listed rule learns which rules make it

@@ -515,3 +515,50 @@ fn indexes_past_u32_are_refused_not_wrapped() {
         assert!(!message.ends_with('.'), "{message}");
     }
 }
+
+/// An `{each pair}` section is warned about when none of its values is captured in a join's
+/// `where` (directly or through a named condition used there): it would show once.
+#[test]
+fn an_each_pair_section_without_pair_captures_is_warned_about() {
+    let pack = r#"
+conditions:
+  named_account: { path: "left:$.name", exists: true, as: named }
+rules:
+  - id: outside
+    title: Outside
+    severity: info
+    when:
+      all:
+        - { path: "accounts_get:$.accounts[*].name", exists: true, as: account }
+        - join: { left: "accounts_get:$.accounts[*]", right: "accounts_balance_get:$.accounts[*]", on: $.account_id, where: { path: "left:$.mask", exists: true } }
+    message: "{each pair}{account}{end each}"
+  - id: inside
+    title: Inside
+    severity: info
+    when:
+      join: { left: "accounts_get:$.accounts[*]", right: "accounts_balance_get:$.accounts[*]", on: $.account_id, where: { path: "left:$.name", exists: true, as: account } }
+    message: "{each pair}{account}{end each}"
+  - id: through-a-named-condition
+    title: Named
+    severity: info
+    when:
+      join: { left: "accounts_get:$.accounts[*]", right: "accounts_balance_get:$.accounts[*]", on: $.account_id, where: { condition: named_account } }
+    message: "{each pair}{named}{end each}"
+  - id: no-section
+    title: None
+    severity: info
+    when: { path: "accounts_get:$.accounts[*].name", exists: true, as: account }
+    message: "{account}"
+"#;
+    let set = compile(&[RuleText {
+        name: "pairs.yaml",
+        text: pack,
+    }])
+    .expect("the pack compiles");
+    let warned: Vec<(&str, ProblemKind)> = set
+        .warnings
+        .iter()
+        .map(|w| (w.field.as_str(), w.kind))
+        .collect();
+    assert_eq!(warned, [("rules[0].message", ProblemKind::Template)]);
+}
