@@ -235,8 +235,9 @@ pub enum RulesCommand {
         /// Output format.
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
         format: TestFormat,
-        /// Fail unless at least this percentage of rules was seen both firing and silent.
-        #[arg(long, value_name = "PERCENT")]
+        /// Fail unless at least this percentage of rules was seen both firing and silent
+        /// (0 to 100).
+        #[arg(long, value_name = "PERCENT", value_parser = parse_percent)]
         min_coverage: Option<f64>,
     },
 }
@@ -532,6 +533,22 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
     if report.output_closed {
         return Ok(ExitCode::SUCCESS);
     }
+    // An empty input would otherwise print nothing and pass, as if every bundle were fine (an
+    // empty folder is refused the same way, by discovery).
+    if report.records == 0 {
+        let names: Vec<String> = args
+            .inputs
+            .iter()
+            .map(|path| match path.to_str() {
+                Some("-") => "standard input".to_owned(),
+                _ => path.display().to_string(),
+            })
+            .collect();
+        bail!(
+            "no bundle was read: {} holds none (no bytes, or only blank lines); give at least one bundle",
+            names.join(", ")
+        );
+    }
     if args.summary {
         let summary = summary.report();
         let text = match args.summary_format {
@@ -668,6 +685,15 @@ fn diagnose_one(
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// A percentage from 0 to 100, for `--min-coverage` (`NaN` would turn the gate off, and more
+/// than 100 could never be met).
+fn parse_percent(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(value) if (0.0..=100.0).contains(&value) => Ok(value),
+        _ => Err(format!("`{text}` is not a percentage from 0 to 100")),
+    }
 }
 
 fn test(

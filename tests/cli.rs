@@ -391,6 +391,29 @@ fn rules_test_runs_the_default_cases_and_reports_failures_readably() {
     assert!(low.starts_with("exit: 1"), "{low}");
     assert!(low.contains("chase-item"), "{low}");
     assert_eq!(exit_code(&["rules", "test", "tests/no-such-dir"]), 2);
+    // A minimum that is no percentage is refused, not taken as a gate that never (NaN) or
+    // always (150) fails.
+    for bad in ["NaN", "150", "inf"] {
+        let refused = run(&["rules", "test", "--min-coverage", bad]);
+        assert!(refused.starts_with("exit: 2"), "{refused}");
+        assert!(
+            refused.contains("is not a percentage from 0 to 100"),
+            "{refused}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_input_is_an_error() {
+    // An input with no bundle (here only blank lines) is an error, not a silent pass.
+    let dir = std::env::temp_dir().join(format!("bd-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let empty = dir.join("empty.jsonl");
+    std::fs::write(&empty, "\n\n").unwrap();
+    let refused = run(&["diagnose", "--format", "jsonl", empty.to_str().unwrap()]);
+    assert!(refused.starts_with("exit: 2"), "{refused}");
+    assert!(refused.contains("no bundle was read"), "{refused}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
