@@ -565,6 +565,15 @@ fn diagnose(args: DiagnoseArgs) -> Result<ExitCode> {
             let _ = std::io::stderr().write_all(text.as_bytes());
         }
     }
+    if report.failed > 0 {
+        // The error records are in the output, which is often a file: say so where the user
+        // looks when the exit code is 2.
+        crate::note!(
+            "error: {} of {} record(s) could not be diagnosed; each has an error record in its place in the output",
+            report.failed,
+            report.records
+        );
+    }
     Ok(if report.failed > 0 {
         ExitCode::from(2)
     } else if failing_finding {

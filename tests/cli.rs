@@ -404,6 +404,31 @@ fn rules_test_runs_the_default_cases_and_reports_failures_readably() {
 }
 
 #[test]
+fn failed_records_are_counted_on_stderr() {
+    let dir = std::env::temp_dir().join(format!("bd-mixed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mixed = dir.join("mixed.jsonl");
+    std::fs::write(
+        &mixed,
+        "{\"documents\": {}}\nnot json\n{\"documents\": {}}\n",
+    )
+    .unwrap();
+    let output = support::run_in(
+        &support::root(),
+        &["diagnose", "--format", "jsonl", mixed.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("1 of 3 record(s) could not be diagnosed"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn an_empty_input_is_an_error() {
     // An input with no bundle (here only blank lines) is an error, not a silent pass.
     let dir = std::env::temp_dir().join(format!("bd-empty-{}", std::process::id()));
