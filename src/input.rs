@@ -110,7 +110,9 @@ impl ReadError {
 /// blocking and checked through the open handle, so a FIFO, a device (`/dev/zero`), a socket or
 /// a folder is refused with an error that says what it is, and never read; a larger file is
 /// refused without being read past the limit. The error names the path; its `problem` alone
-/// does not, for a caller that names the file itself.
+/// does not, for a caller that names the file itself. A UTF-8 byte-order mark at the start
+/// (which some Windows editors write, and which neither JSON nor YAML parsers accept) is
+/// dropped, so that positions count from the first character an editor shows.
 pub fn read_file_limited(path: &Path, limit: u64) -> Result<String, ReadError> {
     let file = open_regular_file(path)?;
     let mut bytes = Vec::new();
@@ -120,10 +122,16 @@ pub fn read_file_limited(path: &Path, limit: u64) -> Result<String, ReadError> {
     if bytes.len() as u64 > limit {
         return Err(ReadError::new(path, ReadProblem::TooLarge(limit)));
     }
+    if bytes.starts_with(BYTE_ORDER_MARK) {
+        bytes.drain(..BYTE_ORDER_MARK.len());
+    }
     String::from_utf8(bytes).map_err(|error| {
         ReadError::new(path, ReadProblem::NotUtf8(error.utf8_error().valid_up_to()))
     })
 }
+
+/// The UTF-8 encoding of U+FEFF, which some editors write at the start of a text file.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 
 /// Opens a file for reading only if it is a regular file (following symbolic links). The open
 /// does not block on a FIFO; the type is checked on the open handle, so the file cannot be

@@ -429,6 +429,34 @@ fn failed_records_are_counted_on_stderr() {
 }
 
 #[test]
+fn a_byte_order_mark_at_the_start_of_a_file_is_dropped() {
+    let dir = std::env::temp_dir().join(format!("bd-bom-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let root = support::root();
+    let mut bundle =
+        b"\xEF\xBB\xBF{\"as_of\": \"2026-11-20T12:00:00Z\", \"documents\": {\"item_get\": "
+            .to_vec();
+    bundle.extend(std::fs::read(root.join("fixtures/several-causes/item_get.json")).unwrap());
+    bundle.extend(b"}}");
+    let bundle_path = dir.join("bundle.json");
+    std::fs::write(&bundle_path, &bundle).unwrap();
+    let diagnosed = run(&[
+        "diagnose",
+        "--format",
+        "json",
+        bundle_path.to_str().unwrap(),
+    ]);
+    assert!(diagnosed.starts_with("exit: 0"), "{diagnosed}");
+    let mut rules = b"\xEF\xBB\xBF".to_vec();
+    rules.extend(std::fs::read(root.join("rules/default.yaml")).unwrap());
+    let rules_path = dir.join("rules.yaml");
+    std::fs::write(&rules_path, &rules).unwrap();
+    let checked = run(&["rules", "check", rules_path.to_str().unwrap()]);
+    assert!(checked.starts_with("exit: 0"), "{checked}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn an_empty_input_is_an_error() {
     // An input with no bundle (here only blank lines) is an error, not a silent pass.
     let dir = std::env::temp_dir().join(format!("bd-empty-{}", std::process::id()));
