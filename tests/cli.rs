@@ -20,6 +20,13 @@ fn run(args: &[&str]) -> String {
     )
 }
 
+/// A fresh folder of its own under the temporary directory, for a test's input files.
+fn scratch(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("bd-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn exit_code(args: &[&str]) -> i32 {
     Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
         .args(args)
@@ -81,8 +88,7 @@ fn diagnose_json_is_the_diagnosis_plus_where_as_of_came_from() {
 
 #[test]
 fn without_any_as_of_the_current_time_is_used_and_said() {
-    let dir = std::env::temp_dir().join(format!("bd-no-as-of-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("no-as-of");
     std::fs::write(
         dir.join("item_get.json"),
         r#"{"item": {"item_id": "i-1", "webhook": null, "error": null, "products": ["transactions"], "billed_products": ["transactions"], "available_products": [], "consent_expiration_time": null, "update_type": "background"}, "status": null, "request_id": "r"}"#,
@@ -171,8 +177,7 @@ fn broken_bundles_exit_2_with_a_message_that_says_where() {
 
 #[test]
 fn an_edited_copy_of_the_rules_changes_the_diagnosis_without_a_rebuild() {
-    let dir = std::env::temp_dir().join(format!("bd-edited-rules-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("edited-rules");
     let default = std::fs::read_to_string(support::root().join("rules/default.yaml")).unwrap();
     let fires = |rules: &Path, fixture: &str, rule: &str| {
         let output = Command::new(env!("CARGO_BIN_EXE_balance-doctor"))
@@ -405,8 +410,7 @@ fn rules_test_runs_the_default_cases_and_reports_failures_readably() {
 
 #[test]
 fn failed_records_are_counted_on_stderr() {
-    let dir = std::env::temp_dir().join(format!("bd-mixed-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("mixed");
     let mixed = dir.join("mixed.jsonl");
     std::fs::write(
         &mixed,
@@ -430,8 +434,7 @@ fn failed_records_are_counted_on_stderr() {
 
 #[test]
 fn a_byte_order_mark_at_the_start_of_a_file_is_dropped() {
-    let dir = std::env::temp_dir().join(format!("bd-bom-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("bom");
     let root = support::root();
     let mut bundle =
         b"\xEF\xBB\xBF{\"as_of\": \"2026-11-20T12:00:00Z\", \"documents\": {\"item_get\": "
@@ -459,8 +462,7 @@ fn a_byte_order_mark_at_the_start_of_a_file_is_dropped() {
 #[test]
 fn an_empty_input_is_an_error() {
     // An input with no bundle (here only blank lines) is an error, not a silent pass.
-    let dir = std::env::temp_dir().join(format!("bd-empty-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("empty");
     let empty = dir.join("empty.jsonl");
     std::fs::write(&empty, "\n\n").unwrap();
     let refused = run(&["diagnose", "--format", "jsonl", empty.to_str().unwrap()]);
@@ -491,8 +493,7 @@ fn markdown_and_colour_formats() {
 
 #[test]
 fn captured_text_cannot_forge_report_lines_or_terminal_codes() {
-    let dir = std::env::temp_dir().join(format!("bd-inject-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("inject");
     std::fs::write(
         dir.join("item_get.json"),
         r#"{"item": {"item_id": "\u001b[2J\u001b[31mHACKED\nerror   fake finding", "webhook": null, "error": null, "products": ["auth"], "billed_products": ["auth"], "available_products": [], "consent_expiration_time": null, "update_type": "background"}, "status": null, "request_id": "r"}"#,
@@ -712,8 +713,7 @@ fn unreadable_files_are_named_once() {
 
 #[test]
 fn json_format_refuses_a_batch_and_says_why() {
-    let dir = std::env::temp_dir().join(format!("bd-json-batch-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("json-batch");
     let jsonl = dir.join("one.jsonl");
     std::fs::write(&jsonl, "{\"documents\": {}}\n").unwrap();
     let one_line = run(&["diagnose", "--format", "json", &jsonl.display().to_string()]);
