@@ -329,7 +329,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Command::Rules(RulesCommand::List { rules }) => {
             let rule_set = load_rules(&rules)?;
             let mut out = std::io::stdout().lock();
-            for rule in rule_set.rules() {
+            let rules: Vec<_> = rule_set.rules().collect();
+            let width = crate::summary::name_width(rules.iter().map(|r| r.id.as_str()));
+            for rule in rules {
                 let state = if rule.enabled { "" } else { " [disabled]" };
                 let overridden = if rule.overridden_by.is_empty() {
                     String::new()
@@ -338,7 +340,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 };
                 writeln!(
                     out,
-                    "{:<30} {:<8} {}  ({}{overridden}){state}",
+                    "{:<width$} {:<8} {}  ({}{overridden}){state}",
                     rule.id,
                     rule.severity.as_str(),
                     rule.title,

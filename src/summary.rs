@@ -521,6 +521,15 @@ fn origin_text(origin: &RecordOrigin) -> String {
     }
 }
 
+/// The width of a column of names: 30 characters, or the longest name when one is longer (a
+/// rule id has no length limit), so that the columns after it stay aligned.
+pub(crate) fn name_width<'a>(names: impl IntoIterator<Item = &'a str>) -> usize {
+    names
+        .into_iter()
+        .map(|name| name.chars().count())
+        .fold(30, usize::max)
+}
+
 fn primary_name(primary: &PrimaryCount) -> &str {
     primary.rule.as_deref().unwrap_or("(no finding)")
 }
@@ -576,15 +585,16 @@ pub fn human(report: &SummaryReport) -> String {
     }
     let _ = writeln!(out);
     let max = report.rules.first().map_or(0, |r| r.items);
+    let width = name_width(report.rules.iter().map(|r| r.rule.as_str()));
     let _ = writeln!(
         out,
-        "{:<30} {:<8} {:>8} {:>7}",
+        "{:<width$} {:<8} {:>8} {:>7}",
         "cause", "severity", "items", "share"
     );
     for rule in &report.rules {
         let _ = writeln!(
             out,
-            "{:<30} {:<8} {:>8} {:>7}  {}",
+            "{:<width$} {:<8} {:>8} {:>7}  {}",
             rule.rule,
             rule.severity.as_str(),
             rule.items,
@@ -601,10 +611,11 @@ pub fn human(report: &SummaryReport) -> String {
         let _ = writeln!(out);
         let _ = writeln!(out, "primary cause per item (its most severe finding):");
         let max = report.primary_causes.first().map_or(0, |p| p.items);
+        let width = name_width(report.primary_causes.iter().take(TOP).map(primary_name));
         for primary in report.primary_causes.iter().take(TOP) {
             let _ = writeln!(
                 out,
-                "  {:<30} {:>8} {:>7}  {}",
+                "  {:<width$} {:>8} {:>7}  {}",
                 primary_name(primary),
                 primary.items,
                 percent(primary.share),
@@ -616,7 +627,7 @@ pub fn human(report: &SummaryReport) -> String {
             let items: u64 = rest.iter().map(|p| p.items).sum();
             let _ = writeln!(
                 out,
-                "  {:<30} {:>8} {:>7}  ({} more causes; all in --summary-format json)",
+                "  {:<width$} {:>8} {:>7}  ({} more causes; all in --summary-format json)",
                 "(others)",
                 items,
                 percent(items as f64 / b.diagnosed.max(1) as f64),
@@ -627,10 +638,11 @@ pub fn human(report: &SummaryReport) -> String {
     if !report.not_evaluated.is_empty() {
         let _ = writeln!(out);
         let _ = writeln!(out, "rules not evaluated (items):");
+        let width = name_width(report.not_evaluated.iter().map(|r| r.rule.as_str()));
         for rule in &report.not_evaluated {
             let _ = writeln!(
                 out,
-                "  {:<30} {:>8} {:>7}",
+                "  {:<width$} {:>8} {:>7}",
                 rule.rule,
                 rule.items,
                 percent(rule.share)
@@ -843,5 +855,15 @@ mod tests {
         assert_eq!(words(-5), "0 seconds");
         assert_eq!(words(47 * 3_600), "47 hours");
         assert_eq!(words(2 * 86_400), "2 days");
+    }
+
+    #[test]
+    fn a_name_longer_than_the_column_widens_it() {
+        assert_eq!(name_width(["capture-problem", "item-error"]), 30);
+        assert_eq!(name_width(std::iter::empty()), 30);
+        let long = "a-rule-id-of-thirty-three-letters";
+        assert_eq!(name_width(["item-error", long]), 33);
+        let line = format!("{:<width$} {}", long, "warning", width = name_width([long]));
+        assert_eq!(line, format!("{long} warning"));
     }
 }
