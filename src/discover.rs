@@ -12,8 +12,10 @@
 //!
 //! In a searched folder, each folder is classified on its own files, never on its subfolders':
 //! - `bundle.yaml`, `bundle.yml` or `bundle.json` is bundle metadata;
-//! - a `*.json` file whose value is an object with a `documents` key is a bundle in the
-//!   single-file form, and is diagnosed on its own;
+//! - a `*.json` file whose value is an object with a `documents` key (or an `as_of`, or a
+//!   misspelt `documents` such as `documnets`: no captured response has these) is a bundle in
+//!   the single-file form, and is diagnosed on its own (a misspelt one is refused, with a "did
+//!   you mean");
 //! - any other `*.json` file is a captured document;
 //! - `*.jsonl` and `*.ndjson` files are JSON Lines inputs.
 //!
@@ -340,8 +342,8 @@ fn list_folder(dir: &Path, max_file_bytes: u64) -> std::io::Result<Listing> {
 }
 
 /// Whether a JSON file holds a bundle in the single-file form (an object with a `documents`
-/// key that is not null, as [`input::is_single_file_bundle`] says of a parsed value), read
-/// without building its values.
+/// key that is not null, an `as_of`, or a misspelt `documents`, as
+/// [`input::is_single_file_bundle`] says of a parsed value), read without building its values.
 fn is_bundle_file(path: &Path, max_file_bytes: u64) -> bool {
     use serde::Deserializer as _;
     use serde::de::{IgnoredAny, MapAccess, Visitor};
@@ -356,7 +358,7 @@ fn is_bundle_file(path: &Path, max_file_bytes: u64) -> bool {
             let mut found = false;
             while let Some(key) = map.next_key::<String>()? {
                 let value = map.next_value::<Option<IgnoredAny>>()?;
-                found |= key == "documents" && value.is_some();
+                found |= balance_doctor_engine::is_bundle_member(&key, value.is_none());
             }
             Ok(found)
         }

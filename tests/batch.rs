@@ -465,6 +465,58 @@ fn diagnose_with_one_folder_finds_what_a_batch_run_finds() {
     std::fs::remove_dir_all(tree).unwrap();
 }
 
+#[test]
+fn a_bundle_file_with_a_misspelt_documents_key_is_refused_as_a_bundle_not_read_as_a_document() {
+    let tree = temp_dir("misspelt-documents");
+    let misspelt = bundle_file("several-causes").replacen("\"documents\"", "\"documnets\"", 1);
+    assert!(misspelt.contains("documnets"));
+    std::fs::write(tree.join("a.json"), bundle_file("no-webhook")).unwrap();
+    std::fs::write(tree.join("b.json"), &misspelt).unwrap();
+    std::fs::write(tree.join("c.json"), bundle_file("fresh-item-4h")).unwrap();
+    // Beside other bundle files: b.json gets its own error record, with the "did you mean",
+    // and the folder is not taken for a bundle that mixes documents with bundle files.
+    let run = run_jsonl(&[tree.as_os_str()], None);
+    assert_eq!(origins(&run.records, &tree), ["a.json", "b.json", "c.json"]);
+    let error = run.records[1]["error"].as_str().unwrap();
+    assert!(error.contains("did you mean `documents`?"), "{error}");
+    assert!(run.records[0].get("findings").is_some() && run.records[2].get("findings").is_some());
+    assert_eq!(run.code, Some(2));
+    // Alone in its folder: refused too, not diagnosed as a bundle holding one document `b`.
+    let alone = tree.join("alone");
+    std::fs::create_dir(&alone).unwrap();
+    std::fs::write(alone.join("b.json"), &misspelt).unwrap();
+    let run = run_jsonl(&[alone.as_os_str()], None);
+    assert_eq!(origins(&run.records, &alone), ["b.json"]);
+    assert!(
+        run.records[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `documents`?")
+    );
+    assert_eq!(run.code, Some(2));
+    std::fs::remove_dir_all(tree).unwrap();
+}
+
+#[test]
+fn a_bundle_without_documents_is_an_error_record() {
+    let run = run_jsonl(
+        &[std::ffi::OsStr::new("-")],
+        Some("{}\n{\"as_of\": \"2026-11-20T12:00:00Z\", \"context\": {}}\n{\"documents\": {}}\n"),
+    );
+    assert_eq!(run.records.len(), 3);
+    for record in &run.records[..2] {
+        let error = record["error"].as_str().unwrap();
+        assert!(error.starts_with("a bundle needs `documents`"), "{error}");
+    }
+    // An empty `documents` is a bundle, for rules that read only `context`.
+    assert!(
+        run.records[2].get("findings").is_some(),
+        "{}",
+        run.records[2]
+    );
+    assert_eq!(run.code, Some(2));
+}
+
 #[cfg(unix)]
 #[test]
 fn a_looped_tree_reads_each_bundle_once_and_names_the_links_it_skipped() {

@@ -45,6 +45,8 @@ pub struct BundleSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Map<String, Value>>,
     /// Document name -> raw JSON body of one API response (or a list, for `webhooks`).
+    /// Required in the single-file form (`{}` when the rules read only `context`); a bundle
+    /// directory's metadata file must not have it.
     #[serde(default)]
     pub documents: BTreeMap<String, Value>,
 }
@@ -227,8 +229,12 @@ impl Bundle {
                 "a bundle must be a JSON object with `documents` (and optionally `as_of`, `context`)",
             ));
         }
+        let has_documents = value.get("documents").is_some();
         let spec: BundleSpec = serde_path_to_error::deserialize(value)
             .map_err(|error| spec_error(error.path().to_string(), &error.inner().to_string()))?;
+        if !has_documents {
+            return Err(BundleError::new("", MISSING_DOCUMENTS));
+        }
         Bundle::from_spec(spec)
     }
 
@@ -326,7 +332,7 @@ impl Bundle {
             return Err(BundleError::new(
                 "",
                 format!(
-                    "the folder mixes one bundle's documents with bundles in the single-file form ({}: each has a `documents` key, and is a bundle of its own): a bundle directory holds one bundle only; move those files out of it",
+                    "the folder mixes one bundle's documents with bundles in the single-file form ({}: each has `documents` or `as_of` at its top, and is a bundle of its own): a bundle directory holds one bundle only; move those files out of it",
                     bundle_files.join(", ")
                 ),
             ));
@@ -393,16 +399,39 @@ fn serde_reading(text: &str) -> Result<BundleSpec, BundleError> {
             ),
         )
     })?;
+    let has_documents =
+        serde_json::from_str::<Value>(text).is_ok_and(|value| value.get("documents").is_some());
+    if !has_documents {
+        return Err(BundleError::new("", MISSING_DOCUMENTS));
+    }
     Ok(spec)
 }
 
-/// Whether a JSON value is a bundle in the single-file form (an object with a `documents` key
-/// that is not null) rather than one captured document: a bundle directory's documents never
-/// are.
+/// Why a bundle in the single-file form without a `documents` key is refused.
+pub(crate) const MISSING_DOCUMENTS: &str = "a bundle needs `documents`: an object of the captured responses by name, such as {\"item_get\": {...}} (`{}` when the rules read only `context`)";
+
+/// Whether a JSON value is a bundle in the single-file form rather than one captured document:
+/// an object with a member that [`is_bundle_member`] recognises. A bundle directory's
+/// documents never are.
 pub fn is_single_file_bundle(value: &Value) -> bool {
-    value
-        .get("documents")
-        .is_some_and(|documents| !documents.is_null())
+    value.as_object().is_some_and(|object| {
+        object
+            .iter()
+            .any(|(key, value)| is_bundle_member(key, value.is_null()))
+    })
+}
+
+/// Whether a top-level member marks a JSON object as a bundle in the single-file form rather
+/// than a captured response: a `documents` key that is not null, an `as_of` key, or a
+/// misspelling of `documents` (such as `documnets`; no Plaid response has any of these). A
+/// misspelt bundle is then refused as a bundle, with a "did you mean", instead of being read
+/// as a document and diagnosed as a bundle without its own documents and evaluation time.
+pub fn is_bundle_member(key: &str, is_null: bool) -> bool {
+    match key {
+        "documents" => !is_null,
+        "as_of" => true,
+        _ => crate::suggest::closest(key, &["documents"]).is_some(),
+    }
 }
 
 /// A bundle spec read from a directory's metadata file (`bundle.json` or `bundle.yaml`). A
@@ -558,6 +587,79 @@ mod tests {
         assert!(error.to_string().starts_with("a bundle must be"), "{error}");
         let error = Bundle::from_json(r#"{"documents": {}} x"#).unwrap_err();
         assert!(!error.to_string().contains(" at line "), "{error}");
+    }
+
+    #[test]
+    fn a_bundle_needs_a_documents_key_which_may_be_empty() {
+        for text in ["{}", r#"{"as_of": "2026-11-20T12:00:00Z", "context": {}}"#] {
+            let error = Bundle::from_json(text).unwrap_err();
+            assert_eq!(error.to_string(), MISSING_DOCUMENTS, "{text}");
+            let value: Value = serde_json::from_str(text).unwrap();
+            let error = Bundle::from_value(value).unwrap_err();
+            assert_eq!(error.to_string(), MISSING_DOCUMENTS, "{text}");
+        }
+        assert!(Bundle::from_json(r#"{"documents": {}}"#).is_ok());
+        assert!(Bundle::from_value(serde_json::json!({"documents": {}})).is_ok());
+    }
+
+    #[test]
+    fn bundle_keys_and_misspelt_documents_mark_a_bundle_file_and_plaid_keys_do_not() {
+        for key in [
+            "documents",
+            "as_of",
+            "documnets",
+            "document",
+            "Documents",
+            "docments",
+        ] {
+            assert!(is_bundle_member(key, false), "{key}");
+        }
+        assert!(!is_bundle_member("documents", true));
+        // The top-level keys of Plaid's responses and error bodies, and a bundle's other keys
+        // (which a captured response might share).
+        for key in [
+            "item",
+            "status",
+            "request_id",
+            "accounts",
+            "institution",
+            "added",
+            "modified",
+            "removed",
+            "next_cursor",
+            "has_more",
+            "transactions",
+            "total_transactions",
+            "error_type",
+            "error_code",
+            "error_message",
+            "display_message",
+            "causes",
+            "suggested_action",
+            "documentation_url",
+            "error_code_reason",
+            "identity",
+            "holdings",
+            "securities",
+            "liabilities",
+            "numbers",
+            "context",
+            "description",
+            "id",
+            "payment_risk_assessment",
+            "transactions_update_status",
+            "investments",
+        ] {
+            assert!(!is_bundle_member(key, false), "{key}");
+        }
+        assert!(is_single_file_bundle(&serde_json::json!({"documnets": {}})));
+        assert!(is_single_file_bundle(&serde_json::json!({"as_of": null})));
+        assert!(!is_single_file_bundle(
+            &serde_json::json!({"documents": null, "item": {}})
+        ));
+        assert!(!is_single_file_bundle(
+            &serde_json::json!([{"documents": {}}])
+        ));
     }
 
     #[test]

@@ -80,8 +80,8 @@ mod yaml_budget;
 
 pub use arena::{List, Str};
 pub use bundle::{
-    Bundle, BundleSpec, METADATA_FILES, RESERVED_NAMES, check_document_name, is_single_file_bundle,
-    parse_as_of,
+    Bundle, BundleSpec, METADATA_FILES, RESERVED_NAMES, check_document_name, is_bundle_member,
+    is_single_file_bundle, parse_as_of,
 };
 pub use compile::{RuleText, compile, compile_with};
 pub use compiled::{RuleInfo, RuleSet};

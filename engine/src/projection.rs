@@ -618,6 +618,9 @@ impl<'t> Parser<'t, '_> {
         if !self.scan.at_end() {
             return self.scan.fail("trailing characters");
         }
+        if !seen[3] {
+            return self.scan.fail(crate::bundle::MISSING_DOCUMENTS);
+        }
         Ok(spec)
     }
 

@@ -25,7 +25,13 @@ pub fn json_schema(kind: SchemaKind) -> String {
     let input = SchemaSettings::draft07();
     let schema = match kind {
         SchemaKind::Rules => input.into_generator().into_root_schema_for::<RuleFile>(),
-        SchemaKind::Bundle => input.into_generator().into_root_schema_for::<BundleSpec>(),
+        SchemaKind::Bundle => {
+            // `documents` has a default only for a bundle directory's metadata file (which must
+            // not hold it); a bundle in the single-file form must have it.
+            let mut schema = input.into_generator().into_root_schema_for::<BundleSpec>();
+            schema.insert("required".to_owned(), serde_json::json!(["documents"]));
+            schema
+        }
         SchemaKind::Diagnosis => input
             .for_serialize()
             .into_generator()

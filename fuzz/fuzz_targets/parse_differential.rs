@@ -75,6 +75,9 @@ fn rule_sets() -> &'static [(RuleSet, Projection)] {
 
 fn serde_accepts(text: &str) -> bool {
     text.trim_start().starts_with('{')
+        // A bundle in the single-file form must have `documents`.
+        && serde_json::from_str::<serde_json::Value>(text)
+            .is_ok_and(|value| value.get("documents").is_some())
         && serde_json::from_str::<BundleSpec>(text).is_ok_and(|spec| Bundle::from_spec(spec).is_ok())
 }
 
