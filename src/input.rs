@@ -362,6 +362,7 @@ impl<T> std::fmt::Display for Line<T> {
 /// ending. Blank lines (nothing but spaces and tabs) are no record: they are skipped and
 /// counted ([`JsonLines::blank_lines`]). A line over the limit is read to its end in pieces,
 /// without being kept, and reported as [`Line::TooLong`], and reading goes on with the next.
+/// A UTF-8 byte-order mark at the start of the input is dropped.
 pub struct JsonLines<R> {
     reader: R,
     limit: u64,
@@ -400,6 +401,25 @@ impl<R: std::io::BufRead> JsonLines<R> {
             done: false,
             kept: Vec::new(),
             buffered: false,
+        }
+    }
+
+    /// Drops a UTF-8 byte-order mark at the start of the input, as [`read_file_limited`] does
+    /// at the start of a file: some Windows tools write one, and JSON has no place for it. (A
+    /// mark that the first read splits is left, and its line gets an error record.)
+    fn skip_byte_order_mark(&mut self) {
+        loop {
+            match self.reader.fill_buf() {
+                Ok(available) => {
+                    if available.starts_with(BYTE_ORDER_MARK) {
+                        self.reader.consume(BYTE_ORDER_MARK.len());
+                    }
+                    return;
+                }
+                Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
+                // Read again, and reported, with the line.
+                Err(_) => return,
+            }
         }
     }
 
@@ -493,6 +513,9 @@ impl<R: std::io::BufRead> JsonLines<R> {
             self.kept = Vec::new();
         }
         self.kept.clear();
+        if line == 1 {
+            self.skip_byte_order_mark();
+        }
         let mut length: u64 = 0;
         let mut ending: u64 = 0;
         let mut over = false;

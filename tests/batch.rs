@@ -825,6 +825,45 @@ fn json_lines_tell_when_the_next_line_needs_another_read() {
 }
 
 #[test]
+fn a_byte_order_mark_before_the_first_record_is_dropped() {
+    let bundle = bundle_file("no-webhook");
+    let expected = run_jsonl(&[std::ffi::OsStr::new("-")], Some(&format!("{bundle}\n")));
+    assert_eq!(expected.code, Some(0));
+    let with_mark = format!("\u{feff}{bundle}\n{bundle}\n");
+    // From stdin, and from a JSON Lines file: both records are diagnosed.
+    let path = temp_file("bom.jsonl", &with_mark);
+    for run in [
+        run_jsonl(&[std::ffi::OsStr::new("-")], Some(&with_mark)),
+        run_jsonl(&[path.as_os_str()], None),
+    ] {
+        assert_eq!(run.code, Some(0));
+        assert_eq!(run.records.len(), 2);
+        for record in &run.records {
+            assert_eq!(
+                record["findings"], expected.records[0]["findings"],
+                "{record}"
+            );
+        }
+    }
+    // Only at the start: a mark that begins a later line is an error of that line.
+    let run = run_jsonl(
+        &[std::ffi::OsStr::new("-")],
+        Some(&format!("{bundle}\n\u{feff}{bundle}\n")),
+    );
+    assert!(run.records[1].get("error").is_some(), "{}", run.records[1]);
+    // A pretty-printed bundle after a mark is still recognised as one bundle.
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&bundle).unwrap())
+            .unwrap();
+    let run = run_jsonl(
+        &[std::ffi::OsStr::new("-")],
+        Some(&format!("\u{feff}{pretty}\n")),
+    );
+    assert_eq!(run.records.len(), 1);
+    assert_eq!(run.records[0]["findings"], expected.records[0]["findings"]);
+}
+
+#[test]
 fn one_pretty_printed_bundle_on_stdin() {
     let path = temp_file(
         "pretty.json",
