@@ -249,7 +249,8 @@ impl Bundle {
     ///
     /// `names` are the names of the directory's regular files. Only the metadata
     /// ([`METADATA_FILES`], at most one) and the `<document>.json` files are read; other names
-    /// are skipped. A `*.json` file in the single-file bundle form (an object with
+    /// are skipped, except a name plainly meant to be read (`item_get.JSON`, `bundel.yaml`),
+    /// which is an error that says what to rename. A `*.json` file in the single-file bundle form (an object with
     /// `documents`, see [`is_single_file_bundle`]) is not a document: a folder of those is not
     /// one bundle, and a folder mixing them with documents is refused. An error names the file (`BundleError::file`) and, for JSON and YAML
     /// syntax and for a metadata key of the wrong type, the line and column. The engine reads nothing itself: `read` may read a
@@ -307,6 +308,21 @@ impl Bundle {
                 "`documents` does not belong in a bundle directory's metadata: put each document in its own `<name>.json` file",
             )
             .in_file(metadata[0], metadata_location(&metadata_text, "documents")));
+        }
+        let misnamed: Vec<String> = names.iter().filter_map(|name| misnamed(name)).collect();
+        if !misnamed.is_empty() {
+            return Err(BundleError::new(
+                "",
+                format!(
+                    "the bundle directory holds {} that would not be read: {}; rename, or move out of the folder",
+                    if misnamed.len() == 1 {
+                        "a file"
+                    } else {
+                        "files"
+                    },
+                    misnamed.join("; ")
+                ),
+            ));
         }
         let mut bundle_files: Vec<&str> = Vec::new();
         for name in &names {
@@ -405,6 +421,33 @@ fn serde_reading(text: &str) -> Result<BundleSpec, BundleError> {
         return Err(BundleError::new("", MISSING_DOCUMENTS));
     }
     Ok(spec)
+}
+
+/// What is wrong with the name of a file in a bundle directory that is not read but was
+/// plainly meant to be: a document whose extension is `.json` in other letters
+/// (`item_get.JSON`), or a misspelt metadata file (`bundel.yaml`, `bundle.yam`). Any other
+/// file (notes, a README, an editor's backup ending in `~`) is skipped without a word.
+fn misnamed(name: &str) -> Option<String> {
+    // Read: the metadata, and every `*.json` file (a document, or a bundle file).
+    if METADATA_FILES.contains(&name) || name.ends_with(".json") || name.ends_with('~') {
+        return None;
+    }
+    let (stem, extension) = name.rsplit_once('.')?;
+    if extension.eq_ignore_ascii_case("json") && !stem.is_empty() {
+        return Some(format!(
+            "{name} (a document's file ends in `.json`, in small letters: {stem}.json)"
+        ));
+    }
+    let lower = name.to_ascii_lowercase();
+    let (lower_stem, lower_extension) = lower.rsplit_once('.')?;
+    const EXTENSIONS: [&str; 3] = ["json", "yaml", "yml"];
+    let metadata_like = EXTENSIONS.contains(&lower_extension)
+        || (lower_stem == "bundle"
+            && crate::suggest::closest(lower_extension, &EXTENSIONS).is_some());
+    match crate::suggest::closest(&lower, &METADATA_FILES) {
+        Some(best) if metadata_like => Some(format!("{name} (did you mean `{best}`?)")),
+        _ => None,
+    }
 }
 
 /// Why a bundle in the single-file form without a `documents` key is refused.
@@ -587,6 +630,46 @@ mod tests {
         assert!(error.to_string().starts_with("a bundle must be"), "{error}");
         let error = Bundle::from_json(r#"{"documents": {}} x"#).unwrap_err();
         assert!(!error.to_string().contains(" at line "), "{error}");
+    }
+
+    #[test]
+    fn a_misnamed_file_in_a_bundle_directory_is_an_error_and_other_files_are_not() {
+        let read = |files: &[(&str, &str)]| {
+            Bundle::from_dir(files.iter().map(|(name, _)| *name), |name| {
+                let text = files.iter().find(|(n, _)| *n == name).map(|(_, t)| *t);
+                text.map(str::to_owned)
+                    .ok_or_else(|| "no such file".to_owned())
+            })
+        };
+        let document = r#"{"item": {"item_id": "item-1"}}"#;
+        for (name, says) in [
+            ("bundel.yaml", "bundel.yaml (did you mean `bundle.yaml`?)"),
+            ("Bundle.yaml", "Bundle.yaml (did you mean `bundle.yaml`?)"),
+            ("bundle.yam", "bundle.yam (did you mean `bundle.yaml`?)"),
+            (
+                "item_get.JSON",
+                "item_get.JSON (a document's file ends in `.json`",
+            ),
+            ("accounts_get.Json", "accounts_get.Json (a document's"),
+        ] {
+            let error = read(&[("item_get.json", document), (name, "as_of: x")]).unwrap_err();
+            assert!(error.to_string().contains(says), "{name}: {error}");
+            assert!(error.to_string().contains("rename"), "{error}");
+        }
+        for name in [
+            "notes.txt",
+            "README.md",
+            "bundle.yaml~",
+            ".DS_Store",
+            "capture.har",
+            "bundle.txt",
+            "item_get.yaml",
+            "bundle.yaml.bak",
+            ".bundle.yaml.swp",
+        ] {
+            let bundle = read(&[("item_get.json", document), (name, "x")]);
+            assert!(bundle.is_ok(), "{name}: {:?}", bundle.err());
+        }
     }
 
     #[test]
