@@ -199,8 +199,12 @@ impl<'a> Records<'a> {
                         return whole(&mut lines, first);
                     }
                     Some(first) => {
-                        let record =
+                        let mut record =
                             line_record(&stdin, first, start..text.len(), self.max_input_bytes);
+                        if let Some(message) = cut_object_hint(&text[start..]) {
+                            text.truncate(start);
+                            record.payload = Payload::Failed(message);
+                        }
                         self.lines = Some((stdin, lines));
                         return Some(record);
                     }
@@ -278,6 +282,19 @@ impl<'a> Records<'a> {
             });
         }
     }
+}
+
+/// The error of stdin's first line when it opens a JSON object that it does not close, as the
+/// first line of a bundle pretty-printed with its first member on the same line does (`{"as_of":
+/// ...,`): every line after it would fail too, so it says how to read stdin as one bundle.
+fn cut_object_hint(line: &str) -> Option<String> {
+    if !line.trim_start().starts_with('{') {
+        return None;
+    }
+    let error = serde_json::from_str::<serde::de::IgnoredAny>(line).err()?;
+    error.is_eof().then(|| {
+        "not valid JSON: the line ends inside a JSON object; if stdin is one pretty-printed bundle, pass --stdin-format bundle".to_owned()
+    })
 }
 
 /// The record of one JSON Lines line, whose text (if any) is at `range` of the chunk's text.

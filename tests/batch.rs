@@ -864,6 +864,31 @@ fn a_byte_order_mark_before_the_first_record_is_dropped() {
 }
 
 #[test]
+fn a_first_line_that_leaves_an_object_open_says_how_to_read_one_bundle() {
+    let bundle = bundle_file("no-webhook");
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(&bundle).unwrap())
+            .unwrap();
+    // The first member on the opening line, as some printers write it: not a lone `{`.
+    let pretty = pretty.replacen("{\n  ", "{", 1);
+    assert!(!pretty.starts_with("{\n"));
+    let run = run_jsonl(&[std::ffi::OsStr::new("-")], Some(&pretty));
+    let first = run.records[0]["error"].as_str().unwrap();
+    assert!(first.contains("pass --stdin-format bundle"), "{first}");
+    // A JSON Lines record, complete on its line, and a line that is no object get no hint.
+    let run = run_jsonl(&[std::ffi::OsStr::new("-")], Some("[1, 2\n"));
+    let error = run.records[0]["error"].as_str().unwrap();
+    assert!(!error.contains("--stdin-format"), "{error}");
+    let run = run_jsonl(
+        &[std::ffi::OsStr::new("-")],
+        Some(&format!("{bundle}\n{{\"as_of\": 1,\n")),
+    );
+    assert!(run.records[0].get("findings").is_some());
+    let error = run.records[1]["error"].as_str().unwrap();
+    assert!(!error.contains("--stdin-format"), "{error}");
+}
+
+#[test]
 fn one_pretty_printed_bundle_on_stdin() {
     let path = temp_file(
         "pretty.json",
