@@ -140,6 +140,8 @@ struct Compiler<'f> {
     params: Params,
     /// Parameter settings (file, field) already reported for a bad value.
     reported_params: HashSet<(usize, String)>,
+    /// Names of the parameters some rule, condition or message reads.
+    params_read: HashSet<String>,
     /// Rule id -> the overrides for it, in file order.
     overrides: HashMap<&'f str, Vec<(usize, &'f RuleOverride)>>,
     /// Problems that do not stop compilation.
@@ -232,6 +234,7 @@ impl<'f> Compiler<'f> {
             capture_names: Vec::new(),
             params: Params::default(),
             reported_params: HashSet::new(),
+            params_read: HashSet::new(),
             overrides: HashMap::new(),
             warnings: Vec::new(),
             read_documents: std::collections::BTreeSet::new(),
@@ -275,6 +278,7 @@ impl<'f> Compiler<'f> {
             }
         }
         self.check_unused_conditions();
+        self.check_unread_params();
         self.link_supersedes(&mut rules, &mut dependencies);
         let evaluation_order = self.order_rules(&rules, &dependencies);
         let rules = rules.into_iter().map(|(rule, _)| rule).collect();

@@ -48,6 +48,7 @@ impl<'f> Compiler<'f> {
                         message,
                     );
                 }
+                self.check_param_value(file_index, Origin::File, &format!("params.{name}"), value);
                 let site = Site {
                     file: file_index,
                     field: format!("params.{name}"),

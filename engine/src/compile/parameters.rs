@@ -46,6 +46,65 @@ impl Params {
 }
 
 impl<'f> Compiler<'f> {
+    /// Warns about a file's top-level parameter that nothing loaded with it reads: most
+    /// likely a misspelt name (`overdue_afer`), whose value would silently change nothing.
+    pub(super) fn check_unread_params(&mut self) {
+        let mut read: Vec<&str> = self.params_read.iter().map(String::as_str).collect();
+        read.sort_unstable();
+        let mut warnings = Vec::new();
+        for file in self.files {
+            for name in file.spec.params.keys() {
+                if self.params_read.contains(name) {
+                    continue;
+                }
+                let hint = match closest(name, &read) {
+                    Some(best) => format!("did you mean `{best}`?"),
+                    None => "remove it, or read it in a rule (`$name`)".to_owned(),
+                };
+                warnings.push(file.problem(
+                    Origin::File,
+                    ProblemKind::UnknownParameter,
+                    &format!("params.{name}"),
+                    format!(
+                        "no rule, condition or message reads the parameter `{name}`, so its value changes nothing: {hint}"
+                    ),
+                ));
+            }
+        }
+        self.warnings.extend(warnings);
+    }
+
+    /// Refuses a parameter value that names another parameter (`more: [$base, C]`): values are
+    /// used as written, so `$base` would silently be the text `$base`. Lists compose where
+    /// they are used (`none_of: [$base, C]`).
+    pub(super) fn check_param_value(
+        &mut self,
+        file: usize,
+        origin: Origin,
+        field: &str,
+        value: &Value,
+    ) {
+        let items = match value {
+            Value::Array(items) => items.as_slice(),
+            other => std::slice::from_ref(other),
+        };
+        let named = items.iter().find_map(|item| {
+            let name = item.as_str()?.strip_prefix('$')?;
+            bad_name(name).is_none().then_some(name)
+        });
+        if let Some(name) = named {
+            self.problem(
+                file,
+                origin,
+                ProblemKind::InvalidParameterValue,
+                field,
+                format!(
+                    "a parameter's value cannot use another parameter (`${name}`): it would be the text `${name}`; compose where the value is used, such as `none_of: [${name}, OTHER]`, or write the items out here"
+                ),
+            );
+        }
+    }
+
     /// The operand, with a `$name` parameter reference replaced by the parameter's value.
     pub(super) fn param(
         &mut self,
@@ -67,6 +126,7 @@ impl<'f> Compiler<'f> {
             return Some(value.clone());
         }
         scope.read_params.push(name.to_owned());
+        self.params_read.insert(name.to_owned());
         match scope.params.get(name) {
             Some(value) => Some(value.clone()),
             None => {

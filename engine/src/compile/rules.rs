@@ -40,6 +40,12 @@ impl<'f> Compiler<'f> {
                     message,
                 );
             }
+            self.check_param_value(
+                file_index,
+                Origin::Rule(rule_id.to_owned()),
+                &format!("{field}.params.{name}"),
+                value,
+            );
             let site = Site {
                 file: file_index,
                 field: format!("{field}.params.{name}"),
@@ -56,6 +62,12 @@ impl<'f> Compiler<'f> {
             enabled = change.enabled.unwrap_or(enabled);
             for (name, value) in &change.params {
                 if params.get(name).is_some() {
+                    self.check_param_value(
+                        override_file,
+                        Origin::File,
+                        &format!("overrides.{rule_id}.params.{name}"),
+                        value,
+                    );
                     let site = Site {
                         file: override_file,
                         field: format!("overrides.{rule_id}.params.{name}"),
@@ -119,6 +131,7 @@ impl<'f> Compiler<'f> {
                 );
             }
         }
+        let shown_params = std::cell::RefCell::new(Vec::new());
         let message = Template::parse(&spec.message, |name| {
             if let Some(index) = values.iter().position(|(n, _)| n == name) {
                 return Some(Name::Value(index));
@@ -126,8 +139,13 @@ impl<'f> Compiler<'f> {
             if let Some(index) = captures.iter().position(|n| n == name) {
                 return Some(Name::Value(values.len() + index));
             }
-            params.get(name).map(|value| Name::Param(value.clone()))
+            let value = params.get(name)?;
+            shown_params.borrow_mut().push(name.to_owned());
+            Some(Name::Param(value.clone()))
         });
+        scope.read_params.extend(shown_params.into_inner());
+        self.params_read.extend(scope.read_params.iter().cloned());
+        self.warn_about_unread_overrides(rule_id, &scope.read_params);
         let message = match message {
             Ok(message) => {
                 self.warn_if_no_pair_shown(&message, &scope, values.len(), &captures, field);
@@ -171,6 +189,43 @@ impl<'f> Compiler<'f> {
             },
             fired,
         ))
+    }
+
+    /// Warns about an override of a parameter that the rule never reads (it may be declared at
+    /// the file level, for other rules): the override changes nothing.
+    fn warn_about_unread_overrides(&mut self, rule_id: &str, read: &[String]) {
+        for (override_file, change) in self.overrides.get(rule_id).cloned().unwrap_or_default() {
+            for name in change.params.keys() {
+                if read.contains(name) || !self.params_known_to(rule_id, name) {
+                    continue;
+                }
+                let mut reads: Vec<&str> = read.iter().map(String::as_str).collect();
+                reads.sort_unstable();
+                reads.dedup();
+                let problem = self.files[override_file].problem(
+                    Origin::File,
+                    ProblemKind::UnknownParameter,
+                    &format!("overrides.{rule_id}.params.{name}"),
+                    format!(
+                        "rule `{rule_id}` does not read the parameter `{name}`, so this changes nothing: it reads {}",
+                        if reads.is_empty() { "none".to_owned() } else { reads.join(", ") }
+                    ),
+                );
+                self.warnings.push(problem);
+            }
+        }
+    }
+
+    /// Whether `name` is a parameter the rule `rule_id` sees (an unknown one is already an
+    /// error of its own).
+    fn params_known_to(&self, rule_id: &str, name: &str) -> bool {
+        self.params.get(name).is_some()
+            || self.files.iter().any(|file| {
+                file.spec
+                    .rules
+                    .iter()
+                    .any(|rule| rule.id == rule_id && rule.params.contains_key(name))
+            })
     }
 
     /// An `{each pair}` section none of whose values is captured in a join's `where` is shown

@@ -562,3 +562,98 @@ rules:
         .collect();
     assert_eq!(warned, [("rules[0].message", ProblemKind::Template)]);
 }
+
+#[test]
+fn a_parameter_nothing_reads_is_warned_about_and_one_that_names_a_parameter_is_refused() {
+    let base = r#"
+params:
+  cadence: 24h
+  overdue_after: 48h
+  shown: 3d
+conditions:
+  late: { path: "item_get:$.status.transactions.last_successful_update", older_than: $overdue_after }
+rules:
+  - id: late
+    title: Late
+    severity: info
+    when: { condition: late }
+    message: "late (usual {shown})"
+  - id: quiet
+    title: Quiet
+    severity: info
+    params: { window: 1h }
+    when: { path: "item_get:$.status.last_webhook.sent_at", older_than: $window }
+    message: quiet
+"#;
+    // `overdue_afer` is misspelt; `cadence` is declared but read by nothing; the override of
+    // `shown` for `quiet` changes nothing (only `late`'s message reads it), while that of
+    // `window`, which `quiet` reads, is fine.
+    let mine = r#"
+params:
+  overdue_afer: 7d
+overrides:
+  quiet: { params: { shown: 1d, window: 2h } }
+"#;
+    let set = compile(&[
+        RuleText {
+            name: "base.yaml",
+            text: base,
+        },
+        RuleText {
+            name: "mine.yaml",
+            text: mine,
+        },
+    ])
+    .expect("the files compile");
+    let warned: Vec<(&str, &str, &str)> = set
+        .warnings
+        .iter()
+        .map(|w| (w.file.as_str(), w.field.as_str(), w.message.as_str()))
+        .collect();
+    assert_eq!(warned.len(), 3, "{warned:#?}");
+    assert!(
+        warned
+            .iter()
+            .any(|(file, field, message)| *file == "base.yaml"
+                && *field == "params.cadence"
+                && message.contains("changes nothing"))
+    );
+    assert!(
+        warned
+            .iter()
+            .any(|(file, field, message)| *file == "mine.yaml"
+                && *field == "params.overdue_afer"
+                && message.contains("did you mean `overdue_after`?"))
+    );
+    assert!(
+        warned
+            .iter()
+            .any(|(file, field, message)| *file == "mine.yaml"
+                && *field == "overrides.quiet.params.shown"
+                && message.contains("it reads window"))
+    );
+    // A parameter's value that names another parameter would be that text: refused.
+    let composed = r#"
+params:
+  more: [$codes, OTHER]
+"#;
+    let problems = compile(&[
+        RuleText {
+            name: "base.yaml",
+            text: base,
+        },
+        RuleText {
+            name: "composed.yaml",
+            text: composed,
+        },
+    ])
+    .expect_err("a parameter naming a parameter is refused")
+    .problems;
+    assert_eq!(problems.len(), 1, "{problems:#?}");
+    assert_eq!(problems[0].field, "params.more");
+    assert!(
+        problems[0]
+            .message
+            .contains("cannot use another parameter (`$codes`)")
+    );
+}
