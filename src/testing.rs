@@ -214,6 +214,13 @@ pub fn read_test_file(path: &Path) -> Result<TestFile> {
         let message = balance_doctor_engine::serde_message(&error.inner().to_string());
         anyhow::anyhow!("{}{at}: {}: {message}", path.display(), error.path())
     })?;
+    // An empty file would pass and check nothing, as an empty folder of tests would (refused).
+    if file.cases.is_empty() {
+        bail!(
+            "{}: `cases` is empty, so the file checks nothing: add a case (see `balance-doctor rules test --help`)",
+            path.display()
+        );
+    }
     let mut names = BTreeSet::new();
     for case in &file.cases {
         if !names.insert(case.name.as_str()) {
@@ -392,7 +399,9 @@ fn check(case: &TestCase, diagnosis: &Diagnosis, report: &mut CaseReport) {
         let found = finding.evidence.iter().any(|e| {
             e.document == expected.document
                 && expected.path.as_ref().is_none_or(|p| *p == e.path)
-                && expected.value.as_ref().is_none_or(|v| *v == e.value)
+                && expected.value.as_ref().is_none_or(|v| {
+                    serde_json::to_value(&e.value).is_ok_and(|shown| same_value(v, &shown))
+                })
         });
         if !found {
             let seen: Vec<String> = finding
@@ -412,6 +421,25 @@ fn check(case: &TestCase, diagnosis: &Diagnosis, report: &mut CaseReport) {
                 seen.join("; ")
             ));
         }
+    }
+}
+
+/// Whether an expected evidence value is the value shown: numbers by value (`2100` is
+/// `2100.0`, as `equals` compares them), everything else as written.
+fn same_value(expected: &Value, shown: &Value) -> bool {
+    match (expected, shown) {
+        (Value::Number(a), Value::Number(b)) => {
+            a == b || a.as_f64().is_some_and(|a| b.as_f64() == Some(a))
+        }
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same_value(a, b))
+        }
+        (Value::Object(a), Value::Object(b)) => {
+            a.len() == b.len()
+                && a.iter()
+                    .all(|(key, a)| b.get(key).is_some_and(|b| same_value(a, b)))
+        }
+        _ => expected == shown,
     }
 }
 
@@ -559,5 +587,31 @@ mod tests {
             unknown_rule("something-else", &known),
             "names rule `something-else`, which is not loaded (or is disabled)"
         );
+    }
+
+    #[test]
+    fn expected_evidence_values_compare_numbers_by_value() {
+        use serde_json::json;
+        assert!(same_value(&json!(2100), &json!(2100.0)));
+        assert!(same_value(&json!(100.0), &json!(100)));
+        assert!(same_value(
+            &json!({"a": [1, 2.5]}),
+            &json!({"a": [1.0, 2.5]})
+        ));
+        assert!(!same_value(&json!(2100), &json!(2100.5)));
+        assert!(!same_value(&json!("2100"), &json!(2100)));
+        assert!(!same_value(&json!([1]), &json!([1, 2])));
+        assert!(!same_value(&json!({"a": 1}), &json!({"a": 1, "b": 2})));
+    }
+
+    #[test]
+    fn a_test_file_without_cases_is_refused() {
+        let dir = std::env::temp_dir().join(format!("bd-empty-cases-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("empty.test.yaml");
+        std::fs::write(&path, "cases: []\n").unwrap();
+        let error = read_test_file(&path).unwrap_err().to_string();
+        assert!(error.contains("`cases` is empty"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
