@@ -353,6 +353,12 @@ fn check(case: &TestCase, diagnosis: &Diagnosis, report: &mut CaseReport) {
                         trace.missing.iter().map(|m| m.name.as_str()).collect();
                     let _ = write!(text, " (not evaluated: missing {})", missing.join(", "));
                 }
+                RuleOutcome::Superseded => {
+                    let by = trace.superseded_by.as_deref().unwrap_or("another rule");
+                    text = format!(
+                        "expected `{id}` to fire; it stood down: `{by}` holds and supersedes it (its `supersedes:` lists `{id}`)"
+                    );
+                }
                 _ => {
                     if let Some(condition) = &trace.condition {
                         text.push_str("; why:");
