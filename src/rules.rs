@@ -127,7 +127,7 @@ impl FileReader {
             || self.passed.contains(&canonical);
         if !allowed {
             return Err(format!(
-                "{} is outside the folder of {}: pass it with --rules too, or allow any path with --extends-anywhere",
+                "{} is outside the folder of {}: pass it too (with --rules, or as another file of `rules check`), or allow any path with --extends-anywhere",
                 shown.display(),
                 request.from
             ));
