@@ -13,8 +13,8 @@ use std::fmt::Write as _;
 
 use crate::doc::Doc;
 use jsonpath_rust::parser::model::{
-    Comparable, Comparison, Filter, FilterAtom, JpQuery, Literal, Segment, Selector, SingularQuery,
-    SingularQuerySegment,
+    Comparable, Comparison, Filter, FilterAtom, FnArg, JpQuery, Literal, Segment, Selector,
+    SingularQuery, SingularQuerySegment, Test as FilterTest, TestFunction,
 };
 use serde_json::Value;
 
@@ -484,6 +484,96 @@ pub(crate) struct PathError {
     pub(crate) message: String,
 }
 
+/// Checks the patterns of the `match()` and `search()` calls in a path's filters: jsonpath-rust
+/// compiles them when a filter runs and treats a pattern that does not compile as "no match",
+/// so a typo would silently match nothing instead of being reported when the rules load.
+fn check_patterns_in(segments: &[Segment]) -> Result<(), PathError> {
+    segments.iter().try_for_each(check_segment)
+}
+
+fn check_segment(segment: &Segment) -> Result<(), PathError> {
+    match segment {
+        Segment::Descendant(inner) => check_segment(inner),
+        Segment::Selector(selector) => check_selector(selector),
+        Segment::Selectors(selectors) => selectors.iter().try_for_each(check_selector),
+    }
+}
+
+fn check_selector(selector: &Selector) -> Result<(), PathError> {
+    match selector {
+        Selector::Filter(filter) => check_filter(filter),
+        _ => Ok(()),
+    }
+}
+
+fn check_filter(filter: &Filter) -> Result<(), PathError> {
+    match filter {
+        Filter::Or(filters) | Filter::And(filters) => filters.iter().try_for_each(check_filter),
+        Filter::Atom(FilterAtom::Filter { expr, .. }) => check_filter(expr),
+        Filter::Atom(FilterAtom::Test { expr, .. }) => check_test(expr),
+        Filter::Atom(FilterAtom::Comparison(comparison)) => {
+            let (left, right) = match comparison.as_ref() {
+                Comparison::Eq(l, r)
+                | Comparison::Ne(l, r)
+                | Comparison::Gt(l, r)
+                | Comparison::Gte(l, r)
+                | Comparison::Lt(l, r)
+                | Comparison::Lte(l, r) => (l, r),
+            };
+            [left, right].into_iter().try_for_each(|side| match side {
+                Comparable::Function(function) => check_function(function),
+                _ => Ok(()),
+            })
+        }
+    }
+}
+
+fn check_test(test: &FilterTest) -> Result<(), PathError> {
+    match test {
+        FilterTest::RelQuery(segments) => check_patterns_in(segments),
+        FilterTest::AbsQuery(query) => check_patterns_in(&query.segments),
+        FilterTest::Function(function) => check_function(function),
+    }
+}
+
+fn check_function(function: &TestFunction) -> Result<(), PathError> {
+    let check_arg = |arg: &FnArg| match arg {
+        FnArg::Literal(_) => Ok(()),
+        FnArg::Test(test) => check_test(test),
+        FnArg::Filter(filter) => check_filter(filter),
+    };
+    match function {
+        TestFunction::Match(value, pattern) | TestFunction::Search(value, pattern) => {
+            check_arg(value)?;
+            if let FnArg::Literal(Literal::String(text)) = pattern {
+                let name = if matches!(function, TestFunction::Match(..)) {
+                    "match"
+                } else {
+                    "search"
+                };
+                regex::Regex::new(text).map_err(|error| PathError {
+                    column: None,
+                    message: format!(
+                        "the pattern `{text}` of {name}() is not a valid regular expression ({}), so it would never match",
+                        regex_error_summary(&error)
+                    ),
+                })?;
+            }
+            check_arg(pattern)
+        }
+        TestFunction::Length(arg) => check_arg(arg),
+        TestFunction::Value(arg) | TestFunction::Count(arg) => check_arg(arg),
+        TestFunction::Custom(_, args) => args.iter().try_for_each(check_arg),
+    }
+}
+
+/// The last line of a `regex` error, which says what is wrong (`unclosed group`).
+pub(crate) fn regex_error_summary(error: &regex::Error) -> String {
+    let detail = error.to_string();
+    let detail = detail.lines().last().unwrap_or_default().trim();
+    detail.strip_prefix("error: ").unwrap_or(detail).to_owned()
+}
+
 impl CompiledPath {
     /// Parses `text` (which must start with `$`).
     pub(crate) fn compile(text: &str) -> Result<CompiledPath, PathError> {
@@ -503,6 +593,7 @@ impl CompiledPath {
                 message: other.to_string(),
             },
         })?;
+        check_patterns_in(&query.segments)?;
         let steps: Option<Vec<Step>> = query.segments.iter().map(lower).collect();
         let kind = match steps {
             Some(steps) => PathKind::Steps(steps),
@@ -712,6 +803,28 @@ mod tests {
             .into_iter()
             .map(|r| (r.path, r.val.clone()))
             .collect()
+    }
+
+    #[test]
+    fn a_filter_pattern_that_does_not_compile_is_refused_when_the_path_is() {
+        for path in [
+            "$.a[?match(@.x, 'A[0-9')]",
+            "$.a[?search(@.x, '[')]",
+            "$.a[?@.y == 1 && !match(@.x, '(')]",
+            "$..b[?(search(@.x, 'ok') || match(@.z, '*'))]",
+        ] {
+            let error = CompiledPath::compile(path)
+                .err()
+                .unwrap_or_else(|| panic!("{path}"));
+            assert!(
+                error.message.contains("not a valid regular expression"),
+                "{path}: {}",
+                error.message
+            );
+        }
+        for path in ["$.a[?match(@.x, 'A[0-9]+')]", "$.a[?search(@.x, '^x|y$')]"] {
+            assert!(CompiledPath::compile(path).is_ok(), "{path}");
+        }
     }
 
     #[test]

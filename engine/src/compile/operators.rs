@@ -186,9 +186,7 @@ impl<'f> Compiler<'f> {
             Value::String(pattern) => match Regex::new(&pattern) {
                 Ok(regex) => Some(regex),
                 Err(error) => {
-                    let detail = error.to_string();
-                    let detail = detail.lines().last().unwrap_or_default().trim();
-                    let detail = detail.strip_prefix("error: ").unwrap_or(detail).to_owned();
+                    let detail = crate::path::regex_error_summary(&error);
                     let message = format!("invalid regular expression `{pattern}`: {detail}");
                     self.bad_operand(scope, operand, field, message);
                     None
