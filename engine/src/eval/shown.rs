@@ -132,10 +132,10 @@ fn capped_doc(value: &Doc, redact: &Redact, depth: usize) -> Doc {
             None => value.clone(),
         },
         Doc::Array(items) if depth >= MAX_DEPTH => {
-            Doc::from(format!("[array of {} items]", items.len()))
+            Doc::from(format!("[array of {}]", count_of(items.len(), "item")))
         }
         Doc::Object(members) if depth >= MAX_DEPTH => {
-            Doc::from(format!("{{object of {} keys}}", members.len()))
+            Doc::from(format!("{{object of {}}}", count_of(members.len(), "key")))
         }
         Doc::Array(items) => {
             let mut out: Vec<Doc> = items
@@ -145,7 +145,7 @@ fn capped_doc(value: &Doc, redact: &Redact, depth: usize) -> Doc {
                 .collect();
             if items.len() > MAX_ITEMS {
                 let more = items.len() - MAX_ITEMS;
-                out.push(Doc::from(format!("... {more} more items")));
+                out.push(Doc::from(format!("... {}", more_of(more, "item"))));
             }
             Doc::Array(crate::arena::List::from(out))
         }
@@ -166,7 +166,7 @@ fn capped_doc(value: &Doc, redact: &Redact, depth: usize) -> Doc {
                 let more = members.len() - MAX_ITEMS;
                 // Sorted into place by `from_vec`, in place of a shown member of that key
                 // (the last of a key given twice is kept).
-                out.push((Box::from(MORE_KEYS), Doc::from(format!("{more} more keys"))));
+                out.push((Box::from(MORE_KEYS), Doc::from(more_of(more, "key"))));
             }
             Doc::Object(crate::doc::Members::from_vec(out))
         }
@@ -246,7 +246,7 @@ fn capped_text<'t>(
                     }
                 }
             }
-            summary(out, "{object of ", distinct(keys), " keys}");
+            summary(out, "{object of ", distinct(keys), " key", "}");
         }
         Some(b'[') if depth >= MAX_DEPTH => {
             let mut count = 0;
@@ -260,7 +260,7 @@ fn capped_text<'t>(
                     }
                 }
             }
-            summary(out, "[array of ", count, " items]");
+            summary(out, "[array of ", count, " item", "]");
         }
         Some(b'{') => {
             scan.enter()?;
@@ -411,7 +411,11 @@ fn more_keys(out: &mut String, first: &mut bool, count: usize) {
     }
     out.push_str("\"...\":\"");
     out.push_str(itoa::Buffer::new().format(count - MAX_ITEMS));
-    out.push_str(" more keys\"");
+    out.push_str(if count - MAX_ITEMS == 1 {
+        " more key\""
+    } else {
+        " more keys\""
+    });
 }
 
 /// Writes, when an array has more than [`MAX_ITEMS`] of `count` items (the ones written), the
@@ -420,17 +424,35 @@ fn more_items(out: &mut String, count: usize) {
     if count > MAX_ITEMS {
         out.push_str(",\"... ");
         out.push_str(itoa::Buffer::new().format(count - MAX_ITEMS));
-        out.push_str(" more items\"");
+        out.push_str(if count - MAX_ITEMS == 1 {
+            " more item\""
+        } else {
+            " more items\""
+        });
     }
 }
 
 /// Writes the text that stands for a container below [`MAX_DEPTH`]: `{object of 4 keys}`.
-fn summary(out: &mut String, before: &str, count: usize, after: &str) {
+fn summary(out: &mut String, before: &str, count: usize, unit: &str, after: &str) {
     out.push('"');
     out.push_str(before);
     out.push_str(itoa::Buffer::new().format(count));
+    out.push_str(unit);
+    if count != 1 {
+        out.push('s');
+    }
     out.push_str(after);
     out.push('"');
+}
+
+/// `1 more key`, `4 more keys`: what a cut left out.
+fn more_of(count: usize, unit: &str) -> String {
+    format!("{count} more {unit}{}", if count == 1 { "" } else { "s" })
+}
+
+/// `1 key`, `4 keys`: a count and its unit, plural unless the count is one.
+fn count_of(count: usize, unit: &str) -> String {
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
 }
 
 /// Writes a text, cut at [`MAX_TEXT`] characters.
@@ -488,17 +510,21 @@ fn cut(text: &str) -> Option<String> {
     }
     let (cut, _) = text.char_indices().nth(MAX_TEXT)?;
     let left_out = text[cut..].chars().count();
-    Some(format!("{}... ({left_out} more characters)", &text[..cut]))
+    Some(format!(
+        "{}... ({})",
+        &text[..cut],
+        more_of(left_out, "character")
+    ))
 }
 
 /// Writes `value` as it may be shown, `depth` levels down a shown value.
 fn capped(out: &mut String, value: &Doc, redact: &Redact, depth: usize) {
     match value {
         Doc::Array(items) if depth >= MAX_DEPTH => {
-            summary(out, "[array of ", items.len(), " items]");
+            summary(out, "[array of ", items.len(), " item", "]");
         }
         Doc::Object(members) if depth >= MAX_DEPTH => {
-            summary(out, "{object of ", members.len(), " keys}");
+            summary(out, "{object of ", members.len(), " key", "}");
         }
         Doc::Array(items) => {
             out.push('[');
@@ -586,10 +612,10 @@ mod tests {
                 None => String::from(&**text),
             }),
             Doc::Array(items) if depth >= MAX_DEPTH => {
-                Value::String(format!("[array of {} items]", items.len()))
+                Value::String(format!("[array of {}]", count_of(items.len(), "item")))
             }
             Doc::Object(members) if depth >= MAX_DEPTH => {
-                Value::String(format!("{{object of {} keys}}", members.len()))
+                Value::String(format!("{{object of {}}}", count_of(members.len(), "key")))
             }
             Doc::Array(items) => {
                 let mut out: Vec<Value> = items
@@ -599,8 +625,8 @@ mod tests {
                     .collect();
                 if items.len() > MAX_ITEMS {
                     out.push(Value::String(format!(
-                        "... {} more items",
-                        items.len() - MAX_ITEMS
+                        "... {}",
+                        more_of(items.len() - MAX_ITEMS, "item")
                     )));
                 }
                 Value::Array(out)
@@ -618,7 +644,7 @@ mod tests {
                 if members.len() > MAX_ITEMS {
                     out.insert(
                         "...".to_owned(),
-                        Value::String(format!("{} more keys", members.len() - MAX_ITEMS)),
+                        Value::String(more_of(members.len() - MAX_ITEMS, "key")),
                     );
                 }
                 Value::Object(out)
@@ -713,7 +739,7 @@ mod tests {
         );
         assert_eq!(
             shown(&value, "$", &redact),
-            json!({"access_token": REDACTED, "owners": ["{object of 1 keys}"], "id": 1})
+            json!({"access_token": REDACTED, "owners": ["{object of 1 key}"], "id": 1})
         );
     }
 
@@ -894,7 +920,7 @@ mod tests {
                     "\"s\"",
                     "\"a\\\"b\"",
                     "\"\\u0000\"",
-                    "\"{object of 1 keys}\"",
+                    "\"{object of 1 key}\"",
                 ])
                 .prop_map(str::to_owned),
                 long,
