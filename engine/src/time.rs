@@ -92,8 +92,9 @@ pub fn duration_in_words(duration: SignedDuration) -> String {
     out
 }
 
-/// `3 days`, `1 hour`: a count and its unit, plural unless the count is one.
-fn push_count(out: &mut String, amount: u64, unit: &str) {
+/// `3 days`, `1 hour`: a count and its unit, plural unless the count is one (also the counts
+/// of shown values: `1 more key`).
+pub(crate) fn push_count(out: &mut String, amount: u64, unit: &str) {
     out.push_str(itoa::Buffer::new().format(amount));
     out.push(' ');
     out.push_str(unit);

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::names::bad_name;
-use super::parameters::Site;
+use super::parameters::{Params, Site};
 use super::{Compiler, Scoped};
 use crate::compiled::Rule;
 use crate::error::{Origin, ProblemKind};
@@ -145,7 +145,7 @@ impl<'f> Compiler<'f> {
         });
         scope.read_params.extend(shown_params.into_inner());
         self.params_read.extend(scope.read_params.iter().cloned());
-        self.warn_about_unread_overrides(rule_id, &scope.read_params);
+        self.warn_about_unread_overrides(rule_id, &params, &scope.read_params);
         let message = match message {
             Ok(message) => {
                 self.warn_if_no_pair_shown(&message, &scope, values.len(), &captures, field);
@@ -192,40 +192,34 @@ impl<'f> Compiler<'f> {
     }
 
     /// Warns about an override of a parameter that the rule never reads (it may be declared at
-    /// the file level, for other rules): the override changes nothing.
-    fn warn_about_unread_overrides(&mut self, rule_id: &str, read: &[String]) {
+    /// the file level, for other rules): the override changes nothing. `params` are the rule's
+    /// own, overrides applied: one an override set but the rule does not have is already an
+    /// error.
+    fn warn_about_unread_overrides(&mut self, rule_id: &str, params: &Params, read: &[String]) {
+        let mut reads: Vec<&str> = read.iter().map(String::as_str).collect();
+        reads.sort_unstable();
+        reads.dedup();
+        let reads = if reads.is_empty() {
+            "none".to_owned()
+        } else {
+            reads.join(", ")
+        };
         for (override_file, change) in self.overrides.get(rule_id).cloned().unwrap_or_default() {
             for name in change.params.keys() {
-                if read.contains(name) || !self.params_known_to(rule_id, name) {
+                if read.contains(name) || params.get(name).is_none() {
                     continue;
                 }
-                let mut reads: Vec<&str> = read.iter().map(String::as_str).collect();
-                reads.sort_unstable();
-                reads.dedup();
                 let problem = self.files[override_file].problem(
                     Origin::File,
                     ProblemKind::UnknownParameter,
                     &format!("overrides.{rule_id}.params.{name}"),
                     format!(
-                        "rule `{rule_id}` does not read the parameter `{name}`, so this changes nothing: it reads {}",
-                        if reads.is_empty() { "none".to_owned() } else { reads.join(", ") }
+                        "rule `{rule_id}` does not read the parameter `{name}`, so this changes nothing: it reads {reads}"
                     ),
                 );
                 self.warnings.push(problem);
             }
         }
-    }
-
-    /// Whether `name` is a parameter the rule `rule_id` sees (an unknown one is already an
-    /// error of its own).
-    fn params_known_to(&self, rule_id: &str, name: &str) -> bool {
-        self.params.get(name).is_some()
-            || self.files.iter().any(|file| {
-                file.spec
-                    .rules
-                    .iter()
-                    .any(|rule| rule.id == rule_id && rule.params.contains_key(name))
-            })
     }
 
     /// An `{each pair}` section none of whose values is captured in a join's `where` is shown

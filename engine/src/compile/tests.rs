@@ -611,27 +611,26 @@ overrides:
         .map(|w| (w.file.as_str(), w.field.as_str(), w.message.as_str()))
         .collect();
     assert_eq!(warned.len(), 3, "{warned:#?}");
-    assert!(
-        warned
-            .iter()
-            .any(|(file, field, message)| *file == "base.yaml"
-                && *field == "params.cadence"
-                && message.contains("changes nothing"))
-    );
-    assert!(
-        warned
-            .iter()
-            .any(|(file, field, message)| *file == "mine.yaml"
-                && *field == "params.overdue_afer"
-                && message.contains("did you mean `overdue_after`?"))
-    );
-    assert!(
-        warned
-            .iter()
-            .any(|(file, field, message)| *file == "mine.yaml"
-                && *field == "overrides.quiet.params.shown"
-                && message.contains("it reads window"))
-    );
+    for (file, field, says) in [
+        ("base.yaml", "params.cadence", "changes nothing"),
+        (
+            "mine.yaml",
+            "params.overdue_afer",
+            "did you mean `overdue_after`?",
+        ),
+        (
+            "mine.yaml",
+            "overrides.quiet.params.shown",
+            "it reads window",
+        ),
+    ] {
+        assert!(
+            warned
+                .iter()
+                .any(|(f, d, message)| *f == file && *d == field && message.contains(says)),
+            "{file} {field}: {warned:#?}"
+        );
+    }
     // A parameter's value that names another parameter would be that text: refused.
     let composed = r#"
 params:

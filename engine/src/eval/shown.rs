@@ -145,7 +145,7 @@ fn capped_doc(value: &Doc, redact: &Redact, depth: usize) -> Doc {
                 .collect();
             if items.len() > MAX_ITEMS {
                 let more = items.len() - MAX_ITEMS;
-                out.push(Doc::from(format!("... {}", more_of(more, "item"))));
+                out.push(Doc::from(format!("... {}", count_of(more, "more item"))));
             }
             Doc::Array(crate::arena::List::from(out))
         }
@@ -166,7 +166,7 @@ fn capped_doc(value: &Doc, redact: &Redact, depth: usize) -> Doc {
                 let more = members.len() - MAX_ITEMS;
                 // Sorted into place by `from_vec`, in place of a shown member of that key
                 // (the last of a key given twice is kept).
-                out.push((Box::from(MORE_KEYS), Doc::from(more_of(more, "key"))));
+                out.push((Box::from(MORE_KEYS), Doc::from(count_of(more, "more key"))));
             }
             Doc::Object(crate::doc::Members::from_vec(out))
         }
@@ -246,7 +246,7 @@ fn capped_text<'t>(
                     }
                 }
             }
-            summary(out, "{object of ", distinct(keys), " key", "}");
+            summary(out, "{object of ", distinct(keys), "key", "}");
         }
         Some(b'[') if depth >= MAX_DEPTH => {
             let mut count = 0;
@@ -260,7 +260,7 @@ fn capped_text<'t>(
                     }
                 }
             }
-            summary(out, "[array of ", count, " item", "]");
+            summary(out, "[array of ", count, "item", "]");
         }
         Some(b'{') => {
             scan.enter()?;
@@ -410,12 +410,8 @@ fn more_keys(out: &mut String, first: &mut bool, count: usize) {
         out.push(',');
     }
     out.push_str("\"...\":\"");
-    out.push_str(itoa::Buffer::new().format(count - MAX_ITEMS));
-    out.push_str(if count - MAX_ITEMS == 1 {
-        " more key\""
-    } else {
-        " more keys\""
-    });
+    push_count(out, count - MAX_ITEMS, "more key");
+    out.push('"');
 }
 
 /// Writes, when an array has more than [`MAX_ITEMS`] of `count` items (the ones written), the
@@ -423,12 +419,8 @@ fn more_keys(out: &mut String, first: &mut bool, count: usize) {
 fn more_items(out: &mut String, count: usize) {
     if count > MAX_ITEMS {
         out.push_str(",\"... ");
-        out.push_str(itoa::Buffer::new().format(count - MAX_ITEMS));
-        out.push_str(if count - MAX_ITEMS == 1 {
-            " more item\""
-        } else {
-            " more items\""
-        });
+        push_count(out, count - MAX_ITEMS, "more item");
+        out.push('"');
     }
 }
 
@@ -436,23 +428,21 @@ fn more_items(out: &mut String, count: usize) {
 fn summary(out: &mut String, before: &str, count: usize, unit: &str, after: &str) {
     out.push('"');
     out.push_str(before);
-    out.push_str(itoa::Buffer::new().format(count));
-    out.push_str(unit);
-    if count != 1 {
-        out.push('s');
-    }
+    push_count(out, count, unit);
     out.push_str(after);
     out.push('"');
 }
 
-/// `1 more key`, `4 more keys`: what a cut left out.
-fn more_of(count: usize, unit: &str) -> String {
-    format!("{count} more {unit}{}", if count == 1 { "" } else { "s" })
+/// `1 key`, `4 more keys`: a count and its unit, plural unless the count is one.
+fn count_of(count: usize, unit: &str) -> String {
+    let mut out = String::new();
+    push_count(&mut out, count, unit);
+    out
 }
 
-/// `1 key`, `4 keys`: a count and its unit, plural unless the count is one.
-fn count_of(count: usize, unit: &str) -> String {
-    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
+/// [`crate::time::push_count`] for a count of shown values.
+fn push_count(out: &mut String, count: usize, unit: &str) {
+    crate::time::push_count(out, count as u64, unit);
 }
 
 /// Writes a text, cut at [`MAX_TEXT`] characters.
@@ -513,7 +503,7 @@ fn cut(text: &str) -> Option<String> {
     Some(format!(
         "{}... ({})",
         &text[..cut],
-        more_of(left_out, "character")
+        count_of(left_out, "more character")
     ))
 }
 
@@ -521,10 +511,10 @@ fn cut(text: &str) -> Option<String> {
 fn capped(out: &mut String, value: &Doc, redact: &Redact, depth: usize) {
     match value {
         Doc::Array(items) if depth >= MAX_DEPTH => {
-            summary(out, "[array of ", items.len(), " item", "]");
+            summary(out, "[array of ", items.len(), "item", "]");
         }
         Doc::Object(members) if depth >= MAX_DEPTH => {
-            summary(out, "{object of ", members.len(), " key", "}");
+            summary(out, "{object of ", members.len(), "key", "}");
         }
         Doc::Array(items) => {
             out.push('[');
@@ -626,7 +616,7 @@ mod tests {
                 if items.len() > MAX_ITEMS {
                     out.push(Value::String(format!(
                         "... {}",
-                        more_of(items.len() - MAX_ITEMS, "item")
+                        count_of(items.len() - MAX_ITEMS, "more item")
                     )));
                 }
                 Value::Array(out)
@@ -644,7 +634,7 @@ mod tests {
                 if members.len() > MAX_ITEMS {
                     out.insert(
                         "...".to_owned(),
-                        Value::String(more_of(members.len() - MAX_ITEMS, "key")),
+                        Value::String(count_of(members.len() - MAX_ITEMS, "more key")),
                     );
                 }
                 Value::Object(out)
