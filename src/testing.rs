@@ -620,4 +620,32 @@ mod tests {
         assert!(error.contains("`cases` is empty"), "{error}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
+
+    /// A misspelt or missing key of a test file reads as one in a rules file does: the field
+    /// path once, then what to do ("did you mean"), not serde's message after a second path.
+    #[test]
+    fn test_file_key_mistakes_say_what_to_do() {
+        let dir = std::env::temp_dir().join(format!("bd-test-keys-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for (text, expected) in [
+            (
+                "cases:\n  - name: a\n    bundle: b.json\n    fire: [x]\n",
+                "a.test.yaml:4:5: cases[0].fire: unknown key `fire`: did you mean `fires`?",
+            ),
+            (
+                "cases:\n  - bundle: b.json\n    fires: [x]\n",
+                "a.test.yaml:2:5: cases[0]: missing key `name`: add it",
+            ),
+            (
+                "cases:\n  - name: a\n    bundle: b.json\n    fires: x\n",
+                "a.test.yaml:4:12: cases[0].fires: expected a list, found the text `x`: write it as a list, `[x]`",
+            ),
+        ] {
+            let path = dir.join("a.test.yaml");
+            std::fs::write(&path, text).unwrap();
+            let error = read_test_file(&path).unwrap_err().to_string();
+            assert!(error.ends_with(expected), "{error}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -547,7 +547,7 @@ fn spec_error(field: String, message: &str) -> BundleError {
         Some(name) if !field.ends_with(name) => crate::load::join_path(&field, name),
         _ => field,
     };
-    let hint = type_hint(&field).filter(|_| explained.message.starts_with("invalid type"));
+    let hint = type_hint(&field).filter(|_| explained.wrong_type);
     let message = match hint {
         Some(hint) => format!("not a valid bundle: {}: {hint}", explained.message),
         None => format!("not a valid bundle: {}", explained.message),
@@ -803,7 +803,7 @@ mod tests {
         assert_eq!(error.location, at(2, 1));
         assert_eq!(
             error.message,
-            "not a valid bundle: invalid type: sequence, expected a string: write the evaluation time as an RFC 3339 text with an offset, such as \"2026-11-20T12:00:00Z\""
+            "not a valid bundle: expected a text, found a list: write the evaluation time as an RFC 3339 text with an offset, such as \"2026-11-20T12:00:00Z\""
         );
         // YAML's scalars keep their types: a number is not a string.
         for (text, field, line) in [

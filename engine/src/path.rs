@@ -567,6 +567,65 @@ fn check_function(function: &TestFunction) -> Result<(), PathError> {
     }
 }
 
+/// What a rule of jsonpath-rust's grammar (`json_path_9535.pest`, named by its `Debug` text)
+/// stands for, in the words of a rule author: pest names the rules it expected where a path
+/// went wrong, and `atom_expr` or `comparable` mean nothing to someone writing a path.
+fn grammar_words(rule: &str) -> String {
+    let words = match rule {
+        "jp_query" | "main" => "a path that starts with `$`",
+        "segments" | "segment" | "child_segment" | "descendant_segment" => {
+            "a segment such as `.name`, `['name']`, `[0]`, `[*]` or `[?@.key]`"
+        }
+        "bracketed_selection" | "selector" => {
+            "a selector such as `'name'`, `0`, `*` or `?@.key == 'value'`"
+        }
+        "filter_selector" | "logical_expr" | "logical_expr_and" | "atom_expr" | "paren_expr"
+        | "test_expr" | "test" => {
+            "a filter expression (a comparison such as `@.type == 'credit'`, a key that must exist such as `@.mask`, or a function: length, count, value, match or search)"
+        }
+        "comp_expr" => "a comparison such as `@.type == 'credit'`",
+        "comparable" | "literal" => {
+            "a value to compare (a text in quotes, a number, true, false, null, a query such as `@.key`, or a function)"
+        }
+        "singular_query" | "rel_singular_query" | "abs_singular_query" => {
+            "a query of one value, such as `@.key` or `$.key`"
+        }
+        "comp_op" => "a comparison operator (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
+        "function_expr" | "function_name_one_arg" | "function_name_two_arg" => {
+            "a function (length, count, value, match or search)"
+        }
+        "member_name_shorthand" | "name_first" | "name_char" => "a member name",
+        "name_selector" | "string" => "a text in quotes",
+        "index_selector" | "int" | "number" => "a number",
+        "slice_selector" | "start" | "end" | "step" => "a slice such as `[0:2]`",
+        "EOI" => "the end of the path",
+        other => return format!("`{other}`"),
+    };
+    words.to_owned()
+}
+
+/// The functions a filter can call: jsonpath-rust's grammar names only these.
+const FUNCTIONS: [&str; 5] = ["length", "count", "value", "match", "search"];
+
+/// "unknown function `foo`", when the path went wrong (at 1-based `column`) at a name followed
+/// by `(` that is not a function of the grammar.
+fn unknown_function(text: &str, column: usize) -> Option<String> {
+    let rest = text.get(column.checked_sub(1)?..)?;
+    let rest = rest.trim_start_matches(['!', ' ']);
+    let name_end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    let name = &rest[..name_end];
+    if name.is_empty() || !rest[name_end..].trim_start().starts_with('(') {
+        return None;
+    }
+    if FUNCTIONS.contains(&name) {
+        return None;
+    }
+    let hint = crate::suggest::did_you_mean(name, &FUNCTIONS, || {
+        format!("the functions are {}", FUNCTIONS.join(", "))
+    });
+    Some(format!("unknown function `{name}` ({hint})"))
+}
+
 /// The last line of a `regex` error, which says what is wrong (`unclosed group`).
 pub(crate) fn regex_error_summary(error: &regex::Error) -> String {
     let detail = error.to_string();
@@ -583,9 +642,14 @@ impl CompiledPath {
                     pest::error::LineColLocation::Pos((_, column)) => column,
                     pest::error::LineColLocation::Span((_, column), _) => column,
                 };
+                let pest = pest.renamed_rules(|rule| grammar_words(&format!("{rule:?}")));
+                let mut message = pest.variant.message().to_string();
+                if let Some(hint) = unknown_function(text, column) {
+                    message = hint;
+                }
                 PathError {
                     column: Some(column),
-                    message: pest.variant.message().to_string(),
+                    message,
                 }
             }
             other => PathError {
@@ -1067,5 +1131,61 @@ mod tests {
     fn syntax_errors_have_a_column() {
         let error = CompiledPath::compile("$.accounts[").unwrap_err();
         assert!(error.column.is_some(), "{error:?}");
+    }
+
+    /// A syntax error says what was expected in a rule author's words, never by the name of a
+    /// rule of the parser's grammar (`atom_expr`, `comparable`, `jp_query`).
+    #[test]
+    fn syntax_errors_say_what_was_expected_in_words() {
+        let cases = [
+            ("$.accounts[?@.x ==]", "a value to compare"),
+            ("id", "a path that starts with `$`"),
+            ("$.a[?]", "a filter expression"),
+            (
+                "$.a[?foo(@.x)]",
+                "unknown function `foo` (the functions are length, count",
+            ),
+            (
+                "$.a[?lenght(@.x) > 1]",
+                "unknown function `lenght` (did you mean `length`?)",
+            ),
+            ("$.a[?@.x === 1]", "a value to compare"),
+        ];
+        for (path, expected) in cases {
+            let error = CompiledPath::compile(path).unwrap_err();
+            assert!(error.message.contains(expected), "{path}: {error:?}");
+            for internal in ["_expr", "comparable", "jp_query", "_selector", "segments"] {
+                assert!(!error.message.contains(internal), "{path}: {error:?}");
+            }
+        }
+    }
+
+    /// The grammar's rules that pest reports have words of their own; an unknown one is shown
+    /// as its name, quoted.
+    #[test]
+    fn grammar_words_name_no_grammar_rule() {
+        for rule in [
+            "jp_query",
+            "segments",
+            "selector",
+            "atom_expr",
+            "comparable",
+            "comp_op",
+            "test",
+            "function_expr",
+            "member_name_shorthand",
+            "name_selector",
+            "int",
+            "slice_selector",
+            "EOI",
+        ] {
+            let words = grammar_words(rule);
+            assert_ne!(words, format!("`{rule}`"));
+            assert!(
+                !words.contains('_') && !words.contains("EOI"),
+                "{rule}: {words}"
+            );
+        }
+        assert_eq!(grammar_words("some_new_rule"), "`some_new_rule`");
     }
 }

@@ -14,6 +14,31 @@ pub fn without_serde_position(message: &str) -> &str {
         .map_or(message, |cut| &message[..cut])
 }
 
+/// What serde's own messages start with.
+const SERDE_STARTS: [&str; 7] = [
+    "unknown field `",
+    "unknown variant `",
+    "invalid type: ",
+    "missing field `",
+    "invalid value: ",
+    "invalid length ",
+    "duplicate field `",
+];
+
+/// `message` without the field path (`cases[0]: `) that a YAML deserializer puts before
+/// serde's own message: callers give the field path their own way, and the message is only
+/// recognised (and explained) from its start.
+fn without_field_prefix(message: &str) -> &str {
+    match message.split_once(": ") {
+        Some((path, rest))
+            if !path.contains(' ') && SERDE_STARTS.iter().any(|s| rest.starts_with(s)) =>
+        {
+            rest
+        }
+        _ => message,
+    }
+}
+
 /// serde's `message` rewritten to say what to do, such as "unknown key `documets`: did you
 /// mean `documents`?", without its position.
 pub fn serde_message(message: &str) -> String {
@@ -25,12 +50,14 @@ pub(crate) struct Explained<'m> {
     pub(crate) kind: ProblemKind,
     /// For an unknown key, the key.
     pub(crate) unknown_key: Option<&'m str>,
+    /// Whether the value has the wrong type (a list where a text goes, ...).
+    pub(crate) wrong_type: bool,
     pub(crate) message: String,
 }
 
 /// Rewrites serde's `message` into one that says what to do.
 pub(crate) fn explain(message: &str) -> Explained<'_> {
-    let raw = without_serde_position(message);
+    let raw = without_field_prefix(without_serde_position(message));
     let quoted = |rest: &'_ str| -> Vec<String> {
         rest.split('`')
             .skip(2)
@@ -52,6 +79,7 @@ pub(crate) fn explain(message: &str) -> Explained<'_> {
         return Explained {
             kind: ProblemKind::UnknownKey,
             unknown_key: Some(name),
+            wrong_type: false,
             message,
         };
     }
@@ -64,6 +92,7 @@ pub(crate) fn explain(message: &str) -> Explained<'_> {
         return Explained {
             kind: ProblemKind::InvalidValue,
             unknown_key: None,
+            wrong_type: false,
             message: format!("unknown value `{name}`: {hint}"),
         };
     }
@@ -74,6 +103,7 @@ pub(crate) fn explain(message: &str) -> Explained<'_> {
         return Explained {
             kind: ProblemKind::InvalidValue,
             unknown_key: None,
+            wrong_type: true,
             message: format!(
                 "expected a list, found the text `{text}`: write it as a list, `[{text}]`"
             ),
@@ -84,12 +114,84 @@ pub(crate) fn explain(message: &str) -> Explained<'_> {
         return Explained {
             kind: ProblemKind::MissingKey,
             unknown_key: None,
+            wrong_type: false,
             message: format!("missing key `{name}`: add it"),
+        };
+    }
+    if let Some((found, expected)) = raw
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        return Explained {
+            kind: ProblemKind::InvalidValue,
+            unknown_key: None,
+            wrong_type: true,
+            message: wrong_type(found, expected),
         };
     }
     Explained {
         kind: ProblemKind::InvalidValue,
         unknown_key: None,
+        wrong_type: false,
         message: raw.to_owned(),
+    }
+}
+
+/// serde's "invalid type: `found`, expected `expected`" in a rule author's words: serde names
+/// the Rust type it wanted (`struct ConditionSpec`, `a Value::Tagged enum`), which means
+/// nothing to someone writing YAML or JSON, and says nothing of what to write instead.
+fn wrong_type(found: &str, expected: &str) -> String {
+    let text = found
+        .strip_prefix("string \"")
+        .and_then(|rest| rest.strip_suffix('"'));
+    let found_words = match (text, found) {
+        (Some(text), _) => format!("the text \"{text}\""),
+        (None, "sequence") => "a list".to_owned(),
+        (None, "map") => "a map".to_owned(),
+        (None, "unit value") => "an empty value (null)".to_owned(),
+        (None, other) => match other.split_once(' ') {
+            Some(("integer" | "floating", rest)) => format!(
+                "the number {}",
+                rest.trim_start_matches("point ").trim_matches('`')
+            ),
+            Some(("boolean", value)) => value.trim_matches('`').to_owned(),
+            _ => other.to_owned(),
+        },
+    };
+    let expected_words = match expected {
+        "a boolean" => "true or false",
+        "a string" => "a text",
+        "a sequence" => "a list",
+        "struct ConditionSpec" => {
+            "a condition (a map with one of `all`, `any`, `not`, `condition`, `fired`, `path`, `compare` or `join`)"
+        }
+        "struct CountSpec" => "a count (a map such as `{gte: 1}`)",
+        "a Value::Tagged enum" => "one name",
+        other if other.starts_with("struct ") => "a map",
+        "u64" | "u32" | "usize" | "u16" | "u8" => "a whole number",
+        "i64" | "i32" => "a whole number",
+        "f64" | "f32" => "a number",
+        other => other,
+    };
+    let hint = match (expected, found, text) {
+        ("a boolean", _, Some("true" | "false")) => Some("write it without quotes".to_owned()),
+        ("a boolean", _, Some(text)) if text.starts_with('$') => {
+            Some("a parameter cannot stand here: write true or false".to_owned())
+        }
+        ("a boolean", _, Some(_)) => {
+            Some("write true or false (YAML reads `yes`, `no`, `on` and `off` as text)".to_owned())
+        }
+        ("struct ConditionSpec", _, Some(_)) => Some(
+            "write the condition as a map, one key per line, such as `path: item_get:$.item.error` and `exists: true`"
+                .to_owned(),
+        ),
+        ("struct ConditionSpec", "sequence", None) => {
+            Some("to combine several conditions, put the list under `all:` or `any:`".to_owned())
+        }
+        _ => None,
+    };
+    match hint {
+        Some(hint) => format!("expected {expected_words}, found {found_words}: {hint}"),
+        None => format!("expected {expected_words}, found {found_words}"),
     }
 }

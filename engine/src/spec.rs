@@ -277,7 +277,12 @@ pub(crate) struct ConditionSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) later_than: Option<serde_json::Value>,
     /// Operator: the value has this JSON type.
-    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "type",
+        deserialize_with = "json_type_not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub(crate) json_type: Option<JsonType>,
     /// Operator: `true`, the value is a time the time operators can read (an RFC 3339 text
     /// with an offset); `false`, it is not (a date alone, no offset, epoch seconds, ...).
@@ -360,4 +365,18 @@ pub(crate) enum JoinSide {
     Left,
     /// The elements of `right`.
     Right,
+}
+
+/// `type:`, refusing `type: null`: null is not a type the operator tests (a null value counts
+/// as missing), and without this the key would read as absent and the test as one with no
+/// operator.
+fn json_type_not_null<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<JsonType>, D::Error> {
+    match Option::<JsonType>::deserialize(deserializer)? {
+        Some(json_type) => Ok(Some(json_type)),
+        None => Err(serde::de::Error::custom(
+            "`null` is not a type: a null value counts as missing, so test it with `missing: true` (or `exists: false`)",
+        )),
+    }
 }
