@@ -101,11 +101,22 @@ pub(crate) fn parse_within_budget(name: &str, text: &str) -> (Option<ParsedFile>
         Err(error) => {
             let location = error.location().map(|l| within(text, l.line(), l.column()));
             let raw = without_serde_position(&error.to_string()).to_owned();
+            let mut location = location;
             let (kind, message) = match raw.split_once(": duplicate entry with key ") {
-                Some((field, key)) => (
-                    ProblemKind::DuplicateKey,
-                    format!("{field}: the key {key} appears twice in the same map: remove one"),
-                ),
+                Some((field, key)) => {
+                    // The parser locates the map; the second key is what to remove.
+                    let name = key.trim_matches('"');
+                    let second = location.and_then(|map| second_key_at(text, map, name));
+                    let field = match second {
+                        Some(_) => join_path(field, name),
+                        None => field.to_owned(),
+                    };
+                    location = second.or(location);
+                    (
+                        ProblemKind::DuplicateKey,
+                        format!("{field}: the key {key} appears twice in the same map: remove one"),
+                    )
+                }
                 None => match yaml_hint(&raw) {
                     Some(hint) => (
                         ProblemKind::Syntax,
@@ -330,6 +341,54 @@ fn rule_id_for(value: &Value, field: &str) -> Option<String> {
 
 /// A YAML parser position kept inside the text: a parser that runs off the end reports the
 /// line after the last, which an editor cannot show, so that becomes the end of the last line.
+/// Where `key` is given the second time in the block map whose first key is at `map`: its
+/// keys start at `map`'s column, on that line and the next ones, until a line starts to the
+/// left of it. `None` for a flow map (`{a: 1, a: 2}`) or a key written in another form.
+fn second_key_at(text: &str, map: positions::Location, key: &str) -> Option<positions::Location> {
+    let column = map.column;
+    let mut seen = 0;
+    for (index, line) in text.lines().enumerate().skip(map.line.checked_sub(1)?) {
+        let at = if index + 1 == map.line {
+            line.char_indices()
+                .nth(column - 1)
+                .map(|(byte, _)| &line[byte..])?
+        } else {
+            let trimmed = line.trim_start_matches(' ');
+            if trimmed.is_empty() || trimmed.starts_with('#') {
+                continue;
+            }
+            let indent = line.len() - trimmed.len();
+            if indent + 1 < column {
+                return None;
+            }
+            if indent + 1 > column {
+                continue;
+            }
+            trimmed
+        };
+        let named = [
+            format!("{key}:"),
+            format!("\"{key}\":"),
+            format!("'{key}':"),
+        ]
+        .iter()
+        .any(|form| {
+            at.strip_prefix(form.trim_end_matches(':'))
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        });
+        if named {
+            seen += 1;
+            if seen == 2 {
+                return Some(positions::Location {
+                    line: index + 1,
+                    column,
+                });
+            }
+        }
+    }
+    None
+}
+
 fn within(text: &str, line: usize, column: usize) -> positions::Location {
     let lines = text.lines().count().max(1);
     if line <= lines {
@@ -390,4 +449,31 @@ fn explain_serde_error(field: &str, raw: &str) -> (String, ProblemKind, String) 
         _ => field.to_owned(),
     };
     (field, explained.kind, explained.message)
+}
+
+#[cfg(test)]
+mod duplicate_key_tests {
+    use super::*;
+
+    fn at(line: usize, column: usize) -> positions::Location {
+        positions::Location { line, column }
+    }
+
+    #[test]
+    fn the_second_key_of_a_block_map_is_found() {
+        let text = "rules:\n  - id: r\n    # severity: a comment\n    severity: info\n    when:\n      severity: x\n    severity: error\n";
+        assert_eq!(second_key_at(text, at(2, 5), "severity"), Some(at(7, 5)));
+        // A key that starts the same way is another key; a map that ends first has no second.
+        let text = "a:\n  exists_x: 1\n  exists: 2\nb:\n  exists: 3\n";
+        assert_eq!(second_key_at(text, at(2, 3), "exists"), None);
+        // Quoted keys are keys.
+        let text = "m:\n  'k': 1\n  \"k\" : 2\n";
+        assert_eq!(second_key_at(text, at(2, 3), "k"), Some(at(3, 3)));
+    }
+
+    #[test]
+    fn a_flow_map_keeps_the_maps_location() {
+        let text = "when: {path: a, path: b}\n";
+        assert_eq!(second_key_at(text, at(1, 7), "path"), None);
+    }
 }

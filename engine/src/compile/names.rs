@@ -13,6 +13,9 @@ impl<'f> Compiler<'f> {
     /// Registers every source, condition, rule id and document name, reporting duplicates.
     pub(super) fn collect_names(&mut self) {
         let files = self.files;
+        // A file whose rules all come again in a later file (the same pack loaded twice): one
+        // problem says so, instead of one per source, condition and rule defined twice.
+        let copies = self.report_copies();
         let mut rule_count = 0;
         // Where each rule id was first defined (file, index in its `rules`), located only for a
         // duplicate: locating indexes the file's text, a second YAML parse.
@@ -74,13 +77,19 @@ impl<'f> Compiler<'f> {
                         &field,
                         format!("`{name}` is reserved and cannot name a source: rename it"),
                     );
-                } else if self.sources.contains_key(name.as_str()) {
+                } else if let Some(&(_, first)) = self.sources.get(name.as_str()) {
+                    if copies.contains(&file_index) {
+                        continue;
+                    }
                     self.problem(
                         file_index,
                         Origin::Source(name.clone()),
                         ProblemKind::DuplicateName,
                         &field,
-                        format!("source `{name}` is defined in two files: keep one"),
+                        format!(
+                            "source `{name}` is defined in two files (first in {}): keep one",
+                            files[first].name
+                        ),
                     );
                 } else {
                     let id = self.sources.len();
@@ -96,14 +105,22 @@ impl<'f> Compiler<'f> {
                         &format!("conditions.{name}"),
                         message,
                     );
-                } else if self.conditions.insert(name, (file_index, spec)).is_some() {
+                } else if let Some(&(first, _)) = self.conditions.get(name.as_str()) {
+                    if copies.contains(&file_index) {
+                        continue;
+                    }
                     self.problem(
                         file_index,
                         Origin::Condition(name.clone()),
                         ProblemKind::DuplicateName,
                         &format!("conditions.{name}"),
-                        format!("condition `{name}` is defined in two files: keep one"),
+                        format!(
+                            "condition `{name}` is defined in two files (first in {}): keep one",
+                            files[first].name
+                        ),
                     );
+                } else {
+                    self.conditions.insert(name, (file_index, spec));
                 }
             }
             for (rule, rule_index) in file.spec.rules.iter().zip(&file.rule_indexes) {
@@ -118,6 +135,7 @@ impl<'f> Compiler<'f> {
                     );
                 }
                 match first_rule_at.get(rule.id.as_str()) {
+                    Some(_) if copies.contains(&file_index) => {}
                     Some(&(first_file, first_index)) => {
                         let first_field = format!("rules[{first_index}].id");
                         let first = match first_file.location(&first_field) {
@@ -144,6 +162,46 @@ impl<'f> Compiler<'f> {
                 rule_count += 1;
             }
         }
+    }
+
+    /// The files that define the same rules (two or more, the same ids) as an earlier file,
+    /// each reported once: the same pack loaded twice, as a copy of a file that another loaded
+    /// file extends. A file that repeats only some of another's rules gets a problem per
+    /// duplicate, which says how to change one rule instead.
+    fn report_copies(&mut self) -> std::collections::HashSet<usize> {
+        let files = self.files;
+        fn ids(file: &ParsedFile) -> std::collections::BTreeSet<&str> {
+            file.spec
+                .rules
+                .iter()
+                .map(|rule| rule.id.as_str())
+                .collect()
+        }
+        let mut copies = std::collections::HashSet::new();
+        for (later, file) in files.iter().enumerate() {
+            let later_ids = ids(file);
+            if later_ids.len() < 2 {
+                continue;
+            }
+            let Some(first) = files[..later]
+                .iter()
+                .position(|first| ids(first) == later_ids)
+            else {
+                continue;
+            };
+            copies.insert(later);
+            self.problem(
+                later,
+                Origin::File,
+                ProblemKind::DuplicateName,
+                "rules",
+                format!(
+                    "this file defines the same rules as {}: the same pack is loaded twice (such as a copy of a file that another loaded file `extends`): load it once",
+                    files[first].name
+                ),
+            );
+        }
+        copies
     }
 
     /// Registers every file's `overrides`, reporting overrides of rules no file defines.

@@ -656,3 +656,60 @@ params:
             .contains("cannot use another parameter (`$codes`)")
     );
 }
+
+/// The pack loaded twice (a copy of it beside a file that extends it) is one problem, on the
+/// second copy, not one per source, condition and rule; a file that repeats only some of
+/// another's rules still gets a problem per rule, which says how to change one.
+#[test]
+fn the_same_pack_loaded_twice_is_one_problem() {
+    let pack = include_str!("../../../rules/default.yaml");
+    let errors = compile(&[
+        RuleText {
+            name: "copy.yaml",
+            text: pack,
+        },
+        RuleText {
+            name: "<default>/rules/default.yaml",
+            text: pack,
+        },
+    ])
+    .unwrap_err();
+    let shown: Vec<String> = errors
+        .problems
+        .iter()
+        .map(|p| format!("{} {} {:?}", p.file, p.field, p.kind))
+        .collect();
+    assert_eq!(shown, ["<default>/rules/default.yaml rules DuplicateName"]);
+    assert!(
+        errors.problems[0]
+            .message
+            .contains("defines the same rules as copy.yaml: the same pack is loaded twice"),
+        "{}",
+        errors.problems[0].message
+    );
+
+    let rule = |id: &str| {
+        format!(
+            "  - id: {id}\n    title: T\n    severity: info\n    when: {{ path: \"d:$.x\", exists: true }}\n    message: m\n"
+        )
+    };
+    let some = format!("rules:\n{}{}", rule("a"), rule("b"));
+    let one = format!("rules:\n{}{}", rule("a"), rule("c"));
+    let errors = compile(&[
+        RuleText {
+            name: "some.yaml",
+            text: &some,
+        },
+        RuleText {
+            name: "one.yaml",
+            text: &one,
+        },
+    ])
+    .unwrap_err();
+    assert_eq!(errors.problems.len(), 1, "{errors}");
+    assert!(
+        errors.problems[0]
+            .message
+            .starts_with("duplicate rule id `a`")
+    );
+}
