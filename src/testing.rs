@@ -214,6 +214,22 @@ pub fn read_test_file(path: &Path) -> Result<TestFile> {
         let message = balance_doctor_engine::serde_message(&error.inner().to_string());
         anyhow::anyhow!("{}{at}: {}: {message}", path.display(), error.path())
     })?;
+    // An inline bundle is a bundle in the single-file form, which needs `documents`
+    // (`diagnose` refuses one without): the typed parse cannot tell a missing key from `{}`.
+    if let Ok(serde_yaml::Value::Mapping(top)) = serde_yaml::from_str::<serde_yaml::Value>(&text)
+        && let Some(serde_yaml::Value::Sequence(cases)) = top.get("cases")
+    {
+        for (index, case) in cases.iter().enumerate() {
+            if let Some(inline) = case.get("inline")
+                && inline.get("documents").is_none()
+            {
+                bail!(
+                    "{}: cases[{index}].inline: an inline bundle needs `documents`, as a bundle file does: an object of the captured responses by name (`{{}}` when the rules read only `context`)",
+                    path.display()
+                );
+            }
+        }
+    }
     // An empty file would pass and check nothing, as an empty folder of tests would (refused).
     if file.cases.is_empty() {
         bail!(
@@ -639,6 +655,10 @@ mod tests {
             (
                 "cases:\n  - name: a\n    bundle: b.json\n    fires: x\n",
                 "a.test.yaml:4:12: cases[0].fires: expected a list, found the text `x`: write it as a list, `[x]`",
+            ),
+            (
+                "cases:\n  - name: a\n    inline: { as_of: \"2026-11-20T12:00:00Z\" }\n    nothing: true\n",
+                "a.test.yaml: cases[0].inline: an inline bundle needs `documents`, as a bundle file does: an object of the captured responses by name (`{}` when the rules read only `context`)",
             ),
         ] {
             let path = dir.join("a.test.yaml");

@@ -587,11 +587,11 @@ fn check_id(id: &Value) -> Result<(), BundleError> {
 
 /// Parses an RFC 3339 evaluation time, with a message that says how to write one.
 pub fn parse_as_of(text: &str) -> Result<Timestamp, BundleError> {
-    text.parse().map_err(|_| {
+    crate::time::parse_rfc3339(text).ok_or_else(|| {
         BundleError::new(
             "as_of",
             format!(
-                "`{text}` is not an RFC 3339 timestamp: write it with a date, a time and an offset, such as `2026-11-20T12:00:00Z`"
+                "`{text}` is not an RFC 3339 timestamp: write it with a date, a time with seconds and an offset of at most 23:59, such as `2026-11-20T12:00:00Z`"
             ),
         )
     })

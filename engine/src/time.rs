@@ -52,7 +52,58 @@ const MAX_SECONDS: i64 = 100 * 365 * 86_400;
 
 /// The timestamp a JSON value holds, if it is an RFC 3339 string with an offset.
 pub(crate) fn timestamp_of(value: &Doc) -> Option<Timestamp> {
-    value.as_str()?.parse().ok()
+    parse_rfc3339(value.as_str()?)
+}
+
+/// `text` as a timestamp, if it is one in RFC 3339's form: `2026-11-20T12:00:00Z`, with
+/// seconds, an optional fraction and an offset of at most 23:59 (`Z` or `+02:00`), `T` or
+/// a space between date and time. jiff reads more (no seconds, `+24:00`, `+0200`, a time
+/// zone annotation such as `[UTC]`), which RFC 3339 and Plaid's times never write: such a
+/// text is not a timestamp here, so that `timestamp: false` finds it.
+pub(crate) fn parse_rfc3339(text: &str) -> Option<Timestamp> {
+    rfc3339_shape(text.as_bytes()).then(|| text.parse().ok())?
+}
+
+/// Whether `text` has RFC 3339's `date-time` form (section 5.6; the ranges of the date and
+/// the time are jiff's to check).
+fn rfc3339_shape(text: &[u8]) -> bool {
+    let digits = |range: std::ops::Range<usize>| {
+        text.get(range)
+            .is_some_and(|part| part.iter().all(u8::is_ascii_digit))
+    };
+    let fixed = text.len() >= 20
+        && digits(0..4)
+        && text[4] == b'-'
+        && digits(5..7)
+        && text[7] == b'-'
+        && digits(8..10)
+        && matches!(text[10], b'T' | b't' | b' ')
+        && digits(11..13)
+        && text[13] == b':'
+        && digits(14..16)
+        && text[16] == b':'
+        && digits(17..19);
+    if !fixed {
+        return false;
+    }
+    let mut rest = &text[19..];
+    if let Some(fraction) = rest.strip_prefix(b".") {
+        let count = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
+        if count == 0 {
+            return false;
+        }
+        rest = &fraction[count..];
+    }
+    match rest {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            let two = |a: u8, b: u8| {
+                (a.is_ascii_digit() && b.is_ascii_digit()).then(|| (a - b'0') * 10 + (b - b'0'))
+            };
+            matches!((two(*h1, *h2), two(*m1, *m2)), (Some(hours), Some(minutes)) if hours <= 23 && minutes <= 59)
+        }
+        _ => false,
+    }
 }
 
 /// Writes a duration in words after `out`'s text, as digits and words pushed (this runs for
@@ -106,6 +157,36 @@ pub(crate) fn push_count(out: &mut String, amount: u64, unit: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_read_in_rfc_3339_form_only() {
+        for text in [
+            "2026-11-20T12:00:00Z",
+            "2026-11-20t12:00:00z",
+            "2026-11-20 12:00:00Z",
+            "2020-01-15T13:25:17.766Z",
+            "2020-01-15T13:25:17+02:00",
+            "2020-01-15T13:25:17.123456789-23:59",
+        ] {
+            assert!(parse_rfc3339(text).is_some(), "{text}");
+        }
+        for text in [
+            "2026-11-20T12:00Z",
+            "2026-11-20T12:00:00+24:00",
+            "2026-11-20T12:00:00+02:60",
+            "2026-11-20T12:00:00+0200",
+            "2026-11-20T12:00:00Z[UTC]",
+            "2026-11-20T12:00:00",
+            "2026-11-20T12:00:00.Z",
+            "2026-11-20",
+            "2026-13-20T12:00:00Z",
+            "2026-11-20T12:00:00ZZ",
+            "+2026-11-20T12:00:00Z",
+            "",
+        ] {
+            assert!(parse_rfc3339(text).is_none(), "{text}");
+        }
+    }
 
     #[test]
     fn durations_parse_and_print() {
