@@ -398,6 +398,7 @@ impl<'f> Compiler<'f> {
             Some(use_) => use_.clone(),
             None => {
                 let mut inner = Scoped::new(file, Origin::Condition(name.to_owned()), scope.params);
+                inner.rule = scope.rule.clone();
                 inner.in_join = scope.in_join;
                 inner.bindings = scope.bindings;
                 inner.named_stack = scope.named_stack.clone();

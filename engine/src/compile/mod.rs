@@ -176,11 +176,18 @@ struct Scoped<'s> {
     pair_captures: Vec<String>,
     /// Names of the parameters read so far.
     read_params: Vec<String>,
+    /// The rule whose parameters are in scope, inside the named conditions it uses too.
+    rule: Option<String>,
 }
 
 impl<'s> Scoped<'s> {
     fn new(file: usize, origin: Origin, params: &'s Params) -> Self {
+        let rule = match &origin {
+            Origin::Rule(id) => Some(id.clone()),
+            _ => None,
+        };
         Scoped {
+            rule,
             file,
             origin,
             params,

@@ -133,8 +133,13 @@ impl<'f> Compiler<'f> {
                 let known: Vec<&str> = scope.params.names().collect();
                 let hint = closest(name, &known)
                     .map(|best| format!("did you mean `${best}`?"))
-                    .unwrap_or_else(|| {
-                        "declare it under the rule's `params:` or the file's `params:`".to_owned()
+                    .unwrap_or_else(|| match (&scope.origin, &scope.rule) {
+                        // In a named condition, the parameters are those of the rule using it.
+                        (Origin::Condition(condition), Some(rule)) => format!(
+                            "rule `{rule}` uses condition `{condition}` without it: declare `{name}` under rule `{rule}`'s `params:` or the file's `params:`"
+                        ),
+                        _ => "declare it under the rule's `params:` or the file's `params:`"
+                            .to_owned(),
                     });
                 self.report(
                     scope,
