@@ -174,19 +174,18 @@ fn wrong_type(found: &str, expected: &str) -> String {
         other => other,
     };
     let hint = match (expected, found, text) {
-        ("a boolean", _, Some("true" | "false")) => Some("write it without quotes".to_owned()),
+        ("a boolean", _, Some("true" | "false")) => Some("write it without quotes"),
         ("a boolean", _, Some(text)) if text.starts_with('$') => {
-            Some("a parameter cannot stand here: write true or false".to_owned())
+            Some("a parameter cannot stand here: write true or false")
         }
         ("a boolean", _, Some(_)) => {
-            Some("write true or false (YAML reads `yes`, `no`, `on` and `off` as text)".to_owned())
+            Some("write true or false (YAML reads `yes`, `no`, `on` and `off` as text)")
         }
         ("struct ConditionSpec", _, Some(_)) => Some(
-            "write the condition as a map, one key per line, such as `path: item_get:$.item.error` and `exists: true`"
-                .to_owned(),
+            "write the condition as a map, one key per line, such as `path: item_get:$.item.error` and `exists: true`",
         ),
         ("struct ConditionSpec", "sequence", None) => {
-            Some("to combine several conditions, put the list under `all:` or `any:`".to_owned())
+            Some("to combine several conditions, put the list under `all:` or `any:`")
         }
         _ => None,
     };
