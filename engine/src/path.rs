@@ -599,9 +599,50 @@ fn grammar_words(rule: &str) -> String {
         "index_selector" | "int" | "number" => "a number",
         "slice_selector" | "start" | "end" | "step" => "a slice such as `[0:2]`",
         "EOI" => "the end of the path",
+        "wildcard_selector" => "`*`",
+        "ALPHA" | "LCALPHA" => "a letter",
+        "DIGIT" => "a digit",
+        "WHITESPACE" => "a space",
+        "name_segment" | "index_segment" | "singular_query_segments" => {
+            "a segment such as `.name`, `['name']` or `[0]`"
+        }
+        "not_op" => "`!`",
+        "bool" => "true or false",
+        "null" => "null",
+        "function_argument" => "an argument",
         other => return format!("`{other}`"),
     };
     words.to_owned()
+}
+
+/// The 1-based column of the first `[` of `text` that no `]` closes, brackets inside quotes
+/// not counted: pest then reports what it expected next, which does not say that.
+fn unclosed_bracket(text: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    let mut quote = None;
+    let mut escaped = false;
+    for (column, c) in text.chars().enumerate() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '[' => open.push(column + 1),
+                ']' => {
+                    open.pop()?;
+                }
+                _ => {}
+            },
+        }
+    }
+    open.first().copied()
 }
 
 /// The functions a filter can call: jsonpath-rust's grammar names only these.
@@ -646,6 +687,8 @@ impl CompiledPath {
                 let mut message = pest.variant.message().to_string();
                 if let Some(hint) = unknown_function(text, column) {
                     message = hint;
+                } else if let Some(open) = unclosed_bracket(text) {
+                    message = format!("the `[` at column {open} is not closed: add its `]`");
                 }
                 PathError {
                     column: Some(column),
@@ -1150,11 +1193,22 @@ mod tests {
                 "unknown function `lenght` (did you mean `length`?)",
             ),
             ("$.a[?@.x === 1]", "a value to compare"),
+            ("$.a[0", "the `[` at column 4 is not closed: add its `]`"),
+            ("$.accounts[*", "the `[` at column 11 is not closed"),
+            ("$.a[?@.b == ']'", "the `[` at column 4 is not closed"),
+            ("$.a.[0]", "`*`"),
         ];
         for (path, expected) in cases {
             let error = CompiledPath::compile(path).unwrap_err();
             assert!(error.message.contains(expected), "{path}: {error:?}");
-            for internal in ["_expr", "comparable", "jp_query", "_selector", "segments"] {
+            for internal in [
+                "_expr",
+                "comparable",
+                "jp_query",
+                "_selector",
+                "segments",
+                "ALPHA",
+            ] {
                 assert!(!error.message.contains(internal), "{path}: {error:?}");
             }
         }

@@ -118,6 +118,15 @@ pub(crate) fn explain(message: &str) -> Explained<'_> {
             message: format!("missing key `{name}`: add it"),
         };
     }
+    if let Some(rest) = raw.strip_prefix("duplicate field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        return Explained {
+            kind: ProblemKind::DuplicateKey,
+            unknown_key: None,
+            wrong_type: false,
+            message: format!("the key `{name}` appears twice in the same map: remove one"),
+        };
+    }
     if let Some((found, expected)) = raw
         .strip_prefix("invalid type: ")
         .and_then(|rest| rest.split_once(", expected "))

@@ -61,7 +61,22 @@ pub(crate) fn timestamp_of(value: &Doc) -> Option<Timestamp> {
 /// zone annotation such as `[UTC]`), which RFC 3339 and Plaid's times never write: such a
 /// text is not a timestamp here, so that `timestamp: false` finds it.
 pub(crate) fn parse_rfc3339(text: &str) -> Option<Timestamp> {
-    rfc3339_shape(text.as_bytes()).then(|| text.parse().ok())?
+    if !rfc3339_shape(text.as_bytes()) {
+        return None;
+    }
+    match text.parse() {
+        Ok(at) => Some(at),
+        // RFC 3339 allows any number of fraction digits, jiff nine (nanoseconds): the others
+        // are below what a time can hold here, and are dropped.
+        Err(_) => {
+            let fraction = text.get(20..)?;
+            let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+            (text.as_bytes()[19] == b'.' && digits > 9).then_some(())?;
+            format!("{}{}", &text[..29], &fraction[digits..])
+                .parse()
+                .ok()
+        }
+    }
 }
 
 /// Whether `text` has RFC 3339's `date-time` form (section 5.6; the ranges of the date and
@@ -167,9 +182,14 @@ mod tests {
             "2020-01-15T13:25:17.766Z",
             "2020-01-15T13:25:17+02:00",
             "2020-01-15T13:25:17.123456789-23:59",
+            "2020-01-15T13:25:17.1234567891234Z",
         ] {
             assert!(parse_rfc3339(text).is_some(), "{text}");
         }
+        assert_eq!(
+            parse_rfc3339("2020-01-15T13:25:17.1234567891234+01:00"),
+            parse_rfc3339("2020-01-15T13:25:17.123456789+01:00")
+        );
         for text in [
             "2026-11-20T12:00Z",
             "2026-11-20T12:00:00+24:00",

@@ -190,14 +190,20 @@ impl<'f> Compiler<'f> {
                 continue;
             };
             copies.insert(later);
+            // Located in the file the user can change: not in the embedded pack.
+            let (at, other) = if file.name == crate::extends::DEFAULT_PACK.name {
+                (first, later)
+            } else {
+                (later, first)
+            };
             self.problem(
-                later,
+                at,
                 Origin::File,
                 ProblemKind::DuplicateName,
                 "rules",
                 format!(
                     "this file defines the same rules as {}: the same pack is loaded twice (such as a copy of a file that another loaded file `extends`): load it once",
-                    files[first].name
+                    files[other].name
                 ),
             );
         }

@@ -679,14 +679,29 @@ fn the_same_pack_loaded_twice_is_one_problem() {
         .iter()
         .map(|p| format!("{} {} {:?}", p.file, p.field, p.kind))
         .collect();
-    assert_eq!(shown, ["<default>/rules/default.yaml rules DuplicateName"]);
+    // Located in the copy, the file the user can change, not in the embedded pack.
+    assert_eq!(shown, ["copy.yaml rules DuplicateName"]);
     assert!(
-        errors.problems[0]
-            .message
-            .contains("defines the same rules as copy.yaml: the same pack is loaded twice"),
+        errors.problems[0].message.contains(
+            "defines the same rules as <default>/rules/default.yaml: the same pack is loaded twice"
+        ),
         "{}",
         errors.problems[0].message
     );
+    // Two copies of a file that is not the pack: the second is the one to drop.
+    let errors = compile(&[
+        RuleText {
+            name: "a.yaml",
+            text: pack,
+        },
+        RuleText {
+            name: "b.yaml",
+            text: pack,
+        },
+    ])
+    .unwrap_err();
+    assert_eq!(errors.problems.len(), 1, "{errors}");
+    assert_eq!(errors.problems[0].file, "b.yaml");
 
     let rule = |id: &str| {
         format!(
