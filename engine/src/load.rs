@@ -350,7 +350,7 @@ fn second_key_at(text: &str, map: positions::Location, key: &str) -> Option<posi
     for (index, line) in text.lines().enumerate().skip(map.line.checked_sub(1)?) {
         let at = if index + 1 == map.line {
             line.char_indices()
-                .nth(column - 1)
+                .nth(column.checked_sub(1)?)
                 .map(|(byte, _)| &line[byte..])?
         } else {
             let trimmed = line.trim_start_matches(' ');
@@ -366,16 +366,13 @@ fn second_key_at(text: &str, map: positions::Location, key: &str) -> Option<posi
             }
             trimmed
         };
-        let named = [
-            format!("{key}:"),
-            format!("\"{key}\":"),
-            format!("'{key}':"),
-        ]
-        .iter()
-        .any(|form| {
-            at.strip_prefix(form.trim_end_matches(':'))
-                .is_some_and(|rest| rest.trim_start().starts_with(':'))
-        });
+        // The key, plain or quoted, then its colon.
+        let named = [key.to_owned(), format!("\"{key}\""), format!("'{key}'")]
+            .iter()
+            .any(|form| {
+                at.strip_prefix(form.as_str())
+                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
+            });
         if named {
             seen += 1;
             if seen == 2 {
@@ -469,6 +466,11 @@ mod duplicate_key_tests {
         // Quoted keys are keys.
         let text = "m:\n  'k': 1\n  \"k\" : 2\n";
         assert_eq!(second_key_at(text, at(2, 3), "k"), Some(at(3, 3)));
+    }
+
+    #[test]
+    fn a_column_of_zero_finds_nothing() {
+        assert_eq!(second_key_at("a: 1\na: 2\n", at(1, 0), "a"), None);
     }
 
     #[test]

@@ -13,8 +13,8 @@ impl<'f> Compiler<'f> {
     /// Registers every source, condition, rule id and document name, reporting duplicates.
     pub(super) fn collect_names(&mut self) {
         let files = self.files;
-        // A file whose rules all come again in a later file (the same pack loaded twice): one
-        // problem says so, instead of one per source, condition and rule defined twice.
+        // A file that defines the same rules as an earlier one (the same pack loaded twice):
+        // one problem says so, instead of one per source, condition and rule defined twice.
         let copies = self.report_copies();
         let mut rule_count = 0;
         // Where each rule id was first defined (file, index in its `rules`), located only for a
