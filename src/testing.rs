@@ -215,8 +215,16 @@ pub fn read_test_file(path: &Path) -> Result<TestFile> {
         anyhow::anyhow!("{}{at}: {}: {message}", path.display(), error.path())
     })?;
     // An inline bundle is a bundle in the single-file form, which needs `documents`
-    // (`diagnose` refuses one without): the typed parse cannot tell a missing key from `{}`.
-    if let Ok(serde_yaml::Value::Mapping(top)) = serde_yaml::from_str::<serde_yaml::Value>(&text)
+    // (`diagnose` refuses one without): the typed parse cannot tell a missing key from `{}`,
+    // so the text is read again, only when an inline bundle has no documents.
+    let maybe_missing = file.cases.iter().any(|case| {
+        case.inline
+            .as_ref()
+            .is_some_and(|bundle| bundle.documents.is_empty())
+    });
+    if maybe_missing
+        && let Ok(serde_yaml::Value::Mapping(top)) =
+            serde_yaml::from_str::<serde_yaml::Value>(&text)
         && let Some(serde_yaml::Value::Sequence(cases)) = top.get("cases")
     {
         for (index, case) in cases.iter().enumerate() {

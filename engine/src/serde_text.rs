@@ -55,6 +55,25 @@ pub(crate) struct Explained<'m> {
     pub(crate) message: String,
 }
 
+impl Explained<'_> {
+    /// A message about a value (no unknown key), of the right type unless said otherwise.
+    fn new(kind: ProblemKind, message: String) -> Self {
+        Explained {
+            kind,
+            unknown_key: None,
+            wrong_type: false,
+            message,
+        }
+    }
+
+    fn of_wrong_type(self) -> Self {
+        Explained {
+            wrong_type: true,
+            ..self
+        }
+    }
+}
+
 /// Rewrites serde's `message` into one that says what to do.
 pub(crate) fn explain(message: &str) -> Explained<'_> {
     let raw = without_field_prefix(without_serde_position(message));
@@ -89,61 +108,43 @@ pub(crate) fn explain(message: &str) -> Explained<'_> {
         let hint = did_you_mean(name, &expected, || {
             format!("use one of {}", quoted(rest).join(", "))
         });
-        return Explained {
-            kind: ProblemKind::InvalidValue,
-            unknown_key: None,
-            wrong_type: false,
-            message: format!("unknown value `{name}`: {hint}"),
-        };
+        return Explained::new(
+            ProblemKind::InvalidValue,
+            format!("unknown value `{name}`: {hint}"),
+        );
     }
     let one_text = raw
         .strip_prefix("invalid type: string \"")
         .and_then(|rest| rest.strip_suffix("\", expected a sequence"));
     if let Some(text) = one_text {
-        return Explained {
-            kind: ProblemKind::InvalidValue,
-            unknown_key: None,
-            wrong_type: true,
-            message: format!(
-                "expected a list, found the text `{text}`: write it as a list, `[{text}]`"
-            ),
-        };
+        return Explained::new(
+            ProblemKind::InvalidValue,
+            format!("expected a list, found the text `{text}`: write it as a list, `[{text}]`"),
+        )
+        .of_wrong_type();
     }
     if let Some(rest) = raw.strip_prefix("missing field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        return Explained {
-            kind: ProblemKind::MissingKey,
-            unknown_key: None,
-            wrong_type: false,
-            message: format!("missing key `{name}`: add it"),
-        };
+        return Explained::new(
+            ProblemKind::MissingKey,
+            format!("missing key `{name}`: add it"),
+        );
     }
     if let Some(rest) = raw.strip_prefix("duplicate field `") {
         let name = rest.split('`').next().unwrap_or_default();
-        return Explained {
-            kind: ProblemKind::DuplicateKey,
-            unknown_key: None,
-            wrong_type: false,
-            message: format!("the key `{name}` appears twice in the same map: remove one"),
-        };
+        return Explained::new(
+            ProblemKind::DuplicateKey,
+            format!("the key `{name}` appears twice in the same map: remove one"),
+        );
     }
     if let Some((found, expected)) = raw
         .strip_prefix("invalid type: ")
         .and_then(|rest| rest.split_once(", expected "))
     {
-        return Explained {
-            kind: ProblemKind::InvalidValue,
-            unknown_key: None,
-            wrong_type: true,
-            message: wrong_type(found, expected),
-        };
+        return Explained::new(ProblemKind::InvalidValue, wrong_type(found, expected))
+            .of_wrong_type();
     }
-    Explained {
-        kind: ProblemKind::InvalidValue,
-        unknown_key: None,
-        wrong_type: false,
-        message: raw.to_owned(),
-    }
+    Explained::new(ProblemKind::InvalidValue, raw.to_owned())
 }
 
 /// serde's "invalid type: `found`, expected `expected`" in a rule author's words: serde names

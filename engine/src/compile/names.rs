@@ -177,16 +177,13 @@ impl<'f> Compiler<'f> {
                 .map(|rule| rule.id.as_str())
                 .collect()
         }
+        let all: Vec<_> = files.iter().map(ids).collect();
         let mut copies = std::collections::HashSet::new();
         for (later, file) in files.iter().enumerate() {
-            let later_ids = ids(file);
-            if later_ids.len() < 2 {
+            if all[later].len() < 2 {
                 continue;
             }
-            let Some(first) = files[..later]
-                .iter()
-                .position(|first| ids(first) == later_ids)
-            else {
+            let Some(first) = all[..later].iter().position(|first| *first == all[later]) else {
                 continue;
             };
             copies.insert(later);
