@@ -517,7 +517,7 @@ fn run_records(
         let mut records = Records::new(inputs, options, blank_lines);
         let mut input = String::new();
         let mut chunk = Chunk::new(0);
-        let mut scratch = Scratch::new(rules);
+        let mut scratch = Vec::new();
         let mut stages = Stages::default();
         let mut group = Vec::with_capacity(GROUP);
         loop {
@@ -693,7 +693,7 @@ impl Worker<'_, '_> {
         let mut input = String::new();
         let mut records: Vec<Record> = Vec::new();
         let mut origin = OriginBuf::default();
-        let mut scratch = Scratch::new(self.cx.rules);
+        let mut scratch = Vec::new();
         let mut stages = Stages::default();
         while let Ok(mut chunk) = self.free.recv() {
             chunk.clear(self.keep);
@@ -890,8 +890,9 @@ struct Stages {
     diagnosed: Vec<(Meta, Result<Diagnosed, Failure>)>,
 }
 
-/// Parses the records of a group, then evaluates them, then writes their output and outcomes
-/// to `chunk`, in order. One stage at a time over the whole group keeps that stage's code (and
+/// Parses the records of a group, then evaluates them (rule by rule over the whole group:
+/// [`RuleSet::evaluate_group_with_scratch`]), then writes their output and outcomes to
+/// `chunk`, in order. One stage at a time over the whole group keeps that stage's code (and
 /// the compiled rules, for evaluation) in the processor's caches instead of evicting them
 /// record by record: on 2,000 bundles of `../shared/bench` (callgrind, one thread), groups of
 /// 32 took the cost model (instructions plus weighted cache misses and mispredicts) of the
@@ -904,7 +905,7 @@ fn process_group(
     input: &str,
     origin: &mut OriginBuf,
     chunk: &mut Chunk,
-    scratch: &mut Scratch,
+    scratch: &mut Vec<Scratch>,
     stages: &mut Stages,
 ) {
     let Stages { parsed, diagnosed } = stages;
@@ -923,8 +924,31 @@ fn process_group(
             parse_payload(cx, payload, input),
         ));
     }
+    // Every rule over the group's bundles, one rule at a time.
+    let group: Vec<(&Bundle, Timestamp)> = parsed
+        .iter()
+        .filter_map(|(_, bundle)| bundle.as_ref().ok())
+        .map(|bundle| (bundle, as_of(cx, bundle).0))
+        .collect();
+    let diagnoses = cx.rules.evaluate_group_with_scratch(
+        &group,
+        &EvaluateOptions {
+            explain: cx.options.explain,
+        },
+        scratch,
+    );
+    drop(group);
+    let mut diagnoses = diagnoses.into_iter();
     for (meta, bundle) in parsed.drain(..) {
-        diagnosed.push((meta, bundle.map(|bundle| diagnose(cx, bundle, scratch))));
+        diagnosed.push((
+            meta,
+            bundle.map(|bundle| {
+                let from = as_of(cx, &bundle).1;
+                // One diagnosis per bundle that parsed, in order.
+                let diagnosis = diagnoses.next().expect("a diagnosis per bundle");
+                (bundle, diagnosis, from)
+            }),
+        ));
     }
     for (meta, result) in diagnosed.drain(..) {
         let outcome = write_record(
@@ -954,23 +978,15 @@ fn parse_payload(cx: &Context, payload: Payload, input: &str) -> Result<Bundle, 
     }
 }
 
-/// Evaluates a bundle at the time the options or the bundle give (else the run's clock).
-fn diagnose(cx: &Context, bundle: Bundle, scratch: &mut Scratch) -> Diagnosed {
+/// The time a bundle is evaluated at, from the options or the bundle (else the run's clock),
+/// and where it came from.
+fn as_of(cx: &Context, bundle: &Bundle) -> (Timestamp, AsOfOrigin) {
     let options = cx.options;
-    let (as_of, as_of_from) = match (options.as_of, bundle.as_of()) {
+    match (options.as_of, bundle.as_of()) {
         (Some(as_of), _) => (as_of, AsOfOrigin::Flag),
         (None, Some(as_of)) => (as_of, AsOfOrigin::Bundle),
         (None, None) => (options.now, AsOfOrigin::Clock),
-    };
-    let diagnosis = cx.rules.evaluate_with_scratch(
-        &bundle,
-        as_of,
-        &EvaluateOptions {
-            explain: options.explain,
-        },
-        scratch,
-    );
-    (bundle, diagnosis, as_of_from)
+    }
 }
 
 /// Appends a record's output (its diagnosis, or its error record) to `text`, and says what it

@@ -530,6 +530,69 @@ proptest! {
     }
 }
 
+/// A group evaluated at once: the rule set (the pack or [`OTHER_RULES`]), whether to explain,
+/// and its bundles with their evaluation times (in hours from [`AS_OF`]).
+type Group = (bool, bool, Vec<(Value, i64)>);
+
+/// Evaluates each group at once through `scratches` and each of its bundles alone in fresh
+/// memory, and asserts the diagnoses (explanations included) are the same, in order.
+fn same_as_a_group(groups: &[Group], scratches: &mut Vec<Scratch>) -> Result<(), TestCaseError> {
+    for (other, explain, members) in groups {
+        let rules = if *other {
+            other_rules()
+        } else {
+            support::default_rules()
+        };
+        let options = EvaluateOptions { explain: *explain };
+        let bundles: Vec<(Bundle, Timestamp)> = members
+            .iter()
+            .filter_map(|(value, hours)| {
+                let as_of = Timestamp::from_second(AS_OF + hours * 3_600).unwrap();
+                Some((bundle_of(value)?, as_of))
+            })
+            .collect();
+        let group: Vec<(&Bundle, Timestamp)> = bundles
+            .iter()
+            .map(|(bundle, as_of)| (bundle, *as_of))
+            .collect();
+        let diagnoses = rules.evaluate_group_with_scratch(&group, &options, scratches);
+        prop_assert_eq!(diagnoses.len(), group.len());
+        for ((bundle, as_of), diagnosis) in group.iter().zip(&diagnoses) {
+            prop_assert_eq!(diagnosis, &rules.evaluate_with(bundle, *as_of, &options));
+        }
+        // The scratches serve the largest group so far, one per bundle.
+        prop_assert!(scratches.len() >= group.len());
+    }
+    Ok(())
+}
+
+proptest! {
+    // Each case evaluates up to six groups of up to eight bundles twice.
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Evaluating groups of bundles rule by rule (each rule over the whole group before the
+    /// next), through scratches reused from group to group by either rule set, gives each
+    /// bundle exactly the diagnosis of its own evaluation in fresh memory: nothing of one
+    /// bundle's evaluation reaches another's.
+    #[test]
+    fn a_group_evaluation_changes_no_diagnosis(
+        groups in prop::collection::vec(
+            (
+                any::<bool>(),
+                any::<bool>(),
+                prop::collection::vec(
+                    (evaluations().prop_map(|(value, ..)| value), -2_000i64..2_000),
+                    0..8,
+                ),
+            ),
+            1..6,
+        ),
+    ) {
+        let mut scratches = Vec::new();
+        same_as_a_group(&groups, &mut scratches)?;
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 

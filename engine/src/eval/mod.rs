@@ -68,6 +68,52 @@ impl RuleSet {
         options: &EvaluateOptions,
         scratch: &mut Scratch,
     ) -> Diagnosis {
+        let mut run = self.start(bundle, as_of, options, scratch);
+        for &index in &self.evaluation_order {
+            self.step(&mut run, index);
+        }
+        self.finish(run, scratch)
+    }
+
+    /// Evaluates every rule over each bundle of a group, each at its own time: the diagnoses
+    /// are those [`RuleSet::evaluate_with_scratch`] gives bundle by bundle, in the same order.
+    /// Each rule is evaluated over every bundle of the group before the next rule, so that a
+    /// rule's compiled form and code serve the whole group while they are in the processor's
+    /// caches. `scratches` holds one [`Scratch`] per bundle (it grows to the group's size and
+    /// is kept, like a scratch, from one group to the next).
+    pub fn evaluate_group_with_scratch(
+        &self,
+        group: &[(&Bundle, Timestamp)],
+        options: &EvaluateOptions,
+        scratches: &mut Vec<Scratch>,
+    ) -> Vec<Diagnosis> {
+        if scratches.len() < group.len() {
+            scratches.resize_with(group.len(), || Scratch::new(self));
+        }
+        let mut runs: Vec<Run<'_>> = group
+            .iter()
+            .zip(scratches.iter_mut())
+            .map(|(&(bundle, as_of), scratch)| self.start(bundle, as_of, options, scratch))
+            .collect();
+        for &index in &self.evaluation_order {
+            for run in &mut runs {
+                self.step(run, index);
+            }
+        }
+        runs.into_iter()
+            .zip(scratches.iter_mut())
+            .map(|(run, scratch)| self.finish(run, scratch))
+            .collect()
+    }
+
+    /// An evaluation of `bundle` that has evaluated no rule yet.
+    fn start<'a>(
+        &'a self,
+        bundle: &'a Bundle,
+        as_of: Timestamp,
+        options: &EvaluateOptions,
+        scratch: &mut Scratch,
+    ) -> Run<'a> {
         // Every list is emptied and sized for this rule set, whatever the scratch was used for.
         let mut slots = emptied(std::mem::take(&mut scratch.documents));
         let mut unread = emptied(std::mem::take(&mut scratch.unread));
@@ -106,92 +152,118 @@ impl RuleSet {
         refilled(&mut evaluator.fired, self.rules.len(), false);
         refilled(&mut evaluator.not_evaluated, self.rules.len(), false);
         refilled(&mut evaluator.named, self.conditions.len(), None);
-        // The diagnosis's lists are its own: they are not kept in the scratch.
-        let mut not_evaluated: Vec<(usize, NotEvaluated)> = Vec::new();
-        let mut traces: Vec<(usize, RuleTrace)> = Vec::new();
-        // The rules that fired, in evaluation order, with where their evidence and captures
-        // lie on the evaluator's stacks: the stacks are not emptied from one rule to the next,
-        // so that the findings are built after the loop, one after the other.
-        let mut fired: smallvec::SmallVec<[Fired; 8]> = smallvec::SmallVec::new();
-        // Rules that stood down but hold: they still hold down the rules they supersede.
-        let mut holding: smallvec::SmallVec<[usize; 4]> = smallvec::SmallVec::new();
-        for &index in &self.evaluation_order {
-            let rule = &self.rules[index];
-            if !rule.enabled {
-                if options.explain {
-                    traces.push((
-                        index,
-                        trace(&rule.id, RuleOutcome::Disabled, Vec::new(), None),
-                    ));
-                }
-                continue;
-            }
-            // A rule that fired names the stand-down before one that stood down but holds.
-            let by = rule
-                .superseded_by
-                .iter()
-                .find(|&&by| evaluator.fired[by])
-                .or_else(|| rule.superseded_by.iter().find(|by| holding.contains(by)));
-            if let Some(&by) = by {
-                // A rule that stands down still explains what it supersedes when it holds:
-                // it is evaluated (without a finding) only to know that.
-                let mut condition = None;
-                if rule.supersedes_any
-                    && rule
-                        .requires
-                        .iter()
-                        .all(|requirement| evaluator.has(requirement))
-                {
-                    let outcome = evaluator.aside(&rule.when);
-                    if outcome.pass {
-                        holding.push(index);
-                    }
-                    condition = outcome.trace.map(|trace| *trace);
-                }
-                if options.explain {
-                    let mut stood_down =
-                        trace(&rule.id, RuleOutcome::Superseded, Vec::new(), condition);
-                    stood_down.superseded_by = Some(self.rules[by].id.clone());
-                    traces.push((index, stood_down));
-                }
-                continue;
-            }
-            if !rule
-                .requires
-                .iter()
-                .all(|requirement| evaluator.has(requirement))
-            {
-                evaluator.not_evaluated[index] = true;
-                let entry = not_evaluated_entry(rule, &mut evaluator);
-                if options.explain {
-                    let missing = entry.missing.clone();
-                    traces.push((
-                        index,
-                        trace(&rule.id, RuleOutcome::NotEvaluated, missing, None),
-                    ));
-                }
-                not_evaluated.push((index, entry));
-                continue;
-            }
-            let evidence = evaluator.evidence.len();
-            let captured = evaluator.captured.len();
-            let outcome = evaluator.condition(&rule.when);
-            if options.explain {
-                traces.push((index, rule_trace(&rule.id, outcome.pass, outcome.trace)));
-            }
-            if !outcome.pass {
-                // A condition that fails leaves the stacks as they were; said again here.
-                evaluator.evidence.truncate(evidence);
-                evaluator.captured.truncate(captured);
-                continue;
-            }
-            evaluator.fired[index] = true;
-            fired.push(Fired {
-                index,
-                evidence: evidence..evaluator.evidence.len(),
-                captured: captured..evaluator.captured.len(),
-            });
+        Run {
+            evaluator,
+            unread,
+            not_evaluated: Vec::new(),
+            traces: Vec::new(),
+            fired: smallvec::SmallVec::new(),
+            holding: smallvec::SmallVec::new(),
         }
+    }
+
+    /// Evaluates the rule at `index` (the next in evaluation order) in `run`.
+    fn step<'a>(&'a self, run: &mut Run<'a>, index: usize) {
+        let Run {
+            evaluator,
+            not_evaluated,
+            traces,
+            fired,
+            holding,
+            ..
+        } = run;
+        let explain = evaluator.explain;
+        let rule = &self.rules[index];
+        if !rule.enabled {
+            if explain {
+                traces.push((
+                    index,
+                    trace(&rule.id, RuleOutcome::Disabled, Vec::new(), None),
+                ));
+            }
+            return;
+        }
+        // A rule that fired names the stand-down before one that stood down but holds.
+        let by = rule
+            .superseded_by
+            .iter()
+            .find(|&&by| evaluator.fired[by])
+            .or_else(|| rule.superseded_by.iter().find(|by| holding.contains(by)));
+        if let Some(&by) = by {
+            // A rule that stands down still explains what it supersedes when it holds:
+            // it is evaluated (without a finding) only to know that.
+            let mut condition = None;
+            if rule.supersedes_any
+                && rule
+                    .requires
+                    .iter()
+                    .all(|requirement| evaluator.has(requirement))
+            {
+                let outcome = evaluator.aside(&rule.when);
+                if outcome.pass {
+                    holding.push(index);
+                }
+                condition = outcome.trace.map(|trace| *trace);
+            }
+            if explain {
+                let mut stood_down =
+                    trace(&rule.id, RuleOutcome::Superseded, Vec::new(), condition);
+                stood_down.superseded_by = Some(self.rules[by].id.clone());
+                traces.push((index, stood_down));
+            }
+            return;
+        }
+        if !rule
+            .requires
+            .iter()
+            .all(|requirement| evaluator.has(requirement))
+        {
+            evaluator.not_evaluated[index] = true;
+            let entry = not_evaluated_entry(rule, evaluator);
+            if explain {
+                let missing = entry.missing.clone();
+                traces.push((
+                    index,
+                    trace(&rule.id, RuleOutcome::NotEvaluated, missing, None),
+                ));
+            }
+            not_evaluated.push((index, entry));
+            return;
+        }
+        let evidence = evaluator.evidence.len();
+        let captured = evaluator.captured.len();
+        let outcome = evaluator.condition(&rule.when);
+        if explain {
+            traces.push((index, rule_trace(&rule.id, outcome.pass, outcome.trace)));
+        }
+        if !outcome.pass {
+            // A condition that fails leaves the stacks as they were; said again here.
+            evaluator.evidence.truncate(evidence);
+            evaluator.captured.truncate(captured);
+            return;
+        }
+        evaluator.fired[index] = true;
+        fired.push(Fired {
+            index,
+            evidence: evidence..evaluator.evidence.len(),
+            captured: captured..evaluator.captured.len(),
+        });
+    }
+
+    /// The diagnosis of an evaluation that has evaluated every rule; its lists go back to
+    /// `scratch`.
+    fn finish<'a>(&'a self, run: Run<'a>, scratch: &mut Scratch) -> Diagnosis {
+        let Run {
+            mut evaluator,
+            unread,
+            mut not_evaluated,
+            mut traces,
+            mut fired,
+            holding: _,
+        } = run;
+        let bundle = evaluator.bundle;
+        let as_of = evaluator.as_of;
+        let explain = evaluator.explain;
         // Findings by severity, then rule order.
         fired.sort_by_key(|fired| (self.rules[fired.index].severity, fired.index));
         let findings = findings(self, &mut evaluator, &fired, bundle, as_of);
@@ -238,9 +310,7 @@ impl RuleSet {
             unread_context_keys,
             findings,
             not_evaluated: not_evaluated.into_iter().map(|(_, n)| n).collect(),
-            explain: options
-                .explain
-                .then(|| traces.into_iter().map(|(_, t)| t).collect()),
+            explain: explain.then(|| traces.into_iter().map(|(_, t)| t).collect()),
         }
     }
 }
@@ -290,6 +360,22 @@ fn not_evaluated_entry<'a>(rule: &'a Rule, evaluator: &mut Evaluator<'a>) -> Not
         title: rule.title.clone(),
         missing,
     }
+}
+
+/// An evaluation of one bundle under way: the evaluator, and what the rules evaluated so far
+/// came to.
+struct Run<'a> {
+    evaluator: Evaluator<'a>,
+    /// The bundle's documents that no rule reads.
+    unread: Vec<&'a str>,
+    not_evaluated: Vec<(usize, NotEvaluated)>,
+    traces: Vec<(usize, RuleTrace)>,
+    /// The rules that fired, in evaluation order, with where their evidence and captures
+    /// lie on the evaluator's stacks: the stacks are not emptied from one rule to the next,
+    /// so that the findings are built after the loop, one after the other.
+    fired: smallvec::SmallVec<[Fired; 8]>,
+    /// Rules that stood down but hold: they still hold down the rules they supersede.
+    holding: smallvec::SmallVec<[usize; 4]>,
 }
 
 /// A rule that fired: where its evidence lies on [`Evaluator::evidence`] and its captures on
