@@ -667,6 +667,120 @@ fn unknown_function(text: &str, column: usize) -> Option<String> {
     Some(format!("unknown function `{name}` ({hint})"))
 }
 
+/// The number of arguments each function of [`FUNCTIONS`] takes, and what they are.
+fn arity(name: &str) -> Option<(usize, &'static str)> {
+    Some(match name {
+        "length" | "count" | "value" => (1, "a query such as `@.key`"),
+        "match" | "search" => (
+            2,
+            "a query such as `@.key` and a regular expression in quotes",
+        ),
+        _ => return None,
+    })
+}
+
+/// "`match()` takes 2 arguments ..., found 3", and the 1-based column of the function's
+/// name, for the first call in `text` of a function of the grammar with another number of
+/// arguments than it takes (pest then says only what it expected where the extra argument
+/// starts). Quoted texts and nested parentheses are read past.
+fn wrong_arguments(text: &str) -> Option<(usize, String)> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut at = 0;
+    let mut quote = None;
+    while at < chars.len() {
+        let c = chars[at];
+        if let Some(q) = quote {
+            if c == '\\' {
+                at += 1;
+            } else if c == q {
+                quote = None;
+            }
+            at += 1;
+            continue;
+        }
+        if c == '\'' || c == '"' {
+            quote = Some(c);
+            at += 1;
+            continue;
+        }
+        let starts_name = c.is_ascii_alphabetic()
+            && (at == 0 || !(chars[at - 1].is_ascii_alphanumeric() || chars[at - 1] == '_'));
+        if !starts_name {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < chars.len() && (chars[at].is_ascii_alphanumeric() || chars[at] == '_') {
+            at += 1;
+        }
+        let name: String = chars[start..at].iter().collect();
+        let Some((takes, what)) = arity(&name) else {
+            continue;
+        };
+        let mut open = at;
+        while open < chars.len() && chars[open] == ' ' {
+            open += 1;
+        }
+        if chars.get(open) != Some(&'(') {
+            continue;
+        }
+        // Count the arguments up to the matching `)`: commas at depth one, outside quotes.
+        let mut depth = 0;
+        let mut commas = 0;
+        let mut empty = true;
+        let mut inner_quote = None;
+        let mut end = None;
+        let mut i = open;
+        while i < chars.len() {
+            let c = chars[i];
+            if let Some(q) = inner_quote {
+                if c == '\\' {
+                    i += 1;
+                } else if c == q {
+                    inner_quote = None;
+                }
+                i += 1;
+                continue;
+            }
+            match c {
+                '\'' | '"' => {
+                    inner_quote = Some(c);
+                    empty = false;
+                }
+                '(' | '[' => depth += 1,
+                ')' | ']' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                ',' if depth == 1 => commas += 1,
+                ' ' => {}
+                _ => empty = false,
+            }
+            i += 1;
+        }
+        // An unclosed call is reported as such elsewhere.
+        end?;
+        let found = if empty && commas == 0 { 0 } else { commas + 1 };
+        if found != takes {
+            let plural = if takes == 1 { "" } else { "s" };
+            // A third argument is most likely flags, as other regular expression APIs take.
+            let flags = if takes == 2 && found == 3 {
+                ": flags go inside the pattern, such as `'(?i)plaid'`"
+            } else {
+                ""
+            };
+            return Some((
+                start + 1,
+                format!("`{name}()` takes {takes} argument{plural} ({what}), found {found}{flags}"),
+            ));
+        }
+    }
+    None
+}
+
 /// The last line of a `regex` error, which says what is wrong (`unclosed group`).
 pub(crate) fn regex_error_summary(error: &regex::Error) -> String {
     let detail = error.to_string();
@@ -685,10 +799,14 @@ impl CompiledPath {
                 };
                 let pest = pest.renamed_rules(|rule| grammar_words(&format!("{rule:?}")));
                 let mut message = pest.variant.message().to_string();
+                let mut column = column;
                 if let Some(hint) = unknown_function(text, column) {
                     message = hint;
                 } else if let Some(open) = unclosed_bracket(text) {
                     message = format!("the `[` at column {open} is not closed: add its `]`");
+                } else if let Some((at, hint)) = wrong_arguments(text) {
+                    column = at;
+                    message = hint;
                 }
                 PathError {
                     column: Some(column),
@@ -1216,6 +1334,35 @@ mod tests {
 
     /// The grammar's rules that pest reports have words of their own; an unknown one is shown
     /// as its name, quoted.
+    #[test]
+    fn a_function_with_the_wrong_number_of_arguments_says_so() {
+        for (path, column, message) in [
+            (
+                "$.a[?match(@.name, 'a', 'b')]",
+                6,
+                "`match()` takes 2 arguments (a query such as `@.key` and a regular expression in quotes), found 3: flags go inside the pattern, such as `'(?i)plaid'`",
+            ),
+            (
+                "$.a[?length(@.x, 1) > 2]",
+                6,
+                "`length()` takes 1 argument (a query such as `@.key`), found 2",
+            ),
+            (
+                "$.a[?@.b && count() > 2]",
+                13,
+                "`count()` takes 1 argument (a query such as `@.key`), found 0",
+            ),
+        ] {
+            let error = CompiledPath::compile(path).err().unwrap();
+            assert_eq!(error.column, Some(column), "{path}");
+            assert_eq!(error.message, message, "{path}");
+        }
+        // Commas inside quotes or inside a nested call are not arguments.
+        assert_eq!(wrong_arguments("$.a[?match(@.n, 'x(,)')]"), None);
+        assert_eq!(wrong_arguments("$.a[?length(value(@.x)) > 1]"), None);
+        assert!(CompiledPath::compile("$.a[?search(@.n, 'a,b')]").is_ok());
+    }
+
     #[test]
     fn grammar_words_name_no_grammar_rule() {
         for rule in [
