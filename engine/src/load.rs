@@ -343,9 +343,19 @@ fn rule_id_for(value: &Value, field: &str) -> Option<String> {
 /// line after the last, which an editor cannot show, so that becomes the end of the last line.
 /// Where `key` is given the second time in the block map whose first key is at `map`: its
 /// keys start at `map`'s column, on that line and the next ones, until a line starts to the
-/// left of it. `None` for a flow map (`{a: 1, a: 2}`) or a key written in another form.
+/// left of it. In a flow map (`{a: 1, a: 2}`, which `map` locates at its `{`), its keys are
+/// those after the `{` and after each comma at its own depth. `None` for a key written in
+/// another form.
 fn second_key_at(text: &str, map: positions::Location, key: &str) -> Option<positions::Location> {
     let column = map.column;
+    let first_line = text.lines().nth(map.line.checked_sub(1)?)?;
+    if first_line
+        .chars()
+        .nth(column.checked_sub(1)?)
+        .is_some_and(|c| c == '{')
+    {
+        return second_flow_key_at(text, map, key);
+    }
     let mut seen = 0;
     for (index, line) in text.lines().enumerate().skip(map.line.checked_sub(1)?) {
         let at = if index + 1 == map.line {
@@ -380,6 +390,71 @@ fn second_key_at(text: &str, map: positions::Location, key: &str) -> Option<posi
                     line: index + 1,
                     column,
                 });
+            }
+        }
+    }
+    None
+}
+
+/// [`second_key_at`] in the flow map whose `{` is at `map`.
+fn second_flow_key_at(
+    text: &str,
+    map: positions::Location,
+    key: &str,
+) -> Option<positions::Location> {
+    let forms = [key.to_owned(), format!("\"{key}\""), format!("'{key}'")];
+    let mut seen = 0;
+    let mut depth = 0usize;
+    let mut quote = None;
+    // Whether the next text at depth one starts a key: after the `{` or a comma.
+    let mut key_next = false;
+    for (index, line) in text.lines().enumerate().skip(map.line.saturating_sub(1)) {
+        let skip = if index + 1 == map.line {
+            map.column.saturating_sub(1)
+        } else {
+            0
+        };
+        for (column, (byte, c)) in line.char_indices().enumerate().skip(skip) {
+            if let Some(q) = quote {
+                if c == q {
+                    quote = None;
+                }
+                continue;
+            }
+            if c == '#' && (byte == 0 || line[..byte].ends_with([' ', '\t'])) {
+                break;
+            }
+            if key_next && depth == 1 && c != ' ' && c != '\t' {
+                key_next = false;
+                let rest = &line[byte..];
+                let named = forms.iter().any(|form| {
+                    rest.strip_prefix(form.as_str())
+                        .is_some_and(|rest| rest.trim_start().starts_with(':'))
+                });
+                if named {
+                    seen += 1;
+                    if seen == 2 {
+                        return Some(positions::Location {
+                            line: index + 1,
+                            column: column + 1,
+                        });
+                    }
+                }
+            }
+            match c {
+                '\'' | '"' => quote = Some(c),
+                '{' | '[' => {
+                    depth += 1;
+                    key_next = depth == 1;
+                }
+                '}' | ']' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return None;
+                    }
+                }
+                ',' if depth == 1 => key_next = true,
+                _ => {}
             }
         }
     }
@@ -474,8 +549,15 @@ mod duplicate_key_tests {
     }
 
     #[test]
-    fn a_flow_map_keeps_the_maps_location() {
+    fn the_second_key_of_a_flow_map_is_found() {
         let text = "when: {path: a, path: b}\n";
-        assert_eq!(second_key_at(text, at(1, 7), "path"), None);
+        assert_eq!(second_key_at(text, at(1, 7), "path"), Some(at(1, 17)));
+        // Keys of nested maps, texts in quotes and comments are not the map's keys; a map
+        // may span lines.
+        let text = "- {id: r, when: {id: x}, t: 'id: y', # id: z\n   \"id\": s}\n";
+        assert_eq!(second_key_at(text, at(1, 3), "id"), Some(at(2, 4)));
+        // A map that ends first has no second.
+        let text = "a: {k: 1}\nb: {k: 2}\n";
+        assert_eq!(second_key_at(text, at(1, 4), "k"), None);
     }
 }
