@@ -231,8 +231,12 @@ pub fn read_test_file(path: &Path) -> Result<TestFile> {
             if let Some(inline) = case.get("inline")
                 && inline.get("documents").is_none()
             {
+                let field = format!("cases[{index}].inline");
+                let at = balance_doctor_engine::yaml_field_location(&text, &field)
+                    .map(|at| format!(":{}:{}", at.line, at.column))
+                    .unwrap_or_default();
                 bail!(
-                    "{}: cases[{index}].inline: an inline bundle needs `documents`, as a bundle file does: an object of the captured responses by name (`{{}}` when the rules read only `context`)",
+                    "{}{at}: {field}: an inline bundle needs `documents`, as a bundle file does: an object of the captured responses by name (`{{}}` when the rules read only `context`)",
                     path.display()
                 );
             }
@@ -666,7 +670,7 @@ mod tests {
             ),
             (
                 "cases:\n  - name: a\n    inline: { as_of: \"2026-11-20T12:00:00Z\" }\n    nothing: true\n",
-                "a.test.yaml: cases[0].inline: an inline bundle needs `documents`, as a bundle file does: an object of the captured responses by name (`{}` when the rules read only `context`)",
+                "a.test.yaml:3:5: cases[0].inline: an inline bundle needs `documents`, as a bundle file does: an object of the captured responses by name (`{}` when the rules read only `context`)",
             ),
         ] {
             let path = dir.join("a.test.yaml");

@@ -98,6 +98,7 @@ pub use jiff::SignedDuration;
 /// The evaluation time's type in [`RuleSet::evaluate`], re-exported so that embedders need not
 /// depend on `jiff` themselves.
 pub use jiff::Timestamp;
+pub use positions::yaml_field_location;
 pub use projection::Projection;
 pub use schema::{SchemaKind, json_schema};
 pub use serde_text::{serde_message, without_serde_position};

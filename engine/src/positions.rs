@@ -119,6 +119,15 @@ fn member_segment(parent: NodeId, key: &str) -> String {
     }
 }
 
+/// Where the field at `field` (a field path such as `cases[1].inline`) is in the YAML `text`:
+/// the key that names it (a map member), else where its value starts, else the nearest
+/// enclosing field that has a position. For a tool that finds a problem in a YAML file of its
+/// own after deserializing it (`rules test` reads test files so). `None` when the text is not
+/// YAML.
+pub fn yaml_field_location(text: &str, field: &str) -> Option<Location> {
+    index(text).find_key(field)
+}
+
 /// Indexes the first YAML document in `text`. A text the YAML parser rejects gives an empty
 /// index: the serde pass reports that error with its own position.
 pub(crate) fn index(text: &str) -> Positions {
