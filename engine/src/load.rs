@@ -376,14 +376,7 @@ fn second_key_at(text: &str, map: positions::Location, key: &str) -> Option<posi
             }
             trimmed
         };
-        // The key, plain or quoted, then its colon.
-        let named = [key.to_owned(), format!("\"{key}\""), format!("'{key}'")]
-            .iter()
-            .any(|form| {
-                at.strip_prefix(form.as_str())
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
-            });
-        if named {
+        if starts_with_key(at, key) {
             seen += 1;
             if seen == 2 {
                 return Some(positions::Location {
@@ -396,13 +389,22 @@ fn second_key_at(text: &str, map: positions::Location, key: &str) -> Option<posi
     None
 }
 
+/// Whether `text` starts with the map key `key`, plain or quoted, then its colon.
+fn starts_with_key(text: &str, key: &str) -> bool {
+    [key.to_owned(), format!("\"{key}\""), format!("'{key}'")]
+        .iter()
+        .any(|form| {
+            text.strip_prefix(form.as_str())
+                .is_some_and(|rest| rest.trim_start().starts_with(':'))
+        })
+}
+
 /// [`second_key_at`] in the flow map whose `{` is at `map`.
 fn second_flow_key_at(
     text: &str,
     map: positions::Location,
     key: &str,
 ) -> Option<positions::Location> {
-    let forms = [key.to_owned(), format!("\"{key}\""), format!("'{key}'")];
     let mut seen = 0;
     let mut depth = 0usize;
     let mut quote = None;
@@ -426,12 +428,7 @@ fn second_flow_key_at(
             }
             if key_next && depth == 1 && c != ' ' && c != '\t' {
                 key_next = false;
-                let rest = &line[byte..];
-                let named = forms.iter().any(|form| {
-                    rest.strip_prefix(form.as_str())
-                        .is_some_and(|rest| rest.trim_start().starts_with(':'))
-                });
-                if named {
+                if starts_with_key(&line[byte..], key) {
                     seen += 1;
                     if seen == 2 {
                         return Some(positions::Location {

@@ -619,30 +619,50 @@ fn grammar_words(rule: &str) -> String {
 /// not counted: pest then reports what it expected next, which does not say that.
 fn unclosed_bracket(text: &str) -> Option<usize> {
     let mut open = Vec::new();
-    let mut quote = None;
-    let mut escaped = false;
+    let mut quotes = Quotes::default();
     for (column, c) in text.chars().enumerate() {
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == '\\' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
+        if quotes.quoted(c) {
+            continue;
+        }
+        match c {
+            '[' => open.push(column + 1),
+            ']' => {
+                open.pop()?;
             }
-            None => match c {
-                '\'' | '"' => quote = Some(c),
-                '[' => open.push(column + 1),
-                ']' => {
-                    open.pop()?;
-                }
-                _ => {}
-            },
+            _ => {}
         }
     }
     open.first().copied()
+}
+
+/// Which characters of a path text, read one at a time, lie in a quoted text.
+#[derive(Default)]
+struct Quotes {
+    quote: Option<char>,
+    escaped: bool,
+}
+
+impl Quotes {
+    /// Whether `c`, the next character, is part of a quoted text (its quotes included).
+    fn quoted(&mut self, c: char) -> bool {
+        match self.quote {
+            Some(q) => {
+                if self.escaped {
+                    self.escaped = false;
+                } else if c == '\\' {
+                    self.escaped = true;
+                } else if c == q {
+                    self.quote = None;
+                }
+                true
+            }
+            None if c == '\'' || c == '"' => {
+                self.quote = Some(c);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// The functions a filter can call: jsonpath-rust's grammar names only these.
@@ -686,20 +706,10 @@ fn arity(name: &str) -> Option<(usize, &'static str)> {
 fn wrong_arguments(text: &str) -> Option<(usize, String)> {
     let chars: Vec<char> = text.chars().collect();
     let mut at = 0;
-    let mut quote = None;
+    let mut quotes = Quotes::default();
     while at < chars.len() {
         let c = chars[at];
-        if let Some(q) = quote {
-            if c == '\\' {
-                at += 1;
-            } else if c == q {
-                quote = None;
-            }
-            at += 1;
-            continue;
-        }
-        if c == '\'' || c == '"' {
-            quote = Some(c);
+        if quotes.quoted(c) {
             at += 1;
             continue;
         }
@@ -728,25 +738,17 @@ fn wrong_arguments(text: &str) -> Option<(usize, String)> {
         let mut depth = 0;
         let mut commas = 0;
         let mut empty = true;
-        let mut inner_quote = None;
+        let mut inner = Quotes::default();
         let mut end = None;
         let mut i = open;
         while i < chars.len() {
             let c = chars[i];
-            if let Some(q) = inner_quote {
-                if c == '\\' {
-                    i += 1;
-                } else if c == q {
-                    inner_quote = None;
-                }
+            if inner.quoted(c) {
+                empty = false;
                 i += 1;
                 continue;
             }
             match c {
-                '\'' | '"' => {
-                    inner_quote = Some(c);
-                    empty = false;
-                }
                 '(' | '[' => depth += 1,
                 ')' | ']' => {
                     depth -= 1;
