@@ -445,6 +445,47 @@ rules:
     assert!(error.contains("cannot supersede itself"), "{error}");
 }
 
+/// `margin`: the left time must lie more than it before (after) the right one; exactly the
+/// margin apart is not enough, and a parameter can give it.
+#[test]
+fn a_time_comparison_margin_asks_for_more_than_the_margin() {
+    let rules = r#"
+params:
+  skew: 5m
+rules:
+  - id: before
+    title: Before
+    severity: warning
+    when:
+      compare: { left: "a:$.at", op: before, right: "b:$.at", margin: $skew }
+    message: before
+  - id: after
+    title: After
+    severity: warning
+    when:
+      compare: { left: "a:$.at", op: after, right: "b:$.at", margin: 90s }
+    message: after
+"#;
+    let fired = |a: &str, b: &str| -> Vec<String> {
+        diagnose(
+            rules,
+            json!({"documents": {"a": {"at": a}, "b": {"at": b}}}),
+        )
+        .findings
+        .iter()
+        .map(|finding| finding.rule.clone())
+        .collect()
+    };
+    let noon = "2026-12-01T12:00:00Z";
+    assert_eq!(fired("2026-12-01T11:54:59Z", noon), ["before"]);
+    assert!(fired("2026-12-01T11:55:00Z", noon).is_empty());
+    assert!(fired("2026-12-01T11:58:30Z", noon).is_empty());
+    assert!(fired("2026-12-01T12:01:30Z", noon).is_empty());
+    assert_eq!(fired("2026-12-01T12:01:31Z", noon), ["after"]);
+    // The same instant in another offset: 13:01:31+01:00 is 12:01:31Z.
+    assert_eq!(fired("2026-12-01T13:01:31+01:00", noon), ["after"]);
+}
+
 #[test]
 fn money_differences_are_exact() {
     let rules = r#"

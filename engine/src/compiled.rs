@@ -309,6 +309,8 @@ pub(crate) struct Compare {
     pub(crate) right: Ref,
     pub(crate) op: CompareOp,
     pub(crate) tolerance: crate::number::Tolerance,
+    /// How much earlier (`before`) or later (`after`) the left time must be: zero by default.
+    pub(crate) margin: jiff::SignedDuration,
     pub(crate) quantifier: Quantifier,
     pub(crate) if_missing: bool,
 }

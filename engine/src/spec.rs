@@ -324,6 +324,10 @@ pub(crate) struct CompareSpec {
     /// For `equals`/`differs` on numbers: differences up to this much count as equal.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) tolerance: Option<serde_json::Value>,
+    /// For `before`/`after` on times: the left time must lie more than this duration before
+    /// (after) the right one, such as `5m` or `$clock_skew` (times from two machines' clocks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) margin: Option<serde_json::Value>,
     /// How many (left, right) pairs must pass: `any` (default), `all` or `none`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) quantifier: Option<Quantifier>,

@@ -236,11 +236,27 @@ impl<'f> Compiler<'f> {
                 }
             }
         }
+        let mut margin = Some(jiff::SignedDuration::ZERO);
+        if let Some(value) = &compare.margin {
+            let margin_field = format!("{field}.margin");
+            if matches!(compare.op, CompareOp::Before | CompareOp::After) {
+                margin = self.duration(scope, value, &margin_field);
+            } else {
+                self.report(
+                    scope,
+                    ProblemKind::Shape,
+                    &margin_field,
+                    "`margin` only applies to `op: before` and `op: after`: remove it".to_owned(),
+                );
+                margin = None;
+            }
+        }
         Some(Compare {
             left: left?,
             right: right?,
             op: compare.op,
             tolerance: crate::number::Tolerance::new(tolerance?)?,
+            margin: margin?,
             quantifier: compare.quantifier.unwrap_or_default(),
             if_missing: compare.if_missing.unwrap_or(false),
         })

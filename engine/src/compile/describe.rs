@@ -24,12 +24,25 @@ pub(super) fn describe_condition(kind: &CondKind, spec: &ConditionSpec, params: 
             test.target.text,
             describe_expectation(spec, params)
         ),
-        CondKind::Compare(compare) => format!(
-            "{} {} {}",
-            compare.left.text,
-            compare_phrase(compare.op),
-            compare.right.text
-        ),
+        CondKind::Compare(compare) => {
+            let mut text = format!(
+                "{} {} {}",
+                compare.left.text,
+                compare_phrase(compare.op),
+                compare.right.text
+            );
+            // `by more than 5m`, or `by more than $clock_skew (= 5m)`.
+            if let Some(margin) = spec.compare.as_ref().and_then(|c| c.margin.as_ref()) {
+                let written = plain(margin);
+                let resolved = written
+                    .strip_prefix('$')
+                    .and_then(|name| params.get(name))
+                    .map(|value| format!(" (= {})", plain(value)))
+                    .unwrap_or_default();
+                text.push_str(&format!(" by more than {written}{resolved}"));
+            }
+            text
+        }
         CondKind::Join(join) => match join.test {
             JoinTest::Pairs(_) => format!(
                 "join {} with {} on {}",

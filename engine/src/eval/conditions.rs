@@ -265,7 +265,7 @@ impl<'a> Evaluator<'a> {
                     break 'pairs;
                 }
                 total += 1;
-                if compare_values(compare.op, l.value, r.value, &compare.tolerance) {
+                if compare_values(compare, l.value, r.value) {
                     passed += 1;
                     if !left_shown {
                         self.evidence.push(*l);

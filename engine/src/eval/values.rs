@@ -1,10 +1,9 @@
 //! Values against operators: equality of JSON values, comparisons, join keys.
 
-use crate::number::Tolerance;
 use jiff::Timestamp;
 use serde_json::Value;
 
-use crate::compiled::Op;
+use crate::compiled::{Compare, Op};
 use crate::doc::Doc;
 use crate::time::timestamp_of;
 use crate::vocab::{CompareOp, JsonType, Quantifier};
@@ -108,12 +107,8 @@ pub(super) fn quantified(quantifier: Quantifier, passed: usize, total: usize) ->
     }
 }
 
-pub(super) fn compare_values(
-    op: CompareOp,
-    left: &Doc,
-    right: &Doc,
-    tolerance: &Tolerance,
-) -> bool {
+pub(super) fn compare_values(compare: &Compare, left: &Doc, right: &Doc) -> bool {
+    let (op, tolerance) = (compare.op, &compare.tolerance);
     let numbers = left.as_f64().zip(right.as_f64());
     match op {
         CompareOp::Equals => match crate::number::distance(left, right) {
@@ -128,9 +123,13 @@ pub(super) fn compare_values(
         CompareOp::Gte => numbers.is_some_and(|(l, r)| l >= r),
         CompareOp::Lt => numbers.is_some_and(|(l, r)| l < r),
         CompareOp::Lte => numbers.is_some_and(|(l, r)| l <= r),
+        // With a margin, the left time must lie more than it before (after) the right one; a
+        // bound beyond the range of times has no time before (after) it.
         CompareOp::Before | CompareOp::After => match (timestamp_of(left), timestamp_of(right)) {
-            (Some(l), Some(r)) if op == CompareOp::Before => l < r,
-            (Some(l), Some(r)) => l > r,
+            (Some(l), Some(r)) if op == CompareOp::Before => {
+                r.checked_sub(compare.margin).is_ok_and(|bound| l < bound)
+            }
+            (Some(l), Some(r)) => r.checked_add(compare.margin).is_ok_and(|bound| l > bound),
             _ => false,
         },
     }
