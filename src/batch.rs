@@ -927,11 +927,18 @@ fn process_group(
             parse_payload(cx, payload, input),
         ));
     }
-    // Every rule over the group's bundles, one rule at a time.
+    // Every rule over the group's bundles, one rule at a time, each at its evaluation time
+    // (read once per bundle: its origin is written with the diagnosis).
+    let times: Vec<(Timestamp, AsOfOrigin)> = parsed
+        .iter()
+        .filter_map(|(_, bundle)| bundle.as_ref().ok())
+        .map(|bundle| as_of(cx, bundle))
+        .collect();
     let group: Vec<(&Bundle, Timestamp)> = parsed
         .iter()
         .filter_map(|(_, bundle)| bundle.as_ref().ok())
-        .map(|bundle| (bundle, as_of(cx, bundle).0))
+        .zip(&times)
+        .map(|(bundle, &(at, _))| (bundle, at))
         .collect();
     let diagnoses = cx.rules.evaluate_group_with_scratch(
         &group,
@@ -941,14 +948,13 @@ fn process_group(
         scratch,
     );
     drop(group);
-    let mut diagnoses = diagnoses.into_iter();
+    // One diagnosis and one time per bundle that parsed, in order.
+    let mut diagnoses = diagnoses.into_iter().zip(times);
     for (meta, bundle) in parsed.drain(..) {
         diagnosed.push((
             meta,
             bundle.map(|bundle| {
-                let from = as_of(cx, &bundle).1;
-                // One diagnosis per bundle that parsed, in order.
-                let diagnosis = diagnoses.next().expect("a diagnosis per bundle");
+                let (diagnosis, (_, from)) = diagnoses.next().expect("a diagnosis per bundle");
                 (bundle, diagnosis, from)
             }),
         ));

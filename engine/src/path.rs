@@ -1334,8 +1334,8 @@ mod tests {
         }
     }
 
-    /// The grammar's rules that pest reports have words of their own; an unknown one is shown
-    /// as its name, quoted.
+    /// A function called with another number of arguments than it takes is named, with its
+    /// arguments, at its name.
     #[test]
     fn a_function_with_the_wrong_number_of_arguments_says_so() {
         for (path, column, message) in [
@@ -1365,6 +1365,8 @@ mod tests {
         assert!(CompiledPath::compile("$.a[?search(@.n, 'a,b')]").is_ok());
     }
 
+    /// The grammar's rules that pest reports have words of their own; an unknown one is shown
+    /// as its name, quoted.
     #[test]
     fn grammar_words_name_no_grammar_rule() {
         for rule in [
